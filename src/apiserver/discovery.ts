@@ -1,0 +1,106 @@
+// Legacy and aggregated discovery documents, built from the registry.
+import type { ResourceRegistry } from "./registry.ts";
+import type { ResourceType } from "./types.ts";
+
+export const AGGREGATED_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+
+export function wantsAggregated(accept: string | null): boolean {
+  return !!accept && /g=apidiscovery\.k8s\.io/.test(accept) && /as=APIGroupDiscoveryList/.test(accept);
+}
+
+function subresourceVerbs(sub: string): string[] {
+  return sub === "proxy" ? ["create", "delete", "get", "patch", "update"] : ["get", "patch", "update"];
+}
+
+function subresourcesOf(t: ResourceType): string[] {
+  const out: string[] = [];
+  if (t.subresources.status) out.push("status");
+  if (t.subresources.scale) out.push("scale");
+  if (t.subresources.proxy) out.push("proxy");
+  if (t.group === "" && t.kind === "Namespace") out.push("finalize");
+  return out;
+}
+
+export function apiVersions(hostPort: string) {
+  return {
+    kind: "APIVersions",
+    versions: ["v1"],
+    serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: hostPort }],
+  };
+}
+
+export function apiGroupList(registry: ResourceRegistry) {
+  const groups = registry
+    .groups()
+    .filter((g) => g.group !== "")
+    .map(({ group, versions }) => ({
+      name: group,
+      versions: versions.map((v) => ({ groupVersion: `${group}/${v}`, version: v })),
+      preferredVersion: { groupVersion: `${group}/${versions[0]}`, version: versions[0] },
+    }));
+  return { kind: "APIGroupList", apiVersion: "v1", groups };
+}
+
+export function apiResourceList(registry: ResourceRegistry, group: string, version: string) {
+  const types = registry.all().filter((t) => t.group === group && t.version === version);
+  if (!types.length) return undefined;
+  const resources: unknown[] = [];
+  for (const t of types) {
+    const main: Record<string, unknown> = {
+      name: t.plural,
+      singularName: t.singular,
+      namespaced: t.namespaced,
+      kind: t.kind,
+      verbs: t.verbs,
+    };
+    if (t.shortNames.length) main.shortNames = t.shortNames;
+    if (t.categories.length) main.categories = t.categories;
+    resources.push(main);
+    for (const sub of subresourcesOf(t))
+      resources.push({
+        name: `${t.plural}/${sub}`,
+        singularName: "",
+        namespaced: t.namespaced,
+        ...(sub === "scale" ? { group: "autoscaling", version: "v1", kind: "Scale" } : { kind: t.kind }),
+        verbs: subresourceVerbs(sub),
+      });
+  }
+  return { kind: "APIResourceList", apiVersion: "v1", groupVersion: group ? `${group}/${version}` : version, resources };
+}
+
+function aggregatedResource(t: ResourceType) {
+  const r: Record<string, unknown> = {
+    resource: t.plural,
+    responseKind: { group: t.group, version: t.version, kind: t.kind },
+    scope: t.namespaced ? "Namespaced" : "Cluster",
+    singularResource: t.singular,
+    verbs: t.verbs,
+  };
+  if (t.shortNames.length) r.shortNames = t.shortNames;
+  if (t.categories.length) r.categories = t.categories;
+  const subs = subresourcesOf(t);
+  if (subs.length)
+    r.subresources = subs.map((sub) => ({
+      subresource: sub,
+      responseKind: sub === "scale" ? { group: "autoscaling", version: "v1", kind: "Scale" } : { group: t.group, version: t.version, kind: t.kind },
+      verbs: subresourceVerbs(sub),
+    }));
+  return r;
+}
+
+/** `/api` (core only) or `/apis` (every other group) in the aggregated v2 format. */
+export function aggregatedDiscovery(registry: ResourceRegistry, core: boolean) {
+  const all = registry.all();
+  const items = registry
+    .groups()
+    .filter((g) => (g.group === "") === core)
+    .map(({ group, versions }) => ({
+      metadata: { name: group, creationTimestamp: null },
+      versions: versions.map((version) => ({
+        version,
+        freshness: "Current",
+        resources: all.filter((t) => t.group === group && t.version === version).map(aggregatedResource),
+      })),
+    }));
+  return { kind: "APIGroupDiscoveryList", apiVersion: "apidiscovery.k8s.io/v2", metadata: {}, items };
+}

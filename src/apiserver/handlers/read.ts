@@ -1,0 +1,87 @@
+// GET of one object and list, with selectors, pagination and Table output.
+import { ApiError, badRequest, expired, notFound } from "../errors.ts";
+import { storageKey } from "../registry.ts";
+import { checkAcceptable, jsonResponse, TABLE_TYPE, wantsTable } from "../respond.ts";
+import { fieldValue, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError, UNSUPPORTED } from "../selectors.ts";
+import { present, type ApiState } from "../state.ts";
+import { toTable } from "../table.ts";
+import type { KObject, ResourceType } from "../types.ts";
+import { groupVersion } from "../types.ts";
+import type { ResourcePath } from "../request-path.ts";
+import { pagination } from "./pagination.ts";
+
+export type ObjectFilter = (obj: KObject) => boolean;
+
+/** Label and field selectors of a list or watch, evaluated on stored objects. */
+export function selectorFilter(type: ResourceType, params: URLSearchParams): ObjectFilter {
+  let labels: ReturnType<typeof parseLabelSelector> = [];
+  let fields: ReturnType<typeof parseFieldSelector> = [];
+  try {
+    labels = parseLabelSelector(params.get("labelSelector") ?? "");
+    fields = parseFieldSelector(params.get("fieldSelector") ?? "");
+  } catch (e) {
+    if (e instanceof SelectorError) throw badRequest(e.message);
+    throw e;
+  }
+  const probe: KObject = { metadata: { name: "", namespace: "" } };
+  for (const f of fields) if (fieldValue(probe, type, f.field) === UNSUPPORTED) throw badRequest(`field label not supported: ${f.field}`);
+  if (!labels.length && !fields.length) return () => true;
+  return (obj) =>
+    matchesLabels(labels, obj.metadata.labels) && matchesFields(fields, (field) => {
+      const v = fieldValue(obj, type, field);
+      return v === UNSUPPORTED ? undefined : v;
+    });
+}
+
+export function tableOptions(params: URLSearchParams) {
+  const includeObject = (params.get("includeObject") ?? "Metadata") as "None" | "Metadata" | "Object";
+  if (!["None", "Metadata", "Object"].includes(includeObject)) throw badRequest(`unsupported includeObject value: ${includeObject}`);
+  return includeObject;
+}
+
+export function getObject(state: ApiState, type: ResourceType, path: ResourcePath, req: Request, url: URL): Response {
+  checkAcceptable(req.headers.get("accept"));
+  const stored = state.store.get(storageKey(type), type.namespaced ? path.namespace : undefined, path.name!);
+  if (!stored) throw notFound(type.group, type.plural, path.name!);
+  const obj = present(type, stored);
+  if (wantsTable(req.headers.get("accept"))) {
+    const table = toTable([obj], type, {
+      headers: true,
+      includeObject: tableOptions(url.searchParams),
+      now: state.now(),
+      resourceVersion: obj.metadata.resourceVersion ?? "",
+    });
+    return jsonResponse(table, 200, { "content-type": TABLE_TYPE });
+  }
+  return jsonResponse(obj);
+}
+
+export function listObjects(state: ApiState, type: ResourceType, path: ResourcePath, req: Request, url: URL): Response {
+  checkAcceptable(req.headers.get("accept"));
+  const params = url.searchParams;
+  if (params.get("sendInitialEvents") === "true") throw new ApiError(422, "Invalid", "sendInitialEvents is forbidden for list");
+  const rv = params.get("resourceVersion");
+  if (rv && rv !== "0" && !/^\d+$/.test(rv)) throw badRequest(`invalid resource version "${rv}"`);
+  if (params.get("resourceVersionMatch") === "Exact" && rv && Number(rv) !== state.store.resourceVersion)
+    throw expired(`too old resource version: ${rv} (${state.store.resourceVersion})`);
+
+  const filter = selectorFilter(type, params);
+  const page = pagination(state, type, path.namespace, filter, params);
+  const items = page.items.map((o) => present(type, o));
+  const metadata: Record<string, unknown> = { resourceVersion: page.resourceVersion };
+  if (page.continue) metadata.continue = page.continue;
+  if (page.remainingItemCount !== undefined) metadata.remainingItemCount = page.remainingItemCount;
+
+  if (wantsTable(req.headers.get("accept"))) {
+    const table = toTable(items, type, {
+      headers: true,
+      includeObject: tableOptions(params),
+      now: state.now(),
+      resourceVersion: page.resourceVersion,
+      continue: page.continue,
+      remainingItemCount: page.remainingItemCount,
+    });
+    return jsonResponse(table, 200, { "content-type": TABLE_TYPE });
+  }
+  return jsonResponse({ kind: type.listKind, apiVersion: groupVersion(type), metadata, items });
+}

@@ -1,0 +1,130 @@
+// Test hooks: fault injection and request counters. Reachable in-process and over HTTP under
+// /__kode/hooks/ (a path no real API uses), so tests can say "this controller made zero writes".
+
+export interface FaultRule {
+  /** Kubernetes verb: get, list, watch, create, update, patch, delete, deletecollection; undefined = any. */
+  verb?: string;
+  /** Plural, optionally with its group ("configmaps", "kodes.kode.jacero.io"); undefined = any. */
+  resource?: string;
+  /** Only requests whose User-Agent starts with this. */
+  userAgent?: string;
+  /** Answer with this status code instead of serving (500, 429, 409, ...). */
+  status?: number;
+  /** Retry-After header in seconds (429/503). */
+  retryAfterSeconds?: number;
+  message?: string;
+  /** Delay before serving (or before the injected failure). */
+  latencyMs?: number;
+  /** How many matching requests the rule applies to; undefined = until removed. */
+  times?: number;
+}
+
+export interface RequestRecord {
+  verb: string;
+  resource: string;
+  code: number;
+  userAgent: string;
+  count: number;
+}
+
+export const WRITE_VERBS = new Set(["create", "update", "patch", "delete", "deletecollection"]);
+
+export interface WatchControl {
+  closeWatches(resource?: string): number;
+  expireNextWatch(resource?: string): void;
+  compact(): void;
+}
+
+export class TestHooks {
+  private faults: (FaultRule & { id: number })[] = [];
+  private nextId = 1;
+  private records = new Map<string, RequestRecord>();
+  private podProxies = new Map<string, string>();
+  watchControl: WatchControl | undefined;
+
+  injectFault(rule: FaultRule): number {
+    const id = this.nextId++;
+    this.faults.push({ ...rule, id });
+    return id;
+  }
+
+  removeFault(id: number) {
+    this.faults = this.faults.filter((f) => f.id !== id);
+  }
+
+  clearFaults() {
+    this.faults = [];
+  }
+
+  /** The first rule matching this request, consuming one of its `times`. */
+  takeFault(verb: string, resource: string, userAgent: string): FaultRule | undefined {
+    const rule = this.faults.find(
+      (f) =>
+        (f.verb === undefined || f.verb === verb) &&
+        (f.resource === undefined || f.resource === resource || f.resource === resource.split(".")[0]) &&
+        (f.userAgent === undefined || userAgent.startsWith(f.userAgent)),
+    );
+    if (!rule) return undefined;
+    if (rule.times !== undefined && --rule.times <= 0) this.removeFault(rule.id);
+    return rule;
+  }
+
+  record(verb: string, resource: string, code: number, userAgent: string) {
+    const key = `${verb}\u0000${resource}\u0000${code}\u0000${userAgent}`;
+    const r = this.records.get(key);
+    if (r) r.count++;
+    else this.records.set(key, { verb, resource, code, userAgent, count: 1 });
+  }
+
+  /** Request records, optionally filtered; `resource` matches the plural with or without its group. */
+  requests(filter: { verb?: string; resource?: string; code?: number; userAgent?: string; writesOnly?: boolean } = {}): RequestRecord[] {
+    return [...this.records.values()].filter(
+      (r) =>
+        (filter.verb === undefined || r.verb === filter.verb) &&
+        (filter.resource === undefined || r.resource === filter.resource || r.resource.split(".")[0] === filter.resource) &&
+        (filter.code === undefined || r.code === filter.code) &&
+        (filter.userAgent === undefined || r.userAgent.startsWith(filter.userAgent)) &&
+        (!filter.writesOnly || WRITE_VERBS.has(r.verb)),
+    );
+  }
+
+  count(filter: Parameters<TestHooks["requests"]>[0] = {}): number {
+    return this.requests(filter).reduce((n, r) => n + r.count, 0);
+  }
+
+  /** Writes (create/update/patch/delete) made by clients whose User-Agent starts with `userAgent`. */
+  writes(userAgent?: string): number {
+    return this.count({ userAgent, writesOnly: true });
+  }
+
+  resetCounters() {
+    this.records.clear();
+  }
+
+  closeWatches(resource?: string): number {
+    return this.watchControl?.closeWatches(resource) ?? 0;
+  }
+
+  expireNextWatch(resource?: string) {
+    this.watchControl?.expireNextWatch(resource);
+  }
+
+  compactHistory() {
+    this.watchControl?.compact();
+  }
+
+  /** Route `pods/<name>/proxy/...` of this pod to a loopback URL (e.g. a test's fake IDE). */
+  registerPodProxy(namespace: string, pod: string, target: string) {
+    const url = new URL(target);
+    if (!["127.0.0.1", "localhost", "[::1]"].includes(url.hostname)) throw new Error(`pod proxy targets must be loopback, got ${url.hostname}`);
+    this.podProxies.set(`${namespace}/${pod}`, target.replace(/\/$/, ""));
+  }
+
+  unregisterPodProxy(namespace: string, pod: string) {
+    this.podProxies.delete(`${namespace}/${pod}`);
+  }
+
+  podProxyTarget(namespace: string, pod: string): string | undefined {
+    return this.podProxies.get(`${namespace}/${pod}`);
+  }
+}

@@ -1,0 +1,170 @@
+// Starts the embedded API server: one call for tests (in process) and for `kode apiserver`.
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { authenticate, unauthorizedStatus, type AuthConfig } from "./auth.ts";
+import { GarbageCollector } from "./controllers/garbage-collector.ts";
+import { KubeletSimulator } from "./controllers/kubelet.ts";
+import { CrdController } from "./crd/register.ts";
+import { TestHooks } from "./hooks.ts";
+import { renderKubeconfig } from "./kubeconfig.ts";
+import { serve, type PeerIdentity } from "./listener.ts";
+import { OpenApiDocs } from "./openapi.ts";
+import { DataDir } from "./persistence.ts";
+import { ResourceRegistry, storageKey } from "./registry.ts";
+import { faultResponse, jsonResponse } from "./respond.ts";
+import { requestInfo, Router } from "./router.ts";
+import type { ApiState } from "./state.ts";
+import { Store } from "./store.ts";
+import { generateTlsMaterial, type TlsMaterial } from "./tls.ts";
+import type { KObject } from "./types.ts";
+import { WatchHub } from "./watch.ts";
+
+export interface ApiServerOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  address?: string;
+  /** Serve HTTPS with a CA and serving certificate generated at start. */
+  tls?: boolean;
+  /** Require a client certificate signed by the generated CA (implies tls). */
+  clientCertAuth?: boolean;
+  /** Require this bearer token. With clientCertAuth too, either credential works. */
+  token?: string;
+  /** Where to write the kubeconfig; default: <dataDir>/kubeconfig or a temporary folder. */
+  kubeconfigPath?: string;
+  /** Keep state here across restarts. */
+  dataDir?: string;
+  /** Garbage collection of ownerReferences and namespace finalization. */
+  gc?: boolean;
+  simulateKubelet?: boolean;
+  kubeletDelayMs?: number;
+  logRequests?: boolean;
+  /** How many events watches can resume from (older resourceVersions get 410). */
+  watchHistory?: number;
+  bookmarkIntervalMs?: number;
+  /** Wall clock override for tests. */
+  now?: () => number;
+}
+
+export interface ApiServer {
+  url: string;
+  port: number;
+  kubeconfigPath: string;
+  kubeconfig: string;
+  hooks: TestHooks;
+  tls: TlsMaterial | undefined;
+  state: ApiState;
+  stop(): Promise<void>;
+}
+
+const SEED_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
+function seedNamespaces(state: ApiState) {
+  const nsType = state.registry.lookup("", "v1", "namespaces")!;
+  for (const name of SEED_NAMESPACES) {
+    if (state.store.get(storageKey(nsType), undefined, name)) continue;
+    const ns: KObject = {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name, uid: crypto.randomUUID(), creationTimestamp: new Date(state.now()).toISOString().replace(/\.\d+Z$/, "Z") },
+    };
+    nsType.prepare!(ns, undefined);
+    state.store.put(storageKey(nsType), ns, undefined);
+  }
+}
+
+export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiServer> {
+  const store = new Store(opts.watchHistory);
+  const dataDir = opts.dataDir ? new DataDir(opts.dataDir, store) : undefined;
+  const registry = new ResourceRegistry();
+  const hooks = new TestHooks();
+  const watches = new WatchHub(store, opts.bookmarkIntervalMs);
+  hooks.watchControl = watches;
+  const state: ApiState = {
+    store,
+    registry,
+    hooks,
+    watches,
+    controllers: { gc: opts.gc, simulateKubelet: opts.simulateKubelet, kubeletDelayMs: opts.kubeletDelayMs },
+    now: opts.now ?? Date.now,
+  };
+  new CrdController(store, registry);
+  seedNamespaces(state);
+  const namespaced = (resource: string) => registry.all().some((t) => storageKey(t) === resource && t.namespaced);
+  const gc = opts.gc ? new GarbageCollector(store, state.now, namespaced) : undefined;
+  const kubelet = opts.simulateKubelet ? new KubeletSimulator(store, state.now, opts.kubeletDelayMs) : undefined;
+
+  const useTls = !!(opts.tls || opts.clientCertAuth);
+  const tls = useTls ? await generateTlsMaterial() : undefined;
+  const auth: AuthConfig = { token: opts.token, clientCertAuth: !!opts.clientCertAuth };
+  let hostPort = "";
+  const router = new Router(state, new OpenApiDocs(registry), () => hostPort);
+
+  const handler = async (req: Request, peer: PeerIdentity | undefined): Promise<Response> => {
+    const started = performance.now();
+    const url = new URL(req.url);
+    const userAgent = req.headers.get("user-agent") ?? "";
+    const internal = url.pathname.startsWith("/__kode/");
+    const info = requestInfo(req.method, url);
+    let res: Response;
+    if (!authenticate(req, peer, auth) && !isHealth(url.pathname)) res = jsonResponse(unauthorizedStatus(), 401);
+    else {
+      const fault = internal ? undefined : hooks.takeFault(info.verb, info.resource, userAgent);
+      if (fault?.latencyMs) await Bun.sleep(fault.latencyMs);
+      res = fault?.status ? faultResponse(fault) : await router.handle(req);
+    }
+    if (!internal) hooks.record(info.verb, info.resource, res.status, userAgent);
+    if (opts.logRequests)
+      console.log(
+        JSON.stringify({
+          time: new Date().toISOString(),
+          verb: info.verb,
+          uri: `${url.pathname}${url.search}`,
+          code: res.status,
+          ms: Math.round((performance.now() - started) * 10) / 10,
+          userAgent,
+        }),
+      );
+    return res;
+  };
+
+  const address = opts.address ?? "127.0.0.1";
+  const listener = await serve({
+    port: opts.port ?? 0,
+    hostname: address,
+    tls: tls ? { material: tls, requestClientCert: !!opts.clientCertAuth } : undefined,
+    handler,
+  });
+  const host = address.includes(":") ? `[${address}]` : address;
+  hostPort = `${host}:${listener.port}`;
+  const url = `${tls ? "https" : "http"}://${hostPort}`;
+  const kubeconfig = renderKubeconfig({ url, tls, token: opts.token, clientCert: !!opts.clientCertAuth });
+  const kubeconfigPath =
+    opts.kubeconfigPath ?? (opts.dataDir ? join(opts.dataDir, "kubeconfig") : join(mkdtempSync(join(tmpdir(), "kode-apiserver-")), "kubeconfig"));
+  mkdirSync(dirname(kubeconfigPath), { recursive: true });
+  writeFileSync(kubeconfigPath, kubeconfig, { mode: 0o600 });
+
+  let stopped = false;
+  return {
+    url,
+    port: listener.port,
+    kubeconfigPath,
+    kubeconfig,
+    hooks,
+    tls,
+    state,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      gc?.stop();
+      kubelet?.stop();
+      watches.closeAll();
+      await listener.stop();
+      dataDir?.close();
+    },
+  };
+}
+
+function isHealth(path: string): boolean {
+  return /^\/(healthz|readyz|livez)(\/|$)/.test(path);
+}

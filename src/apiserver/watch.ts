@@ -1,0 +1,186 @@
+// Watch streams: headers at once, one JSON event per line, history replay from a resourceVersion,
+// 410 for history that is gone, bookmarks, WatchList (sendInitialEvents), timeouts, selector
+// transitions (an object leaving a selector is DELETED for that watcher), and Table events.
+import { badRequest, expired } from "./errors.ts";
+import type { WatchControl } from "./hooks.ts";
+import { withHeadersSentAtOnce } from "./listener.ts";
+import { storageKey } from "./registry.ts";
+import { present } from "./state.ts";
+import type { Store, StoreEvent } from "./store.ts";
+import { toTable } from "./table.ts";
+import type { KObject, ResourceType } from "./types.ts";
+import { groupVersion } from "./types.ts";
+
+export interface WatchParams {
+  type: ResourceType;
+  namespace: string | undefined;
+  filter: (obj: KObject) => boolean;
+  resourceVersion: string | null;
+  sendInitialEvents: boolean;
+  allowBookmarks: boolean;
+  timeoutSeconds: number | undefined;
+  table: { includeObject: "None" | "Metadata" | "Object" } | undefined;
+  now: () => number;
+}
+
+const encoder = new TextEncoder();
+
+class Watcher {
+  private controller!: ReadableStreamDefaultController<Uint8Array>;
+  private closed = false;
+  private timers: Timer[] = [];
+  private unsubscribe: (() => void) | undefined;
+  private tableHeadersSent = false;
+  readonly resource: string;
+  readonly stream: ReadableStream<Uint8Array>;
+
+  constructor(
+    private hub: WatchHub,
+    private p: WatchParams,
+  ) {
+    this.resource = storageKey(p.type);
+    this.stream = new ReadableStream<Uint8Array>({
+      start: (c) => {
+        this.controller = c;
+      },
+      cancel: () => this.close(),
+    });
+  }
+
+  matches(obj: KObject | undefined): boolean {
+    if (!obj) return false;
+    if (this.p.namespace !== undefined && this.p.type.namespaced && obj.metadata.namespace !== this.p.namespace) return false;
+    return this.p.filter(obj);
+  }
+
+  send(type: string, obj: KObject) {
+    if (this.closed) return;
+    let object: unknown = type === "BOOKMARK" || type === "ERROR" ? obj : present(this.p.type, obj);
+    if (this.p.table && type !== "BOOKMARK" && type !== "ERROR") {
+      object = toTable([object as KObject], this.p.type, {
+        headers: !this.tableHeadersSent,
+        includeObject: this.p.table.includeObject,
+        now: this.p.now(),
+        resourceVersion: obj.metadata.resourceVersion ?? "",
+      });
+      this.tableHeadersSent = true;
+    }
+    try {
+      this.controller.enqueue(encoder.encode(`${JSON.stringify({ type, object })}\n`));
+    } catch {
+      this.close();
+    }
+  }
+
+  /** Deliver a store event, translating selector transitions. */
+  deliver(e: StoreEvent) {
+    if (e.resource !== this.resource) return;
+    const now = e.type !== "DELETED" && this.matches(e.object);
+    const before = e.type !== "ADDED" && this.matches(e.previous);
+    if (e.type === "DELETED") {
+      if (before) this.send("DELETED", e.object);
+    } else if (now && before) this.send("MODIFIED", e.object);
+    else if (now) this.send("ADDED", e.object);
+    else if (before) this.send("DELETED", e.object);
+  }
+
+  bookmark(rv: number, initialEventsEnd = false) {
+    const metadata: Record<string, unknown> = { resourceVersion: String(rv) };
+    if (initialEventsEnd) metadata.annotations = { "k8s.io/initial-events-end": "true" };
+    this.send("BOOKMARK", { kind: this.p.type.kind, apiVersion: groupVersion(this.p.type), metadata } as KObject);
+  }
+
+  start(store: Store, bookmarkIntervalMs: number) {
+    const p = this.p;
+    const rv = p.resourceVersion;
+    if (p.sendInitialEvents || !rv || rv === "0") {
+      for (const obj of store.list(this.resource, p.type.namespaced ? p.namespace : undefined)) if (this.matches(obj)) this.send("ADDED", obj);
+      if (p.sendInitialEvents) this.bookmark(store.resourceVersion, true);
+    } else {
+      const since = Number(rv);
+      const events = this.hub.consumeForcedExpiry(this.resource) ? undefined : store.eventsSince(since);
+      if (!events) {
+        const status = expired(`too old resource version: ${rv} (${store.oldestResumable + 1})`).status();
+        this.send("ERROR", status as unknown as KObject);
+        this.close();
+        return;
+      }
+      for (const e of events) this.deliver(e);
+    }
+    this.unsubscribe = store.subscribe((e) => this.deliver(e));
+    if (p.timeoutSeconds) this.timers.push(setTimeout(() => this.close(), p.timeoutSeconds * 1000));
+    if (p.allowBookmarks) this.timers.push(setInterval(() => this.bookmark(store.resourceVersion), bookmarkIntervalMs));
+  }
+
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe?.();
+    for (const t of this.timers) clearTimeout(t);
+    this.hub.forget(this);
+    try {
+      this.controller.close();
+    } catch {}
+  }
+}
+
+export class WatchHub implements WatchControl {
+  private watchers = new Set<Watcher>();
+  private forcedExpiry = new Set<string | undefined>();
+
+  constructor(
+    private store: Store,
+    private bookmarkIntervalMs = 60_000,
+  ) {}
+
+  open(p: WatchParams): Response {
+    if (p.resourceVersion && p.resourceVersion !== "0" && !/^\d+$/.test(p.resourceVersion))
+      throw badRequest(`invalid resource version "${p.resourceVersion}"`);
+    const w = new Watcher(this, p);
+    this.watchers.add(w);
+    w.start(this.store, this.bookmarkIntervalMs);
+    const contentType = p.table ? "application/json;as=Table;v=v1;g=meta.k8s.io" : "application/json";
+    // Bun sends a streaming response's headers only with its first chunk; a quiet watch needs them now.
+    return new Response(withHeadersSentAtOnce(w.stream), { status: 200, headers: { "content-type": contentType, "cache-control": "no-cache, private" } });
+  }
+
+  forget(w: Watcher) {
+    this.watchers.delete(w);
+  }
+
+  get size(): number {
+    return this.watchers.size;
+  }
+
+  closeWatches(resource?: string): number {
+    let n = 0;
+    for (const w of [...this.watchers])
+      if (!resource || w.resource.endsWith(`/${resource}`) || w.resource === resource) {
+        w.close();
+        n++;
+      }
+    return n;
+  }
+
+  /** The next watch (of `resource`, or any) resuming from a resourceVersion gets 410 Expired. */
+  expireNextWatch(resource?: string) {
+    this.forcedExpiry.add(resource);
+  }
+
+  consumeForcedExpiry(resource: string): boolean {
+    for (const r of this.forcedExpiry)
+      if (r === undefined || resource === r || resource.endsWith(`/${r}`)) {
+        this.forcedExpiry.delete(r);
+        return true;
+      }
+    return false;
+  }
+
+  compact() {
+    this.store.compact(0);
+  }
+
+  closeAll() {
+    this.closeWatches();
+  }
+}
