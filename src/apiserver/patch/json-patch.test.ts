@@ -324,3 +324,15 @@ describe("applyJsonPatch: size limit", () => {
     expect(error.message).toBe(`The allowed maximum operations in a JSON patch is 10000, got ${MAX_JSON_PATCH_OPERATIONS + 1}`);
   });
 });
+
+describe("applyJsonPatch: messages for missing fields", () => {
+  test("follow the library's wording per operation", () => {
+    expect(patchError(() => applyJsonPatch({}, [{ op: "remove" }])).message).toBe("remove operation failed to decode path: missing value");
+    expect(patchError(() => applyJsonPatch({}, [{ op: "replace", value: 1 }])).message).toBe(
+      "replace operation failed to decode path: operation missing path field: missing value",
+    );
+    expect(patchError(() => applyJsonPatch({}, [{ op: "move", path: "/a" }])).message).toBe(
+      "move operation failed to decode from: operation, missing from field: missing value",
+    );
+  });
+});

@@ -75,7 +75,9 @@ function decodeOperation(raw: unknown): Operation {
 function decodeStringField(raw: JsonObject, field: "path" | "from", op: string): string {
   const value = raw[field];
   if (value === undefined || value === null) {
-    throw new PatchError("malformed", `${op} operation failed to decode ${field}: operation missing ${field} field: missing value`);
+    // The library words this differently per operation.
+    const cause = field === "from" ? "operation, missing from field: " : ["add", "remove", "copy"].includes(op) ? "" : "operation missing path field: ";
+    throw new PatchError("malformed", `${op} operation failed to decode ${field}: ${cause}missing value`);
   }
   if (typeof value !== "string") {
     throw new PatchError("malformed", `${op} operation failed to decode ${field}: json: cannot unmarshal ${jsonTypeName(value)} into Go value of type string`);

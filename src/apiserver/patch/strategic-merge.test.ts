@@ -489,13 +489,17 @@ describe("applyStrategicMergePatch: malformed and failing patches", () => {
   });
 
   test("lists of lists cannot be merged", () => {
-    const error = patchError(() => smp({ metadata: { finalizers: ["a"] } }, { metadata: { finalizers: [["b"]] } }, "v1/ConfigMap"));
+    const error = patchError(() => smp({ metadata: { finalizers: [] } }, { metadata: { finalizers: [["b"]] } }, "v1/ConfigMap"));
     expect(error.kind).toBe("failed");
     expect(error.message).toBe("lists of lists are not supported");
   });
 
-  test("mixed element types in a merged list fail", () => {
-    expect(patchError(() => smp({ metadata: { finalizers: ["a"] } }, { metadata: { finalizers: [1] } }, "v1/ConfigMap")).kind).toBe("failed");
+  test("mixed element types in a merged list fail, naming both lists as Go prints them", () => {
+    const mixed = patchError(() => smp({ metadata: { finalizers: ["a"] } }, { metadata: { finalizers: [1] } }, "v1/ConfigMap"));
+    expect(mixed.kind).toBe("failed");
+    expect(mixed.message).toBe("list element types are not identical: [[a] [1]]");
+    const nested = patchError(() => smp({ metadata: { finalizers: ["a"] } }, { metadata: { finalizers: [["b"]] } }, "v1/ConfigMap"));
+    expect(nested.message).toBe("list element types are not identical: [[a] [[b]]]");
   });
 
   test("a failing patch leaves the original untouched", () => {

@@ -94,6 +94,14 @@ describe("re-apply", () => {
     expect(again.metadata.uid).toBe("6f3c");
   });
 
+  test("the result shares nothing with the live object", () => {
+    const withData = { ...live, status: { nested: { a: 1 } } };
+    const again = ok(apply({ live: withData, applied: config({ size: 2 }), now: T1 }));
+    expect(again.status).toEqual({ nested: { a: 1 } });
+    (again.status as any).nested.a = 99;
+    expect(withData.status.nested.a).toBe(1);
+  });
+
   test("a field left out of the configuration is removed", () => {
     const two = stored(ok(apply({ applied: config({ size: 1, color: "red" }) })));
     const again = ok(apply({ live: two, applied: config({ size: 1 }), now: T1 }));

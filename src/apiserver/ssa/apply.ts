@@ -23,7 +23,7 @@ import {
   type Managers,
 } from "./managed-fields.ts";
 import { mergeApplied, pruneUnowned } from "./merge.ts";
-import { compareStrings, deepEqual, goJson, isPlainObject } from "./values.ts";
+import { cloneJson, compareStrings, deepEqual, goJson, isPlainObject } from "./values.ts";
 
 export type ApplyResult = { ok: true; object: KObject } | { ok: false; conflicts: ApplyConflict[] };
 
@@ -124,7 +124,8 @@ export function serverSideApply(args: ApplyArgs): ApplyResult {
   if (objectChanged || self.time === undefined) self.time = args.now;
   let object = objectChanged ? merged : live;
   if (identity.manager === KUBECTL_MANAGER) object = syncLastApplied(object, args.applied);
-  return { ok: true, object: withManagedFields(object, managers) };
+  // The merge shares subtrees with the stored object; the caller may edit the result in place.
+  return { ok: true, object: cloneJson(withManagedFields(object, managers)) };
 }
 
 function withManagedFields(obj: KObject, managers: Managers): KObject {

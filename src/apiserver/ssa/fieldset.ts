@@ -69,19 +69,6 @@ function elementKind(el: string): number {
   }
 }
 
-/** structured-merge-diff's PathElement order: fields, then keys, then values, then indices. */
-export function compareElements(a: string, b: string): number {
-  const ka = elementKind(a);
-  const kb = elementKind(b);
-  if (ka !== kb) return ka - kb;
-  if (ka === 0) return compareStrings(a, b);
-  if (ka === 3) return Number(a.slice(2)) - Number(b.slice(2));
-  const va = parseElementValue(a);
-  const vb = parseElementValue(b);
-  if (ka === 2) return compareValues(va, vb);
-  return compareKeyLists(va as Record<string, unknown>, vb as Record<string, unknown>);
-}
-
 function compareKeyLists(a: Record<string, unknown>, b: Record<string, unknown>): number {
   const ka = Object.keys(a).sort(compareStrings);
   const kb = Object.keys(b).sort(compareStrings);
@@ -192,7 +179,7 @@ export function setOfPaths(paths: readonly (readonly string[])[]): FieldSet {
 export function memberPaths(s: FieldSet): string[][] {
   const out: string[][] = [];
   const walk = (node: FieldSet, prefix: string[]) => {
-    const els = [...node.children.keys()].sort(compareElements);
+    const els = sortElements([...node.children.keys()]);
     for (const el of els) if (node.children.get(el)!.member) out.push([...prefix, el]);
     for (const el of els) {
       const child = node.children.get(el)!;
@@ -206,9 +193,24 @@ export function memberPaths(s: FieldSet): string[][] {
 // ---------------------------------------------------------------------------------------------
 // FieldsV1
 
+/** Elements in FieldsV1 order (structured-merge-diff's PathElement order: fields, keys, values, indices); parses each k:/v: element once rather than on every comparison. */
+export function sortElements(els: string[]): string[] {
+  if (els.length < 2) return els;
+  if (els.every((el) => el.charCodeAt(0) === 102)) return els.sort(compareStrings);
+  const decorated = els.map((el) => ({ el, kind: elementKind(el), value: el.charCodeAt(0) === 102 ? undefined : parseElementValue(el) }));
+  decorated.sort((a, b) => {
+    if (a.kind !== b.kind) return a.kind - b.kind;
+    if (a.kind === 0) return compareStrings(a.el, b.el);
+    if (a.kind === 1) return compareKeyLists(a.value as Record<string, unknown>, b.value as Record<string, unknown>);
+    if (a.kind === 2) return compareValues(a.value, b.value);
+    return Number(a.el.slice(2)) - Number(b.el.slice(2));
+  });
+  return decorated.map((d) => d.el);
+}
+
 export function toFieldsV1(s: FieldSet): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const els = [...s.children.keys()].sort(compareElements);
+  const els = sortElements([...s.children.keys()]);
   for (const el of els) {
     const child = s.children.get(el)!;
     if (child.children.size === 0) {

@@ -1,7 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import type { KObject, ManagedFieldsEntry } from "../types.ts";
 import type { ListTypeOf } from "./fieldset.ts";
-import { managerFromUserAgent, updateManagedFields } from "./managed-fields.ts";
+import { compareObjects } from "./compare.ts";
+import { toFieldsV1 } from "./fieldset.ts";
+import { managerFromUserAgent, newObjectFieldsV1, updateManagedFields, withoutServerFields } from "./managed-fields.ts";
 
 const GV = "example.com/v1";
 const T0 = "2026-01-01T00:00:00Z";
@@ -74,6 +76,29 @@ describe("updateManagedFields on create", () => {
     const mf = updateManagedFields({ old: undefined, updated: obj, manager: "m", apiVersion: GV, now: T0, listTypeOf: lists });
     expect(mf[0]!.fieldsV1["f:metadata"]).toEqual({ "f:generateName": {} });
   });
+});
+
+test("the create fast path encodes exactly what the general comparison finds", () => {
+  const listsWithSet: ListTypeOf = (path) => {
+    const p = path.join(".");
+    if (p === "spec.containers") return { type: "map", keys: ["name"] };
+    if (p === "spec.tags") return { type: "set" };
+    return { type: "atomic" };
+  };
+  const rich = widget(
+    {
+      containers: [{ name: "b", ports: [1] }, { name: "a", env: {} }, { name: "a" }, { image: "no-key" }],
+      tags: ["z", 1, "a", true],
+      empty: {},
+      nothing: null,
+      list: [],
+      nested: { deep: { er: "x" } },
+    },
+    { labels: { b: "1", a: "2" }, finalizers: ["f"], ownerReferences: [{ uid: "u", name: "n", kind: "K", apiVersion: "v1" }], generateName: "w-" },
+  );
+  const general = toFieldsV1(withoutServerFields(compareObjects(undefined, rich, listsWithSet).added));
+  const fast = newObjectFieldsV1(rich, listsWithSet);
+  expect(JSON.stringify(fast)).toBe(JSON.stringify(general));
 });
 
 describe("updateManagedFields on update", () => {

@@ -6,13 +6,16 @@ import {
   difference,
   fromFieldsV1,
   isEmpty,
+  itemElement,
   setOfPaths,
+  sortElements,
   toFieldsV1,
   union,
+  withMetadataLists,
   type FieldSet,
   type ListTypeOf,
 } from "./fieldset.ts";
-import { compareStrings, goJson, isPlainObject } from "./values.ts";
+import { compareStrings, goJson, isEmptyObject, isPlainObject } from "./values.ts";
 
 export type Operation = "Apply" | "Update";
 
@@ -103,23 +106,24 @@ export function encodeManagedFields(managers: Managers): ManagedFieldsEntry[] {
 }
 
 // Never owned by anyone: identity and server-maintained metadata.
+const SERVER_METADATA = new Set([
+  "name",
+  "namespace",
+  "creationTimestamp",
+  "selfLink",
+  "uid",
+  "clusterName",
+  "generation",
+  "managedFields",
+  "resourceVersion",
+  "deletionTimestamp",
+  "deletionGracePeriodSeconds",
+]);
 const SERVER_FIELDS = setOfPaths([
   ["f:apiVersion"],
   ["f:kind"],
   ["f:metadata"],
-  ...[
-    "name",
-    "namespace",
-    "creationTimestamp",
-    "selfLink",
-    "uid",
-    "clusterName",
-    "generation",
-    "managedFields",
-    "resourceVersion",
-    "deletionTimestamp",
-    "deletionGracePeriodSeconds",
-  ].map((f) => ["f:metadata", `f:${f}`]),
+  ...[...SERVER_METADATA].map((f) => ["f:metadata", `f:${f}`]),
 ]);
 
 export function withoutServerFields(set: FieldSet): FieldSet {
@@ -189,6 +193,7 @@ export function updateManagedFields(args: {
   const managers = baseManagers(args.old, args.updated, args.subresource);
   // An existing object whose managedFields were wiped stays untracked, as on a real server.
   if (args.old && managers.size === 0) return [];
+  if (!args.old && managers.size === 0) return createdEntry(args);
   const changes = compareObjects(args.old, args.updated, args.listTypeOf);
   if (isSame(changes)) return encodeManagedFields(managers);
 
@@ -217,6 +222,69 @@ export function updateManagedFields(args: {
     capUpdateManagers(managers);
   }
   return encodeManagedFields(managers);
+}
+
+/**
+ * The common create: every field is new and nobody else owns anything. Writes FieldsV1 straight from
+ * the object; equivalent to encoding withoutServerFields(compareObjects(undefined, obj).added).
+ */
+function createdEntry(args: { updated: KObject; manager: string; apiVersion: string; subresource?: string; now: string; listTypeOf: ListTypeOf }): ManagedFieldsEntry[] {
+  const fieldsV1 = newObjectFieldsV1(args.updated, args.listTypeOf);
+  if (isEmptyObject(fieldsV1)) return [];
+  const entry: Record<string, unknown> = {
+    manager: args.manager || "unknown",
+    operation: "Update",
+    apiVersion: args.apiVersion,
+    time: args.now,
+    fieldsType: "FieldsV1",
+    fieldsV1,
+  };
+  if (args.subresource) entry.subresource = args.subresource;
+  return [entry as unknown as ManagedFieldsEntry];
+}
+
+export function newObjectFieldsV1(obj: KObject, listTypeOf: ListTypeOf): Record<string, unknown> {
+  const lists = withMetadataLists(listTypeOf);
+  const path: string[] = [];
+  // FieldsV1 of a value that did not exist before: the value itself and everything inside it.
+  const added = (v: unknown): Record<string, unknown> => {
+    if (isPlainObject(v)) return isEmptyObject(v) ? {} : { ".": {}, ...fieldsOf(v, undefined) };
+    if (!Array.isArray(v) || v.length === 0) return {};
+    const listType = lists(path.slice());
+    if (listType.type === "atomic") return {};
+    const items = new Map<string, unknown>();
+    v.forEach((item, i) => {
+      const el = itemElement(item, listType, i)!;
+      items.set(el, items.has(el) ? {} : added(item));
+    });
+    const out: Record<string, unknown> = { ".": {} };
+    for (const el of sortElements([...items.keys()])) out[el] = items.get(el);
+    return out;
+  };
+  const fieldsOf = (o: Record<string, unknown>, skip: ReadonlySet<string> | undefined) => {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(o).sort(compareStrings)) {
+      if (o[key] === undefined || skip?.has(key)) continue;
+      path.push(key);
+      out[`f:${key}`] = added(o[key]);
+      path.pop();
+    }
+    return out;
+  };
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(obj).sort(compareStrings)) {
+    const v = obj[key];
+    if (v === undefined || key === "apiVersion" || key === "kind") continue;
+    path.push(key);
+    if (key === "metadata" && isPlainObject(v)) {
+      const metadata = fieldsOf(v, SERVER_METADATA);
+      if (!isEmptyObject(metadata)) out["f:metadata"] = metadata;
+    } else if (key !== "metadata") {
+      out[`f:${key}`] = added(v);
+    }
+    path.pop();
+  }
+  return out;
 }
 
 /** The default field manager of a request without `fieldManager`: the User-Agent up to its first "/". */
