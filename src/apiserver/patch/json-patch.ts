@@ -60,9 +60,10 @@ function decodeOperation(raw: unknown): Operation {
   if (typeof op !== "string" || !KNOWN_OPS.has(op)) {
     throw new PatchError("malformed", `Unexpected kind: ${typeof op === "string" ? op : "unknown"}`);
   }
-  const path = decodeStringField(raw, "path", op);
-  const operation: Operation = { op: op as OpName, path };
-  if (OPS_WITH_FROM.has(op)) operation.from = decodeStringField(raw, "from", op);
+  // move and copy read `from` before `path`, so a patch missing both reports `from`.
+  const from = OPS_WITH_FROM.has(op) ? decodeStringField(raw, "from", op) : undefined;
+  const operation: Operation = { op: op as OpName, path: decodeStringField(raw, "path", op) };
+  if (from !== undefined) operation.from = from;
   if (OPS_WITH_VALUE.has(op)) {
     if (!Object.hasOwn(raw, "value")) {
       throw new PatchError("malformed", `${op} operation, missing value field: missing value`);

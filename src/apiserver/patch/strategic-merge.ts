@@ -143,7 +143,8 @@ function mergeMap(original: JsonObject, patch: JsonObject, path: string[], ctx: 
 function applyMapDirective(patch: JsonObject): JsonObject {
   const directive = patch[PATCH_DIRECTIVE];
   if (directive === "replace") {
-    const { [PATCH_DIRECTIVE]: _, ...replacement } = patch;
+    const replacement = { ...patch };
+    delete replacement[PATCH_DIRECTIVE];
     return cleanPatchValue(replacement) as JsonObject;
   }
   if (directive === "delete") return {};

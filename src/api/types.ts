@@ -1,0 +1,150 @@
+// The kode.jacero.io/v1alpha1 API as TypeScript types. The valibot schemas in this folder are the source
+// of the CRDs; a type test keeps them and these types in step.
+
+export const GROUP = "kode.jacero.io";
+export const VERSION = "v1alpha1";
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+export const IDE_TYPES = ["code-server", "webtop", "jupyter", "alnoda", "devcontainers"] as const;
+export type IdeType = (typeof IDE_TYPES)[number];
+
+export const KODE_PHASES = ["Pending", "Provisioning", "Running", "Updating", "Failed", "Deleting"] as const;
+export type KodePhase = (typeof KODE_PHASES)[number];
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+  ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }[];
+}
+
+export interface Condition {
+  type: string;
+  status: "True" | "False" | "Unknown";
+  reason: string;
+  message: string;
+  observedGeneration?: number;
+  lastTransitionTime: string;
+}
+
+export interface KodeStorage {
+  accessModes?: string[];
+  storageClassName?: string;
+  resources?: { requests?: { storage?: string } };
+  /** Keep the PVC when the Kode is deleted (it is orphaned and annotated). */
+  keepVolume?: boolean;
+  /** Use this existing PVC instead of creating one; never modified or deleted. */
+  existingVolumeClaim?: string;
+}
+
+export interface TemplateRef {
+  kind?: "KodeTemplate" | "KodeClusterTemplate";
+  name: string;
+  namespace?: string;
+}
+
+export interface EnvoyProxyRef {
+  kind?: "EnvoyProxyConfig" | "EnvoyProxyClusterConfig";
+  name: string;
+  namespace?: string;
+}
+
+export interface KodeSpec {
+  templateRef: TemplateRef;
+  user?: string;
+  password?: string;
+  /** A Secret with key `password` and optionally `username`. */
+  existingSecret?: string;
+  /** Absolute path of the home directory (default: the template's defaultHome). */
+  home?: string;
+  /** Workspace folder relative to home (default: the template's defaultWorkspace). */
+  workspace?: string;
+  storage?: KodeStorage;
+}
+
+export interface KodeStatus {
+  phase?: KodePhase;
+  conditions?: Condition[];
+  observedGeneration?: number;
+  /** In-cluster URL of the Service. */
+  url?: string;
+  /** Name of the Secret holding the credentials in use. */
+  credentialsSecret?: string;
+  type?: IdeType;
+  template?: { kind: string; name: string; namespace?: string };
+}
+
+export interface Kode {
+  apiVersion: typeof API_VERSION;
+  kind: "Kode";
+  metadata: ObjectMeta;
+  spec: KodeSpec;
+  status?: KodeStatus;
+}
+
+// Core v1 shapes used by templates, kept as plain data.
+export type EnvVar = { name: string; value?: string; valueFrom?: Record<string, unknown> };
+export type EnvFromSource = { prefix?: string; configMapRef?: { name: string; optional?: boolean }; secretRef?: { name: string; optional?: boolean } };
+export type ResourceRequirements = { limits?: Record<string, string>; requests?: Record<string, string> };
+export type Toleration = { key?: string; operator?: string; value?: string; effect?: string; tolerationSeconds?: number };
+
+export interface KodeTemplateSpec {
+  type: IdeType;
+  image: string;
+  /** The IDE's listen port (default by type). */
+  port?: number;
+  tz?: string;
+  puid?: number;
+  pgid?: number;
+  defaultHome?: string;
+  defaultWorkspace?: string;
+  env?: EnvVar[];
+  envFrom?: EnvFromSource[];
+  command?: string[];
+  args?: string[];
+  resources?: ResourceRequirements;
+  imagePullPolicy?: "Always" | "IfNotPresent" | "Never";
+  imagePullSecrets?: { name: string }[];
+  nodeSelector?: Record<string, string>;
+  tolerations?: Toleration[];
+  /** Default storage for Kodes using this template. */
+  storage?: KodeStorage;
+  envoyProxyRef?: EnvoyProxyRef;
+}
+
+export interface KodeTemplateStatus {
+  conditions?: Condition[];
+  observedGeneration?: number;
+  /** How many Kodes use this template. */
+  kodes?: number;
+}
+
+export interface KodeTemplate {
+  apiVersion: typeof API_VERSION;
+  kind: "KodeTemplate" | "KodeClusterTemplate";
+  metadata: ObjectMeta;
+  spec: KodeTemplateSpec;
+  status?: KodeTemplateStatus;
+}
+
+export interface EnvoyProxyConfigSpec {
+  image?: string;
+  authType?: "none" | "basic" | "oauth2" | "ext_authz";
+  httpFilters?: { name: string; typed_config?: Record<string, unknown> }[];
+  clusters?: Record<string, unknown>[];
+}
+
+export interface EnvoyProxyConfig {
+  apiVersion: typeof API_VERSION;
+  kind: "EnvoyProxyConfig" | "EnvoyProxyClusterConfig";
+  metadata: ObjectMeta;
+  spec: EnvoyProxyConfigSpec;
+  status?: { conditions?: Condition[]; observedGeneration?: number };
+}
