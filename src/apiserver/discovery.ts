@@ -2,10 +2,27 @@
 import type { ResourceRegistry } from "./registry.ts";
 import type { ResourceType } from "./types.ts";
 
-export const AGGREGATED_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+export type AggregatedVersion = "v2" | "v2beta1";
 
-export function wantsAggregated(accept: string | null): boolean {
-  return !!accept && /g=apidiscovery\.k8s\.io/.test(accept) && /as=APIGroupDiscoveryList/.test(accept);
+export const aggregatedType = (version: AggregatedVersion) => `application/json;g=apidiscovery.k8s.io;v=${version};as=APIGroupDiscoveryList`;
+
+/**
+ * The aggregated discovery version the client asked for, from the first Accept entry that names one we serve
+ * (client-go 1.30+ lists v2 then v2beta1; 1.26-1.29 accept only v2beta1), or undefined for legacy discovery.
+ */
+export function wantsAggregated(accept: string | null): AggregatedVersion | undefined {
+  for (const range of (accept ?? "").split(",")) {
+    const params = new Map(
+      range
+        .split(";")
+        .slice(1)
+        .map((p) => p.trim().split("=") as [string, string]),
+    );
+    const version = params.get("v");
+    if (params.get("g") === "apidiscovery.k8s.io" && params.get("as") === "APIGroupDiscoveryList" && (version === "v2" || version === "v2beta1"))
+      return version;
+  }
+  return undefined;
 }
 
 function subresourceVerbs(sub: string): string[] {
@@ -88,8 +105,8 @@ function aggregatedResource(t: ResourceType) {
   return r;
 }
 
-/** `/api` (core only) or `/apis` (every other group) in the aggregated v2 format. */
-export function aggregatedDiscovery(registry: ResourceRegistry, core: boolean) {
+/** `/api` (core only) or `/apis` (every other group) in the aggregated format (v2 and v2beta1 have the same shape). */
+export function aggregatedDiscovery(registry: ResourceRegistry, core: boolean, discoveryVersion: AggregatedVersion = "v2") {
   const all = registry.all();
   const items = registry
     .groups()
@@ -102,5 +119,5 @@ export function aggregatedDiscovery(registry: ResourceRegistry, core: boolean) {
         resources: all.filter((t) => t.group === group && t.version === version).map(aggregatedResource),
       })),
     }));
-  return { kind: "APIGroupDiscoveryList", apiVersion: "apidiscovery.k8s.io/v2", metadata: {}, items };
+  return { kind: "APIGroupDiscoveryList", apiVersion: `apidiscovery.k8s.io/${discoveryVersion}`, metadata: {}, items };
 }

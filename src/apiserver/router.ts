@@ -1,7 +1,7 @@
 // Request routing: non-resource endpoints, discovery, OpenAPI, test hooks, and resource verbs.
 import { clone, commitWrite } from "./admission.ts";
 import { readObjectBody } from "./body.ts";
-import { aggregatedDiscovery, AGGREGATED_TYPE, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from "./discovery.ts";
+import { aggregatedDiscovery, aggregatedType, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from "./discovery.ts";
 import { ApiError, badRequest, internalError, methodNotAllowed, notFound } from "./errors.ts";
 import { deleteCollection, deleteObject } from "./handlers/delete.ts";
 import { getObject, listObjects, selectorFilter, tableOptions } from "./handlers/read.ts";
@@ -85,11 +85,13 @@ export class Router {
     if (HEALTH.has(p)) return new Response("ok", { headers: { "content-type": "text/plain; charset=utf-8" } });
     if (p.startsWith("/__kode/hooks/")) return hooksEndpoint(this.state, req, url);
     if (p === "/api") {
-      if (wantsAggregated(accept)) return jsonResponse(aggregatedDiscovery(this.state.registry, true), 200, { "content-type": AGGREGATED_TYPE });
+      const aggregated = wantsAggregated(accept);
+      if (aggregated) return jsonResponse(aggregatedDiscovery(this.state.registry, true, aggregated), 200, { "content-type": aggregatedType(aggregated) });
       return jsonResponse(apiVersions(this.hostPort()));
     }
     if (p === "/apis") {
-      if (wantsAggregated(accept)) return jsonResponse(aggregatedDiscovery(this.state.registry, false), 200, { "content-type": AGGREGATED_TYPE });
+      const aggregated = wantsAggregated(accept);
+      if (aggregated) return jsonResponse(aggregatedDiscovery(this.state.registry, false, aggregated), 200, { "content-type": aggregatedType(aggregated) });
       return jsonResponse(apiGroupList(this.state.registry));
     }
     if (p === "/openapi/v3") return jsonResponse(this.openapi.root());

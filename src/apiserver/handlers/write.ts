@@ -1,7 +1,7 @@
 // POST (create), PUT (update) and PATCH (merge, JSON, strategic merge, server-side apply).
 import { admitCreate, admitUpdate, clone, commitWrite, decodeIncoming, type FieldValidation, type WriteContext } from "../admission.ts";
 import { PATCH_TYPES, mediaType, parseJson, parseYaml, readObjectBody } from "../body.ts";
-import { ApiError, alreadyExists, badRequest, conflict, invalid, notFound, unsupportedMediaType } from "../errors.ts";
+import { ApiError, alreadyExists, badRequest, cause, conflict, invalid, notFound, unsupportedMediaType } from "../errors.ts";
 import { listTypeOf } from "../list-types.ts";
 import { applyJsonPatch, PatchError } from "../patch/json-patch.ts";
 import { applyMergePatch } from "../patch/merge-patch.ts";
@@ -55,7 +55,7 @@ export async function replaceObject(ctx: WriteContext, req: Request, name: strin
 
 function patchError(e: unknown): never {
   if (e instanceof PatchError) {
-    if (e.kind === "tooLarge") throw new ApiError(413, "RequestEntityTooLarge", e.message);
+    if (e.kind === "tooLarge") throw new ApiError(413, "RequestEntityTooLarge", `Request entity too large: ${e.message}`); // errors.NewRequestEntityTooLargeError
     if (e.kind === "malformed") throw badRequest(e.message);
     // The apiserver hides the jsonpatch detail behind a generic message (handlers/patch.go).
     throw new ApiError(422, "Invalid", "the server rejected our request due to an error in our request");
@@ -63,8 +63,18 @@ function patchError(e: unknown): never {
   throw e;
 }
 
+/** apimachinery ValidatePatchOptions: checked before the object is looked up, answered as 422 on PatchOptions. */
+function validatePatchOptions(type: string, url: URL) {
+  const q = url.searchParams;
+  if (type !== PATCH_TYPES.apply && q.has("force"))
+    throw invalid("PatchOptions", "meta.k8s.io", "", [cause("FieldValueForbidden", "force", "Forbidden: may not be specified for non-apply patch")]);
+  if (type === PATCH_TYPES.apply && !q.get("fieldManager"))
+    throw invalid("PatchOptions", "meta.k8s.io", "", [cause("FieldValueRequired", "fieldManager", "Required value: is required for apply patch")]);
+}
+
 export async function patchObject(ctx: WriteContext, req: Request, url: URL, name: string): Promise<Response> {
   const type = mediaType(req);
+  validatePatchOptions(type, url);
   if (type === PATCH_TYPES.apply) return applyObject(ctx, req, url, name);
   const kind = ctx.type;
   const accepted: string[] = [PATCH_TYPES.json, PATCH_TYPES.merge, PATCH_TYPES.apply];
@@ -93,8 +103,6 @@ export async function patchObject(ctx: WriteContext, req: Request, url: URL, nam
 
 async function applyObject(ctx: WriteContext, req: Request, url: URL, name: string): Promise<Response> {
   const kind = ctx.type;
-  if (!url.searchParams.get("fieldManager"))
-    throw badRequest("PATCH /apply requires fieldManager to be set"); // metav1 validation wording
   const force = url.searchParams.get("force") === "true";
   const body = parseYaml(await req.text());
   if (!body || typeof body !== "object" || Array.isArray(body)) throw badRequest("the apply configuration must be an object");

@@ -99,16 +99,16 @@ describe("JSON patch (E2)", () => {
         { op: "replace", path: "/data/a", value: "10" },
         { op: "move", from: "/data/c", path: "/data/d" },
         { op: "copy", from: "/data/a", path: "/data/e" },
-        { op: "add", path: "/metadata/labels", value: { "k~/x": "v" } },
+        { op: "add", path: "/metadata/labels", value: { "example.com/x": "v", y: "w" } },
       ],
       JSONPATCH,
     );
     expect(res.status).toBe(200);
     expect(res.body.data).toEqual({ a: "10", d: "3", e: "10" });
-    expect(res.body.metadata.labels).toEqual({ "k~/x": "v" });
-    const escaped = await ctx.client.patch(`${CM}/j1`, [{ op: "remove", path: "/metadata/labels/k~0~1x" }], JSONPATCH);
+    expect(res.body.metadata.labels).toEqual({ "example.com/x": "v", y: "w" });
+    const escaped = await ctx.client.patch(`${CM}/j1`, [{ op: "remove", path: "/metadata/labels/example.com~1x" }], JSONPATCH);
     expect(escaped.status).toBe(200);
-    expect(escaped.body.metadata.labels).toEqual({});
+    expect(escaped.body.metadata.labels).toEqual({ y: "w" });
   });
 
   test("a failed test op gives 422 with the generic message and leaves the object unchanged", async () => {
@@ -177,13 +177,14 @@ describe("strategic merge patch (E3)", () => {
     expect(res.body.metadata.annotations).toEqual({ keep: "1" });
   });
 
+  // Without $setElementOrder, apimachinery's mergeSortedSlice puts items new to the live list first.
   test("metadata.finalizers is a merged set: SMP adds, $deleteFromPrimitiveList removes", async () => {
     await ctx.client.post(CM, cm("s2", {}, { finalizers: ["example.com/a"] }));
     const add = await ctx.client.patch(`${CM}/s2`, { metadata: { finalizers: ["example.com/b"] } }, SMP);
     expect(add.status).toBe(200);
-    expect(add.body.metadata.finalizers).toEqual(["example.com/a", "example.com/b"]);
+    expect(add.body.metadata.finalizers).toEqual(["example.com/b", "example.com/a"]);
     const again = await ctx.client.patch(`${CM}/s2`, { metadata: { finalizers: ["example.com/a"] } }, SMP);
-    expect(again.body.metadata.finalizers).toEqual(["example.com/a", "example.com/b"]);
+    expect(again.body.metadata.finalizers).toEqual(["example.com/b", "example.com/a"]);
     expect(again.body.metadata.resourceVersion).toBe(add.body.metadata.resourceVersion);
     const del = await ctx.client.patch(`${CM}/s2`, { metadata: { "$deleteFromPrimitiveList/finalizers": ["example.com/a"] } }, SMP);
     expect(del.status).toBe(200);
@@ -212,11 +213,22 @@ describe("strategic merge patch (E3)", () => {
     expect(del.body.spec.template.spec.containers.map((c: any) => c.name)).toEqual(["app"]);
   });
 
-  test("StatefulSet: a new container is appended, existing ones are kept", async () => {
+  test("StatefulSet: a new container is merged in (placed first, as apimachinery orders it), existing ones are kept", async () => {
     expect((await ctx.client.post(STS, deployment("st1", "StatefulSet"))).status).toBe(201);
     const res = await ctx.client.patch(`${STS}/st1`, { spec: { template: { spec: { containers: [{ name: "extra", image: "extra:1" }] } } } }, SMP);
     expect(res.status).toBe(200);
-    expect(res.body.spec.template.spec.containers.map((c: any) => c.name)).toEqual(["app", "sidecar", "extra"]);
+    expect(res.body.spec.template.spec.containers.map((c: any) => c.name)).toEqual(["extra", "app", "sidecar"]);
+    const ordered = await ctx.client.patch(
+      `${STS}/st1`,
+      { spec: { template: { spec: { "$setElementOrder/containers": [{ name: "app" }, { name: "sidecar" }, { name: "extra" }], containers: [{ name: "extra", image: "extra:2" }] } } } },
+      SMP,
+    );
+    expect(ordered.status).toBe(200);
+    expect(ordered.body.spec.template.spec.containers.map((c: any) => [c.name, c.image])).toEqual([
+      ["app", "app:1"],
+      ["sidecar", "sidecar:1"],
+      ["extra", "extra:2"],
+    ]);
     // A merge patch of the same document replaces the list instead.
     const merge = await ctx.client.patch(`${STS}/st1`, { spec: { template: { spec: { containers: [{ name: "only", image: "only:1" }] } } } }, MERGE);
     expect(merge.body.spec.template.spec.containers.map((c: any) => c.name)).toEqual(["only"]);
