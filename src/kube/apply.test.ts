@@ -1,0 +1,68 @@
+import { describe, expect, test } from "bun:test";
+import { computePatch, LAST_APPLIED_ANNOTATION, project, withLastApplied } from "./apply.ts";
+import type { KubeObject } from "./types.ts";
+
+const desired = (extra: Record<string, unknown> = {}, labels: Record<string, string> = { app: "ide" }): KubeObject => ({
+  apiVersion: "v1",
+  kind: "Service",
+  metadata: { name: "k", namespace: "default", labels },
+  spec: { ports: [{ name: "http", port: 80, targetPort: "http" }], selector: { app: "ide" }, ...extra },
+});
+
+/** What an API server returns: our fields plus server-set metadata and defaults. */
+function served(applied: KubeObject, extras: { labels?: Record<string, string> } = {}): KubeObject {
+  const obj = structuredClone(applied) as any;
+  obj.metadata = { ...obj.metadata, uid: "u1", resourceVersion: "7", creationTimestamp: "2026-01-01T00:00:00Z", labels: { ...obj.metadata.labels, ...extras.labels } };
+  obj.spec.clusterIP = "10.96.0.1";
+  obj.spec.type = "ClusterIP";
+  obj.spec.ports = obj.spec.ports.map((p: any) => ({ protocol: "TCP", ...p }));
+  return obj;
+}
+
+describe("computePatch", () => {
+  test("nothing to do when the live object matches, despite server defaults and others' labels", () => {
+    const live = served(withLastApplied(desired()), { labels: { "added-by": "someone-else" } });
+    expect(computePatch(live, desired())).toBeUndefined();
+  });
+
+  test("a changed field is patched, and the record of what we applied moves with it", () => {
+    const live = served(withLastApplied(desired()));
+    const patch = computePatch(live, desired({ selector: { app: "ide2" } })) as any;
+    expect(patch.spec).toEqual({ selector: { app: "ide2" } });
+    expect(JSON.parse(patch.metadata.annotations[LAST_APPLIED_ANNOTATION]).spec.selector).toEqual({ app: "ide2" });
+  });
+
+  test("a field we no longer want is removed; a field someone else set is kept", () => {
+    const live = served(withLastApplied(desired({}, { app: "ide", tier: "gold" })), { labels: { theirs: "x" } });
+    const patch = computePatch(live, desired({}, { app: "ide" })) as any;
+    expect(patch.metadata.labels).toEqual({ tier: null });
+  });
+
+  test("drift in a managed field is repaired even when our intent did not change", () => {
+    const live = served(withLastApplied(desired())) as any;
+    live.spec.selector = { app: "tampered" };
+    expect((computePatch(live, desired()) as any).spec.selector).toEqual({ app: "ide" });
+  });
+
+  test("an array whose items only gained server defaults is unchanged; a changed item replaces the array", () => {
+    const live = served(withLastApplied(desired()));
+    expect(computePatch(live, desired())).toBeUndefined();
+    const patch = computePatch(live, desired({ ports: [{ name: "http", port: 8080, targetPort: "http" }] })) as any;
+    expect(patch.spec.ports).toEqual([{ name: "http", port: 8080, targetPort: "http" }]);
+  });
+
+  test("an object created by someone else without our annotation gets adopted with one patch", () => {
+    const live = served(desired());
+    const patch = computePatch(live, desired()) as any;
+    expect(Object.keys(patch)).toEqual(["metadata"]);
+    expect(patch.metadata.annotations[LAST_APPLIED_ANNOTATION]).toBeString();
+    expect(computePatch({ ...live, ...{ metadata: { ...live.metadata, annotations: patch.metadata.annotations } } }, desired())).toBeUndefined();
+  });
+});
+
+describe("project", () => {
+  test("keeps only mentioned keys, recursing into equal-length arrays", () => {
+    expect(project({ a: 1, b: { c: 2, d: 3 }, e: [{ x: 1, y: 2 }] }, { b: { c: 0 }, e: [{ x: 0 }] }, undefined)).toEqual({ b: { c: 2 }, e: [{ x: 1 }] });
+    expect(project([1, 2], [1], undefined)).toEqual([1, 2]);
+  });
+});

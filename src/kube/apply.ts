@@ -1,0 +1,99 @@
+// The apply layer: create an object, or JSON-merge-patch it toward what we want. The patch is computed
+// against the live object seen through the fields we manage (what we want now plus what we applied last
+// time, recorded in an annotation), so fields we stopped wanting are removed, drift in our fields is
+// repaired, fields set by others (and server defaults) are left alone, and nothing is written when the
+// object already matches.
+import { createMergePatch } from "../apiserver/patch/merge-patch.ts";
+import type { KubeClient, KubeObject, ResourceRef } from "./types.ts";
+
+export const LAST_APPLIED_ANNOTATION = "kode.jacero.io/last-applied";
+
+type Json = unknown;
+const isObject = (v: Json): v is Record<string, Json> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** The live value restricted to the keys `a` or `b` mention; arrays of equal length element by element. */
+export function project(live: Json, a: Json, b: Json): Json {
+  if (isObject(live) && (isObject(a) || isObject(b))) {
+    const out: Record<string, Json> = {};
+    const keys = new Set([...Object.keys(isObject(a) ? a : {}), ...Object.keys(isObject(b) ? b : {})]);
+    for (const k of keys) if (k in live) out[k] = project(live[k], isObject(a) ? a[k] : undefined, isObject(b) ? b[k] : undefined);
+    return out;
+  }
+  if (Array.isArray(live) && Array.isArray(a) && a.length === live.length)
+    return live.map((item, i) => project(item, a[i], Array.isArray(b) && b.length === live.length ? b[i] : undefined));
+  return live;
+}
+
+function withoutAnnotation(obj: KubeObject): KubeObject {
+  const annotations = { ...obj.metadata.annotations };
+  delete annotations[LAST_APPLIED_ANNOTATION];
+  const metadata = { ...obj.metadata, annotations };
+  if (!Object.keys(annotations).length) delete (metadata as { annotations?: unknown }).annotations;
+  return { ...obj, metadata };
+}
+
+/** The desired object carrying the record of itself. */
+export function withLastApplied(desired: KubeObject): KubeObject {
+  const clean = withoutAnnotation(desired);
+  return {
+    ...clean,
+    metadata: { ...clean.metadata, annotations: { ...clean.metadata.annotations, [LAST_APPLIED_ANNOTATION]: JSON.stringify(clean) } },
+  };
+}
+
+function lastApplied(live: KubeObject): Json {
+  const text = live.metadata.annotations?.[LAST_APPLIED_ANNOTATION];
+  if (!text) return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    return {};
+  }
+}
+
+/** The merge patch that brings `live` to `desired`, or undefined when nothing needs to change. Pure. */
+export function computePatch(live: KubeObject, desired: KubeObject): Record<string, Json> | undefined {
+  const target = withLastApplied(desired);
+  // Identity and server-owned metadata are never patched.
+  const { name: _n, namespace: _ns, ...targetMeta } = target.metadata;
+  const wanted = { ...target, metadata: targetMeta };
+  const view = project(live, wanted, lastApplied(live)) as Record<string, Json>;
+  if (isObject(view.metadata)) {
+    delete view.metadata.name;
+    delete view.metadata.namespace;
+  }
+  const patch = createMergePatch(view, wanted);
+  return Object.keys(patch).length ? patch : undefined;
+}
+
+export type ApplyAction = "created" | "patched" | "unchanged";
+
+export interface ApplyOptions {
+  fieldManager: string;
+  /** The object as last observed (from an informer cache); fetched when absent. */
+  live?: KubeObject;
+}
+
+export async function applyObject<T extends KubeObject>(
+  client: KubeClient,
+  ref: ResourceRef,
+  desired: T,
+  opts: ApplyOptions,
+): Promise<{ action: ApplyAction; object: T }> {
+  const ns = desired.metadata.namespace;
+  let live = opts.live ?? (await client.get<T>(ref, desired.metadata.name, ns));
+  if (!live) {
+    try {
+      return { action: "created", object: await client.create(ref, withLastApplied(desired) as T, { fieldManager: opts.fieldManager }) };
+    } catch (e) {
+      if ((e as { code?: number }).code !== 409) throw e;
+      // Created meanwhile (a stale cache): patch the object that exists.
+      live = await client.get<T>(ref, desired.metadata.name, ns);
+      if (!live) throw e;
+    }
+  }
+  const patch = computePatch(live, desired);
+  if (!patch) return { action: "unchanged", object: live };
+  const object = await client.mergePatch<T>(ref, desired.metadata.name, patch, { namespace: ns, fieldManager: opts.fieldManager });
+  return { action: "patched", object };
+}
