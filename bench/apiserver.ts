@@ -12,7 +12,7 @@
 // Flags: --creates N (10000)  --concurrency C (64)  --watchers W (100)  --watch-writes N (2000)
 //        --mem-objects N (50000)  --source (run src/main.ts even if dist/kode exists)  --no-save
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir, totalmem } from "node:os";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
@@ -28,6 +28,8 @@ const { values: flags } = parseArgs({
     "watch-writes": { type: "string", default: "2000" },
     "mem-objects": { type: "string", default: "50000" },
     source: { type: "boolean", default: false },
+    // Extra bun flags for the server in source mode, e.g. "--cpu-prof-md --cpu-prof-dir=/tmp/prof".
+    "server-bun-flags": { type: "string", default: "" },
     "no-save": { type: "boolean", default: false },
   },
   strict: true,
@@ -59,12 +61,13 @@ function newestMtime(dir: string): number {
 
 function serverCommand(): { cmd: string[]; mode: string } {
   const binary = join(ROOT, "dist/kode");
-  if (!flags.source && existsSync(binary)) {
+  if (!flags.source && !flags["server-bun-flags"] && existsSync(binary)) {
     if (statSync(binary).mtimeMs >= newestMtime(join(ROOT, "src"))) return { cmd: [binary], mode: "dist/kode (compiled)" };
     console.error("bench: dist/kode is older than src/ (run `npm run build`); benchmarking the sources instead");
   }
   // process.execPath is the bun running this script: no npx wrapper, so the pid is the server's.
-  return { cmd: [process.execPath, join(ROOT, "src/main.ts")], mode: `bun src/main.ts (bun ${Bun.version})` };
+  const bunFlags = flags["server-bun-flags"].split(/\s+/).filter(Boolean);
+  return { cmd: [process.execPath, ...bunFlags, join(ROOT, "src/main.ts")], mode: `bun src/main.ts (bun ${Bun.version})` };
 }
 
 async function startServer(): Promise<ServerProcess> {
@@ -114,6 +117,26 @@ function rssMB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = Number(/VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1]);
   return kb / 1024;
+}
+
+/** CPU time (user + system) the server process has used, in ms. */
+function serverCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // Fields 14 and 15 (utime, stime) of proc(5), counted after the ")" that ends the command name.
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = 100;
+
+/** Server and client CPU used while `fn` runs, as a share of its wall time (1.0 = one core busy). */
+async function withCpu<T>(pid: number, fn: () => Promise<T>): Promise<{ value: T; serverCores: number; clientCores: number }> {
+  const s0 = serverCpuMs(pid);
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const value = await fn();
+  const wall = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { value, serverCores: round((serverCpuMs(pid) - s0) / wall), clientCores: round((c.user + c.system) / 1000 / wall) };
 }
 
 /** RSS once the server has been idle a moment (lets the GC run); the lowest of a few samples. */
@@ -335,7 +358,8 @@ async function watchFanOut(base: string) {
     writes: WATCH_WRITES,
     writeMs: round(lastWriteAt - t0),
     writesPerSec: Math.round(WATCH_WRITES / ((lastWriteAt - t0) / 1000)),
-    lastWriteToLastDeliveryMs: round(Math.max(0, lastDelivery - lastWriteAt)),
+    // Negative: every watcher had every event before the client had read the last write's response.
+    lastWriteToLastDeliveryMs: round(lastDelivery - lastWriteAt),
     firstWriteToLastDeliveryMs: round(lastDelivery - t0),
     eventsDelivered: delivered,
     eventsPerSec: Math.round(delivered / ((lastDelivery - t0) / 1000)),
@@ -365,6 +389,9 @@ async function main() {
   try {
     log(`server ${server.mode} pid ${server.pid} at ${base}`);
     const rssStart = rssMB(server.pid);
+    const loadAtStart = loadavg()[0];
+    if (loadAtStart > 0.5 * cpus().length)
+      console.error(`bench: load average ${loadAtStart.toFixed(2)} on ${cpus().length} CPUs; other work will skew the numbers`);
 
     // Warm-up: JIT both sides and open the keep-alive pool, away from the measured namespace.
     for (let i = 0; i < 300; i++) await expectOk(await fetch(`${base}/version`), "version");
@@ -378,7 +405,8 @@ async function main() {
     const version = await sequentialLatency(2000, async () => void (await expectOk(await fetch(`${base}/version`), "version")));
 
     log(`${CREATES} creates, ${CONCURRENCY} in flight`);
-    const created = await createMany(base, "default", "cm", CREATES, CONCURRENCY);
+    const createRun = await withCpu(server.pid, () => createMany(base, "default", "cm", CREATES, CONCURRENCY));
+    const created = createRun.value;
     const createStats = stats(created.latencies);
     const creates = {
       count: CREATES,
@@ -388,6 +416,8 @@ async function main() {
       p50Ms: round(createStats.p50),
       p99Ms: round(createStats.p99),
       maxMs: round(createStats.max),
+      serverCpuCores: createRun.serverCores,
+      clientCpuCores: createRun.clientCores,
     };
 
     log("GET one object");
@@ -435,7 +465,8 @@ async function main() {
     });
 
     log(`watch fan-out: ${WATCHERS} watchers, ${WATCH_WRITES} writes`);
-    const watch = await watchFanOut(base);
+    const watchRun = await withCpu(server.pid, () => watchFanOut(base));
+    const watch = { ...watchRun.value, serverCpuCores: watchRun.serverCores, clientCpuCores: watchRun.clientCores };
 
     const have = await objectCount(base);
     const extra = Math.max(0, MEM_OBJECTS - have);
@@ -460,7 +491,14 @@ async function main() {
 
     const results = {
       date: new Date().toISOString(),
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGB: round(totalmem() / 2 ** 30, 1), platform: `${process.platform}/${process.arch}` },
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model,
+        memoryGB: round(totalmem() / 2 ** 30, 1),
+        platform: `${process.platform}/${process.arch}`,
+        loadAverage1mAtStart: round(loadAtStart),
+        loadAverage1mAtEnd: round(loadavg()[0]),
+      },
       client: `bun ${Bun.version} fetch (keep-alive)`,
       server: server.mode,
       latency: {
@@ -500,18 +538,18 @@ async function main() {
 
 type Results = {
   latency: { getVersion: { p50Ms: number; p99Ms: number }; getObject: { p50Ms: number; p99Ms: number } };
-  creates: { count: number; concurrency: number; perSec: number; p50Ms: number; p99Ms: number; wallMs: number };
+  creates: { count: number; concurrency: number; perSec: number; p50Ms: number; p99Ms: number; wallMs: number; serverCpuCores: number; clientCpuCores: number };
   list: {
     objects: number;
     json: { minMs: number; medianMs: number; bytes: number };
     table: { minMs: number; medianMs: number; bytes: number };
     paginatedLimit500: { minMs: number; medianMs: number; pages: number };
   };
-  watch: Awaited<ReturnType<typeof watchFanOut>>;
+  watch: Awaited<ReturnType<typeof watchFanOut>> & { serverCpuCores: number; clientCpuCores: number };
   memory: Record<string, number | undefined>;
   server: string;
   client: string;
-  machine: { cpus: number; cpuModel?: string };
+  machine: { cpus: number; cpuModel?: string; loadAverage1mAtStart: number; loadAverage1mAtEnd: number };
 };
 
 function report(r: Results) {
@@ -523,20 +561,24 @@ function report(r: Results) {
   row("GET configmap p50 / p99", `${r.latency.getObject.p50Ms} / ${r.latency.getObject.p99Ms} ms`);
   row(`create ${r.creates.count} ConfigMaps (${r.creates.concurrency} in flight)`, `${r.creates.perSec}/s`, aim(r.creates.perSec >= 5000, "≥ 5000/s"));
   row("  create latency p50 / p99", `${r.creates.p50Ms} / ${r.creates.p99Ms} ms`);
+  row("  CPU cores busy: server / client", `${r.creates.serverCpuCores} / ${r.creates.clientCpuCores}`);
   row(`list ${r.list.objects} JSON min / median`, `${r.list.json.minMs} / ${r.list.json.medianMs} ms`, aim(r.list.json.medianMs <= 100, "≤ 100 ms"));
   row(`list ${r.list.objects} Table min / median`, `${r.list.table.minMs} / ${r.list.table.medianMs} ms`);
   row(`list limit=500 walk (${r.list.paginatedLimit500.pages} pages) min / median`, `${r.list.paginatedLimit500.minMs} / ${r.list.paginatedLimit500.medianMs} ms`);
   const w = r.watch;
   row(`watch: ${w.watchers} watchers × ${w.writes} writes`, `${w.watchersComplete}/${w.watchers} complete`, aim(w.allInOrderNoLoss, "no loss, in order"));
   row("  writes during watch", `${w.writesPerSec}/s`);
-  row("  last write → last watcher done", `${w.lastWriteToLastDeliveryMs} ms`);
+  row("  first write → last watcher done", `${w.firstWriteToLastDeliveryMs} ms`);
+  row("  last write answered → last watcher done", `${w.lastWriteToLastDeliveryMs} ms`);
   row("  events delivered", `${w.eventsDelivered} (${w.eventsPerSec}/s)`);
+  row("  CPU cores busy: server / client", `${w.serverCpuCores} / ${w.clientCpuCores}`);
   row("RSS start / warm empty", `${m.rssAtStartMB} / ${m.rssWarmEmptyMB} MB (${m.objectsWarmEmpty} objects)`);
   row("RSS at 10k / at many", `${m.rssAt10kMB} MB (${m.objectsAt10k}) / ${m.rssAtManyMB} MB (${m.objectsAtMany})`);
   row("RSS per 1000 objects (0→10k / 10k→many)", `${m.mbPer1000From0To10k} / ${m.mbPer1000From10kToMany} MB`);
   if (m.bulkCreatesPerSec) row("  creates/s while filling", `${m.bulkCreatesPerSec}/s`);
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((x) => x[i].length)));
-  console.log(`\nkode apiserver benchmark — server: ${r.server}; client: ${r.client}; ${r.machine.cpus} CPUs (${r.machine.cpuModel ?? "?"})\n`);
+  console.log(`\nkode apiserver benchmark — server: ${r.server}; client: ${r.client}`);
+  console.log(`${r.machine.cpus} CPUs (${r.machine.cpuModel ?? "?"}), load average ${r.machine.loadAverage1mAtStart} at start, ${r.machine.loadAverage1mAtEnd} at end\n`);
   for (const x of rows) console.log(`  ${x[0].padEnd(widths[0])}  ${x[1].padStart(widths[1])}  ${x[2]}`);
   for (const p of w.problems) console.log(`  watch problem: ${p}`);
 }

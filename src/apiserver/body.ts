@@ -27,7 +27,7 @@ export async function readObjectBody(req: Request): Promise<Record<string, unkno
         throw new ApiError(
           415,
           "UnsupportedMediaType",
-          `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (this server decodes protobuf only for Secret, ConfigMap, Namespace and ServiceAccount: ${e.message})`,
+          `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (this server decodes protobuf only for Secret, ConfigMap, Namespace, ServiceAccount and Deployment: ${e.message})`,
         );
       throw e;
     }

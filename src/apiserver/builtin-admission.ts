@@ -218,12 +218,25 @@ export const prepareByKind: Record<string, Prepare> = {
   "apps/StatefulSet": (o, old) =>
     prepareWorkload(o, old, (spec) => {
       spec.podManagementPolicy ??= "OrderedReady";
-      spec.updateStrategy ??= { type: "RollingUpdate", rollingUpdate: { partition: 0 } };
+      // SetDefaults_StatefulSet: an empty strategy (kubectl sends `{}`) is filled in too.
+      const strategy = ensure(spec, "updateStrategy");
+      if (!strategy.type) {
+        strategy.type = "RollingUpdate";
+        strategy.rollingUpdate ??= {};
+      }
+      if (strategy.type === "RollingUpdate" && strategy.rollingUpdate) strategy.rollingUpdate.partition ??= 0;
     }),
   "apps/Deployment": (o, old) =>
     prepareWorkload(o, old, (spec) => {
       spec.progressDeadlineSeconds ??= 600;
-      spec.strategy ??= { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: "25%" } };
+      // SetDefaults_Deployment: an empty strategy (kubectl sends `{}`) is filled in too.
+      const strategy = ensure(spec, "strategy");
+      strategy.type ||= "RollingUpdate";
+      if (strategy.type === "RollingUpdate") {
+        const rolling = ensure(strategy, "rollingUpdate");
+        rolling.maxUnavailable ??= "25%";
+        rolling.maxSurge ??= "25%";
+      }
     }),
   "batch/Job": prepareJob,
   "apiextensions.k8s.io/CustomResourceDefinition": (crd, old) => {

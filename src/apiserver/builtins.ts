@@ -25,7 +25,8 @@ interface BuiltinSpec {
 const replicasScale: ScaleSubresource = {
   specReplicasPath: ".spec.replicas",
   statusReplicasPath: ".status.replicas",
-  labelSelectorPath: ".status.selector",
+  // The apps registries report spec.selector (a LabelSelector) as the Scale's selector string.
+  labelSelectorPath: ".spec.selector",
 };
 
 export const BUILTIN_KINDS: BuiltinSpec[] = [

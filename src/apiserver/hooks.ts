@@ -27,6 +27,16 @@ export interface RequestRecord {
   count: number;
 }
 
+/**
+ * A rule's resource names a request's "<plural>[.<group>][/<subresource>]" in full or without the group;
+ * "widgets" does not cover "widgets.example.com/status" (as in RBAC, a subresource is named separately).
+ */
+function matchesResource(want: string, resource: string): boolean {
+  if (want === resource) return true;
+  const [main, ...sub] = resource.split("/");
+  return want === [main.split(".")[0], ...sub].join("/");
+}
+
 export const WRITE_VERBS = new Set(["create", "update", "patch", "delete", "deletecollection"]);
 
 export interface WatchControl {
@@ -61,7 +71,7 @@ export class TestHooks {
     const rule = this.faults.find(
       (f) =>
         (f.verb === undefined || f.verb === verb) &&
-        (f.resource === undefined || f.resource === resource || f.resource === resource.split(".")[0]) &&
+        (f.resource === undefined || matchesResource(f.resource, resource)) &&
         (f.userAgent === undefined || userAgent.startsWith(f.userAgent)),
     );
     if (!rule) return undefined;
@@ -81,7 +91,7 @@ export class TestHooks {
     return [...this.records.values()].filter(
       (r) =>
         (filter.verb === undefined || r.verb === filter.verb) &&
-        (filter.resource === undefined || r.resource === filter.resource || r.resource.split(".")[0] === filter.resource) &&
+        (filter.resource === undefined || matchesResource(filter.resource, r.resource)) &&
         (filter.code === undefined || r.code === filter.code) &&
         (filter.userAgent === undefined || r.userAgent.startsWith(filter.userAgent)) &&
         (!filter.writesOnly || WRITE_VERBS.has(r.verb)),

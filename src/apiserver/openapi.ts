@@ -74,3 +74,40 @@ export class OpenApiDocs {
     return this.docs.get(key)?.body;
   }
 }
+
+// ---- OpenAPI v2 -----------------------------------------------------------------------------------------------
+// kubectl ≤1.27 (client-side validation, `apply`) and the 1.28+ patch path still fetch /openapi/v2, in protobuf
+// (gnostic openapi_v2.Document) first. A 404 there is fatal for kubectl 1.27's `apply`/`create -f`. We serve a
+// document with no paths or definitions: clients then find no schema for any kind and skip client-side checks,
+// leaving validation to the server (fieldValidation), as they do for CRDs without schemas.
+
+// Clients ask with the "@v1.0" (deprecated) or ".v1.0" spelling; kube-openapi always answers with ".v1.0", which,
+// unlike "@", Go's mime.ParseMediaType accepts.
+const OPENAPI_V2_PROTOBUF_ACCEPT = /application\/com\.github\.proto-openapi\.spec\.v2[@.]v1\.0\+protobuf/;
+export const OPENAPI_V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+const OPENAPI_V2_INFO = { title: "Kubernetes", version: "v1.32.0" };
+
+function protoBytesField(field: number, bytes: Uint8Array): number[] {
+  const out = [(field << 3) | 2];
+  let n = bytes.length;
+  while (n >= 0x80) {
+    out.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  out.push(n, ...bytes);
+  return out;
+}
+
+/** `/openapi/v2`: protobuf when the client accepts it (client-go asks only for that), JSON otherwise. */
+export function openApiV2(accept: string | null): Response {
+  if (accept && OPENAPI_V2_PROTOBUF_ACCEPT.test(accept)) {
+    const text = (s: string) => new TextEncoder().encode(s);
+    // Document{1: swagger, 2: Info{1: title, 2: version}}
+    const info = [...protoBytesField(1, text(OPENAPI_V2_INFO.title)), ...protoBytesField(2, text(OPENAPI_V2_INFO.version))];
+    const doc = new Uint8Array([...protoBytesField(1, text("2.0")), ...protoBytesField(2, new Uint8Array(info))]);
+    return new Response(doc, { headers: { "content-type": OPENAPI_V2_PROTOBUF } });
+  }
+  return new Response(JSON.stringify({ swagger: "2.0", info: OPENAPI_V2_INFO, paths: {}, definitions: {} }), {
+    headers: { "content-type": "application/json" },
+  });
+}

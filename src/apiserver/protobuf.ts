@@ -276,12 +276,30 @@ const deployment: Schema = {
   }),
 };
 
+// `kubectl auth can-i` posts this (k8s.io/api/authorization/v1 generated.proto); selector attributes are skipped.
+const selfSubjectAccessReview: Schema = {
+  1: message("metadata", objectMeta),
+  2: message("spec", {
+    1: message("resourceAttributes", {
+      1: str("namespace"),
+      2: str("verb"),
+      3: str("group"),
+      4: str("version"),
+      5: str("resource"),
+      6: str("subresource"),
+      7: str("name"),
+    }),
+    2: message("nonResourceAttributes", { 1: str("path"), 2: str("verb") }),
+  }),
+};
+
 const schemasByGroupVersionKind: Record<string, Schema> = {
   "v1/Secret": secret,
   "v1/ConfigMap": configMap,
   "v1/Namespace": namespace,
   "v1/ServiceAccount": serviceAccount,
   "apps/v1/Deployment": deployment,
+  "authorization.k8s.io/v1/SelfSubjectAccessReview": selfSubjectAccessReview,
 };
 
 // ---- decoding -----------------------------------------------------------------------------------------------

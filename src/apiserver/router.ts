@@ -4,10 +4,10 @@ import { readObjectBody } from "./body.ts";
 import { aggregatedDiscovery, aggregatedType, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from "./discovery.ts";
 import { ApiError, badRequest, internalError, methodNotAllowed, notFound } from "./errors.ts";
 import { deleteCollection, deleteObject } from "./handlers/delete.ts";
-import { getObject, listObjects, selectorFilter, tableOptions } from "./handlers/read.ts";
+import { getObject, listObjects, selectorFilter, tableOptions, validateWatchOptions } from "./handlers/read.ts";
 import { createObject, patchObject, replaceObject, scaleRequest, writeContext } from "./handlers/write.ts";
 import { hooksEndpoint } from "./hooks-http.ts";
-import type { OpenApiDocs } from "./openapi.ts";
+import { openApiV2, type OpenApiDocs } from "./openapi.ts";
 import { storageKey } from "./registry.ts";
 import { parseResourcePath, type ResourcePath } from "./request-path.ts";
 import { errorResponse, jsonResponse, wantsTable } from "./respond.ts";
@@ -94,6 +94,7 @@ export class Router {
       if (aggregated) return jsonResponse(aggregatedDiscovery(this.state.registry, false, aggregated), 200, { "content-type": aggregatedType(aggregated) });
       return jsonResponse(apiGroupList(this.state.registry));
     }
+    if (p === "/openapi/v2") return openApiV2(accept);
     if (p === "/openapi/v3") return jsonResponse(this.openapi.root());
     if (p.startsWith("/openapi/v3/")) {
       const doc = this.openapi.groupVersion(p.slice("/openapi/v3/".length));
@@ -157,9 +158,8 @@ export class Router {
 
   private watch(type: ResourceType, path: ResourcePath, req: Request, url: URL): Response {
     const q = url.searchParams;
+    validateWatchOptions(q);
     const sendInitialEvents = q.get("sendInitialEvents") === "true";
-    if (sendInitialEvents && q.get("resourceVersionMatch") !== "NotOlderThan")
-      throw new ApiError(422, "Invalid", "resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan");
     const timeout = q.get("timeoutSeconds");
     if (timeout !== null && !/^\d+$/.test(timeout)) throw badRequest(`invalid timeoutSeconds: ${timeout}`);
     return this.state.watches.open({

@@ -9,15 +9,21 @@ export interface HttpResult<T = any> {
 }
 
 export class TestClient {
+  /** The server's bearer token (from its kubeconfig), sent when the server requires one. */
+  private readonly auth: Record<string, string>;
+
   constructor(
     readonly server: ApiServer,
     private userAgent = "kode-tests/1.0",
-  ) {}
+  ) {
+    const token = /^\s+token: (\S+)$/m.exec(server.kubeconfig)?.[1];
+    this.auth = token ? { authorization: `Bearer ${token}` } : {};
+  }
 
   async request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResult<T>> {
     const init: RequestInit & { tls?: unknown } = {
       method,
-      headers: { "user-agent": this.userAgent, accept: "application/json", ...headers },
+      headers: { "user-agent": this.userAgent, accept: "application/json", ...this.auth, ...headers },
     };
     if (body !== undefined) {
       init.body = typeof body === "string" || body instanceof Uint8Array ? (body as any) : JSON.stringify(body);
@@ -47,7 +53,7 @@ export class TestClient {
     const events: any[] = [];
     try {
       const res = await fetch(`${this.server.url}${path}`, {
-        headers: { "user-agent": this.userAgent, ...headers },
+        headers: { "user-agent": this.userAgent, ...this.auth, ...headers },
         signal: controller.signal,
         ...(this.server.tls ? { tls: { ca: this.server.tls.caCert, cert: this.server.tls.clientCert, key: this.server.tls.clientKey } } : {}),
       } as RequestInit);

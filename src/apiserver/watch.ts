@@ -3,7 +3,6 @@
 // transitions (an object leaving a selector is DELETED for that watcher), and Table events.
 import { badRequest, expired } from "./errors.ts";
 import type { WatchControl } from "./hooks.ts";
-import { withHeadersSentAtOnce } from "./listener.ts";
 import { storageKey } from "./registry.ts";
 import { present } from "./state.ts";
 import type { Store, StoreEvent } from "./store.ts";
@@ -24,6 +23,14 @@ export interface WatchParams {
 }
 
 const encoder = new TextEncoder();
+const LEADING_NEWLINE = encoder.encode("\n");
+
+/**
+ * The last event line encoded. A store event goes to every watcher of its resource one after another,
+ * and the line depends only on (event type, stored object, served type) as stored objects are never
+ * mutated, so the watchers after the first reuse the bytes instead of presenting and encoding again.
+ */
+let lastLine: { type: string; obj: KObject; served: ResourceType; bytes: Uint8Array } | undefined;
 
 class Watcher {
   private controller!: ReadableStreamDefaultController<Uint8Array>;
@@ -42,6 +49,10 @@ class Watcher {
     this.stream = new ReadableStream<Uint8Array>({
       start: (c) => {
         this.controller = c;
+        // Bun (1.4.5) sends a streaming response's headers only with its first non-empty chunk, and a quiet
+        // watch needs them at once; JSON allows leading whitespace (see withHeadersSentAtOnce in listener.ts,
+        // done here directly to spare every event a second stream hop).
+        c.enqueue(LEADING_NEWLINE);
       },
       cancel: () => this.close(),
     });
@@ -55,6 +66,13 @@ class Watcher {
 
   send(type: string, obj: KObject) {
     if (this.closed) return;
+    if (!this.p.table && (type === "ADDED" || type === "MODIFIED" || type === "DELETED")) {
+      const served = this.p.type;
+      if (lastLine?.obj !== obj || lastLine.type !== type || lastLine.served !== served)
+        lastLine = { type, obj, served, bytes: encoder.encode(`${JSON.stringify({ type, object: present(served, obj) })}\n`) };
+      this.enqueue(lastLine.bytes);
+      return;
+    }
     let object: unknown = type === "BOOKMARK" || type === "ERROR" ? obj : present(this.p.type, obj);
     if (this.p.table && type !== "BOOKMARK" && type !== "ERROR") {
       object = toTable([object as KObject], this.p.type, {
@@ -65,8 +83,12 @@ class Watcher {
       });
       this.tableHeadersSent = true;
     }
+    this.enqueue(encoder.encode(`${JSON.stringify({ type, object })}\n`));
+  }
+
+  private enqueue(bytes: Uint8Array) {
     try {
-      this.controller.enqueue(encoder.encode(`${JSON.stringify({ type, object })}\n`));
+      this.controller.enqueue(bytes);
     } catch {
       this.close();
     }
@@ -140,8 +162,8 @@ export class WatchHub implements WatchControl {
     this.watchers.add(w);
     w.start(this.store, this.bookmarkIntervalMs);
     const contentType = p.table ? "application/json;as=Table;v=v1;g=meta.k8s.io" : "application/json";
-    // Bun sends a streaming response's headers only with its first chunk; a quiet watch needs them now.
-    return new Response(withHeadersSentAtOnce(w.stream), { status: 200, headers: { "content-type": contentType, "cache-control": "no-cache, private" } });
+    // The stream starts with "\n" so that the headers go out at once (see the constructor).
+    return new Response(w.stream, { status: 200, headers: { "content-type": contentType, "cache-control": "no-cache, private" } });
   }
 
   forget(w: Watcher) {

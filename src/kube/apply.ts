@@ -81,7 +81,7 @@ export async function applyObject<T extends KubeObject>(
   opts: ApplyOptions,
 ): Promise<{ action: ApplyAction; object: T }> {
   const ns = desired.metadata.namespace;
-  let live = opts.live ?? (await client.get<T>(ref, desired.metadata.name, ns));
+  let live: T | undefined = (opts.live as T | undefined) ?? (await client.get<T>(ref, desired.metadata.name, ns));
   if (!live) {
     try {
       return { action: "created", object: await client.create(ref, withLastApplied(desired) as T, { fieldManager: opts.fieldManager }) };

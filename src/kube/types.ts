@@ -73,7 +73,16 @@ export interface KubeClient {
   /** Returns false when the object was already gone. */
   delete(ref: ResourceRef, name: string, opts?: { namespace?: string; propagationPolicy?: "Background" | "Foreground" | "Orphan"; preconditions?: { uid?: string; resourceVersion?: string } }): Promise<boolean>;
   /** One watch request; iterate its events; ends when the server closes or the signal aborts. */
-  watch<T extends KubeObject>(ref: ResourceRef, opts: ListOptions & { allowWatchBookmarks?: boolean; timeoutSeconds?: number; signal?: AbortSignal }): AsyncIterable<WatchEvent<T>>;
+  watch<T extends KubeObject>(
+    ref: ResourceRef,
+    opts: ListOptions & {
+      allowWatchBookmarks?: boolean;
+      timeoutSeconds?: number;
+      signal?: AbortSignal;
+      /** End with a WatchInactivityError (errors.ts) when no bytes arrive for this long; default never. */
+      inactivityTimeoutMs?: number;
+    },
+  ): AsyncIterable<WatchEvent<T>>;
   /** Raw request for anything else (path relative to the server, e.g. /api/v1/namespaces/x/events). */
   request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
 }

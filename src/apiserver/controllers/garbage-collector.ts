@@ -78,6 +78,13 @@ export class GarbageCollector {
         const owner = byUid.get(ref.uid)!.obj;
         return owner.metadata.deletionTimestamp && owner.metadata.finalizers?.includes("foregroundDeletion");
       });
+      // With a solid owner left, the real collector keeps the dependent and only drops its dangling and
+      // waiting-for-foreground references, so those owners are neither kept nor blocked by it.
+      const solid = live.filter((ref) => !foreground.includes(ref));
+      if (solid.length) {
+        if (solid.length !== refs.length) this.store.put(resource, { ...obj, metadata: { ...obj.metadata, ownerReferences: solid } }, obj);
+        continue;
+      }
       for (const ref of foreground) if (ref.blockOwnerDeletion) blockingDependents.set(ref.uid, (blockingDependents.get(ref.uid) ?? 0) + 1);
       if (live.length === 0 || (foreground.length > 0 && foreground.length === live.length)) this.delete(resource, obj);
     }

@@ -33,6 +33,13 @@ export class KubeletSimulator {
   }
 
   private onEvent(e: StoreEvent) {
+    // A StatefulSet replaces a pod that went away, as the real controller does.
+    if (e.resource === PODS && e.type === "DELETED") {
+      const owner = e.object.metadata.ownerReferences?.find((r) => r.kind === "StatefulSet" && r.controller);
+      const sts = owner && this.store.list(STATEFULSETS, e.object.metadata.namespace).find((s) => s.metadata.uid === owner.uid);
+      if (sts) this.schedule(STATEFULSETS, sts);
+      return;
+    }
     if (e.type === "DELETED" || e.object.metadata.deletionTimestamp) return;
     if (e.resource === STATEFULSETS || e.resource === DEPLOYMENTS || e.resource === JOBS) this.schedule(e.resource, e.object);
   }

@@ -1,11 +1,11 @@
 // GET of one object and list, with selectors, pagination and Table output.
-import { ApiError, badRequest, expired, notFound } from "../errors.ts";
+import { ApiError, badRequest, cause, expired, invalid, notFound } from "../errors.ts";
 import { storageKey } from "../registry.ts";
 import { checkAcceptable, jsonResponse, TABLE_TYPE, wantsTable } from "../respond.ts";
 import { fieldValue, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError, UNSUPPORTED } from "../selectors.ts";
 import { present, type ApiState } from "../state.ts";
 import { toTable } from "../table.ts";
-import type { KObject, ResourceType } from "../types.ts";
+import type { FieldCause, KObject, ResourceType } from "../types.ts";
 import { groupVersion } from "../types.ts";
 import type { ResourcePath } from "../request-path.ts";
 import { pagination } from "./pagination.ts";
@@ -31,6 +31,27 @@ export function selectorFilter(type: ResourceType, params: URLSearchParams): Obj
       const v = fieldValue(obj, type, field);
       return v === UNSUPPORTED ? undefined : v;
     });
+}
+
+/** ListOptions validation errors are 422s on the meta.k8s.io ListOptions kind, as handlers/get.go reports them. */
+function listOptionsInvalid(causes: FieldCause[]): ApiError {
+  return invalid("ListOptions", "meta.k8s.io", "", causes);
+}
+
+/** The watch rules of ValidateListOptions (apimachinery meta/internalversion/validation). */
+export function validateWatchOptions(params: URLSearchParams) {
+  const sendInitialEvents = params.get("sendInitialEvents");
+  const match = params.get("resourceVersionMatch") ?? "";
+  const forbidden = (detail: string) => cause("FieldValueForbidden", "resourceVersionMatch", `Forbidden: ${detail}`);
+  const causes: FieldCause[] = [];
+  if (sendInitialEvents !== null && match !== "NotOlderThan") causes.push(forbidden("sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"));
+  if (match) {
+    if (sendInitialEvents === null) causes.push(forbidden("resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"));
+    if (match !== "NotOlderThan")
+      causes.push(cause("FieldValueNotSupported", "resourceVersionMatch", `Unsupported value: ${JSON.stringify(match)}: supported values: "NotOlderThan"`));
+    if (params.get("continue")) causes.push(forbidden("resourceVersionMatch is forbidden when continue is provided"));
+  }
+  if (causes.length) throw listOptionsInvalid(causes);
 }
 
 export function tableOptions(params: URLSearchParams) {
@@ -59,7 +80,8 @@ export function getObject(state: ApiState, type: ResourceType, path: ResourcePat
 export function listObjects(state: ApiState, type: ResourceType, path: ResourcePath, req: Request, url: URL): Response {
   checkAcceptable(req.headers.get("accept"));
   const params = url.searchParams;
-  if (params.get("sendInitialEvents") === "true") throw new ApiError(422, "Invalid", "sendInitialEvents is forbidden for list");
+  if (params.get("sendInitialEvents") !== null)
+    throw listOptionsInvalid([cause("FieldValueForbidden", "sendInitialEvents", "Forbidden: sendInitialEvents is forbidden for list")]);
   const rv = params.get("resourceVersion");
   if (rv && rv !== "0" && !/^\d+$/.test(rv)) throw badRequest(`invalid resource version "${rv}"`);
   if (params.get("resourceVersionMatch") === "Exact" && rv && Number(rv) !== state.store.resourceVersion)

@@ -3,6 +3,7 @@ import { admitCreate, admitUpdate, clone, commitWrite, decodeIncoming, type Fiel
 import { PATCH_TYPES, mediaType, parseJson, parseYaml, readObjectBody } from "../body.ts";
 import { ApiError, alreadyExists, badRequest, cause, conflict, invalid, notFound, unsupportedMediaType } from "../errors.ts";
 import { listTypeOf } from "../list-types.ts";
+import { formatLabelSelector, selectorFromLabelSelectorObject } from "../selectors.ts";
 import { applyJsonPatch, PatchError } from "../patch/json-patch.ts";
 import { applyMergePatch } from "../patch/merge-patch.ts";
 import { applyStrategicMergePatch } from "../patch/strategic-merge.ts";
@@ -141,7 +142,15 @@ async function applyObject(ctx: WriteContext, req: Request, url: URL, name: stri
 export function scaleOf(type: ResourceType, obj: KObject): Record<string, unknown> {
   const scale = type.subresources.scale!;
   const read = (p: string) => p.split(".").filter(Boolean).reduce<any>((o, k) => o?.[k], obj);
-  const selector = scale.labelSelectorPath ? read(scale.labelSelectorPath) : undefined;
+  let selector = scale.labelSelectorPath ? read(scale.labelSelectorPath) : undefined;
+  // CRDs point at a selector string; built-ins at a LabelSelector object (metav1.LabelSelectorAsSelector).
+  if (selector && typeof selector === "object") {
+    try {
+      selector = formatLabelSelector(selectorFromLabelSelectorObject(selector));
+    } catch {
+      selector = undefined;
+    }
+  }
   return {
     kind: "Scale",
     apiVersion: "autoscaling/v1",

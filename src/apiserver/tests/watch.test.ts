@@ -38,7 +38,7 @@ class WatchStream {
     return w;
   }
 
-  private async pump(reader: ReadableStreamDefaultReader<Uint8Array>) {
+  private async pump(reader: { read(): Promise<{ value?: Uint8Array; done?: boolean }> }) {
     const decoder = new TextDecoder();
     let buffer = "";
     try {
@@ -350,18 +350,33 @@ describe("bookmarks, WatchList, timeouts, Table, hooks (I4–I8)", () => {
     expect(w.events.filter((e) => e.type !== "BOOKMARK").map((e) => e.object.metadata.name)).toEqual(["wl-1", "wl-2", "wl-3"]);
   });
 
-  test("sendInitialEvents without resourceVersionMatch=NotOlderThan is a 422", async () => {
+  test("sendInitialEvents without resourceVersionMatch=NotOlderThan is a 422 on ListOptions", async () => {
     const res = await ctx.client.get(`${CM}?watch=true&sendInitialEvents=true`);
     expect(res.status).toBe(422);
-    expect(res.body.reason).toBe("Invalid");
+    expect(res.body).toMatchObject({ kind: "Status", status: "Failure", reason: "Invalid", code: 422 });
+    expect(res.body.message).toBe(
+      'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan',
+    );
+    expect(res.body.details).toMatchObject({ group: "meta.k8s.io", kind: "ListOptions" });
+    expect(res.body.details.causes).toEqual([
+      { reason: "FieldValueForbidden", message: "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan", field: "resourceVersionMatch" },
+    ]);
     const exact = await ctx.client.get(`${CM}?watch=true&sendInitialEvents=true&resourceVersionMatch=Exact&resourceVersion=1`);
     expect(exact.status).toBe(422);
+    expect(exact.body.details.causes.map((c: any) => c.reason)).toEqual(["FieldValueForbidden", "FieldValueNotSupported"]);
+    // resourceVersionMatch on a watch needs sendInitialEvents; sendInitialEvents on a list is forbidden.
+    const rvm = await ctx.client.get(`${CM}?watch=true&resourceVersionMatch=NotOlderThan&resourceVersion=1`);
+    expect(rvm.status).toBe(422);
+    expect(rvm.body.message).toContain("resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided");
+    const list = await ctx.client.get(`${CM}?sendInitialEvents=true`);
+    expect(list.status).toBe(422);
+    expect(list.body.message).toBe('ListOptions.meta.k8s.io "" is invalid: sendInitialEvents: Forbidden: sendInitialEvents is forbidden for list');
   });
 
   test("timeoutSeconds ends the stream cleanly", async () => {
     const list = await ctx.client.get(CM);
     const w = await WatchStream.open(ctx.server, `${CM}?watch=true&timeoutSeconds=1&resourceVersion=${list.body.metadata.resourceVersion}`);
-    expect(await w.end(10_000)).toBe(true);
+    expect(await w.end(4000)).toBe(true);
     expect(w.events.filter((e) => e.type === "ERROR")).toEqual([]);
   });
 

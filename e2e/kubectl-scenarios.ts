@@ -1,0 +1,588 @@
+// The real-kubectl scenarios, shared by the per-binary (kubectl.test.ts) and per-transport
+// (kubectl-transports.test.ts) suites. Scenarios run in list order against one server and build on each other
+// (the CRD first, then w1 ...); each asserts kubectl's exit code and output and, where useful, the server state.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { ApiServer } from "../src/apiserver/server.ts";
+import { useApiServer, type TestClient } from "../src/apiserver/testing.ts";
+import {
+  Kubectl,
+  scratchDir,
+  createWidget,
+  FIXTURES,
+  parseTable,
+  waitFor,
+  waitForWatch,
+  watchCount,
+  widgetsPath,
+  widgetYaml,
+  type KubectlBinary,
+} from "./kubectl-harness.ts";
+
+export interface ScenarioContext {
+  server: ApiServer;
+  client: TestClient;
+  kubectl: Kubectl;
+  binary: KubectlBinary;
+}
+
+export interface Scenario {
+  name: string;
+  /** In the short list run with every kubectl binary. */
+  smoke?: boolean;
+  /** In the subset run over HTTPS (client certificate and token). */
+  transport?: boolean;
+  /** Oldest kubectl minor version that has the feature; older ones register the test as skipped. */
+  minMinor?: number;
+  run(ctx: ScenarioContext): Promise<void>;
+}
+
+const W = widgetsPath();
+const CM = "/api/v1/namespaces/default/configmaps";
+const b64 = (s: string) => Buffer.from(s).toString("base64");
+const FAR = "--timeout=45s"; // kubectl's own bound for wait; the process itself is killed after 60 s
+
+/** Runs `kubectl ...args` and checks the exit code, printing kubectl's output when it differs. */
+async function ok(ctx: ScenarioContext, args: string[], code = 0) {
+  const res = await ctx.kubectl.run(args);
+  if (res.code !== code) throw new Error(`kubectl ${args.join(" ")} exited ${res.code}, expected ${code}:\n${res.out}`);
+  return res;
+}
+
+async function widget(ctx: ScenarioContext, name: string, ns = "default") {
+  return (await ctx.client.get(`${widgetsPath(ns)}/${name}`)).body;
+}
+
+export const scenarios: Scenario[] = [
+  {
+    name: "apply a CRD, then get crd",
+    smoke: true,
+    transport: true,
+    async run(ctx) {
+      const res = await ok(ctx, ["apply", "-f", join(FIXTURES, "widget-crd.yaml")]);
+      expect(res.stdout).toContain("customresourcedefinition.apiextensions.k8s.io/widgets.example.com created");
+      const crd = await ctx.client.get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com");
+      expect(crd.status).toBe(200);
+      expect(crd.body.metadata.annotations["kubectl.kubernetes.io/last-applied-configuration"]).toContain("widgets.example.com");
+      const get = await ok(ctx, ["get", "crd"]);
+      const rows = parseTable(get.stdout);
+      expect(Object.keys(rows[0])).toEqual(["NAME", "CREATED AT"]);
+      expect(rows.map((r) => r.NAME)).toContain("widgets.example.com");
+      expect(rows.find((r) => r.NAME === "widgets.example.com")!["CREATED AT"]).toBe(crd.body.metadata.creationTimestamp);
+    },
+  },
+  {
+    name: "apply a custom resource: created, unchanged, configured",
+    smoke: true,
+    transport: true,
+    async run(ctx) {
+      const manifest = readFileSync(join(FIXTURES, "widget-w1.yaml"), "utf8");
+      const file = ctx.kubectl.file("w1.yaml", manifest);
+      expect((await ok(ctx, ["apply", "-f", file])).stdout).toContain("widget.example.com/w1 created");
+      const created = await widget(ctx, "w1");
+      expect(created.spec).toEqual({ size: 2, color: "red" });
+
+      expect((await ok(ctx, ["apply", "-f", file])).stdout).toContain("widget.example.com/w1 unchanged");
+      expect((await widget(ctx, "w1")).metadata.resourceVersion).toBe(created.metadata.resourceVersion);
+
+      const changed = ctx.kubectl.file("w1-size4.yaml", manifest.replace("size: 2", "size: 4"));
+      expect((await ok(ctx, ["apply", "-f", changed])).stdout).toContain("widget.example.com/w1 configured");
+      const updated = await widget(ctx, "w1");
+      expect(updated.spec.size).toBe(4);
+      expect(updated.metadata.generation).toBe(2);
+      expect(JSON.parse(updated.metadata.annotations["kubectl.kubernetes.io/last-applied-configuration"]).spec.size).toBe(4);
+    },
+  },
+  {
+    name: "get shows the CRD printer columns (SIZE, READY, AGE)",
+    smoke: true,
+    transport: true,
+    async run(ctx) {
+      const status = { status: { conditions: [{ type: "Ready", status: "True", reason: "Done" }] } };
+      expect((await ctx.client.patch(`${W}/w1/status`, status)).status).toBe(200);
+      const res = await ok(ctx, ["get", "widgets"]);
+      const rows = parseTable(res.stdout);
+      expect(Object.keys(rows[0])).toEqual(["NAME", "SIZE", "READY", "AGE"]);
+      const w1 = rows.find((r) => r.NAME === "w1")!;
+      expect(w1.SIZE).toBe("4");
+      expect(w1.READY).toBe("True");
+      expect(w1.AGE).toMatch(/^\d+(s|m\d*s?)$/);
+      // by short name and single object
+      const one = parseTable((await ok(ctx, ["get", "wd", "w1"])).stdout);
+      expect(one).toHaveLength(1);
+      expect(one[0]).toMatchObject({ NAME: "w1", SIZE: "4", READY: "True" });
+    },
+  },
+  {
+    name: "get -o yaml | json | jsonpath | name",
+    async run(ctx) {
+      const live = await widget(ctx, "w1");
+      const json = JSON.parse((await ok(ctx, ["get", "widget", "w1", "-o", "json"])).stdout);
+      expect(json.kind).toBe("Widget");
+      expect(json.metadata.uid).toBe(live.metadata.uid);
+      expect(json.spec).toEqual(live.spec);
+      const yaml = (await ok(ctx, ["get", "widget", "w1", "-o", "yaml"])).stdout;
+      expect(yaml).toContain("kind: Widget");
+      expect(yaml).toContain(`uid: ${live.metadata.uid}`);
+      expect(yaml).toMatch(/\n {2}size: 4\n/);
+      expect((await ok(ctx, ["get", "widget", "w1", "-o", "jsonpath={.spec.size}"])).stdout).toBe("4");
+      expect((await ok(ctx, ["get", "widgets", "-o", "name"])).stdout.trim().split("\n")).toContain("widget.example.com/w1");
+    },
+  },
+  {
+    name: "get -A adds a NAMESPACE column; -l filters by label",
+    async run(ctx) {
+      expect((await ctx.client.post("/api/v1/namespaces", { metadata: { name: "team-a" } })).status).toBe(201);
+      await createWidget(ctx.client, "wa", { size: 7 }, { labels: { app: "other" } }, "team-a");
+      const all = parseTable((await ok(ctx, ["get", "widgets", "-A"])).stdout);
+      expect(Object.keys(all[0])).toEqual(["NAMESPACE", "NAME", "SIZE", "READY", "AGE"]);
+      expect(all.map((r) => `${r.NAMESPACE}/${r.NAME}`)).toEqual(expect.arrayContaining(["default/w1", "team-a/wa"]));
+      expect(all.find((r) => r.NAME === "wa")!.SIZE).toBe("7");
+
+      const demo = parseTable((await ok(ctx, ["get", "widgets", "-A", "-l", "app=demo"])).stdout);
+      expect(demo.map((r) => r.NAME)).toEqual(["w1"]);
+      const other = parseTable((await ok(ctx, ["get", "widgets", "-A", "-l", "app in (other)"])).stdout);
+      expect(other.map((r) => r.NAME)).toEqual(["wa"]);
+      const none = await ok(ctx, ["get", "widgets", "-l", "app=nothing"]);
+      expect(none.stdout).toBe("");
+      expect(none.stderr).toContain("No resources found in default namespace.");
+    },
+  },
+  {
+    name: "get --chunk-size=1 still lists every item (follows continue tokens)",
+    async run(ctx) {
+      expect((await ctx.client.post("/api/v1/namespaces", { metadata: { name: "chunks" } })).status).toBe(201);
+      for (const name of ["c1", "c2", "c3"]) await createWidget(ctx.client, name, { size: 1 }, {}, "chunks");
+      const lists = ctx.server.hooks.count({ verb: "list", resource: "widgets" });
+      const res = await ok(ctx, ["get", "widgets", "-n", "chunks", "--chunk-size=1", "-o", "name"]);
+      expect(res.stdout.trim().split("\n")).toEqual(["widget.example.com/c1", "widget.example.com/c2", "widget.example.com/c3"]);
+      expect(ctx.server.hooks.count({ verb: "list", resource: "widgets" }) - lists).toBeGreaterThanOrEqual(3);
+      const table = parseTable((await ok(ctx, ["get", "widgets", "-n", "chunks", "--chunk-size=1"])).stdout);
+      expect(table.map((r) => r.NAME)).toEqual(["c1", "c2", "c3"]);
+    },
+  },
+  {
+    name: "apply --server-side: create, conflict with another manager, --force-conflicts",
+    async run(ctx) {
+      const mine = ctx.kubectl.file("ss1.yaml", widgetYaml("ss1", { size: 2 }));
+      expect((await ok(ctx, ["apply", "--server-side", "-f", mine])).stdout).toContain("widget.example.com/ss1 serverside-applied");
+      const created = await widget(ctx, "ss1");
+      expect(created.metadata.managedFields.map((m: any) => `${m.manager}/${m.operation}`)).toContain("kubectl/Apply");
+
+      const theirs = ctx.kubectl.file("ss1-other.yaml", widgetYaml("ss1", { size: 7 }));
+      const conflict = await ok(ctx, ["apply", "--server-side", "--field-manager=other", "-f", theirs], 1);
+      expect(conflict.stderr).toContain('Apply failed with 1 conflict: conflict with "kubectl": .spec.size');
+      expect(conflict.stderr).toContain("--force-conflicts");
+      expect((await widget(ctx, "ss1")).spec.size).toBe(2);
+
+      const forced = await ok(ctx, ["apply", "--server-side", "--field-manager=other", "--force-conflicts", "-f", theirs]);
+      expect(forced.stdout).toContain("widget.example.com/ss1 serverside-applied");
+      const after = await widget(ctx, "ss1");
+      expect(after.spec.size).toBe(7);
+      const other = after.metadata.managedFields.find((m: any) => m.manager === "other");
+      expect(other.fieldsV1["f:spec"]["f:size"]).toEqual({});
+    },
+  },
+  {
+    name: "apply -k of a kustomize folder (namespace, generated configmap, CR with namePrefix/commonLabels)",
+    async run(ctx) {
+      const res = await ok(ctx, ["apply", "-k", join(FIXTURES, "kustomize")]);
+      expect(res.stdout).toContain("namespace/team-k created");
+      expect(res.stdout).toMatch(/configmap\/dev-settings-[a-z0-9]+ created/);
+      expect(res.stdout).toContain("widget.example.com/dev-kw created");
+      expect((await ctx.client.get("/api/v1/namespaces/team-k")).status).toBe(200);
+      const kw = await widget(ctx, "dev-kw", "team-k");
+      expect(kw.metadata.labels).toEqual({ "app.kubernetes.io/part-of": "shop" });
+      expect(kw.spec).toEqual({ size: 3, color: "green" });
+      const cms = (await ctx.client.get("/api/v1/namespaces/team-k/configmaps")).body.items;
+      const settings = cms.find((c: any) => c.metadata.name.startsWith("dev-settings-"));
+      expect(settings.data).toEqual({ mode: "fast" });
+      expect(settings.metadata.labels["app.kubernetes.io/part-of"]).toBe("shop");
+      // a second apply changes nothing
+      const again = await ok(ctx, ["apply", "-k", join(FIXTURES, "kustomize")]);
+      expect(again.stdout).toContain("widget.example.com/dev-kw unchanged");
+      expect((await widget(ctx, "dev-kw", "team-k")).metadata.resourceVersion).toBe(kw.metadata.resourceVersion);
+    },
+  },
+  {
+    name: "get -w prints a change made while watching",
+    transport: true,
+    async run(ctx) {
+      const before = watchCount(ctx.server, "widgets");
+      const bg = ctx.kubectl.start(["get", "widgets", "-w"]);
+      try {
+        await waitForWatch(ctx.server, "widgets", before, bg);
+        await waitFor("the initial list", () => parseTable(bg.stdout).some((r) => r.NAME === "w1"));
+        const size = (await widget(ctx, "w1")).spec.size + 10;
+        expect((await ctx.client.patch(`${W}/w1`, { spec: { size } })).status).toBe(200);
+        await waitFor("the MODIFIED row", () => parseTable(bg.stdout).some((r) => r.NAME === "w1" && r.SIZE === String(size)));
+        expect(bg.running).toBe(true);
+        const rows = parseTable(bg.stdout).filter((r) => r.NAME === "w1");
+        expect(rows.length).toBeGreaterThanOrEqual(2);
+        expect(rows.at(-1)!.SIZE).toBe(String(size));
+      } finally {
+        bg.kill();
+      }
+    },
+  },
+  {
+    name: "wait --for=condition=Ready returns once the status subresource says so",
+    transport: true,
+    async run(ctx) {
+      await createWidget(ctx.client, "wr", { size: 1 });
+      const before = watchCount(ctx.server, "widgets");
+      const bg = ctx.kubectl.start(["wait", "--for=condition=Ready", "widget/wr", FAR]);
+      try {
+        await waitForWatch(ctx.server, "widgets", before, bg);
+        expect(bg.running).toBe(true);
+        const patch = { status: { conditions: [{ type: "Ready", status: "True", reason: "Up" }] } };
+        expect((await ctx.client.patch(`${W}/wr/status`, patch)).status).toBe(200);
+        const res = await bg.exited;
+        expect(res.code).toBe(0);
+        expect(res.stdout).toContain("widget.example.com/wr condition met");
+      } finally {
+        bg.kill();
+      }
+      // already true: returns at once; a false condition times out with kubectl's message
+      expect((await ok(ctx, ["wait", "--for=condition=Ready", "widget/wr", FAR])).stdout).toContain("condition met");
+      const notYet = await ok(ctx, ["wait", "--for=condition=Ready=False", "widget/wr", "--timeout=1s"], 1);
+      expect(notYet.stderr).toContain("timed out waiting for the condition on widgets/wr");
+    },
+  },
+  {
+    name: "wait --for=jsonpath={.spec.size}=5",
+    async run(ctx) {
+      await createWidget(ctx.client, "wj", { size: 1 });
+      const before = watchCount(ctx.server, "widgets");
+      const bg = ctx.kubectl.start(["wait", "--for=jsonpath={.spec.size}=5", "widget/wj", FAR]);
+      try {
+        await waitForWatch(ctx.server, "widgets", before, bg);
+        expect((await ctx.client.patch(`${W}/wj`, { spec: { size: 4 } })).status).toBe(200);
+        // a non-matching change does not end the wait: prove it with a later matching one
+        expect(bg.running).toBe(true);
+        expect((await ctx.client.patch(`${W}/wj`, { spec: { size: 5 } })).status).toBe(200);
+        const res = await bg.exited;
+        expect(res.code).toBe(0);
+        expect(res.stdout).toContain("widget.example.com/wj condition met");
+      } finally {
+        bg.kill();
+      }
+    },
+  },
+  {
+    name: "wait --for=jsonpath={.spec.color} (existence, no value)",
+    minMinor: 28,
+    async run(ctx) {
+      await createWidget(ctx.client, "wx", { size: 1 });
+      const before = watchCount(ctx.server, "widgets");
+      const bg = ctx.kubectl.start(["wait", "--for=jsonpath={.spec.color}", "widget/wx", FAR]);
+      try {
+        await waitForWatch(ctx.server, "widgets", before, bg);
+        expect(bg.running).toBe(true);
+        expect((await ctx.client.patch(`${W}/wx`, { spec: { color: "blue" } })).status).toBe(200);
+        const res = await bg.exited;
+        expect(res.code).toBe(0);
+        expect(res.stdout).toContain("widget.example.com/wx condition met");
+      } finally {
+        bg.kill();
+      }
+    },
+  },
+  {
+    name: "wait --for=create polls until the object exists",
+    minMinor: 31,
+    async run(ctx) {
+      const gets = () => ctx.server.hooks.count({ verb: "get", resource: "widgets", code: 404 });
+      const before = gets();
+      const bg = ctx.kubectl.start(["wait", "--for=create", "widget/wn", FAR]);
+      try {
+        await waitFor("kubectl to look for widget/wn", () => {
+          if (!bg.running) throw new Error(`kubectl exited early: ${bg.stdout}${bg.stderr}`);
+          return gets() > before;
+        });
+        await createWidget(ctx.client, "wn", { size: 1 });
+        const res = await bg.exited;
+        expect(res.code).toBe(0);
+        expect(res.stdout).toContain("widget.example.com/wn condition met");
+      } finally {
+        bg.kill();
+      }
+    },
+  },
+  {
+    name: "wait --for=delete: at once for a missing object, on the DELETED event otherwise",
+    async run(ctx) {
+      const missing = await ok(ctx, ["wait", "--for=delete", "widget/nope", FAR]);
+      expect(missing.stderr).not.toContain("error");
+      await createWidget(ctx.client, "wd1", { size: 1 });
+      const before = watchCount(ctx.server, "widgets");
+      const bg = ctx.kubectl.start(["wait", "--for=delete", "widget/wd1", FAR]);
+      try {
+        await waitForWatch(ctx.server, "widgets", before, bg);
+        expect(bg.running).toBe(true);
+        expect((await ctx.client.delete(`${W}/wd1`)).status).toBe(200);
+        const res = await bg.exited;
+        expect(res.code).toBe(0);
+        expect(res.stdout).toContain("widget.example.com/wd1 condition met");
+      } finally {
+        bg.kill();
+      }
+    },
+  },
+  {
+    name: "delete of an object with a finalizer blocks until `kubectl patch --type json` removes it",
+    transport: true,
+    async run(ctx) {
+      await createWidget(ctx.client, "wf", { size: 1 }, { finalizers: ["example.com/hold"] });
+      const before = watchCount(ctx.server, "widgets");
+      const bg = ctx.kubectl.start(["delete", "widget", "wf"]);
+      try {
+        await waitFor("deletionTimestamp on wf", async () => (await widget(ctx, "wf")).metadata?.deletionTimestamp);
+        await waitForWatch(ctx.server, "widgets", before, bg);
+        expect(bg.running).toBe(true);
+        const live = await widget(ctx, "wf");
+        expect(live.metadata.finalizers).toEqual(["example.com/hold"]);
+
+        const patch = await ok(ctx, ["patch", "widget", "wf", "--type", "json", "-p", '[{"op":"remove","path":"/metadata/finalizers"}]']);
+        expect(patch.stdout).toContain("widget.example.com/wf patched");
+        const res = await bg.exited;
+        expect(res.code).toBe(0);
+        expect(res.stdout).toContain('widget.example.com "wf" deleted');
+        expect((await ctx.client.get(`${W}/wf`)).status).toBe(404);
+      } finally {
+        bg.kill();
+      }
+    },
+  },
+  {
+    name: "describe shows the object and its Events table",
+    async run(ctx) {
+      const w1 = await widget(ctx, "w1");
+      const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+      const event = {
+        metadata: { name: "w1.resized" },
+        involvedObject: { apiVersion: "example.com/v1", kind: "Widget", name: "w1", namespace: "default", uid: w1.metadata.uid },
+        reason: "Resized",
+        message: "size changed to 4",
+        type: "Normal",
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 2,
+        source: { component: "widget-controller" },
+      };
+      expect((await ctx.client.post("/api/v1/namespaces/default/events", event)).status).toBe(201);
+      const res = await ok(ctx, ["describe", "widget", "w1"]);
+      expect(res.stdout).toMatch(/^Name:\s+w1$/m);
+      expect(res.stdout).toMatch(/^Namespace:\s+default$/m);
+      expect(res.stdout).toMatch(/^Kind:\s+Widget$/m);
+      expect(res.stdout).toMatch(new RegExp(`UID:\\s+${w1.metadata.uid}`));
+      const events = res.stdout.slice(res.stdout.indexOf("\nEvents:"));
+      expect(events).toMatch(/Type\s+Reason\s+Age\s+From\s+Message/);
+      expect(events).toMatch(/Normal\s+Resized\s+\S+ \(x2 over \S+\)\s+widget-controller\s+size changed to 4/);
+    },
+  },
+  {
+    name: "events lists the event; events --for widget/w1 only that object's",
+    async run(ctx) {
+      const all = parseTable((await ok(ctx, ["events"])).stdout);
+      expect(all.find((r) => r.REASON === "Resized")).toMatchObject({ TYPE: "Normal", OBJECT: "Widget/w1", MESSAGE: "size changed to 4" });
+      const mine = parseTable((await ok(ctx, ["events", "--for", "widget/w1"])).stdout);
+      expect(mine.map((r) => r.REASON)).toEqual(["Resized"]);
+      const others = await ok(ctx, ["events", "--for", "widget/wr"]);
+      expect(others.stdout).not.toContain("Resized");
+      const get = parseTable((await ok(ctx, ["get", "events"])).stdout);
+      expect(get.find((r) => r.REASON === "Resized")).toMatchObject({ OBJECT: "widget/w1", MESSAGE: "size changed to 4" });
+    },
+  },
+  {
+    name: "patch --type merge and --type json; default strategic patch on a CR is 415; strategic on a ConfigMap works",
+    async run(ctx) {
+      expect((await ok(ctx, ["patch", "widget", "w1", "--type", "merge", "-p", '{"spec":{"size":5}}'])).stdout).toContain("widget.example.com/w1 patched");
+      expect((await widget(ctx, "w1")).spec.size).toBe(5);
+      const json = await ok(ctx, ["patch", "widget", "w1", "--type", "json", "-p", '[{"op":"replace","path":"/spec/size","value":6}]']);
+      expect(json.stdout).toContain("widget.example.com/w1 patched");
+      expect((await widget(ctx, "w1")).spec.size).toBe(6);
+
+      const smp = await ok(ctx, ["patch", "widget", "w1", "-p", '{"spec":{"size":9}}'], 1);
+      expect(smp.stderr).toContain(
+        "application/strategic-merge-patch+json is not supported by example.com/v1, Kind=Widget: the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
+      );
+      expect((await widget(ctx, "w1")).spec.size).toBe(6);
+
+      expect((await ctx.client.post(CM, { metadata: { name: "cm-p" }, data: { a: "1" } })).status).toBe(201);
+      expect((await ok(ctx, ["patch", "configmap", "cm-p", "-p", '{"data":{"b":"2"}}'])).stdout).toContain("configmap/cm-p patched");
+      expect((await ctx.client.get(`${CM}/cm-p`)).body.data).toEqual({ a: "1", b: "2" });
+    },
+  },
+  {
+    name: "label and annotate",
+    async run(ctx) {
+      expect((await ok(ctx, ["label", "widget", "w1", "tier=gold"])).stdout).toContain("widget.example.com/w1 labeled");
+      // kubectl 1.27 prints "annotate" (its own message bug), later versions "annotated"
+      expect((await ok(ctx, ["annotate", "widget", "w1", "note=hello"])).stdout).toMatch(/^widget.example.com\/w1 annotated?$/m);
+      const w1 = await widget(ctx, "w1");
+      expect(w1.metadata.labels).toEqual({ app: "demo", tier: "gold" });
+      expect(w1.metadata.annotations.note).toBe("hello");
+      expect((await ok(ctx, ["get", "widgets", "-l", "tier=gold", "-o", "name"])).stdout.trim()).toBe("widget.example.com/w1");
+      // an existing label needs --overwrite
+      const clash = await ok(ctx, ["label", "widget", "w1", "tier=silver"], 1);
+      expect(clash.stderr).toContain("'tier' already has a value (gold), and --overwrite is false");
+      expect((await ok(ctx, ["label", "widget", "w1", "tier-"])).stdout).toContain("widget.example.com/w1 unlabeled");
+      expect((await widget(ctx, "w1")).metadata.labels).toEqual({ app: "demo" });
+    },
+  },
+  {
+    name: "create secret generic --from-literal (protobuf body)",
+    smoke: true,
+    transport: true,
+    async run(ctx) {
+      const res = await ok(ctx, ["create", "secret", "generic", "s1", "--from-literal=user=admin", "--from-literal=pass=s3cr3t"]);
+      expect(res.stdout).toContain("secret/s1 created");
+      const s1 = (await ctx.client.get("/api/v1/namespaces/default/secrets/s1")).body;
+      expect(s1.type).toBe("Opaque");
+      expect(s1.data).toEqual({ user: b64("admin"), pass: b64("s3cr3t") });
+      const dup = await ok(ctx, ["create", "secret", "generic", "s1", "--from-literal=a=b"], 1);
+      expect(dup.stderr).toContain('secrets "s1" already exists');
+    },
+  },
+  {
+    name: "create configmap, namespace and serviceaccount",
+    async run(ctx) {
+      expect((await ok(ctx, ["create", "configmap", "cm1", "--from-literal=a=1", "--from-literal=b=two"])).stdout).toContain("configmap/cm1 created");
+      expect((await ctx.client.get(`${CM}/cm1`)).body.data).toEqual({ a: "1", b: "two" });
+      expect((await ok(ctx, ["create", "namespace", "ns-e2e"])).stdout).toContain("namespace/ns-e2e created");
+      const ns = (await ctx.client.get("/api/v1/namespaces/ns-e2e")).body;
+      expect(ns.metadata.labels["kubernetes.io/metadata.name"]).toBe("ns-e2e");
+      expect(ns.status.phase).toBe("Active");
+      expect((await ok(ctx, ["create", "serviceaccount", "sa1", "-n", "ns-e2e"])).stdout).toContain("serviceaccount/sa1 created");
+      expect((await ctx.client.get("/api/v1/namespaces/ns-e2e/serviceaccounts/sa1")).status).toBe(200);
+      const missing = await ok(ctx, ["create", "configmap", "cm2", "-n", "nowhere"], 1);
+      expect(missing.stderr).toContain('namespaces "nowhere" not found');
+    },
+  },
+  {
+    name: "replace with a stale resourceVersion is a 409 conflict",
+    async run(ctx) {
+      const stale = ctx.kubectl.file("w1-stale.json", (await ok(ctx, ["get", "widget", "w1", "-o", "json"])).stdout);
+      expect((await ctx.client.patch(`${W}/w1`, { metadata: { labels: { bumped: "yes" } } })).status).toBe(200);
+      const res = await ok(ctx, ["replace", "-f", stale], 1);
+      expect(res.stderr).toContain(
+        'Operation cannot be fulfilled on widgets.example.com "w1": the object has been modified; please apply your changes to the latest version and try again',
+      );
+      expect((await widget(ctx, "w1")).metadata.labels.bumped).toBe("yes");
+      // with the current object it goes through
+      const fresh = JSON.parse((await ok(ctx, ["get", "widget", "w1", "-o", "json"])).stdout);
+      fresh.spec.color = "green";
+      const file = ctx.kubectl.file("w1-fresh.json", JSON.stringify(fresh));
+      expect((await ok(ctx, ["replace", "-f", file])).stdout).toContain("widget.example.com/w1 replaced");
+      expect((await widget(ctx, "w1")).spec.color).toBe("green");
+    },
+  },
+  {
+    name: "api-resources lists widgets (short name wd) and core kinds",
+    async run(ctx) {
+      const rows = parseTable((await ok(ctx, ["api-resources"])).stdout);
+      expect(Object.keys(rows[0])).toEqual(["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]);
+      const byName = (n: string) => rows.find((r) => r.NAME === n);
+      expect(byName("widgets")).toEqual({ NAME: "widgets", SHORTNAMES: "wd", APIVERSION: "example.com/v1", NAMESPACED: "true", KIND: "Widget" });
+      expect(byName("configmaps")).toEqual({ NAME: "configmaps", SHORTNAMES: "cm", APIVERSION: "v1", NAMESPACED: "true", KIND: "ConfigMap" });
+      expect(byName("namespaces")).toMatchObject({ SHORTNAMES: "ns", APIVERSION: "v1", NAMESPACED: "false", KIND: "Namespace" });
+      expect(byName("secrets")).toMatchObject({ APIVERSION: "v1", KIND: "Secret" });
+      expect(byName("customresourcedefinitions")).toMatchObject({ SHORTNAMES: "crd,crds", APIVERSION: "apiextensions.k8s.io/v1", NAMESPACED: "false" });
+      const grouped = await ok(ctx, ["api-resources", "--api-group=example.com", "-o", "name"]);
+      expect(grouped.stdout.trim()).toBe("widgets.example.com");
+    },
+  },
+  {
+    name: "diff exits 1 with a difference and 0 without (server dry-run)",
+    async run(ctx) {
+      const v1 = ctx.kubectl.file("wdiff.yaml", widgetYaml("wdiff", { size: 2, color: "red" }));
+      await ok(ctx, ["apply", "-f", v1]);
+      const rv = (await widget(ctx, "wdiff")).metadata.resourceVersion;
+      const same = await ok(ctx, ["diff", "-f", v1], 0);
+      expect(same.stdout).toBe("");
+      const v2 = ctx.kubectl.file("wdiff2.yaml", widgetYaml("wdiff", { size: 8, color: "red" }));
+      const changed = await ok(ctx, ["diff", "-f", v2], 1);
+      expect(changed.stdout).toMatch(/^-\s+size: 2$/m);
+      expect(changed.stdout).toMatch(/^\+\s+size: 8$/m);
+      const live = await widget(ctx, "wdiff");
+      expect(live.spec.size).toBe(2);
+      expect(live.metadata.resourceVersion).toBe(rv);
+    },
+  },
+  {
+    name: "explain widgets.spec (from the CRD schema in OpenAPI v3)",
+    async run(ctx) {
+      const res = await ok(ctx, ["explain", "widgets.spec"]);
+      expect(res.stdout).toMatch(/KIND:\s+Widget/);
+      expect(res.stdout).toMatch(/VERSION:\s+v1/);
+      expect(res.stdout).toMatch(/size\s+<integer>/);
+      expect(res.stdout).toMatch(/color\s+<string>/);
+      expect(res.stdout).toMatch(/tags\s+<\[\]string>/);
+    },
+  },
+  {
+    name: "version prints the client and the server version",
+    async run(ctx) {
+      const server = (await ctx.client.get("/version")).body;
+      const res = await ok(ctx, ["version", "-o", "json"]);
+      const v = JSON.parse(res.stdout);
+      expect(v.serverVersion.gitVersion).toBe(server.gitVersion);
+      expect(v.serverVersion.minor).toBe(server.minor);
+      expect(Number.parseInt(v.clientVersion.minor, 10)).toBe(ctx.binary.minor);
+    },
+  },
+  {
+    name: "auth can-i create pods",
+    async run(ctx) {
+      const res = await ok(ctx, ["auth", "can-i", "create", "pods"]);
+      expect(res.stdout.trim()).toBe("yes");
+    },
+  },
+  {
+    name: "delete an object; deleting it again is NotFound unless --ignore-not-found",
+    smoke: true,
+    async run(ctx) {
+      const res = await ok(ctx, ["delete", "widget", "w1"]);
+      expect(res.stdout).toContain('widget.example.com "w1" deleted');
+      expect((await ctx.client.get(`${W}/w1`)).status).toBe(404);
+      const again = await ok(ctx, ["delete", "widget", "w1"], 1);
+      expect(again.stderr).toContain('Error from server (NotFound): widgets.example.com "w1" not found');
+      expect((await ok(ctx, ["delete", "widget", "w1", "--ignore-not-found"])).out).toBe("");
+      const get = await ok(ctx, ["get", "widget", "w1"], 1);
+      expect(get.stderr).toContain('Error from server (NotFound): widgets.example.com "w1" not found');
+    },
+  },
+];
+
+/** Registers `list` as tests against a server started with `opts`, for one kubectl binary. */
+export function kubectlSuite(binary: KubectlBinary, list: Scenario[], opts: Parameters<typeof useApiServer>[0] = {}): ScenarioContext {
+  const ctx = useApiServer(opts);
+  const scratch = scratchDir();
+  const sc = { binary } as ScenarioContext;
+  beforeAll(() => {
+    Object.assign(sc, { server: ctx.server, client: ctx.client, kubectl: new Kubectl(binary, ctx.server.kubeconfigPath, scratch.path) });
+  });
+  afterAll(() => {
+    sc.kubectl?.stopAll();
+    scratch.cleanup();
+  });
+  for (const s of list) {
+    if (s.minMinor !== undefined && binary.minor < s.minMinor) {
+      test.skip(`${s.name} (needs kubectl ≥1.${s.minMinor}, this is 1.${binary.minor})`, () => {});
+      continue;
+    }
+    test(s.name, () => s.run(sc));
+  }
+  return sc;
+}
+
+/** With no kubectl on PATH: say so and register a skipped test, so the reason shows in the report. */
+export function skipWithoutKubectl(binaries: KubectlBinary[], suite: string) {
+  if (binaries.length > 0) return;
+  console.warn("kubectl not found on PATH: skipping real-kubectl tests");
+  describe(suite, () => {
+    test.skip("kubectl not found on PATH: skipping real-kubectl tests", () => {});
+  });
+}

@@ -1,0 +1,124 @@
+// Kode: one development environment (namespaced).
+import * as v from "valibot";
+import { API_VERSION, IDE_TYPES, KODE_PHASES } from "./types.ts";
+import {
+  ABSOLUTE_PATH,
+  ObjectMetaSchema,
+  RELATIVE_PATH,
+  StorageSchema,
+  USER_NAME,
+  conditions,
+  namespaceName,
+  objectName,
+  observedGeneration,
+  parsers,
+  str,
+} from "./common.ts";
+
+export const TEMPLATE_KINDS = ["KodeTemplate", "KodeClusterTemplate"] as const;
+
+export const TemplateRefSchema = v.pipe(
+  v.object({
+    kind: v.optional(
+      v.pipe(
+        v.picklist(TEMPLATE_KINDS),
+        v.description("Kind of the template: KodeTemplate (namespaced) or KodeClusterTemplate (cluster-scoped)."),
+      ),
+      "KodeTemplate",
+    ),
+    name: objectName("Name of the template."),
+    namespace: v.optional(
+      namespaceName("Namespace of a KodeTemplate. Unset: the Kode's own namespace. Ignored for KodeClusterTemplate."),
+    ),
+  }),
+  v.description("The KodeTemplate or KodeClusterTemplate this Kode is created from."),
+);
+
+export const KodeSpecSchema = v.pipe(
+  v.object({
+    templateRef: TemplateRefSchema,
+    user: v.optional(
+      v.pipe(
+        v.string(),
+        v.minLength(1),
+        v.maxLength(64),
+        v.regex(USER_NAME),
+        v.description(
+          "User name in the environment and for HTTP Basic auth: a letter or '_' first, then letters, digits, '_', '.', '@' or '-'. Unset: the image's default user (or the username key of existingSecret).",
+        ),
+      ),
+    ),
+    password: v.optional(
+      v.pipe(
+        v.string(),
+        v.minLength(8),
+        v.maxLength(256),
+        v.description(
+          "Password for the environment, 8 to 256 characters. Stored in plain text in the Kode: prefer existingSecret. Unset (and no existingSecret): the IDE runs without its own password.",
+        ),
+      ),
+    ),
+    existingSecret: v.optional(
+      objectName("Name of a Secret in the Kode's namespace with key password and optionally username. Takes precedence over user and password."),
+    ),
+    home: v.optional(
+      v.pipe(
+        v.string(),
+        v.maxLength(4096),
+        v.regex(ABSOLUTE_PATH),
+        v.description("Absolute path of the home directory, without '..' segments. Unset: the template's defaultHome."),
+      ),
+    ),
+    workspace: v.optional(
+      v.pipe(
+        v.string(),
+        v.maxLength(4096),
+        v.regex(RELATIVE_PATH),
+        v.description("Workspace folder opened by the IDE, relative to home: must not start with '/' or contain '..' segments. Unset: the template's defaultWorkspace."),
+      ),
+    ),
+    storage: v.optional(StorageSchema),
+  }),
+  v.description("Desired state of the Kode."),
+);
+
+export const KodeStatusSchema = v.pipe(
+  v.object({
+    phase: v.optional(
+      v.pipe(v.picklist(KODE_PHASES), v.description("Lifecycle phase: Pending, Provisioning, Running, Updating, Failed or Deleting.")),
+    ),
+    conditions: conditions("Conditions of the Kode, e.g. Ready, Available, Progressing, TemplateResolved."),
+    observedGeneration: observedGeneration(),
+    url: v.optional(str("In-cluster URL of the Kode's Service.")),
+    credentialsSecret: v.optional(str("Name of the Secret holding the credentials in use.")),
+    type: v.optional(v.pipe(v.picklist(IDE_TYPES), v.description("IDE type, copied from the resolved template."))),
+    template: v.optional(
+      v.pipe(
+        v.object({
+          kind: v.pipe(v.picklist(TEMPLATE_KINDS), v.description("Kind of the resolved template.")),
+          name: str("Name of the resolved template."),
+          namespace: v.optional(str("Namespace of the resolved template (KodeTemplate only).")),
+        }),
+        v.description("The template the Kode was last reconciled from."),
+      ),
+    ),
+  }),
+  v.description("Observed state of the Kode."),
+);
+
+export const KodeSchema = v.object({
+  apiVersion: v.literal(API_VERSION),
+  kind: v.literal("Kode"),
+  metadata: ObjectMetaSchema,
+  spec: KodeSpecSchema,
+  status: v.optional(KodeStatusSchema),
+});
+
+export const KODE_DESCRIPTION =
+  "Kode is a browser-based development environment (code-server, webtop, jupyter, …) created from a KodeTemplate or KodeClusterTemplate.";
+
+const kodeParsers = parsers("Kode", KodeSchema);
+/** Validate and default a Kode; throws SchemaValidationError with field paths. */
+export const parseKode = kodeParsers.parse;
+/** Validate and default a Kode; returns the typed object or the issues with field paths. */
+export const safeParseKode = kodeParsers.safeParse;

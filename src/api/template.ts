@@ -1,0 +1,165 @@
+// KodeTemplate (namespaced) and KodeClusterTemplate (cluster-scoped): one shared spec.
+import * as v from "valibot";
+import { API_VERSION, IDE_TYPES } from "./types.ts";
+import {
+  EnvoyProxyRefSchema,
+  ObjectMetaSchema,
+  RELATIVE_PATH,
+  ABSOLUTE_PATH,
+  StorageSchema,
+  conditions,
+  freeForm,
+  int,
+  listMap,
+  objectName,
+  observedGeneration,
+  parsers,
+  quantity,
+  str,
+} from "./common.ts";
+
+const EnvVarSchema = v.pipe(
+  v.object({
+    name: v.pipe(v.string(), v.minLength(1), v.description("Name of the environment variable.")),
+    value: v.optional(str("Value of the variable; $(VAR) references are expanded as in a Pod.")),
+    valueFrom: v.optional(
+      freeForm("Source of the value, as in a Pod's env[].valueFrom (secretKeyRef, configMapKeyRef, fieldRef, resourceFieldRef)."),
+    ),
+  }),
+  v.description("An environment variable for the IDE container."),
+);
+
+const optionalRef = (what: string) =>
+  v.optional(
+    v.pipe(
+      v.object({
+        name: objectName(`Name of the ${what}.`),
+        optional: v.optional(v.pipe(v.boolean(), v.description(`Whether the ${what} may be missing.`))),
+      }),
+      v.description(`All keys of this ${what} become environment variables.`),
+    ),
+  );
+
+const EnvFromSchema = v.pipe(
+  v.object({
+    prefix: v.optional(str("Prefix added to every variable name.")),
+    configMapRef: optionalRef("ConfigMap"),
+    secretRef: optionalRef("Secret"),
+  }),
+  v.description("A source of environment variables, as in a Pod's envFrom[]."),
+);
+
+const TolerationSchema = v.pipe(
+  v.object({
+    key: v.optional(str("Taint key the toleration applies to; empty with operator Exists matches all taints.")),
+    operator: v.optional(v.pipe(v.picklist(["Exists", "Equal"]), v.description("Exists or Equal (default Equal)."))),
+    value: v.optional(str("Taint value the toleration matches (operator Equal).")),
+    effect: v.optional(
+      v.pipe(v.picklist(["NoSchedule", "PreferNoSchedule", "NoExecute"]), v.description("Taint effect to match; empty matches all effects.")),
+    ),
+    tolerationSeconds: v.optional(
+      v.pipe(v.number(), v.integer(), v.description("For NoExecute: how long the Pod stays bound after the taint is added.")),
+    ),
+  }),
+  v.description("A Pod toleration."),
+);
+
+const quantities = (description: string) =>
+  v.optional(v.pipe(v.record(v.string(), quantity("A Kubernetes quantity, e.g. 500m or 2Gi.")), v.description(description)));
+
+export const KodeTemplateSpecSchema = v.pipe(
+  v.object({
+    type: v.pipe(
+      v.picklist(IDE_TYPES),
+      v.description("The kind of IDE the image provides: code-server, webtop, jupyter, alnoda or devcontainers."),
+    ),
+    image: v.pipe(v.string(), v.minLength(1), v.description("Container image of the IDE, e.g. linuxserver/code-server:latest.")),
+    port: v.optional(int("Port the IDE listens on. Unset: the default port of the image type.", 1, 65535)),
+    tz: v.optional(str("Time zone (TZ) of the environment, e.g. Europe/Stockholm."), "UTC"),
+    puid: v.optional(int("User ID the IDE process runs as (PUID for linuxserver images).", 0, 2 ** 31 - 1), 1000),
+    pgid: v.optional(int("Group ID the IDE process runs as (PGID for linuxserver images).", 0, 2 ** 31 - 1), 1000),
+    defaultHome: v.optional(
+      v.pipe(
+        v.string(),
+        v.maxLength(4096),
+        v.regex(ABSOLUTE_PATH),
+        v.description("Home directory of Kodes that do not set spec.home: an absolute path without '..' segments."),
+      ),
+      "/config",
+    ),
+    defaultWorkspace: v.optional(
+      v.pipe(
+        v.string(),
+        v.maxLength(4096),
+        v.regex(RELATIVE_PATH),
+        v.description("Workspace of Kodes that do not set spec.workspace, relative to home: no leading '/' and no '..' segments."),
+      ),
+      "workspace",
+    ),
+    env: v.optional(listMap(EnvVarSchema, ["name"], "Environment variables of the IDE container.")),
+    envFrom: v.optional(v.pipe(v.array(EnvFromSchema), v.description("Sources of environment variables for the IDE container."))),
+    command: v.optional(
+      v.pipe(v.array(v.string()), v.description("Overrides the image's entrypoint. Unset: the image's ENTRYPOINT.")),
+    ),
+    args: v.optional(v.pipe(v.array(v.string()), v.description("Arguments to the entrypoint. Unset: the image's CMD."))),
+    resources: v.optional(
+      v.pipe(
+        v.object({
+          limits: quantities("Maximum compute resources, e.g. cpu: 2, memory: 4Gi."),
+          requests: quantities("Minimum compute resources the scheduler reserves, e.g. cpu: 500m, memory: 1Gi."),
+        }),
+        v.description("Compute resources of the IDE container."),
+      ),
+    ),
+    imagePullPolicy: v.optional(
+      v.pipe(
+        v.picklist(["Always", "IfNotPresent", "Never"]),
+        v.description("When to pull the image: Always, IfNotPresent or Never. Unset: Kubernetes' default for the tag."),
+      ),
+    ),
+    imagePullSecrets: v.optional(
+      v.pipe(
+        v.array(v.pipe(v.object({ name: objectName("Name of a docker-registry Secret.") }), v.description("A Secret reference."))),
+        v.description("Secrets in the Kode's namespace used to pull the image."),
+      ),
+    ),
+    nodeSelector: v.optional(
+      v.pipe(v.record(v.string(), v.string()), v.description("Node labels the Kode's Pod must match to be scheduled.")),
+    ),
+    tolerations: v.optional(v.pipe(v.array(TolerationSchema), v.description("Tolerations of the Kode's Pod."))),
+    storage: v.optional(v.pipe(StorageSchema, v.description("Default storage for Kodes using this template; a Kode's own spec.storage fields take precedence."))),
+    envoyProxyRef: v.optional(EnvoyProxyRefSchema),
+  }),
+  v.description("Desired state of the template: the image and the defaults of Kodes created from it."),
+);
+
+export const KodeTemplateStatusSchema = v.pipe(
+  v.object({
+    conditions: conditions("Conditions of the template, e.g. Ready."),
+    observedGeneration: observedGeneration(),
+    kodes: v.optional(int("How many Kodes use this template.")),
+  }),
+  v.description("Observed state of the template."),
+);
+
+export const KodeTemplateSchema = v.object({
+  apiVersion: v.literal(API_VERSION),
+  kind: v.picklist(["KodeTemplate", "KodeClusterTemplate"]),
+  metadata: ObjectMetaSchema,
+  spec: KodeTemplateSpecSchema,
+  status: v.optional(KodeTemplateStatusSchema),
+});
+
+export const KODE_TEMPLATE_DESCRIPTION =
+  "KodeTemplate is a namespaced template for Kodes: the IDE image and the defaults of the Kodes created from it.";
+export const KODE_CLUSTER_TEMPLATE_DESCRIPTION =
+  "KodeClusterTemplate is a cluster-scoped template for Kodes in any namespace: the IDE image and the defaults of the Kodes created from it.";
+
+const templateParsers = parsers("KodeTemplate", KodeTemplateSchema);
+/** Validate and default a KodeTemplate or KodeClusterTemplate; throws SchemaValidationError. */
+export const parseKodeTemplate = templateParsers.parse;
+/** Validate and default a KodeTemplate or KodeClusterTemplate; returns the object or the issues. */
+export const safeParseKodeTemplate = templateParsers.safeParse;
+/** Alias of parseKodeTemplate (both kinds share one schema). */
+export const parseKodeClusterTemplate = templateParsers.parse;
+export const safeParseKodeClusterTemplate = templateParsers.safeParse;

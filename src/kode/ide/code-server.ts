@@ -1,0 +1,32 @@
+// linuxserver/code-server: VS Code in the browser.
+// Image facts (see /work/shared/reference/envoy-ides-backup.md §3.1, §6.2):
+// - the s6 service runs `code-server --bind-addr [::]:8443 ... ${DEFAULT_WORKSPACE:-/config/workspace}` over plain HTTP;
+// - code-server's `$PORT` overrides the port of --bind-addr (coder/code-server src/node/cli.ts bindAddrFromArgs),
+//   so PORT is how a template moves the listen port. The image's internal s6 readiness check keeps probing 8443,
+//   which is why PORT is only set when the port really differs;
+// - auth is on (AUTH=password) iff PASSWORD or HASHED_PASSWORD is set;
+// - GET /healthz is unauthenticated, does not count as activity, and answers {status, lastHeartbeat}.
+import { type IdeTypeSpec, linuxserverBaseEnv, passwordEnv, portEnvIfChanged } from "./spec.ts";
+
+export const CODE_SERVER_IMAGE_PORT = 8443;
+
+export const codeServer: IdeTypeSpec = {
+  type: "code-server",
+  description: "VS Code in the browser (linuxserver/code-server)",
+  supported: true,
+  defaultImage: "lscr.io/linuxserver/code-server:latest",
+  defaultPort: CODE_SERVER_IMAGE_PORT,
+  env: (ctx) => [
+    ...linuxserverBaseEnv(ctx),
+    ...portEnvIfChanged("PORT", ctx, CODE_SERVER_IMAGE_PORT),
+    { name: "DEFAULT_WORKSPACE", value: ctx.workspacePath },
+    passwordEnv("PASSWORD", ctx),
+  ],
+  readiness: { kind: "http", path: "/healthz" },
+  liveness: { kind: "http", path: "/healthz" },
+  activity: {
+    kind: "http",
+    path: "/healthz",
+    note: "JSON {status: alive|expired, lastHeartbeat: epoch ms}; alive while any TCP connection is open",
+  },
+};

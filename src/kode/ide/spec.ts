@@ -1,0 +1,81 @@
+// What the operator needs to know about one IDE type. Adding a type is one file exporting an IdeTypeSpec plus
+// its entry in index.ts; nothing else in the operator knows the list of types.
+import type { EnvVar, IdeType } from "../../api/types.ts";
+
+/** How kubelet checks the IDE container. Probes always target the container port named "http". */
+export type ProbeCheck = { kind: "http"; path: string } | { kind: "tcp" };
+
+/** How a later idle detector can tell whether somebody uses the IDE. */
+export type ActivitySignal =
+  /** An HTTP endpoint on the IDE port that reports activity without counting as activity itself. */
+  | { kind: "http"; path: string; note: string }
+  /** No signal inside the IDE: fall back to proxy traffic statistics. */
+  | { kind: "none"; note: string };
+
+/** Everything an IDE's env contract may depend on. Values are already resolved (template defaults applied). */
+export interface IdeEnvContext {
+  /** The IDE's listen port (template.port or the type's default). */
+  port: number;
+  /** Absolute home directory (the home volume's mount path). */
+  home: string;
+  /** Absolute folder to open: home/workspace, or home alone when there is no workspace. */
+  workspacePath: string;
+  puid: number;
+  pgid: number;
+  tz: string;
+  /** The login name, used when the credentials Secret has no username key. */
+  user: string;
+  /** Where the credentials live. Secrets enter the pod only through secretKeyRef, never as literal values. */
+  credentials: { secretName: string; usernameKey?: string; passwordKey: string };
+}
+
+export interface IdeExtraVolume {
+  volume: Record<string, unknown> & { name: string };
+  mountPath: string;
+}
+
+export interface IdeTypeSpec {
+  type: IdeType;
+  description: string;
+  /** False: described for planning, but a Kode of this type fails validation with UnsupportedType. */
+  supported: boolean;
+  /** Why it is unsupported (shown in the UnsupportedType message). */
+  unsupportedReason?: string;
+  defaultImage: string;
+  /** The port the image listens on when the contract does not change it. */
+  defaultPort: number;
+  /** The env the image expects, in order. Template env is appended after it and wins on equal names. */
+  env(ctx: IdeEnvContext): EnvVar[];
+  readiness: ProbeCheck;
+  liveness: ProbeCheck;
+  activity: ActivitySignal;
+  /** Volumes the image needs besides home (e.g. a memory-backed /dev/shm for browsers in webtop). */
+  extraVolumes?: IdeExtraVolume[];
+}
+
+// Helpers shared by the env contracts.
+
+/** PUID/PGID/TZ: the common linuxserver.io variables. */
+export const linuxserverBaseEnv = (ctx: IdeEnvContext): EnvVar[] => [
+  { name: "PUID", value: String(ctx.puid) },
+  { name: "PGID", value: String(ctx.pgid) },
+  { name: "TZ", value: ctx.tz },
+];
+
+export const secretKeyRef = (name: string, secretName: string, key: string): EnvVar => ({
+  name,
+  valueFrom: { secretKeyRef: { name: secretName, key } },
+});
+
+export const passwordEnv = (name: string, ctx: IdeEnvContext): EnvVar =>
+  secretKeyRef(name, ctx.credentials.secretName, ctx.credentials.passwordKey);
+
+/** The user name: from the Secret when it has a username key (existingSecret), else the resolved literal. */
+export const usernameEnv = (name: string, ctx: IdeEnvContext): EnvVar =>
+  ctx.credentials.usernameKey
+    ? secretKeyRef(name, ctx.credentials.secretName, ctx.credentials.usernameKey)
+    : { name, value: ctx.user };
+
+/** `name=port` only when the port differs from the image default, so the common case renders the image's own behaviour. */
+export const portEnvIfChanged = (name: string, ctx: IdeEnvContext, imageDefault: number): EnvVar[] =>
+  ctx.port === imageDefault ? [] : [{ name, value: String(ctx.port) }];

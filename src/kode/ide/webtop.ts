@@ -1,0 +1,28 @@
+// linuxserver/webtop: a Linux desktop in the browser (Selkies since 2025-06, KasmVNC before).
+// Image facts (see /work/shared/reference/envoy-ides-backup.md §3.3, §6.3):
+// - nginx serves HTTP on 3000 (CUSTOM_PORT) and self-signed HTTPS on 3001;
+// - CUSTOM_USER + PASSWORD turn on HTTP basic auth in nginx (no PASSWORD: no auth);
+// - with basic auth on, GET / answers 401, so probes are TCP;
+// - there is no activity endpoint; an idle detector must use proxy traffic statistics;
+// - browsers inside the desktop need a larger /dev/shm than the container runtime's 64Mi default.
+import { type IdeTypeSpec, linuxserverBaseEnv, passwordEnv, portEnvIfChanged, usernameEnv } from "./spec.ts";
+
+export const WEBTOP_IMAGE_PORT = 3000;
+
+export const webtop: IdeTypeSpec = {
+  type: "webtop",
+  description: "A Linux desktop in the browser (linuxserver/webtop)",
+  supported: true,
+  defaultImage: "lscr.io/linuxserver/webtop:latest",
+  defaultPort: WEBTOP_IMAGE_PORT,
+  env: (ctx) => [
+    ...linuxserverBaseEnv(ctx),
+    ...portEnvIfChanged("CUSTOM_PORT", ctx, WEBTOP_IMAGE_PORT),
+    usernameEnv("CUSTOM_USER", ctx),
+    passwordEnv("PASSWORD", ctx),
+  ],
+  readiness: { kind: "tcp" },
+  liveness: { kind: "tcp" },
+  activity: { kind: "none", note: "Selkies has no activity API: use client-to-server bytes on /websocket at the proxy" },
+  extraVolumes: [{ volume: { name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "1Gi" } }, mountPath: "/dev/shm" }],
+};

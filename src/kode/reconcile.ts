@@ -1,0 +1,217 @@
+// The Kode reconciler: observe (informer caches) → render (pure) → apply (create or merge patch, skipping
+// what already matches) → status (written only when it changes). Level-triggered: it never asks what
+// happened, only what should exist now.
+import { createHash } from "node:crypto";
+import { KODES } from "../api/resources.ts";
+import type { Kode, KodeTemplate } from "../api/types.ts";
+import { applyObject } from "../kube/apply.ts";
+import { PVCS, SECRETS, SERVICES, STATEFULSETS } from "../kube/resources.ts";
+import type { KubeClient, KubeObject, ResourceRef } from "../kube/types.ts";
+import { childNames, renderKode, SECRET_PASSWORD_KEY, SECRET_USERNAME_KEY, serviceUrl, type RenderInput } from "./render.ts";
+import { DEFAULT_USER } from "./settings.ts";
+import { deriveStatus, statusEquals, transitions, type ObservedStatefulSet } from "./status.ts";
+import { validateKodeInput, type Problem } from "./validate.ts";
+
+export const KODE_FINALIZER = "kode.jacero.io/finalizer";
+export const ANNOTATION_RETAINED_FROM = "kode.jacero.io/retained-from";
+export const FIELD_MANAGER = "kode-operator";
+
+export interface Cache<T> {
+  get(namespace: string | undefined, name: string): T | undefined;
+}
+
+type Secret = KubeObject & { data?: Record<string, string> };
+
+export interface KodeDeps {
+  client: KubeClient;
+  kodes: Cache<Kode>;
+  templates: Cache<KodeTemplate>;
+  clusterTemplates: Cache<KodeTemplate>;
+  secrets: Cache<Secret>;
+  statefulSets: Cache<KubeObject>;
+  services: Cache<KubeObject>;
+  pvcs: Cache<KubeObject>;
+  events: { event(obj: KubeObject, type: "Normal" | "Warning", reason: string, message: string): unknown };
+  now(): string;
+  /** A strong random password (only called when a Kode has none yet). */
+  generatePassword(): string;
+  log?: { debug?(msg: string, fields?: Record<string, unknown>): void; info?(msg: string, fields?: Record<string, unknown>): void };
+}
+
+export function splitKey(key: string): [string | undefined, string] {
+  const i = key.indexOf("/");
+  return i < 0 ? [undefined, key] : [key.slice(0, i), key.slice(i + 1)];
+}
+
+/** The template key a Kode refers to, as indexed by the operator: "<Kind>/<namespace>/<name>". */
+export function templateKeyOf(kode: Kode): string {
+  const ref = kode.spec?.templateRef ?? { name: "" };
+  const kind = ref.kind ?? "KodeTemplate";
+  return kind === "KodeClusterTemplate" ? `${kind}//${ref.name}` : `${kind}/${ref.namespace ?? kode.metadata.namespace}/${ref.name}`;
+}
+
+interface Resolved {
+  template?: KodeTemplate;
+  problem?: Problem;
+}
+
+function resolveTemplate(deps: KodeDeps, kode: Kode): Resolved {
+  const ref = kode.spec.templateRef;
+  const kind = ref.kind ?? "KodeTemplate";
+  const ns = kode.metadata.namespace!;
+  if (kind === "KodeClusterTemplate") {
+    const template = deps.clusterTemplates.get(undefined, ref.name);
+    if (!template) return { problem: { reason: "TemplateNotFound", message: `KodeClusterTemplate "${ref.name}" does not exist; create it or point spec.templateRef at an existing template` } };
+    return { template };
+  }
+  if (kind !== "KodeTemplate") return { problem: { reason: "InvalidTemplateKind", message: `spec.templateRef.kind "${kind}" is not KodeTemplate or KodeClusterTemplate` } };
+  if (ref.namespace && ref.namespace !== ns)
+    return {
+      problem: {
+        reason: "TemplateNamespaceForbidden",
+        message: `KodeTemplate ${ref.namespace}/${ref.name} is in another namespace; a KodeTemplate is usable only from its own namespace (${ns}). Use a KodeClusterTemplate to share a template across namespaces`,
+      },
+    };
+  const template = deps.templates.get(ns, ref.name);
+  if (!template) return { problem: { reason: "TemplateNotFound", message: `KodeTemplate ${ns}/${ref.name} does not exist; create it or point spec.templateRef at an existing template` } };
+  return { template };
+}
+
+const decode = (b64: string | undefined) => (b64 === undefined ? undefined : Buffer.from(b64, "base64").toString());
+
+interface Credentials {
+  input: RenderInput["credentials"];
+  /** What the pod's credentials come from, hashed into the pod template so a change rolls the pod. */
+  checksumSource: string;
+  problem?: Problem;
+}
+
+function resolveCredentials(deps: KodeDeps, kode: Kode): Credentials {
+  const ns = kode.metadata.namespace!;
+  const existing = kode.spec.existingSecret;
+  if (existing) {
+    const secret = deps.secrets.get(ns, existing);
+    const input = { secretName: existing, passwordKey: SECRET_PASSWORD_KEY, usernameKey: secret?.data?.[SECRET_USERNAME_KEY] ? SECRET_USERNAME_KEY : undefined };
+    if (!secret)
+      return { input, checksumSource: "", problem: { reason: "SecretNotFound", message: `Secret ${ns}/${existing} (spec.existingSecret) does not exist; create it with a "password" key` } };
+    if (!secret.data?.[SECRET_PASSWORD_KEY])
+      return { input, checksumSource: "", problem: { reason: "SecretMissingPassword", message: `Secret ${ns}/${existing} (spec.existingSecret) has no "password" key; add one` } };
+    return { input, checksumSource: JSON.stringify(secret.data) };
+  }
+  const ours = deps.secrets.get(ns, childNames(kode.metadata.name).secret);
+  const username = kode.spec.user ?? decode(ours?.data?.[SECRET_USERNAME_KEY]) ?? DEFAULT_USER;
+  // Never regenerate: a password once generated stays in the Secret we own.
+  const password = kode.spec.password ?? decode(ours?.data?.[SECRET_PASSWORD_KEY]) ?? deps.generatePassword();
+  return {
+    input: { secretName: childNames(kode.metadata.name).secret, passwordKey: SECRET_PASSWORD_KEY, usernameKey: SECRET_USERNAME_KEY, generated: { username, password } },
+    checksumSource: JSON.stringify([username, password]),
+  };
+}
+
+function checksum(text: string): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, 16);
+}
+
+async function writeStatus(deps: KodeDeps, kode: Kode, next: ReturnType<typeof deriveStatus>) {
+  if (statusEquals(kode.status, next)) return;
+  await deps.client.mergePatch(KODES, kode.metadata.name, { status: next }, { namespace: kode.metadata.namespace, subresource: "status", fieldManager: FIELD_MANAGER });
+  for (const e of transitions(kode.status, next)) deps.events.event(asObject(kode), e.type, e.reason, e.message);
+}
+
+async function ensureFinalizer(deps: KodeDeps, kode: Kode) {
+  const finalizers = kode.metadata.finalizers ?? [];
+  if (finalizers.includes(KODE_FINALIZER)) return;
+  // resourceVersion makes this a compare-and-swap: a concurrent finalizer change gets 409 and a retry.
+  await deps.client.mergePatch(KODES, kode.metadata.name, { metadata: { finalizers: [...finalizers, KODE_FINALIZER], resourceVersion: kode.metadata.resourceVersion } }, { namespace: kode.metadata.namespace, fieldManager: FIELD_MANAGER });
+}
+
+const asObject = (kode: Kode) => kode as unknown as KubeObject;
+
+function ownedBy(obj: KubeObject | undefined, kode: Kode): boolean {
+  return !!obj?.metadata.ownerReferences?.some((r) => r.uid === kode.metadata.uid);
+}
+
+/** Ordered cleanup: the workload first, then its Service and credentials, then storage (unless kept). */
+async function finalize(deps: KodeDeps, kode: Kode) {
+  const ns = kode.metadata.namespace!;
+  const names = childNames(kode.metadata.name);
+  if (!kode.metadata.finalizers?.includes(KODE_FINALIZER)) return;
+  if (kode.status?.phase !== "Deleting") {
+    const status = deriveStatus({ kode, generation: kode.metadata.generation ?? 0, problems: [], deleting: true, now: deps.now(), template: kode.status?.template, type: kode.status?.type });
+    await writeStatus(deps, kode, status);
+  }
+  const del = async (ref: ResourceRef, name: string, obj: KubeObject | undefined) => {
+    if (obj && ownedBy(obj, kode)) await deps.client.delete(ref, name, { namespace: ns, preconditions: { uid: obj.metadata.uid } });
+  };
+  await del(STATEFULSETS, names.statefulSet, deps.statefulSets.get(ns, names.statefulSet));
+  await del(SERVICES, names.service, deps.services.get(ns, names.service));
+  await del(SECRETS, names.secret, deps.secrets.get(ns, names.secret));
+  const pvc = deps.pvcs.get(ns, names.pvc);
+  const keep = kode.spec.storage?.keepVolume ?? pvc?.metadata.annotations?.["kode.jacero.io/keep-volume"] === "true";
+  if (pvc && pvc.metadata.labels?.["kode.jacero.io/name"] === kode.metadata.name && !kode.spec.storage?.existingVolumeClaim) {
+    if (keep) {
+      const owners = (pvc.metadata.ownerReferences ?? []).filter((r) => r.uid !== kode.metadata.uid);
+      await deps.client.mergePatch(PVCS, names.pvc, { metadata: { ownerReferences: owners.length ? owners : null, annotations: { [ANNOTATION_RETAINED_FROM]: `${ns}/${kode.metadata.name}` } } }, { namespace: ns, fieldManager: FIELD_MANAGER });
+      deps.events.event(asObject(kode), "Normal", "VolumeKept", `PersistentVolumeClaim ${names.pvc} is kept (keepVolume) and annotated ${ANNOTATION_RETAINED_FROM}`);
+    } else await del(PVCS, names.pvc, pvc);
+  }
+  const finalizers = (kode.metadata.finalizers ?? []).filter((f) => f !== KODE_FINALIZER);
+  await deps.client.mergePatch(KODES, kode.metadata.name, { metadata: { finalizers: finalizers.length ? finalizers : null, resourceVersion: kode.metadata.resourceVersion } }, { namespace: ns, fieldManager: FIELD_MANAGER }).catch((e) => {
+    if ((e as { code?: number }).code !== 404) throw e;
+  });
+}
+
+export async function reconcileKode(deps: KodeDeps, key: string): Promise<void> {
+  const [ns, name] = splitKey(key);
+  const kode = deps.kodes.get(ns, name);
+  if (!kode) return;
+  if (kode.metadata.deletionTimestamp) return finalize(deps, kode);
+  await ensureFinalizer(deps, kode);
+
+  const generation = kode.metadata.generation ?? 1;
+  const resolved = resolveTemplate(deps, kode);
+  const templateRef = resolved.template && {
+    kind: resolved.template.kind,
+    name: resolved.template.metadata.name,
+    ...(resolved.template.metadata.namespace && { namespace: resolved.template.metadata.namespace }),
+  };
+  const names = childNames(name);
+  const observedSts = () => deps.statefulSets.get(ns, names.statefulSet) as ObservedStatefulSet | undefined;
+  const base = { kode, generation, deleting: false, now: deps.now(), template: templateRef, type: resolved.template?.spec.type };
+
+  if (!resolved.template) {
+    await writeStatus(deps, kode, deriveStatus({ ...base, problems: [], templateProblem: resolved.problem, statefulSet: observedSts() }));
+    return;
+  }
+  const template = resolved.template;
+  const credentials = resolveCredentials(deps, kode);
+  const problems = [...validateKodeInput(kode, template.spec), ...(credentials.problem ? [credentials.problem] : [])];
+  if (problems.length) {
+    // Bad input: report it and leave whatever runs untouched until the input is fixed.
+    await writeStatus(deps, kode, deriveStatus({ ...base, problems, statefulSet: observedSts() }));
+    return;
+  }
+
+  const rendered = renderKode({
+    kode,
+    template: { kind: template.kind, name: template.metadata.name, namespace: template.metadata.namespace, spec: template.spec },
+    credentials: credentials.input,
+    configChecksum: checksum(credentials.checksumSource),
+  });
+  const apply = (ref: ResourceRef, obj: KubeObject, cache: Cache<KubeObject>) =>
+    applyObject(deps.client, ref, obj, { fieldManager: FIELD_MANAGER, live: cache.get(ns, obj.metadata.name) });
+  if (rendered.secret) await apply(SECRETS, rendered.secret as KubeObject, deps.secrets);
+  if (rendered.pvc) await apply(PVCS, rendered.pvc as KubeObject, deps.pvcs);
+  await apply(SERVICES, rendered.service as KubeObject, deps.services);
+  const sts = await apply(STATEFULSETS, rendered.statefulSet as KubeObject, deps.statefulSets);
+  if (sts.action === "created") for (const w of rendered.warnings) deps.events.event(asObject(kode), "Warning", "Configuration", w);
+
+  const status = deriveStatus({
+    ...base,
+    problems: [],
+    statefulSet: sts.object as ObservedStatefulSet,
+    serviceUrl: serviceUrl(name, ns!),
+    credentialsSecret: credentials.input.generated ? names.secret : credentials.input.secretName,
+  });
+  await writeStatus(deps, kode, status);
+}

@@ -1,0 +1,366 @@
+// The pure render of one Kode: (Kode, template, credentials, checksum) -> the child objects it should own.
+// No I/O, no clock, no randomness: a generated password and the checksum of referenced Secrets come in as values,
+// so `kode render`, the unit tests and the operator all call exactly this.
+//
+// Decisions (see the README of this folder for the long form):
+// - Ports: the IDE container listens on the template port (default: the image's own port, 8443 for code-server,
+//   3000 for webtop) and names it "http". The Service listens on 80 -> targetPort "http", so the in-cluster URL is
+//   http://<kode>.<ns>.svc with no port to remember, whatever the IDE type; when an auth proxy sidecar arrives it
+//   takes over the name "http" and the Service does not change.
+// - Env order: IDE contract first, then template env. A template variable with the same name replaces the contract
+//   one (no duplicate names reach the API), and a warning says so. Nothing else overrides env for now.
+// - keepVolume: a PVC the user wants kept gets NO ownerReference, so neither the finalizer path nor garbage
+//   collection (e.g. `kubectl delete --cascade=background` after a finalizer was stripped) can delete it. It carries
+//   the annotation kode.jacero.io/keep-volume=true so that the apply layer knows to strip an ownerReference left
+//   from before keepVolume was turned on (a JSON merge patch that omits a field does not remove it).
+// - Selector: only app.kubernetes.io/instance and kode.jacero.io/name, which never change for a Kode, so switching
+//   template or type never touches the immutable StatefulSet selector.
+import { API_VERSION, type EnvVar, type Kode, type KodeTemplateSpec } from "../api/types.ts";
+import type { IdeEnvContext, ProbeCheck } from "./ide/index.ts";
+import { DEFAULT_ACCESS_MODES, DEFAULT_USER, resolveSettings } from "./settings.ts";
+
+export const MANAGED_BY = "kode-operator";
+export const LABEL_KODE_NAME = "kode.jacero.io/name";
+export const ANNOTATION_CONFIG_CHECKSUM = "kode.jacero.io/config-checksum";
+export const ANNOTATION_TEMPLATE = "kode.jacero.io/template";
+export const ANNOTATION_KEEP_VOLUME = "kode.jacero.io/keep-volume";
+export const IDE_CONTAINER = "ide";
+export const HOME_VOLUME = "home";
+export const HTTP_PORT_NAME = "http";
+export const SERVICE_PORT = 80;
+export const SECRET_USERNAME_KEY = "username";
+export const SECRET_PASSWORD_KEY = "password";
+
+/** Names of a Kode's children. */
+export const childNames = (kode: string) => ({
+  statefulSet: kode,
+  service: kode,
+  secret: `${kode}-auth`,
+  pvc: `${kode}-home`,
+  pod: `${kode}-0`,
+});
+
+export type Component = "ide" | "storage" | "credentials";
+
+/** Labels every child carries. */
+export const childLabels = (kode: string, type: string, component: Component): Record<string, string> => ({
+  "app.kubernetes.io/name": type,
+  "app.kubernetes.io/instance": kode,
+  "app.kubernetes.io/managed-by": MANAGED_BY,
+  "app.kubernetes.io/component": component,
+  [LABEL_KODE_NAME]: kode,
+});
+
+/** The StatefulSet selector (also the Service selector): labels that never change for a given Kode. */
+export const selectorLabels = (kode: string): Record<string, string> => ({
+  "app.kubernetes.io/instance": kode,
+  [LABEL_KODE_NAME]: kode,
+});
+
+// ---- Plain Kubernetes shapes (only the fields we set) ----
+
+export type OwnerReference = {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller: boolean;
+  blockOwnerDeletion: boolean;
+};
+export type ChildMeta = {
+  name: string;
+  namespace?: string;
+  labels: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: OwnerReference[];
+};
+export type Probe = {
+  httpGet?: { path: string; port: string; scheme: "HTTP" };
+  tcpSocket?: { port: string };
+  initialDelaySeconds?: number;
+  periodSeconds: number;
+  timeoutSeconds: number;
+  failureThreshold: number;
+};
+export type Container = {
+  name: string;
+  image: string;
+  imagePullPolicy?: string;
+  command?: string[];
+  args?: string[];
+  env: EnvVar[];
+  envFrom?: KodeTemplateSpec["envFrom"];
+  ports: { name: string; containerPort: number; protocol: "TCP" }[];
+  startupProbe: Probe;
+  readinessProbe: Probe;
+  livenessProbe: Probe;
+  resources?: KodeTemplateSpec["resources"];
+  volumeMounts: { name: string; mountPath: string }[];
+};
+export type Volume = {
+  name: string;
+  persistentVolumeClaim?: { claimName: string };
+  emptyDir?: Record<string, unknown>;
+  [k: string]: unknown;
+};
+export type PodSpec = {
+  containers: Container[];
+  volumes: Volume[];
+  securityContext: { fsGroup: number; fsGroupChangePolicy: "OnRootMismatch" };
+  enableServiceLinks: false;
+  automountServiceAccountToken: false;
+  imagePullSecrets?: { name: string }[];
+  nodeSelector?: Record<string, string>;
+  tolerations?: KodeTemplateSpec["tolerations"];
+};
+export type StatefulSet = {
+  apiVersion: "apps/v1";
+  kind: "StatefulSet";
+  metadata: ChildMeta;
+  spec: {
+    replicas: 1;
+    serviceName: string;
+    podManagementPolicy: "Parallel";
+    updateStrategy: { type: "RollingUpdate" };
+    selector: { matchLabels: Record<string, string> };
+    template: { metadata: { labels: Record<string, string>; annotations: Record<string, string> }; spec: PodSpec };
+  };
+};
+export type Service = {
+  apiVersion: "v1";
+  kind: "Service";
+  metadata: ChildMeta;
+  spec: {
+    type: "ClusterIP";
+    selector: Record<string, string>;
+    ports: { name: string; port: number; targetPort: string; protocol: "TCP" }[];
+  };
+};
+export type Secret = {
+  apiVersion: "v1";
+  kind: "Secret";
+  metadata: ChildMeta;
+  type: "Opaque";
+  /** base64, not stringData: stringData is write-only, so comparing it with the live object would never settle. */
+  data: Record<string, string>;
+};
+export type PersistentVolumeClaim = {
+  apiVersion: "v1";
+  kind: "PersistentVolumeClaim";
+  metadata: ChildMeta;
+  spec: { accessModes: string[]; storageClassName?: string; resources: { requests: { storage: string } } };
+};
+
+export interface RenderInput {
+  kode: Kode;
+  template: { kind: "KodeTemplate" | "KodeClusterTemplate"; name: string; namespace?: string; spec: KodeTemplateSpec };
+  credentials: {
+    /** The Secret the pod reads credentials from (ignored when `generated` is present: then it is <kode>-auth). */
+    secretName: string;
+    /** Key of the user name in that Secret, when it has one. */
+    usernameKey?: string;
+    passwordKey: string;
+    /** Present when the operator must create the Secret <kode>-auth (generated or taken from spec.password). */
+    generated?: { username: string; password: string };
+  };
+  /** Hash of the referenced Secrets/config, computed by the caller; rolls the pod when it changes. */
+  configChecksum: string;
+}
+
+export interface RenderResult {
+  statefulSet: StatefulSet;
+  service: Service;
+  secret?: Secret;
+  pvc?: PersistentVolumeClaim;
+  warnings: string[];
+}
+
+export function renderKode(input: RenderInput): RenderResult {
+  const { kode, template, configChecksum } = input;
+  const name = kode.metadata.name;
+  const namespace = kode.metadata.namespace;
+  const names = childNames(name);
+  const s = resolveSettings(kode, template.spec);
+  const warnings: string[] = [];
+  const ide = s.ide;
+  if (!ide) warnings.push(`IDE type "${s.type}" is unknown: the pod gets no env contract and TCP probes`);
+  else if (!ide.supported) warnings.push(`IDE type "${s.type}" is ${ide.unsupportedReason ?? "not supported"}`);
+
+  const owner = ownerReferences(kode);
+  const meta = (childName: string, component: Component, annotations?: Record<string, string>, owned = true): ChildMeta => ({
+    name: childName,
+    ...(namespace !== undefined && { namespace }),
+    labels: childLabels(name, s.type, component),
+    ...(annotations && { annotations }),
+    ...(owned && owner && { ownerReferences: owner }),
+  });
+  const templateAnnotation = { [ANNOTATION_TEMPLATE]: templateId(template) };
+
+  // Credentials: a Secret we manage, or a Secret the user owns (existingSecret).
+  const generated = input.credentials.generated;
+  const credentials = generated
+    ? { secretName: names.secret, usernameKey: SECRET_USERNAME_KEY, passwordKey: SECRET_PASSWORD_KEY }
+    : {
+        secretName: input.credentials.secretName,
+        usernameKey: input.credentials.usernameKey,
+        passwordKey: input.credentials.passwordKey,
+      };
+  if (generated && input.credentials.secretName && input.credentials.secretName !== names.secret)
+    warnings.push(`credentials are managed by the operator, so the pod reads them from ${names.secret}, not ${input.credentials.secretName}`);
+  const secret: Secret | undefined = generated && {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: meta(names.secret, "credentials"),
+    type: "Opaque",
+    data: { [SECRET_USERNAME_KEY]: base64(generated.username), [SECRET_PASSWORD_KEY]: base64(generated.password) },
+  };
+
+  // Storage: an existing claim, our claim, or an emptyDir.
+  const storage = s.storage;
+  let pvc: PersistentVolumeClaim | undefined;
+  let homeVolume: Volume;
+  if (storage?.existingVolumeClaim) {
+    homeVolume = { name: HOME_VOLUME, persistentVolumeClaim: { claimName: storage.existingVolumeClaim } };
+    const ignored = (["storageClassName", "accessModes", "resources", "keepVolume"] as const).filter((k) => storage[k] !== undefined);
+    if (ignored.length)
+      warnings.push(`storage.existingVolumeClaim ${storage.existingVolumeClaim} is used as is; ${ignored.join(", ")} ignored`);
+  } else if (storage?.resources?.requests?.storage) {
+    const keep = storage.keepVolume === true;
+    pvc = {
+      apiVersion: "v1",
+      kind: "PersistentVolumeClaim",
+      metadata: meta(names.pvc, "storage", keep ? { ...templateAnnotation, [ANNOTATION_KEEP_VOLUME]: "true" } : templateAnnotation, !keep),
+      spec: {
+        accessModes: storage.accessModes?.length ? [...storage.accessModes] : [...DEFAULT_ACCESS_MODES],
+        ...(storage.storageClassName !== undefined && { storageClassName: storage.storageClassName }),
+        resources: { requests: { storage: storage.resources.requests.storage } },
+      },
+    };
+    homeVolume = { name: HOME_VOLUME, persistentVolumeClaim: { claimName: names.pvc } };
+  } else {
+    homeVolume = { name: HOME_VOLUME, emptyDir: {} };
+    warnings.push(
+      storage
+        ? `storage declares no size (resources.requests.storage): home ${s.home} is an emptyDir and is lost when the pod restarts`
+        : `no storage: home ${s.home} is an emptyDir and is lost when the pod restarts`,
+    );
+  }
+
+  // Env: IDE contract < template env.
+  const ctx: IdeEnvContext = {
+    port: s.port,
+    home: s.home,
+    workspacePath: s.workspacePath,
+    puid: s.puid,
+    pgid: s.pgid,
+    tz: s.tz,
+    user: generated?.username ?? kode.spec.user ?? DEFAULT_USER,
+    credentials,
+  };
+  const contract = ide?.env(ctx) ?? [];
+  const templateEnv = template.spec.env ?? [];
+  const overridden = new Set(templateEnv.map((e) => e.name));
+  for (const e of contract)
+    if (overridden.has(e.name)) warnings.push(`template env ${e.name} replaces the ${s.type} contract value`);
+  const env = [...contract.filter((e) => !overridden.has(e.name)), ...dedupeLastWins(templateEnv)].map(cloneEnv);
+
+  const extra = ide?.extraVolumes ?? [];
+  const t = template.spec;
+  const container: Container = {
+    name: IDE_CONTAINER,
+    image: s.image,
+    ...(t.imagePullPolicy && { imagePullPolicy: t.imagePullPolicy }),
+    ...(t.command?.length && { command: [...t.command] }),
+    ...(t.args?.length && { args: [...t.args] }),
+    env,
+    ...(t.envFrom?.length && { envFrom: structuredClone(t.envFrom) }),
+    ports: [{ name: HTTP_PORT_NAME, containerPort: s.port, protocol: "TCP" }],
+    // linuxserver images run their first-boot init (chown of home, extension installs) before the IDE listens;
+    // the startup probe gives that up to 10 minutes without making liveness lenient afterwards.
+    startupProbe: probe(ide?.readiness ?? { kind: "tcp" }, { periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 120 }),
+    readinessProbe: probe(ide?.readiness ?? { kind: "tcp" }, { periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 }),
+    livenessProbe: probe(ide?.liveness ?? { kind: "tcp" }, { periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 }),
+    ...(t.resources && (t.resources.limits || t.resources.requests) && { resources: structuredClone(t.resources) }),
+    volumeMounts: [{ name: HOME_VOLUME, mountPath: s.home }, ...extra.map((v) => ({ name: v.volume.name, mountPath: v.mountPath }))],
+  };
+
+  const podSpec: PodSpec = {
+    containers: [container],
+    volumes: [homeVolume, ...extra.map((v) => structuredClone(v.volume) as Volume)],
+    securityContext: { fsGroup: s.pgid, fsGroupChangePolicy: "OnRootMismatch" },
+    enableServiceLinks: false,
+    automountServiceAccountToken: false,
+    ...(t.imagePullSecrets?.length && { imagePullSecrets: structuredClone(t.imagePullSecrets) }),
+    ...(t.nodeSelector && Object.keys(t.nodeSelector).length && { nodeSelector: { ...t.nodeSelector } }),
+    ...(t.tolerations?.length && { tolerations: structuredClone(t.tolerations) }),
+  };
+
+  const statefulSet: StatefulSet = {
+    apiVersion: "apps/v1",
+    kind: "StatefulSet",
+    metadata: meta(names.statefulSet, "ide", templateAnnotation),
+    spec: {
+      replicas: 1,
+      serviceName: names.service,
+      podManagementPolicy: "Parallel",
+      updateStrategy: { type: "RollingUpdate" },
+      selector: { matchLabels: selectorLabels(name) },
+      template: {
+        metadata: { labels: childLabels(name, s.type, "ide"), annotations: { [ANNOTATION_CONFIG_CHECKSUM]: configChecksum } },
+        spec: podSpec,
+      },
+    },
+  };
+
+  const service: Service = {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: meta(names.service, "ide", templateAnnotation),
+    spec: {
+      type: "ClusterIP",
+      selector: selectorLabels(name),
+      ports: [{ name: HTTP_PORT_NAME, port: SERVICE_PORT, targetPort: HTTP_PORT_NAME, protocol: "TCP" }],
+    },
+  };
+
+  return { statefulSet, service, ...(secret && { secret }), ...(pvc && { pvc }), warnings };
+}
+
+/** The in-cluster URL of a Kode's Service (what status.url shows). */
+export const serviceUrl = (kode: string, namespace: string, clusterDomain = "cluster.local"): string =>
+  `http://${childNames(kode).service}.${namespace}.svc.${clusterDomain}`;
+
+function ownerReferences(kode: Kode): OwnerReference[] | undefined {
+  // Without a uid (e.g. `kode render` on a file) there is nothing to own the children.
+  if (!kode.metadata.uid) return undefined;
+  return [
+    { apiVersion: API_VERSION, kind: "Kode", name: kode.metadata.name, uid: kode.metadata.uid, controller: true, blockOwnerDeletion: true },
+  ];
+}
+
+function templateId(t: RenderInput["template"]): string {
+  return t.kind === "KodeTemplate" && t.namespace ? `${t.kind}/${t.namespace}/${t.name}` : `${t.kind}/${t.name}`;
+}
+
+function probe(check: ProbeCheck, timing: { periodSeconds: number; timeoutSeconds: number; failureThreshold: number }): Probe {
+  return check.kind === "http"
+    ? { httpGet: { path: check.path, port: HTTP_PORT_NAME, scheme: "HTTP" }, ...timing }
+    : { tcpSocket: { port: HTTP_PORT_NAME }, ...timing };
+}
+
+/** Within the template's own list, a repeated name keeps its last value (what kubelet would do), at its first position. */
+function dedupeLastWins(env: EnvVar[]): EnvVar[] {
+  const last = new Map(env.map((e) => [e.name, e]));
+  const seen = new Set<string>();
+  const out: EnvVar[] = [];
+  for (const e of env) {
+    if (seen.has(e.name)) continue;
+    seen.add(e.name);
+    out.push(last.get(e.name)!);
+  }
+  return out;
+}
+
+const cloneEnv = (e: EnvVar): EnvVar => structuredClone(e);
+
+const base64 = (s: string): string => Buffer.from(s, "utf8").toString("base64");

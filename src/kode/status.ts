@@ -1,0 +1,200 @@
+// Pure status derivation: what the Kode's status should say, given what the reconciler observed this pass.
+// Status is derived from observation each time, never accumulated; the previous status only supplies
+// lastTransitionTime (kept while a condition's status does not change) and whether the Kode has run before.
+import type { Condition, IdeType, Kode, KodePhase, KodeStatus } from "../api/types.ts";
+import type { Problem } from "./validate.ts";
+
+export const CONDITION_TYPES = ["Ready", "TemplateResolved", "ResourcesReady", "Progressing"] as const;
+export type KodeConditionType = (typeof CONDITION_TYPES)[number];
+
+/** The parts of a live StatefulSet that status depends on. */
+export interface ObservedStatefulSet {
+  metadata?: { name?: string; generation?: number };
+  spec?: { replicas?: number };
+  status?: {
+    replicas?: number;
+    readyReplicas?: number;
+    observedGeneration?: number;
+    updateRevision?: string;
+    currentRevision?: string;
+  };
+}
+
+export interface StatusInput {
+  kode: Kode;
+  /** The Kode generation the reconciler acted on. */
+  generation: number;
+  template?: { kind: string; name: string; namespace?: string };
+  type?: IdeType;
+  /** Bad input (validateKodeInput). */
+  problems: Problem[];
+  /** The template could not be resolved (not found, wrong kind, forbidden...). */
+  templateProblem?: Problem;
+  statefulSet?: ObservedStatefulSet;
+  serviceUrl?: string;
+  credentialsSecret?: string;
+  deleting: boolean;
+  /** RFC 3339 time, for conditions whose status changes now. */
+  now: string;
+}
+
+export interface KodeEvent {
+  type: "Normal" | "Warning";
+  reason: string;
+  message: string;
+}
+
+type CondSpec = { status: Condition["status"]; reason: string; message: string };
+
+export function deriveStatus(input: StatusInput): KodeStatus {
+  const { kode, generation, statefulSet: sts } = input;
+  const old = kode.status;
+  const name = sts?.metadata?.name ?? kode.metadata.name;
+
+  // Observation of the StatefulSet.
+  const desired = sts?.spec?.replicas ?? 1;
+  const ready = !!sts && desired > 0 && (sts.status?.readyReplicas ?? 0) >= desired;
+  const stsGen = sts?.metadata?.generation;
+  const stsObserved = sts?.status?.observedGeneration;
+  const specNotSeen = !!sts && stsGen !== undefined && (stsObserved ?? 0) < stsGen;
+  const upd = sts?.status?.updateRevision;
+  const cur = sts?.status?.currentRevision;
+  const revisionRolling = !!upd && !!cur && upd !== cur;
+  const rolling = specNotSeen || revisionRolling;
+  const readyCount = `${sts?.status?.readyReplicas ?? 0}/${desired}`;
+
+  const resources: CondSpec = !sts
+    ? { status: "False", reason: "NotCreated", message: `StatefulSet ${name} does not exist yet` }
+    : specNotSeen
+      ? { status: "False", reason: "RolloutPending", message: `StatefulSet ${name} has not yet observed generation ${stsGen}` }
+      : revisionRolling
+        ? { status: "False", reason: "RollingUpdate", message: `StatefulSet ${name} is rolling out revision ${upd} (${readyCount} ready)` }
+        : ready
+          ? { status: "True", reason: "Ready", message: `StatefulSet ${name} is ready (${readyCount})` }
+          : { status: "False", reason: "PodNotReady", message: `StatefulSet ${name} has ${readyCount} pods ready` };
+
+  const t = input.template;
+  const templateText = t ? `${t.kind} ${t.namespace ? `${t.namespace}/` : ""}${t.name}` : "";
+  const templateCond: CondSpec = input.templateProblem
+    ? { status: "False", reason: input.templateProblem.reason, message: input.templateProblem.message }
+    : t
+      ? { status: "True", reason: "Resolved", message: `${templateText}${input.type ? ` (type ${input.type})` : ""}` }
+      : { status: "Unknown", reason: "Pending", message: "the template has not been resolved yet" };
+
+  const hasRun = old?.phase === "Running" || old?.phase === "Updating";
+
+  let phase: KodePhase;
+  let readyCond: CondSpec;
+  let progressing: CondSpec;
+  if (input.deleting) {
+    phase = "Deleting";
+    readyCond = { status: "False", reason: "Deleting", message: "the Kode is being deleted" };
+    progressing = { status: "True", reason: "Deleting", message: "removing the Kode's resources" };
+  } else if (input.templateProblem || input.problems.length) {
+    phase = "Failed";
+    const first = input.templateProblem ?? input.problems[0];
+    const all = input.templateProblem ? [input.templateProblem] : input.problems;
+    readyCond = { status: "False", reason: first.reason, message: all.map((p) => p.message).join("; ") };
+    progressing = { status: "False", reason: first.reason, message: "fix the Kode or its template; nothing is rolled out meanwhile" };
+  } else if (!t && !sts) {
+    phase = "Pending";
+    readyCond = { status: "False", reason: "Pending", message: "waiting for the operator to resolve the template" };
+    progressing = { status: "True", reason: "Pending", message: "waiting for the operator to resolve the template" };
+  } else if (!ready && !hasRun) {
+    phase = "Provisioning";
+    readyCond = { status: "False", reason: "Provisioning", message: resources.message };
+    progressing = { status: "True", reason: "Provisioning", message: resources.message };
+  } else if (rolling || !ready) {
+    phase = "Updating";
+    readyCond = { status: "False", reason: rolling ? "Updating" : "PodNotReady", message: resources.message };
+    progressing = { status: "True", reason: "Updating", message: resources.message };
+  } else {
+    phase = "Running";
+    const where = input.serviceUrl ? ` at ${input.serviceUrl}` : "";
+    readyCond = { status: "True", reason: "Running", message: `${input.type ?? "the IDE"} is running${where}` };
+    progressing = { status: "False", reason: "Stable", message: "the desired state is rolled out" };
+  }
+
+  const specs: Record<KodeConditionType, CondSpec> = {
+    Ready: readyCond,
+    TemplateResolved: templateCond,
+    ResourcesReady: resources,
+    Progressing: progressing,
+  };
+  const conditions = CONDITION_TYPES.map((type) => condition(type, specs[type], old?.conditions, generation, input.now));
+
+  const status: KodeStatus = { phase, conditions, observedGeneration: generation };
+  if (input.serviceUrl !== undefined) status.url = input.serviceUrl;
+  if (input.credentialsSecret !== undefined) status.credentialsSecret = input.credentialsSecret;
+  if (input.type !== undefined) status.type = input.type;
+  if (t) status.template = { kind: t.kind, name: t.name, ...(t.namespace !== undefined && { namespace: t.namespace }) };
+  return status;
+}
+
+function condition(type: string, c: CondSpec, previous: Condition[] | undefined, generation: number, now: string): Condition {
+  const prev = previous?.find((p) => p.type === type);
+  return {
+    type,
+    status: c.status,
+    reason: c.reason,
+    message: c.message,
+    observedGeneration: generation,
+    lastTransitionTime: prev && prev.status === c.status && prev.lastTransitionTime ? prev.lastTransitionTime : now,
+  };
+}
+
+/** Semantic equality: key order, condition order and undefined fields do not matter. */
+export function statusEquals(a: KodeStatus | undefined, b: KodeStatus | undefined): boolean {
+  return canonical(normalize(a)) === canonical(normalize(b));
+}
+
+function normalize(s: KodeStatus | undefined): unknown {
+  if (!s) return {};
+  const conditions = s.conditions ? [...s.conditions].sort((x, y) => (x.type < y.type ? -1 : x.type > y.type ? 1 : 0)) : undefined;
+  return { ...s, conditions };
+}
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
+  if (v && typeof v === "object")
+    return `{${Object.keys(v)
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
+  return JSON.stringify(v);
+}
+
+/**
+ * Events worth emitting when status goes from `old` to `next`: one per phase change (its reason is the Ready
+ * reason, e.g. NameTooLong or Running), one when a Failed Kode fails for a different reason, and one when the
+ * template resolution changes without a phase change. Nothing when nothing changed, so reconciling a settled Kode
+ * emits nothing.
+ */
+export function transitions(old: KodeStatus | undefined, next: KodeStatus): KodeEvent[] {
+  const events: KodeEvent[] = [];
+  const get = (s: KodeStatus | undefined, type: KodeConditionType) => s?.conditions?.find((c) => c.type === type);
+  const oldReady = get(old, "Ready");
+  const nextReady = get(next, "Ready");
+  const oldPhase = old?.phase;
+  const nextPhase = next.phase;
+
+  if (nextPhase !== oldPhase) {
+    const degraded = nextPhase === "Updating" && nextReady?.reason === "PodNotReady";
+    events.push({
+      type: nextPhase === "Failed" || degraded ? "Warning" : "Normal",
+      reason: nextReady?.reason ?? nextPhase ?? "Unknown",
+      message: `${oldPhase ?? "(new)"} -> ${nextPhase}: ${nextReady?.message ?? ""}`.trim(),
+    });
+  } else if (nextPhase === "Failed" && nextReady && (oldReady?.reason !== nextReady.reason || oldReady?.message !== nextReady.message)) {
+    events.push({ type: "Warning", reason: nextReady.reason, message: nextReady.message });
+  }
+
+  if (nextPhase === oldPhase) {
+    const o = get(old, "TemplateResolved");
+    const n = get(next, "TemplateResolved");
+    if (n && o && (o.status !== n.status || o.reason !== n.reason) && !(nextPhase === "Failed" && n.status === "False"))
+      events.push({ type: n.status === "False" ? "Warning" : "Normal", reason: n.status === "True" ? "TemplateResolved" : n.reason, message: n.message });
+  }
+  return events;
+}

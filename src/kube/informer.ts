@@ -1,0 +1,401 @@
+// An informer: list + watch one resource into an in-memory cache and tell handlers what changed.
+//
+// - Lists page by page (limit/continue), then watches from the list's resourceVersion with bookmarks.
+// - A clean end of the watch stream re-watches from the last resourceVersion seen (objects or bookmarks).
+// - 410 Gone/Expired (HTTP, or an ERROR event) relists; objects missing from the new list get a delete.
+// - 429, 5xx and network errors back off exponentially with jitter (Retry-After honoured) and never give
+//   up; a successful list or a watch that delivers events resets the backoff.
+// - A watch that delivers no bytes for `inactivityTimeoutMs` (default 70 s) is dropped and re-opened.
+// - stop() aborts the request in flight; it is idempotent and logs nothing.
+import { KubeError, WatchInactivityError, isAbortError } from "./errors.ts";
+import type { KubeClient, KubeObject, ResourceRef, WatchEvent } from "./types.ts";
+
+export type AddHandler<T> = (obj: T) => void;
+export type UpdateHandler<T> = (obj: T, old: T) => void;
+export type DeleteHandler<T> = (obj: T) => void;
+
+export interface InformerLogger {
+  debug?(msg: string, fields?: Record<string, unknown>): void;
+  info?(msg: string, fields?: Record<string, unknown>): void;
+  warn?(msg: string, fields?: Record<string, unknown>): void;
+}
+
+export interface InformerOptions {
+  /** Only this namespace (default: all). */
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Page size of the list (default 500). */
+  pageSize?: number;
+  /** Reconnect when the watch is silent this long (default 70 000 ms). */
+  inactivityTimeoutMs?: number;
+  /** Ask the server to end each watch after this many seconds; default a random 300–600, as client-go. 0: never. */
+  watchTimeoutSeconds?: number;
+  /** Emit `update(obj, obj)` for every cached object this often (default 0: off). */
+  resyncPeriodMs?: number;
+  /** Backoff for transient errors: base (default 200 ms), cap (default 30 000 ms). */
+  backoffBaseMs?: number;
+  backoffCapMs?: number;
+  logger?: InformerLogger;
+  /** Randomness for jitter (tests). */
+  random?: () => number;
+}
+
+export interface InformerStats {
+  lists: number;
+  watches: number;
+  relists: number;
+  /** Transient failures that led to a backoff. */
+  errors: number;
+  /** Watches dropped for inactivity. */
+  inactivityTimeouts: number;
+}
+
+const keyOf = (obj: KubeObject) => (obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name);
+
+/** Exponential backoff with "equal jitter": a delay in [d/2, d], d = min(cap, base * 2^n). */
+export class Backoff {
+  private attempt = 0;
+  constructor(
+    readonly baseMs = 200,
+    readonly capMs = 30_000,
+    private random: () => number = Math.random,
+  ) {}
+  next(): number {
+    const d = Math.min(this.capMs, this.baseMs * 2 ** Math.min(this.attempt, 30));
+    this.attempt++;
+    return d / 2 + (d / 2) * this.random();
+  }
+  reset() {
+    this.attempt = 0;
+  }
+  get attempts(): number {
+    return this.attempt;
+  }
+}
+
+interface Index<T> {
+  fn: (obj: T) => string[];
+  values: Map<string, Set<string>>;
+  /** key → the values it is filed under */
+  byKey: Map<string, string[]>;
+}
+
+export class Informer<T extends KubeObject = KubeObject> {
+  private cache = new Map<string, T>();
+  private indexes = new Map<string, Index<T>>();
+  private addHandlers: AddHandler<T>[] = [];
+  private updateHandlers: UpdateHandler<T>[] = [];
+  private deleteHandlers: DeleteHandler<T>[] = [];
+  private synced = false;
+  private syncWaiters: ((ok: boolean) => void)[] = [];
+  private started = false;
+  private stopped = false;
+  private abort = new AbortController();
+  private loop: Promise<void> | undefined;
+  private resyncTimer: Timer | undefined;
+  private rv = "";
+  private readonly backoff: Backoff;
+  private readonly log: InformerLogger;
+  readonly stats: InformerStats = { lists: 0, watches: 0, relists: 0, errors: 0, inactivityTimeouts: 0 };
+
+  constructor(
+    private client: KubeClient,
+    readonly ref: ResourceRef,
+    private opts: InformerOptions = {},
+  ) {
+    this.backoff = new Backoff(opts.backoffBaseMs ?? 200, opts.backoffCapMs ?? 30_000, opts.random);
+    this.log = opts.logger ?? {};
+  }
+
+  // ---- handlers ----
+
+  on(event: "add", fn: AddHandler<T>): this;
+  on(event: "update", fn: UpdateHandler<T>): this;
+  on(event: "delete", fn: DeleteHandler<T>): this;
+  on(event: "add" | "update" | "delete", fn: AddHandler<T> | UpdateHandler<T> | DeleteHandler<T>): this {
+    if (event === "add") this.addHandlers.push(fn as AddHandler<T>);
+    else if (event === "update") this.updateHandlers.push(fn as UpdateHandler<T>);
+    else this.deleteHandlers.push(fn as DeleteHandler<T>);
+    return this;
+  }
+
+  // ---- cache ----
+
+  get hasSynced(): boolean {
+    return this.synced;
+  }
+
+  /** The resourceVersion the cache is at. */
+  get resourceVersion(): string {
+    return this.rv;
+  }
+
+  get size(): number {
+    return this.cache.size;
+  }
+
+  get(namespace: string | undefined, name: string): T | undefined {
+    return this.cache.get(namespace ? `${namespace}/${name}` : name);
+  }
+
+  list(namespace?: string): T[] {
+    const all = [...this.cache.values()];
+    return namespace === undefined ? all : all.filter((o) => o.metadata.namespace === namespace);
+  }
+
+  keys(): string[] {
+    return [...this.cache.keys()];
+  }
+
+  /** Index objects by the values `fn` returns (e.g. the template a Kode refers to). */
+  addIndex(name: string, fn: (obj: T) => string[]) {
+    if (this.indexes.has(name)) throw new Error(`index "${name}" already exists`);
+    const index: Index<T> = { fn, values: new Map(), byKey: new Map() };
+    this.indexes.set(name, index);
+    for (const [key, obj] of this.cache) this.indexPut(index, key, obj);
+  }
+
+  byIndex(name: string, value: string): T[] {
+    const index = this.indexes.get(name);
+    if (!index) throw new Error(`no index "${name}"`);
+    return [...(index.values.get(value) ?? [])].map((k) => this.cache.get(k)!).filter(Boolean);
+  }
+
+  // ---- lifecycle ----
+
+  /** Start listing and watching (idempotent). */
+  start(): this {
+    if (this.started || this.stopped) return this;
+    this.started = true;
+    this.loop = this.run();
+    if (this.opts.resyncPeriodMs && this.opts.resyncPeriodMs > 0) this.resyncTimer = setInterval(() => this.resync(), this.opts.resyncPeriodMs);
+    return this;
+  }
+
+  /** Resolves true once the first list is in the cache, false if the informer stops first. */
+  waitForSync(): Promise<boolean> {
+    if (this.synced) return Promise.resolve(true);
+    if (this.stopped) return Promise.resolve(false);
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  /** Stop for good: abort the request in flight; resolves when the loop has exited. */
+  async stop(): Promise<void> {
+    if (!this.stopped) {
+      this.stopped = true;
+      this.abort.abort();
+      if (this.resyncTimer) clearInterval(this.resyncTimer);
+      for (const w of this.syncWaiters.splice(0)) w(false);
+    }
+    await this.loop;
+  }
+
+  // ---- the loop ----
+
+  private async run(): Promise<void> {
+    let needList = true;
+    let gone = 0;
+    while (!this.stopped) {
+      let delay = 0;
+      try {
+        if (needList) {
+          await this.relist();
+          needList = false;
+          gone = 0;
+          this.backoff.reset();
+        }
+        const events = await this.watchOnce();
+        // Clean end (server timeout, closed connection): re-watch from the last resourceVersion. A stream
+        // that ends without a single event may be a server in trouble, so that one backs off.
+        if (events > 0) this.backoff.reset();
+        else delay = this.backoff.next();
+      } catch (e) {
+        if (this.stopped || isAbortError(e)) break;
+        if (e instanceof KubeError && e.code === 410) {
+          // Our resourceVersion (or a continue token) is too old: list again. Repeated 410s back off.
+          this.log.debug?.("resource version expired; relisting", { resource: this.ref.plural, rv: this.rv });
+          needList = true;
+          this.rv = "";
+          if (gone++ > 0) delay = this.backoff.next();
+        } else if (e instanceof WatchInactivityError) {
+          this.stats.inactivityTimeouts++;
+          this.log.debug?.("watch inactive; reconnecting", { resource: this.ref.plural, timeoutMs: e.timeoutMs });
+        } else {
+          this.stats.errors++;
+          delay = this.backoff.next();
+          if (e instanceof KubeError && e.retryAfterSeconds !== undefined) delay = Math.max(delay, e.retryAfterSeconds * 1000);
+          this.log.warn?.(needList ? "list failed; retrying" : "watch failed; retrying", {
+            resource: this.ref.plural,
+            error: (e as Error).message,
+            code: (e as KubeError).code,
+            retryInMs: Math.round(delay),
+          });
+        }
+      }
+      if (delay > 0 && !this.stopped) await this.sleep(delay);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const signal = this.abort.signal;
+      const done = () => {
+        clearTimeout(t);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      signal.addEventListener("abort", done, { once: true });
+    });
+  }
+
+  private async relist() {
+    const items: T[] = [];
+    let cont: string | undefined;
+    let rv = "";
+    do {
+      this.stats.lists++;
+      const page = await this.client.list<T>(this.ref, {
+        namespace: this.opts.namespace,
+        labelSelector: this.opts.labelSelector,
+        fieldSelector: this.opts.fieldSelector,
+        limit: this.opts.pageSize ?? 500,
+        continue: cont,
+      });
+      if (this.stopped) return;
+      items.push(...page.items);
+      rv = page.metadata.resourceVersion;
+      cont = page.metadata.continue || undefined;
+    } while (cont);
+    if (this.synced) this.stats.relists++;
+    this.replace(items, rv);
+  }
+
+  /** Put a complete list into the cache, emitting add/update/delete for the differences. */
+  private replace(items: T[], rv: string) {
+    const seen = new Set<string>();
+    for (const obj of items) {
+      const key = keyOf(obj);
+      seen.add(key);
+      const old = this.cache.get(key);
+      this.put(key, obj);
+      if (!old) this.emitAdd(obj);
+      else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) this.emitUpdate(obj, old);
+    }
+    for (const [key, old] of [...this.cache]) {
+      if (seen.has(key)) continue;
+      this.remove(key);
+      this.emitDelete(old);
+    }
+    this.rv = rv;
+    if (!this.synced) {
+      this.synced = true;
+      for (const w of this.syncWaiters.splice(0)) w(true);
+    }
+  }
+
+  /** One watch request; returns how many events it delivered. Throws on failure. */
+  private async watchOnce(): Promise<number> {
+    this.stats.watches++;
+    const timeoutSeconds = this.opts.watchTimeoutSeconds ?? Math.floor(300 + 300 * Math.random());
+    const stream = this.client.watch<T>(this.ref, {
+      namespace: this.opts.namespace,
+      labelSelector: this.opts.labelSelector,
+      fieldSelector: this.opts.fieldSelector,
+      resourceVersion: this.rv,
+      allowWatchBookmarks: true,
+      timeoutSeconds: timeoutSeconds > 0 ? timeoutSeconds : undefined,
+      signal: this.abort.signal,
+      inactivityTimeoutMs: this.opts.inactivityTimeoutMs ?? 70_000,
+    });
+    let n = 0;
+    for await (const event of stream) {
+      if (this.stopped) break;
+      n++;
+      this.apply(event);
+    }
+    return n;
+  }
+
+  private apply(event: WatchEvent<T>) {
+    const obj = event.object;
+    if (event.type === "ERROR") throw KubeError.fromStatus((obj ?? {}) as object);
+    const rv = obj?.metadata?.resourceVersion;
+    if (event.type === "BOOKMARK") {
+      if (rv) this.rv = rv;
+      return;
+    }
+    if (!obj?.metadata?.name) return;
+    const key = keyOf(obj);
+    const old = this.cache.get(key);
+    if (event.type === "DELETED") {
+      if (old) this.remove(key);
+      this.emitDelete(obj);
+    } else {
+      this.put(key, obj);
+      if (old) this.emitUpdate(obj, old);
+      else this.emitAdd(obj);
+    }
+    if (rv) this.rv = rv;
+  }
+
+  private resync() {
+    if (!this.synced || this.stopped) return;
+    for (const obj of this.cache.values()) this.emitUpdate(obj, obj);
+  }
+
+  private put(key: string, obj: T) {
+    this.cache.set(key, obj);
+    for (const index of this.indexes.values()) this.indexPut(index, key, obj);
+  }
+
+  private remove(key: string) {
+    this.cache.delete(key);
+    for (const index of this.indexes.values()) this.indexRemove(index, key);
+  }
+
+  private indexPut(index: Index<T>, key: string, obj: T) {
+    this.indexRemove(index, key);
+    let values: string[];
+    try {
+      values = [...new Set(index.fn(obj))];
+    } catch (e) {
+      this.log.warn?.("index function failed", { resource: this.ref.plural, key, error: (e as Error).message });
+      values = [];
+    }
+    index.byKey.set(key, values);
+    for (const v of values) {
+      let set = index.values.get(v);
+      if (!set) index.values.set(v, (set = new Set()));
+      set.add(key);
+    }
+  }
+
+  private indexRemove(index: Index<T>, key: string) {
+    for (const v of index.byKey.get(key) ?? []) {
+      const set = index.values.get(v);
+      set?.delete(key);
+      if (set?.size === 0) index.values.delete(v);
+    }
+    index.byKey.delete(key);
+  }
+
+  private emitAdd(obj: T) {
+    for (const h of this.addHandlers) this.call(() => h(obj), "add");
+  }
+  private emitUpdate(obj: T, old: T) {
+    for (const h of this.updateHandlers) this.call(() => h(obj, old), "update");
+  }
+  private emitDelete(obj: T) {
+    for (const h of this.deleteHandlers) this.call(() => h(obj), "delete");
+  }
+
+  private call(fn: () => void, what: string) {
+    try {
+      fn();
+    } catch (e) {
+      this.log.warn?.(`${what} handler threw`, { resource: this.ref.plural, error: (e as Error).message });
+    }
+  }
+}

@@ -1,0 +1,248 @@
+// Wires the runtime (src/kube) to the kinds (src/kode, src/template): informers feed work queues, workers
+// reconcile. The watch half of the hybrid delivers changes at once; the resync half (every `resyncMs`)
+// re-queues everything, and costs no writes when nothing drifted.
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { KODE_CLUSTER_TEMPLATES, KODE_TEMPLATES, KODES } from "../api/resources.ts";
+import type { Kode, KodeTemplate } from "../api/types.ts";
+import { reconcileKode, splitKey, templateKeyOf, type KodeDeps } from "../kode/reconcile.ts";
+import { MANAGED_BY } from "../kode/render.ts";
+import { EventRecorder } from "../kube/events.ts";
+import { startOperatorHttp, type OperatorHttp } from "../kube/http.ts";
+import { Informer } from "../kube/informer.ts";
+import { LeaderElector } from "../kube/leader-election.ts";
+import { silentLogger, type Logger } from "../kube/logger.ts";
+import { Registry } from "../kube/metrics.ts";
+import { runWorkers, WorkQueue } from "../kube/queue.ts";
+import { PVCS, SECRETS, SERVICES, STATEFULSETS } from "../kube/resources.ts";
+import type { KubeClient, KubeObject, ResourceRef } from "../kube/types.ts";
+import { reconcileTemplate, templateKey } from "../template/reconcile.ts";
+import { MultiNamespaceInformer } from "./multi-informer.ts";
+
+export interface OperatorOptions {
+  client: KubeClient;
+  /** Watch only these namespaces (default: all). */
+  namespaces?: string[];
+  /** Periodic resync of every Kode and template (default 10 minutes). */
+  resyncMs?: number;
+  /** Concurrent Kode reconciles (default 4). */
+  concurrency?: number;
+  leaderElection?: { namespace: string; name?: string; identity?: string };
+  healthAddress?: string;
+  metricsAddress?: string;
+  logger?: Logger;
+  /** Wall clock (tests). */
+  now?: () => number;
+}
+
+export interface RunningOperator {
+  /** Resolves once caches are synced and workers run (immediately after leadership with --leader-elect). */
+  ready: Promise<void>;
+  metrics: Registry;
+  http: OperatorHttp | undefined;
+  /** Stop workers and watches, release leadership. */
+  stop(): Promise<void>;
+  /** Resolves when the operator stopped on its own (lost leadership). */
+  done: Promise<void>;
+}
+
+const asKode = (o: KubeObject) => o as unknown as Kode;
+const asTemplate = (o: KubeObject) => o as unknown as KodeTemplate;
+
+const CHILD_SELECTOR = `app.kubernetes.io/managed-by=${MANAGED_BY}`;
+
+/** A strong password: 24 random bytes, URL-safe base64 (32 characters). */
+export function generatePassword(): string {
+  return randomBytes(24).toString("base64url");
+}
+
+export function startOperator(opts: OperatorOptions): RunningOperator {
+  const log = opts.logger ?? silentLogger;
+  const now = opts.now ?? Date.now;
+  const client = opts.client;
+  const resyncPeriodMs = opts.resyncMs ?? 10 * 60_000;
+  const informer = <T extends KubeObject>(ref: ResourceRef, extra: { labelSelector?: string; resync?: boolean } = {}) =>
+    new MultiNamespaceInformer<T>(
+      (namespace) =>
+        new Informer<T>(client, ref, {
+          namespace,
+          labelSelector: extra.labelSelector,
+          resyncPeriodMs: extra.resync ? resyncPeriodMs : 0,
+          logger: log.child({ informer: ref.plural }),
+        }),
+      ref.namespaced ? opts.namespaces : undefined,
+    );
+
+  const kodes = informer<Kode & KubeObject>(KODES, { resync: true });
+  const templates = informer<KodeTemplate & KubeObject>(KODE_TEMPLATES, { resync: true });
+  const clusterTemplates = informer<KodeTemplate & KubeObject>(KODE_CLUSTER_TEMPLATES, { resync: true });
+  // Every Secret: existingSecret references carry no label. Children are filtered by our label.
+  const secrets = informer<KubeObject & { data?: Record<string, string> }>(SECRETS);
+  const statefulSets = informer(STATEFULSETS, { labelSelector: CHILD_SELECTOR });
+  const services = informer(SERVICES, { labelSelector: CHILD_SELECTOR });
+  const pvcs = informer(PVCS, { labelSelector: CHILD_SELECTOR });
+  const all = [kodes, templates, clusterTemplates, secrets, statefulSets, services, pvcs];
+
+  kodes.addIndex("template", (k) => [templateKeyOf(asKode(k))]);
+  kodes.addIndex("secret", (k) => (asKode(k).spec?.existingSecret ? [`${k.metadata.namespace}/${asKode(k).spec.existingSecret}`] : []));
+
+  // Metrics.
+  const metrics = new Registry();
+  const reconciles = metrics.counter("kode_reconcile_total", "Reconciles by controller and result.", ["controller", "result"]);
+  const duration = metrics.histogram("kode_reconcile_duration_seconds", "Reconcile duration by controller and result.", ["controller", "result"]);
+  const depth = metrics.gauge("kode_workqueue_depth", "Keys waiting in the work queue.", ["controller"]);
+  const phases = metrics.gauge("kode_kodes", "Kodes by phase.", ["phase"]);
+  metrics.registerCollector(() => {
+    depth.set({ controller: "kode" }, kodeQueue.depth);
+    depth.set({ controller: "template" }, templateQueue.depth);
+    const counts: Record<string, number> = { Pending: 0, Provisioning: 0, Running: 0, Updating: 0, Failed: 0, Deleting: 0 };
+    for (const k of kodes.list()) counts[asKode(k).status?.phase ?? "Pending"] = (counts[asKode(k).status?.phase ?? "Pending"] ?? 0) + 1;
+    for (const [phase, n] of Object.entries(counts)) phases.set({ phase }, n);
+    return [];
+  });
+
+  const kodeQueue = new WorkQueue({ name: "kode" });
+  const templateQueue = new WorkQueue({ name: "template" });
+  const keyOf = (o: KubeObject) => (o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name);
+
+  // Event routing: every change leads to the keys whose desired state it may affect.
+  const onKode = (k: KubeObject, old?: KubeObject) => {
+    kodeQueue.add(keyOf(k));
+    templateQueue.add(templateKeyOf(asKode(k)));
+    if (old && templateKeyOf(asKode(old)) !== templateKeyOf(asKode(k))) templateQueue.add(templateKeyOf(asKode(old)));
+  };
+  kodes.on("add", (k) => onKode(k)).on("update", (k, old) => onKode(k, old)).on("delete", (k) => onKode(k));
+  const onTemplate = (t: KubeObject) => {
+    const key = templateKey(asTemplate(t));
+    templateQueue.add(key);
+    for (const k of kodes.byIndex("template", key)) kodeQueue.add(keyOf(k));
+  };
+  for (const inf of [templates, clusterTemplates]) inf.on("add", onTemplate).on("update", onTemplate).on("delete", onTemplate);
+  const onChild = (o: KubeObject) => {
+    const owner = o.metadata.labels?.["kode.jacero.io/name"];
+    if (owner && o.metadata.namespace) kodeQueue.add(`${o.metadata.namespace}/${owner}`);
+  };
+  for (const inf of [statefulSets, services, pvcs]) inf.on("add", onChild).on("update", onChild).on("delete", onChild);
+  const onSecret = (s: KubeObject) => {
+    onChild(s);
+    for (const k of kodes.byIndex("secret", keyOf(s))) kodeQueue.add(keyOf(k));
+  };
+  secrets.on("add", onSecret).on("update", onSecret).on("delete", onSecret);
+
+  const events = new EventRecorder({ client, component: "kode-operator", logger: log.child({ component: "events" }), now });
+  const iso = () => new Date(now()).toISOString().replace(/\.\d+Z$/, "Z");
+  const kodeDeps: KodeDeps = {
+    client,
+    kodes: kodes as never,
+    templates: templates as never,
+    clusterTemplates: clusterTemplates as never,
+    secrets,
+    statefulSets,
+    services,
+    pvcs,
+    events,
+    now: iso,
+    generatePassword,
+    log,
+  };
+
+  const timed = (controller: string, fn: (key: string) => Promise<void>) => async (key: string) => {
+    const end = duration.startTimer({ controller });
+    try {
+      await fn(key);
+      reconciles.inc({ controller, result: "success" });
+      end({ result: "success" });
+    } catch (e) {
+      reconciles.inc({ controller, result: "error" });
+      end({ result: "error" });
+      log.warn("reconcile failed", { controller, key, error: (e as Error).message });
+      throw e;
+    }
+  };
+
+  let running = false;
+  let stopping = false;
+  const workersDone: Promise<void>[] = [];
+  const runControllers = async () => {
+    for (const inf of all) inf.start();
+    await Promise.all(all.map((i) => i.waitForSync()));
+    if (stopping) return;
+    running = true;
+    log.info("caches synced; starting workers", { kodes: kodes.size, templates: templates.size + clusterTemplates.size });
+    workersDone.push(runWorkers(kodeQueue, opts.concurrency ?? 4, timed("kode", (key) => reconcileKode(kodeDeps, key))));
+    workersDone.push(
+      runWorkers(
+        templateQueue,
+        1,
+        timed("template", (key) =>
+          reconcileTemplate({ client, templates: templates as never, clusterTemplates: clusterTemplates as never, kodesUsing: (k) => kodes.byIndex("template", k).length, now: iso }, key),
+        ),
+      ),
+    );
+  };
+
+  const http =
+    opts.healthAddress !== undefined
+      ? startOperatorHttp({
+          healthAddress: opts.healthAddress,
+          metricsAddress: opts.metricsAddress ?? "0",
+          registry: metrics,
+          checks: { ready: () => running || "caches not synced or not leading" },
+        })
+      : undefined;
+
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  const stopAll = async () => {
+    stopping = true;
+    running = false;
+    await Promise.all([kodeQueue.shutDown({ drain: true }), templateQueue.shutDown({ drain: true })]);
+    await Promise.all(workersDone);
+    await Promise.all(all.map((i) => i.stop()));
+    await events.flush();
+  };
+
+  let ready: Promise<void>;
+  let elector: LeaderElector | undefined;
+  const electionAbort = new AbortController();
+  if (opts.leaderElection) {
+    let resolveReady!: () => void;
+    ready = new Promise((r) => (resolveReady = r));
+    elector = new LeaderElector({
+      client,
+      namespace: opts.leaderElection.namespace,
+      name: opts.leaderElection.name ?? "kode-operator-leader",
+      identity: opts.leaderElection.identity ?? `${hostname()}_${randomBytes(4).toString("hex")}`,
+      logger: log.child({ component: "leader-election" }),
+      onStartedLeading: async (signal) => {
+        log.info("became leader");
+        await runControllers();
+        resolveReady();
+        await new Promise<void>((r) => signal.addEventListener("abort", () => r(), { once: true }));
+        await stopAll();
+      },
+      onStoppedLeading: () => log.info("stopped leading"),
+    });
+    void elector.run(electionAbort.signal).then(() => resolveDone());
+  } else {
+    ready = runControllers();
+  }
+
+  return {
+    ready,
+    metrics,
+    http,
+    done,
+    async stop() {
+      if (elector) {
+        electionAbort.abort();
+        await elector.release().catch(() => false);
+      }
+      await stopAll();
+      await http?.stop();
+      resolveDone();
+    },
+  };
+}
+
+export { splitKey };
