@@ -11,12 +11,14 @@
 //
 // Flags: --creates N (10000)  --concurrency C (64)  --watchers W (100)  --watch-writes N (2000)
 //        --mem-objects N (50000)  --source (run src/main.ts even if dist/kode exists)  --no-save
+//        --server-bun-flags="--cpu-prof-md --cpu-prof-dir=/tmp/prof" (source mode; profile the server)
+// Bounded: the whole run is stopped (server included) after 170 s.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
-const ROOT = resolve(dirname(new URL(import.meta.url).pathname), "..");
+const ROOT = resolve(import.meta.dir, "..");
 const DEADLINE_MS = 170_000;
 
 const { values: flags } = parseArgs({
@@ -39,6 +41,9 @@ const CONCURRENCY = Number(flags.concurrency);
 const WATCHERS = Number(flags.watchers);
 const WATCH_WRITES = Number(flags["watch-writes"]);
 const MEM_OBJECTS = Number(flags["mem-objects"]);
+for (const [flag, n] of Object.entries({ creates: CREATES, concurrency: CONCURRENCY, watchers: WATCHERS, "watch-writes": WATCH_WRITES }))
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${flag} must be a positive integer`);
+if (!Number.isInteger(MEM_OBJECTS) || MEM_OBJECTS < 0) throw new Error("--mem-objects must be a non-negative integer");
 
 // ---------------------------------------------------------------- server process
 

@@ -1,11 +1,19 @@
 #!/usr/bin/env bun
 // kode: the kode-operator executable. Subcommands are dispatched here and live with their feature.
-import { APISERVER_USAGE, apiserverCommand } from "./apiserver/cli.ts";
+import { crdsCommand } from "./api/crds-command.ts";
+import { apiserverCommand } from "./apiserver/cli.ts";
+import { renderCommand } from "./kode/render-command.ts";
+import { operatorCommand } from "./operator/cli.ts";
+import { sandboxCommand } from "./operator/sandbox.ts";
 
 const USAGE = `Usage: kode <command> [flags]
 
 Commands:
-  apiserver   run the embedded, envtest-like Kubernetes API server
+  sandbox     the embedded API server with the CRDs and the operator running: try kode without a cluster
+  operator    run the operator against a cluster
+  apiserver   run the embedded, envtest-like Kubernetes API server alone
+  render      print the objects a Kode would get, offline (-f FILE)
+  crds        print the CustomResourceDefinitions (--write DIR writes one file each)
   version     print the version
 
 Run 'kode <command> --help' for the flags of a command.
@@ -16,8 +24,16 @@ export const VERSION = "0.1.0";
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
+    case "sandbox":
+      return sandboxCommand(rest);
+    case "operator":
+      return operatorCommand(rest);
     case "apiserver":
       return apiserverCommand(rest);
+    case "render":
+      return renderCommand(rest);
+    case "crds":
+      return crdsCommand(rest);
     case "version":
     case "--version":
       console.log(`kode ${VERSION}`);
@@ -38,6 +54,6 @@ try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (e) {
   console.error(`error: ${(e as Error).message}`);
-  if (process.argv.includes("apiserver")) console.error(APISERVER_USAGE);
+  console.error("run 'kode <command> --help' for usage");
   process.exitCode = 1;
 }

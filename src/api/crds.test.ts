@@ -22,7 +22,7 @@ describe("generated CRDs", () => {
       ["envoyproxyclusterconfigs.kode.jacero.io", "Cluster", ["epcc"]],
     ]);
     for (const crd of crds) {
-      expect(crd.spec.names.categories).toEqual(["kode"]);
+      expect(crd.spec.names.categories).toEqual(["kode-operator"]);
       expect(crd.spec.versions[0]!.subresources).toEqual({ status: {} });
     }
   });

@@ -181,7 +181,7 @@ function buildCrd(def: KindDef): CustomResourceDefinition {
         plural: def.plural,
         singular: def.kind.toLowerCase(),
         shortNames: [def.shortName],
-        categories: ["kode"],
+        categories: ["kode-operator"],
       },
       scope: def.scope,
       versions: [

@@ -143,7 +143,7 @@ describe("WorkQueue", () => {
     expect(drained).toBe(true);
   });
 
-  test("shutDown without drain drops queued keys and releases waiting workers", async () => {
+  test("shutDown releases waiting workers; without drain it drops queued keys", async () => {
     const q = new WorkQueue({ timers: new FakeTimers() });
     const waiting = q.get();
     await q.shutDown({ drain: true });

@@ -1,0 +1,109 @@
+// `kode operator`: the operator against a cluster (kubeconfig, context, or in-cluster service account).
+import { existsSync, readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { createClient } from "../kube/client.ts";
+import { loadClientConfig } from "../kube/kubeconfig.ts";
+import { createLogger, isLogLevel, type LogFormat, type Logger } from "../kube/logger.ts";
+import { startOperator } from "./operator.ts";
+
+export const OPERATOR_USAGE = `Usage: kode operator [flags]
+
+Runs the kode-operator controllers until SIGTERM/SIGINT.
+
+Flags:
+  --kubeconfig FILE          kubeconfig (default: $KUBECONFIG, in-cluster service account, ~/.kube/config)
+  --context NAME             kubeconfig context
+  --namespace NS             watch only this namespace (repeatable; default: all)
+  --leader-elect             elect a leader with a Lease (for several replicas)
+  --leader-election-namespace NS  namespace of the Lease (default: the pod's namespace, else kode-system)
+  --metrics-address ADDR     Prometheus /metrics (default :8080; 0 disables)
+  --health-address ADDR      /healthz and /readyz (default :8081)
+  --resync DURATION          periodic resync of every Kode, e.g. 10m (default 10m)
+  --concurrency N            concurrent Kode reconciles (default 4)
+  --qps N                    client-side API rate limit (default 50; burst is twice)
+  --log-format json|pretty   (default json)
+  --log-level LEVEL          error, warn, info, debug, trace (default info)
+`;
+
+/** "90s", "10m", "1h30m", "250ms" → milliseconds. */
+export function parseDuration(text: string): number {
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+  let total = 0;
+  let consumed = 0;
+  for (const m of text.matchAll(re)) {
+    total += Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms"];
+    consumed += m[0].length;
+  }
+  if (!text || consumed !== text.length) throw new Error(`invalid duration "${text}": use e.g. 30s, 10m, 1h`);
+  return total;
+}
+
+function podNamespace(): string | undefined {
+  const file = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+  return existsSync(file) ? readFileSync(file, "utf8").trim() : undefined;
+}
+
+/** Stop gracefully on SIGTERM/SIGINT (or when the operator stops by itself). */
+export async function runUntilSignal(stop: () => Promise<void>, done: Promise<void>, log: Logger): Promise<void> {
+  const signal = await Promise.race([
+    new Promise<string>((resolve) => {
+      process.once("SIGINT", () => resolve("SIGINT"));
+      process.once("SIGTERM", () => resolve("SIGTERM"));
+    }),
+    done.then(() => "stopped"),
+  ]);
+  log.info("shutting down", { signal });
+  await stop();
+}
+
+export async function operatorCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      kubeconfig: { type: "string" },
+      context: { type: "string" },
+      namespace: { type: "string", multiple: true },
+      "leader-elect": { type: "boolean" },
+      "leader-election-namespace": { type: "string" },
+      "metrics-address": { type: "string", default: ":8080" },
+      "health-address": { type: "string", default: ":8081" },
+      resync: { type: "string", default: "10m" },
+      concurrency: { type: "string", default: "4" },
+      qps: { type: "string", default: "50" },
+      "log-format": { type: "string", default: "json" },
+      "log-level": { type: "string", default: "info" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(OPERATOR_USAGE);
+    return 0;
+  }
+  const format = values["log-format"] as LogFormat;
+  if (format !== "json" && format !== "pretty") throw new Error(`--log-format must be json or pretty, got ${format}`);
+  const level = values["log-level"]!;
+  if (!isLogLevel(level)) throw new Error(`--log-level: unknown level ${level}`);
+  const log = createLogger(format, level);
+  const qps = Number(values.qps);
+  const concurrency = Number(values.concurrency);
+  if (!(qps > 0)) throw new Error(`--qps must be a positive number, got ${values.qps}`);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`--concurrency must be a positive integer, got ${values.concurrency}`);
+
+  const config = await loadClientConfig({ kubeconfig: values.kubeconfig, context: values.context });
+  const client = createClient(config, { qps, burst: qps * 2 });
+  log.info("starting kode-operator", { server: config.server, namespaces: values.namespace ?? "all", leaderElect: !!values["leader-elect"] });
+  const op = startOperator({
+    client,
+    namespaces: values.namespace,
+    resyncMs: parseDuration(values.resync!),
+    concurrency,
+    leaderElection: values["leader-elect"] ? { namespace: values["leader-election-namespace"] ?? podNamespace() ?? "kode-system" } : undefined,
+    healthAddress: values["health-address"],
+    metricsAddress: values["metrics-address"],
+    logger: log,
+  });
+  await runUntilSignal(() => op.stop(), op.done, log);
+  client.close();
+  return 0;
+}

@@ -1,0 +1,123 @@
+// `kode sandbox`: everything on one machine without a cluster. The embedded API server (garbage
+// collection and kubelet simulation on), the CRDs and sample templates installed, and the operator
+// running in the same process. Users drive it with their own kubectl.
+import { parseArgs } from "node:util";
+import { KODE_CLUSTER_TEMPLATES, KODE_TEMPLATES } from "../api/resources.ts";
+import { buildCrds } from "../api/crds.ts";
+import { startApiServer, type ApiServer } from "../apiserver/server.ts";
+import { applyObject } from "../kube/apply.ts";
+import { createClient, type Client } from "../kube/client.ts";
+import { loadClientConfig } from "../kube/kubeconfig.ts";
+import { createLogger, type LogFormat, type Logger } from "../kube/logger.ts";
+import type { KubeObject, ResourceRef } from "../kube/types.ts";
+import { runUntilSignal } from "./cli.ts";
+import { startOperator, type RunningOperator } from "./operator.ts";
+
+export const SANDBOX_USAGE = `Usage: kode sandbox [flags]
+
+Starts the embedded Kubernetes API server with the kode CRDs and sample templates installed, and runs the
+operator against it in the same process. Use it with your own kubectl.
+
+Flags:
+  --port N              API server port (default 0: a free port)
+  --kubeconfig FILE     where to write the kubeconfig (default .kode/kubeconfig)
+  --data-dir DIR        keep the sandbox's state across restarts
+  --log-format json|pretty   (default pretty)
+`;
+
+const CRD_REF: ResourceRef = { group: "apiextensions.k8s.io", version: "v1", plural: "customresourcedefinitions", kind: "CustomResourceDefinition", namespaced: false };
+
+/** Templates every sandbox starts with, so `kubectl apply` of a Kode works at once. */
+export const SAMPLE_TEMPLATES: KubeObject[] = [
+  {
+    apiVersion: "kode.jacero.io/v1alpha1",
+    kind: "KodeTemplate",
+    metadata: { name: "code-server-template", namespace: "default" },
+    spec: { type: "code-server", image: "linuxserver/code-server:latest", defaultHome: "/config", defaultWorkspace: "workspace" },
+  },
+  {
+    apiVersion: "kode.jacero.io/v1alpha1",
+    kind: "KodeClusterTemplate",
+    metadata: { name: "webtop" },
+    spec: { type: "webtop", image: "linuxserver/webtop:ubuntu-mate", defaultHome: "/config", defaultWorkspace: "workspace" },
+  },
+];
+
+export interface Sandbox {
+  server: ApiServer;
+  client: Client;
+  operator: RunningOperator;
+  stop(): Promise<void>;
+}
+
+/** Install the CRDs and templates (idempotent: an existing sandbox keeps its state). */
+export async function installSandboxResources(client: Client) {
+  for (const crd of buildCrds()) await applyObject(client, CRD_REF, crd as unknown as KubeObject, { fieldManager: "kode-sandbox" });
+  for (const t of SAMPLE_TEMPLATES)
+    await applyObject(client, t.kind === "KodeTemplate" ? KODE_TEMPLATES : KODE_CLUSTER_TEMPLATES, t, { fieldManager: "kode-sandbox" });
+}
+
+export async function startSandbox(opts: { port?: number; kubeconfigPath?: string; dataDir?: string; logger?: Logger; kubeletDelayMs?: number; resyncMs?: number } = {}): Promise<Sandbox> {
+  const server = await startApiServer({ port: opts.port ?? 0, kubeconfigPath: opts.kubeconfigPath, dataDir: opts.dataDir, gc: true, simulateKubelet: true, kubeletDelayMs: opts.kubeletDelayMs ?? 500 });
+  const client = createClient(await loadClientConfig({ kubeconfig: server.kubeconfigPath }), { qps: 0 });
+  await installSandboxResources(client);
+  const operator = startOperator({ client, logger: opts.logger, resyncMs: opts.resyncMs });
+  await operator.ready;
+  return {
+    server,
+    client,
+    operator,
+    async stop() {
+      await operator.stop();
+      client.close();
+      await server.stop();
+    },
+  };
+}
+
+export async function sandboxCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: "string", default: "0" },
+      kubeconfig: { type: "string", default: ".kode/kubeconfig" },
+      "data-dir": { type: "string" },
+      "log-format": { type: "string", default: "pretty" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(SANDBOX_USAGE);
+    return 0;
+  }
+  const log = createLogger(values["log-format"] as LogFormat, "info");
+  const sandbox = await startSandbox({ port: Number(values.port), kubeconfigPath: values.kubeconfig, dataDir: values["data-dir"], logger: log });
+  const kc = sandbox.server.kubeconfigPath;
+  console.log(`kode sandbox: API server at ${sandbox.server.url}, operator running.
+
+  export KUBECONFIG=${kc}
+  kubectl get kodetemplates,kodeclustertemplates
+  cat <<EOF | kubectl apply -f -
+apiVersion: kode.jacero.io/v1alpha1
+kind: Kode
+metadata:
+  name: my-code-server
+spec:
+  templateRef:
+    kind: KodeTemplate
+    name: code-server-template
+  user: devuser
+  workspace: my-project
+  storage:
+    resources:
+      requests:
+        storage: 1Gi
+EOF
+  kubectl wait --for=condition=Ready kode/my-code-server
+  kubectl get kodes
+  kubectl describe kode my-code-server
+`);
+  await runUntilSignal(() => sandbox.stop(), sandbox.operator.done, log);
+  return 0;
+}
