@@ -116,7 +116,8 @@ export class Kubectl {
     return Bun.spawn({
       cmd: [this.binary.path, ...args, ...flags],
       cwd: this.root,
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, KUBECONFIG: this.kubeconfigPath, ...opts.env },
+      // TMPDIR: `kubectl diff` and `edit` write their temporary files there
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, TMPDIR: this.root, KUBECONFIG: this.kubeconfigPath, ...opts.env },
       stdin: opts.stdin !== undefined ? new TextEncoder().encode(opts.stdin) : "ignore",
       stdout: "pipe",
       stderr: "pipe",

@@ -2,6 +2,7 @@
 // raw requests, User-Agent, and the rate limiter's token accounting in the request path.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startApiServer, type ApiServer } from "../apiserver/server.ts";
+import { generateTlsMaterial } from "../apiserver/tls.ts";
 import { widgetCrd } from "../apiserver/testing.ts";
 import { createClient, DEFAULT_USER_AGENT, collectionPath, objectPath, type Client } from "./client.ts";
 import { KubeError, TransportError, isConflict, isInvalid } from "./errors.ts";
@@ -271,5 +272,36 @@ describe("requests", () => {
     expect(slept).toEqual([100]);
     expect(limiter.throttledRequests).toBe(1);
     c.close();
+  });
+});
+
+describe("keep-alive", () => {
+  test("HTTPS requests with per-request TLS settings share one connection", async () => {
+    const tls = await generateTlsMaterial();
+    let connections = 0;
+    const body = JSON.stringify({ metadata: { name: "default" } });
+    // A raw TLS listener, so connections can be counted.
+    const server = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      tls: { cert: tls.serverCert, key: tls.serverKey },
+      socket: {
+        open() {
+          connections++;
+        },
+        data(socket, data) {
+          if (data.toString().includes("\r\n\r\n"))
+            socket.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
+        },
+      },
+    });
+    const c = createClient(staticClientConfig({ server: `https://127.0.0.1:${server.port}`, tls: { ca: tls.caCert } }));
+    try {
+      for (let i = 0; i < 20; i++) expect((await c.get(NAMESPACES, "default"))?.metadata.name).toBe("default");
+      expect(connections).toBe(1);
+    } finally {
+      c.close();
+      server.stop(true);
+    }
   });
 });
