@@ -558,8 +558,9 @@ export const scenarios: Scenario[] = [
 
 /** Registers `list` as tests against a server started with `opts`, for one kubectl binary. */
 export function kubectlSuite(binary: KubectlBinary, list: Scenario[], opts: Parameters<typeof useApiServer>[0] = {}): ScenarioContext {
-  const ctx = useApiServer(opts);
   const scratch = scratchDir();
+  // the kubeconfig goes into the scratch folder too, so nothing is left behind in the temp dir
+  const ctx = useApiServer({ kubeconfigPath: join(scratch.path, "kubeconfig"), ...opts });
   const sc = { binary } as ScenarioContext;
   beforeAll(() => {
     Object.assign(sc, { server: ctx.server, client: ctx.client, kubectl: new Kubectl(binary, ctx.server.kubeconfigPath, scratch.path) });

@@ -18,6 +18,8 @@ export interface CreateClientOptions {
   burst?: number;
   /** Share a limiter between clients, or inject one with a fake clock. */
   rateLimiter?: TokenBucket;
+  /** Observes every response (metrics: API requests by verb and code). Status 0: no response. */
+  onResponse?: (method: string, status: number) => void;
 }
 
 export type WatchOptions = ListOptions & {
@@ -86,8 +88,10 @@ export function createClient(cfg: ClientConfig, opts: CreateClientOptions = {}):
         res = await doFetch(url, req);
       } catch (e) {
         if (isAbortError(e) || init.signal?.aborted) throw e;
+        opts.onResponse?.(method, 0);
         throw new TransportError(`${method} ${url}`, e);
       }
+      opts.onResponse?.(method, res.status);
       if (res.status === 401 && attempt === 0 && cfg.source !== "static") {
         await res.body?.cancel().catch(() => {});
         cfg.invalidate();

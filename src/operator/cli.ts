@@ -4,7 +4,8 @@ import { parseArgs } from "node:util";
 import { createClient } from "../kube/client.ts";
 import { loadClientConfig } from "../kube/kubeconfig.ts";
 import { createLogger, isLogLevel, type LogFormat, type Logger } from "../kube/logger.ts";
-import { startOperator } from "./operator.ts";
+import { Registry } from "../kube/metrics.ts";
+import { apiRequestCounter, startOperator } from "./operator.ts";
 
 export const OPERATOR_USAGE = `Usage: kode operator [flags]
 
@@ -91,10 +92,12 @@ export async function operatorCommand(argv: string[]): Promise<number> {
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`--concurrency must be a positive integer, got ${values.concurrency}`);
 
   const config = await loadClientConfig({ kubeconfig: values.kubeconfig, context: values.context });
-  const client = createClient(config, { qps, burst: qps * 2 });
+  const metrics = new Registry();
+  const client = createClient(config, { qps, burst: qps * 2, onResponse: apiRequestCounter(metrics) });
   log.info("starting kode-operator", { server: config.server, namespaces: values.namespace ?? "all", leaderElect: !!values["leader-elect"] });
   const op = startOperator({
     client,
+    metrics,
     namespaces: values.namespace,
     resyncMs: parseDuration(values.resync!),
     concurrency,

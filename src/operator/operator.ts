@@ -21,6 +21,8 @@ import { MultiNamespaceInformer } from "./multi-informer.ts";
 
 export interface OperatorOptions {
   client: KubeClient;
+  /** The registry the client's onResponse hook reports API requests to (see apiRequestCounter). */
+  metrics?: Registry;
   /** Watch only these namespaces (default: all). */
   namespaces?: string[];
   /** Periodic resync of every Kode and template (default 10 minutes). */
@@ -50,6 +52,12 @@ const asKode = (o: KubeObject) => o as unknown as Kode;
 const asTemplate = (o: KubeObject) => o as unknown as KodeTemplate;
 
 const CHILD_SELECTOR = `app.kubernetes.io/managed-by=${MANAGED_BY}`;
+
+/** The counter of API requests by verb and code, for createClient's onResponse hook. */
+export function apiRequestCounter(metrics: Registry): (method: string, status: number) => void {
+  const requests = metrics.counter("kode_api_requests_total", "Kubernetes API requests by verb and response code (0: no response).", ["verb", "code"]);
+  return (method, status) => requests.inc({ verb: method, code: status });
+}
 
 /** A strong password: 24 random bytes, URL-safe base64 (32 characters). */
 export function generatePassword(): string {
@@ -87,7 +95,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   kodes.addIndex("secret", (k) => (asKode(k).spec?.existingSecret ? [`${k.metadata.namespace}/${asKode(k).spec.existingSecret}`] : []));
 
   // Metrics.
-  const metrics = new Registry();
+  const metrics = opts.metrics ?? new Registry();
   const reconciles = metrics.counter("kode_reconcile_total", "Reconciles by controller and result.", ["controller", "result"]);
   const duration = metrics.histogram("kode_reconcile_duration_seconds", "Reconcile duration by controller and result.", ["controller", "result"]);
   const depth = metrics.gauge("kode_workqueue_depth", "Keys waiting in the work queue.", ["controller"]);
