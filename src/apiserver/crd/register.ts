@@ -122,18 +122,42 @@ export class CrdController {
     if (crd.metadata.deletionTimestamp) queueMicrotask(() => this.cleanup(crd.metadata.name!));
   }
 
+  /** Storage keys of terminating CRDs → CRD name, so their custom resources' removals resume cleanup. */
+  private terminating = new Map<string, string>();
+
   private onEvent(e: StoreEvent) {
+    const waiting = this.terminating.get(e.resource);
+    if (waiting && e.type === "DELETED") queueMicrotask(() => this.cleanup(waiting));
     if (e.resource !== CRD_RESOURCE) return;
     if (e.type === "DELETED") this.registry.removeCrdTypes(e.object.metadata.name!);
     else this.register(e.object);
   }
 
-  /** Delete every custom resource of a terminating CRD, then release its finalizer. */
+  /**
+   * Delete every custom resource of a terminating CRD as a client would (objects with finalizers are
+   * marked and waited for), then release the CRD's finalizer once none is left.
+   */
   private cleanup(name: string) {
     const crd = this.store.get(CRD_RESOURCE, undefined, name);
     if (!crd?.metadata.deletionTimestamp || !crd.metadata.finalizers?.includes(CRD_CLEANUP_FINALIZER)) return;
     const [type] = this.registry.crdTypes(name);
-    if (type) for (const obj of this.store.list(storageKey(type))) this.store.remove(storageKey(type), obj);
+    if (type) {
+      const key = storageKey(type);
+      let remaining = 0;
+      for (const obj of this.store.list(key)) {
+        if (!obj.metadata.finalizers?.length) this.store.remove(key, obj);
+        else {
+          remaining++;
+          if (!obj.metadata.deletionTimestamp)
+            this.store.put(key, { ...obj, metadata: { ...obj.metadata, deletionTimestamp: timestamp(Date.now()), deletionGracePeriodSeconds: 0 } }, obj);
+        }
+      }
+      if (remaining) {
+        this.terminating.set(key, name);
+        return;
+      }
+      this.terminating.delete(key);
+    }
     const finalizers = crd.metadata.finalizers.filter((f) => f !== CRD_CLEANUP_FINALIZER);
     if (finalizers.length) this.store.put(CRD_RESOURCE, { ...crd, metadata: { ...crd.metadata, finalizers } }, crd);
     else this.store.remove(CRD_RESOURCE, crd);
