@@ -272,24 +272,6 @@ describe("CRD and namespace deletion (H9, H10)", () => {
     expect((await ctx.client.get("/apis/example.com/v1/widgets")).body.items).toEqual([]);
   });
 
-  test("a CRD's deletion waits for custom resources with finalizers, which get a deletionTimestamp", async () => {
-    expect((await ctx.client.post(CRDS, widgetCrd())).status).toBe(201);
-    await ctx.client.post(WIDGETS, { ...widget("held"), metadata: { name: "held", finalizers: ["example.com/hold"] } });
-    await ctx.client.delete(`${CRDS}/widgets.example.com`);
-    let held: any;
-    for (let i = 0; i < 100 && !held?.metadata?.deletionTimestamp; i++) {
-      held = (await ctx.client.get(`${WIDGETS}/held`)).body;
-      await Bun.sleep(10);
-    }
-    expect(held.metadata.deletionTimestamp).toBeString();
-    const crd = await ctx.client.get(`${CRDS}/widgets.example.com`);
-    expect(crd.status).toBe(200);
-    expect(crd.body.status.conditions.find((c: any) => c.type === "Terminating")?.status).toBe("True");
-    await ctx.client.patch(`${WIDGETS}/held`, [{ op: "remove", path: "/metadata/finalizers" }], "application/json-patch+json");
-    for (let i = 0; i < 100 && (await ctx.client.get(`${CRDS}/widgets.example.com`)).status !== 404; i++) await Bun.sleep(10);
-    expect((await ctx.client.get(`${CRDS}/widgets.example.com`)).status).toBe(404);
-  });
-
   test("deleting a namespace makes it Terminating, refuses new content, and it stays without --gc", async () => {
     await ctx.client.post("/api/v1/namespaces", { metadata: { name: "doomed" } });
     await ctx.client.post("/api/v1/namespaces/doomed/configmaps", cm("inside"));
@@ -312,5 +294,27 @@ describe("CRD and namespace deletion (H9, H10)", () => {
     expect((await ctx.client.get("/api/v1/namespaces/doomed/configmaps/inside")).status).toBe(200);
     const terminating = await ctx.client.get("/api/v1/namespaces?fieldSelector=status.phase%3DTerminating");
     expect(terminating.body.items.map((i: any) => i.metadata.name)).toEqual(["doomed"]);
+  });
+});
+
+describe("CRD deletion with finalizers (H10)", () => {
+  const ctx = useApiServer();
+
+  test("a CRD's deletion waits for custom resources with finalizers, which get a deletionTimestamp", async () => {
+    expect((await ctx.client.post(CRDS, widgetCrd())).status).toBe(201);
+    await ctx.client.post(WIDGETS, { ...widget("held"), metadata: { name: "held", finalizers: ["example.com/hold"] } });
+    await ctx.client.delete(`${CRDS}/widgets.example.com`);
+    let held: any;
+    for (let i = 0; i < 100 && !held?.metadata?.deletionTimestamp; i++) {
+      held = (await ctx.client.get(`${WIDGETS}/held`)).body;
+      await Bun.sleep(10);
+    }
+    expect(held.metadata.deletionTimestamp).toBeString();
+    const crd = await ctx.client.get(`${CRDS}/widgets.example.com`);
+    expect(crd.status).toBe(200);
+    expect(crd.body.status.conditions.find((c: any) => c.type === "Terminating")?.status).toBe("True");
+    await ctx.client.patch(`${WIDGETS}/held`, [{ op: "remove", path: "/metadata/finalizers" }], "application/json-patch+json");
+    for (let i = 0; i < 100 && (await ctx.client.get(`${CRDS}/widgets.example.com`)).status !== 404; i++) await Bun.sleep(10);
+    expect((await ctx.client.get(`${CRDS}/widgets.example.com`)).status).toBe(404);
   });
 });
