@@ -138,8 +138,14 @@ export class CrdController {
    * marked and waited for), then release the CRD's finalizer once none is left.
    */
   private cleanup(name: string) {
-    const crd = this.store.get(CRD_RESOURCE, undefined, name);
+    let crd = this.store.get(CRD_RESOURCE, undefined, name);
     if (!crd?.metadata.deletionTimestamp || !crd.metadata.finalizers?.includes(CRD_CLEANUP_FINALIZER)) return;
+    const conditions = ((crd.status as any)?.conditions ?? []) as { type: string }[];
+    if (!conditions.some((c) => c.type === "Terminating")) {
+      const marked = structuredClone(crd);
+      prepareCrdStatus(marked, crd);
+      crd = this.store.put(CRD_RESOURCE, marked, crd);
+    }
     const [type] = this.registry.crdTypes(name);
     if (type) {
       const key = storageKey(type);
