@@ -1,5 +1,5 @@
 // Starts the embedded API server: one call for tests (in process) and for `kode apiserver`.
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { authenticate, unauthorizedStatus, type AuthConfig } from "./auth.ts";
@@ -139,8 +139,9 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
   hostPort = `${host}:${listener.port}`;
   const url = `${tls ? "https" : "http"}://${hostPort}`;
   const kubeconfig = renderKubeconfig({ url, tls, token: opts.token, clientCert: !!opts.clientCertAuth });
-  const kubeconfigPath =
-    opts.kubeconfigPath ?? (opts.dataDir ? join(opts.dataDir, "kubeconfig") : join(mkdtempSync(join(tmpdir(), "kode-apiserver-")), "kubeconfig"));
+  // Without a path or data dir the kubeconfig goes to a temporary folder of ours, removed on stop.
+  const scratch = opts.kubeconfigPath || opts.dataDir ? undefined : mkdtempSync(join(tmpdir(), "kode-apiserver-"));
+  const kubeconfigPath = opts.kubeconfigPath ?? (opts.dataDir ? join(opts.dataDir, "kubeconfig") : join(scratch!, "kubeconfig"));
   mkdirSync(dirname(kubeconfigPath), { recursive: true });
   writeFileSync(kubeconfigPath, kubeconfig, { mode: 0o600 });
 
@@ -161,6 +162,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
       watches.closeAll();
       await listener.stop();
       dataDir?.close();
+      if (scratch) rmSync(scratch, { recursive: true, force: true });
     },
   };
 }

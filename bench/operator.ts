@@ -1,0 +1,600 @@
+// Operator benchmark (`npm run bench`, after bench/apiserver.ts): 1,000 Kodes over 10 namespaces.
+//
+// The API server (--simulate-kubelet --gc) and the operator each run as their own process; this script is the
+// client that creates Kodes and watches them. Measured:
+//   floor_s          a plain script (its own client, no caches, no diffing) making the minimal writes the
+//                    operator must make for N Kodes — create the Kode, patch the finalizer in, create the Secret,
+//                    PVC, Service and StatefulSet, one status patch — with the operator's concurrency, against a
+//                    fresh server
+//   converge_s       operator running; first Kode create until every Kode is Running (its StatefulSet exists and
+//                    is ready, so its other children exist too) — the children are counted afterwards
+//   writes_per_kode  the operator's writes (server counters, User-Agent kode-operator) / N; events included
+//   steady_writes    operator writes in a window covering >= 1 full resync (--resync 5s) after convergence
+//   operator_rss_mb  VmHWM (peak RSS) of the operator process once it holds N Kodes
+//   p50_ms/p99_ms    one Kode at a time on the settled system: create -> StatefulSet ADDED on a watch
+// Prints ONE JSON line on stdout (diagnostics go to stderr) and writes bench/results/operator-<date>.json
+// (the same fields plus `details`).
+//
+// Flags: --kodes N (1000)  --namespaces N (10)  --concurrency C (16: operator workers = floor workers)
+//        --create-concurrency N (32: Kode creates in flight)  --qps N (100000: operator client rate limit)
+//        --kubelet-delay MS (50)  --resync DUR (5s)  --latency-samples N (100)  --no-storage  --source
+//        --operator-bun-flags="--cpu-prof-md --cpu-prof-dir=/tmp/prof" (source mode)  --no-save
+// Bounded: everything (processes included) is stopped after 280 s.
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { buildCrds } from "../src/api/crds.ts";
+import { KODE_TEMPLATES, KODES } from "../src/api/resources.ts";
+import type { Kode } from "../src/api/types.ts";
+import { KODE_FINALIZER } from "../src/kode/reconcile.ts";
+import { childNames, renderKode, serviceUrl } from "../src/kode/render.ts";
+import { deriveStatus } from "../src/kode/status.ts";
+import { createClient, type Client } from "../src/kube/client.ts";
+import { loadClientConfig } from "../src/kube/kubeconfig.ts";
+import { NAMESPACES, PVCS, SECRETS, SERVICES, STATEFULSETS } from "../src/kube/resources.ts";
+import type { KubeObject, ResourceRef } from "../src/kube/types.ts";
+
+const ROOT = resolve(import.meta.dir, "..");
+const DEADLINE_MS = 280_000;
+
+const { values: flags } = parseArgs({
+  args: process.argv.slice(2),
+  options: {
+    kodes: { type: "string", default: "1000" },
+    namespaces: { type: "string", default: "10" },
+    concurrency: { type: "string", default: "16" },
+    "create-concurrency": { type: "string", default: "32" },
+    qps: { type: "string", default: "100000" },
+    "kubelet-delay": { type: "string", default: "50" },
+    resync: { type: "string", default: "5s" },
+    "latency-samples": { type: "string", default: "100" },
+    "no-storage": { type: "boolean", default: false },
+    source: { type: "boolean", default: false },
+    "operator-bun-flags": { type: "string", default: "" },
+    "no-save": { type: "boolean", default: false },
+  },
+  strict: true,
+});
+const int = (name: keyof typeof flags, min = 1) => {
+  const n = Number(flags[name]);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}`);
+  return n;
+};
+const KODE_COUNT = int("kodes");
+const NS_COUNT = int("namespaces");
+const CONCURRENCY = int("concurrency");
+const CREATE_CONCURRENCY = int("create-concurrency");
+const QPS = int("qps");
+const KUBELET_DELAY = int("kubelet-delay", 0);
+const LATENCY_SAMPLES = int("latency-samples", 0);
+const RESYNC = flags.resync!;
+const RESYNC_MS = parseDurationMs(RESYNC);
+const STORAGE = !flags["no-storage"];
+
+function parseDurationMs(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text);
+  if (!m) throw new Error(`--resync: use e.g. 5s`);
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000 }[m[2] as "s"];
+}
+
+const log = (msg: string) => console.error(`[bench ${((performance.now() - started) / 1000).toFixed(1)}s] ${msg}`);
+const started = performance.now();
+const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
+const nsName = (i: number) => `bench-${i}`;
+const TEMPLATE = "bench-template";
+const CRD_REF: ResourceRef = { group: "apiextensions.k8s.io", version: "v1", plural: "customresourcedefinitions", kind: "CustomResourceDefinition", namespaced: false };
+
+// ---------------------------------------------------------------- processes
+
+interface Proc {
+  pid: number;
+  stop(): Promise<void>;
+}
+const live = new Set<ReturnType<typeof Bun.spawn>>();
+// Last resort: never leave a child behind, whatever happens to this script.
+process.on("exit", () => {
+  for (const p of live) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
+});
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p));
+    else if (entry.name.endsWith(".ts")) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+function kodeCommand(bunFlags: string[] = []): { cmd: string[]; mode: string } {
+  const binary = join(ROOT, "dist/kode");
+  if (!flags.source && !bunFlags.length && existsSync(binary) && statSync(binary).mtimeMs >= newestMtime(join(ROOT, "src")))
+    return { cmd: [binary], mode: "dist/kode (compiled)" };
+  // process.execPath is the bun running this script: no npx wrapper, so the pid is the process's own.
+  return { cmd: [process.execPath, ...bunFlags, join(ROOT, "src/main.ts")], mode: `bun src/main.ts (bun ${Bun.version})` };
+}
+
+function spawn(cmd: string[], logFile: string) {
+  const out = Bun.file(logFile);
+  const proc = Bun.spawn(cmd, { cwd: ROOT, stdout: "pipe", stderr: out });
+  live.add(proc);
+  const stop = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill("SIGTERM");
+      const killer = setTimeout(() => proc.kill("SIGKILL"), 5000);
+      await proc.exited;
+      clearTimeout(killer);
+    }
+    live.delete(proc);
+  };
+  return { proc, stop };
+}
+
+async function startServer(dir: string, tag: string): Promise<Proc & { url: string; kubeconfig: string }> {
+  const kubeconfig = join(dir, `kubeconfig-${tag}`);
+  const { cmd } = kodeCommand();
+  const args = ["apiserver", "--port", "0", "--address", "127.0.0.1", "--kubeconfig", kubeconfig, "--gc", "--simulate-kubelet", "--kubelet-delay", String(KUBELET_DELAY)];
+  const { proc, stop } = spawn([...cmd, ...args], join(dir, `apiserver-${tag}.log`));
+  const reader = proc.stdout.getReader();
+  const decoder = new TextDecoder();
+  let out = "";
+  const timeout = setTimeout(() => proc.kill("SIGKILL"), 30_000);
+  try {
+    for (;;) {
+      const m = /listening on (\S+)/.exec(out);
+      if (m) {
+        (async () => {
+          for (;;) if ((await reader.read()).done) break;
+        })().catch(() => {});
+        return { url: m[1], kubeconfig, pid: proc.pid, stop };
+      }
+      const { done, value } = await reader.read();
+      if (done) throw new Error(`API server exited before listening (code ${proc.exitCode}); see ${dir}/apiserver-${tag}.log`);
+      out += decoder.decode(value, { stream: true });
+    }
+  } catch (e) {
+    await stop();
+    throw e;
+  } finally {
+    clearTimeout(timeout);
+  }
+}
+
+function freePort(): number {
+  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = l.port;
+  l.stop(true);
+  return port;
+}
+
+async function startOperator(dir: string, kubeconfig: string): Promise<Proc & { metricsUrl: string; mode: string }> {
+  const health = freePort();
+  const metricsPort = freePort();
+  const bunFlags = flags["operator-bun-flags"].split(/\s+/).filter(Boolean);
+  const { cmd, mode } = kodeCommand(bunFlags);
+  const args = [
+    "operator",
+    "--kubeconfig", kubeconfig,
+    "--health-address", `127.0.0.1:${health}`,
+    "--metrics-address", `127.0.0.1:${metricsPort}`,
+    "--log-format", "json",
+    "--log-level", "warn",
+    "--qps", String(QPS),
+    "--concurrency", String(CONCURRENCY),
+    "--resync", RESYNC,
+  ];
+  const { proc, stop } = spawn([...cmd, ...args], join(dir, "operator.log"));
+  (async () => {
+    const reader = proc.stdout.getReader();
+    for (;;) if ((await reader.read()).done) break;
+  })().catch(() => {});
+  const until = performance.now() + 30_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`operator exited (code ${proc.exitCode}); see ${dir}/operator.log:\n${readFileSync(join(dir, "operator.log"), "utf8").slice(-2000)}`);
+    const ok = await fetch(`http://127.0.0.1:${health}/readyz`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (performance.now() > until) {
+      await stop();
+      throw new Error("operator not ready after 30 s");
+    }
+    await Bun.sleep(50);
+  }
+  return { pid: proc.pid, stop, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`, mode };
+}
+
+function procStatusMB(pid: number, field: "VmRSS" | "VmHWM"): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(new RegExp(`${field}:\\s+(\\d+)\\s+kB`).exec(status)?.[1]) / 1024;
+}
+
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+// ---------------------------------------------------------------- cluster content
+
+async function clientFor(kubeconfig: string, userAgent: string): Promise<Client> {
+  return createClient(await loadClientConfig({ kubeconfig }), { qps: 0, userAgent });
+}
+
+const storage = { resources: { requests: { storage: "1Gi" } } };
+
+async function install(client: Client) {
+  for (const crd of buildCrds()) await client.create(CRD_REF, crd as unknown as KubeObject);
+  for (let i = 0; i < NS_COUNT; i++) {
+    await client.create(NAMESPACES, { apiVersion: "v1", kind: "Namespace", metadata: { name: nsName(i) } });
+    await client.create(KODE_TEMPLATES, {
+      apiVersion: "kode.jacero.io/v1alpha1",
+      kind: "KodeTemplate",
+      metadata: { name: TEMPLATE, namespace: nsName(i) },
+      spec: {
+        type: "code-server",
+        image: "linuxserver/code-server:latest",
+        defaultHome: "/config",
+        defaultWorkspace: "workspace",
+        ...(STORAGE && { storage }),
+      },
+    });
+  }
+}
+
+function kodeObject(name: string, namespace: string): KubeObject {
+  return { apiVersion: "kode.jacero.io/v1alpha1", kind: "Kode", metadata: { name, namespace }, spec: { templateRef: { kind: "KodeTemplate", name: TEMPLATE }, user: "dev" } };
+}
+const kodeAt = (i: number) => kodeObject(`k${i}`, nsName(i % NS_COUNT));
+
+/** `count` tasks, `concurrency` in flight. */
+async function runConcurrent(count: number, concurrency: number, one: (i: number) => Promise<void>) {
+  let next = 0;
+  const worker = async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= count) return;
+      await one(i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+}
+
+async function counters(url: string, query: string): Promise<{ total: number; records: { verb: string; resource: string; code: number; count: number }[] }> {
+  const res = await fetch(`${url}/__kode/hooks/requests?${query}`);
+  if (!res.ok) throw new Error(`hooks/requests: HTTP ${res.status}`);
+  return (await res.json()) as never;
+}
+const operatorWrites = (url: string) => counters(url, "userAgent=kode-operator&writesOnly=true");
+
+async function stats(url: string): Promise<Record<string, number>> {
+  const res = await fetch(`${url}/__kode/hooks/stats`);
+  return ((await res.json()) as { objects: Record<string, number> }).objects;
+}
+
+/** Sum of a Prometheus counter's samples whose labels contain `match`. */
+function metricSum(text: string, name: string, match = ""): number {
+  let sum = 0;
+  for (const line of text.split("\n"))
+    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) if (line.includes(match)) sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+  return sum;
+}
+
+// ---------------------------------------------------------------- phases
+
+/** The floor: the operator's minimal writes, made by a plain script, as fast as possible. */
+async function floorPhase(dir: string) {
+  const server = await startServer(dir, "floor");
+  try {
+    const client = await clientFor(server.kubeconfig, "kode-bench-floor");
+    await install(client);
+    const now = () => new Date().toISOString().replace(/\.\d+Z$/, "Z");
+    const t0 = performance.now();
+    await runConcurrent(KODE_COUNT, CONCURRENCY, async (i) => {
+      const kode = (await client.create(KODES, kodeAt(i))) as unknown as Kode;
+      const ns = kode.metadata.namespace!;
+      const name = kode.metadata.name;
+      const patched = (await client.mergePatch(KODES, name, { metadata: { finalizers: [KODE_FINALIZER], resourceVersion: kode.metadata.resourceVersion } }, { namespace: ns })) as unknown as Kode;
+      const templateSpec = { type: "code-server" as const, image: "linuxserver/code-server:latest", defaultHome: "/config", defaultWorkspace: "workspace", ...(STORAGE && { storage }) };
+      const r = renderKode({
+        kode: patched,
+        template: { kind: "KodeTemplate", name: TEMPLATE, namespace: ns, spec: templateSpec as never },
+        credentials: { secretName: childNames(name).secret, passwordKey: "password", usernameKey: "username", generated: { username: "dev", password: crypto.randomUUID() } },
+        configChecksum: "0123456789abcdef",
+      });
+      if (r.secret) await client.create(SECRETS, r.secret as unknown as KubeObject);
+      if (r.pvc) await client.create(PVCS, r.pvc as unknown as KubeObject);
+      await client.create(SERVICES, r.service as unknown as KubeObject);
+      await client.create(STATEFULSETS, r.statefulSet as unknown as KubeObject);
+      const status = deriveStatus({
+        kode: patched,
+        generation: 1,
+        problems: [],
+        deleting: false,
+        now: now(),
+        template: { kind: "KodeTemplate", name: TEMPLATE, namespace: ns },
+        type: "code-server",
+        statefulSet: { metadata: { name, generation: 1 }, spec: { replicas: 1 }, status: { replicas: 1, readyReplicas: 1, observedGeneration: 1 } },
+        serviceUrl: serviceUrl(name, ns),
+        credentialsSecret: childNames(name).secret,
+      });
+      await client.mergePatch(KODES, name, { status }, { namespace: ns, subresource: "status" });
+    });
+    const floorS = (performance.now() - t0) / 1000;
+    client.close();
+    return { floorS, serverCpuS: cpuSeconds(server.pid) };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Watches Kodes (all namespaces) and resolves when `want` of them are Running. */
+function kodeWatcher(client: Client) {
+  const running = new Set<string>();
+  const phases = new Map<string, string>();
+  const ac = new AbortController();
+  let want = Infinity;
+  let resolveAll!: () => void;
+  const all = new Promise<void>((r) => (resolveAll = r));
+  const run = async () => {
+    let rv: string | undefined;
+    while (!ac.signal.aborted) {
+      try {
+        for await (const ev of client.watch<KubeObject>(KODES, { resourceVersion: rv, signal: ac.signal, allowWatchBookmarks: true })) {
+          if (ev.type === "ERROR") {
+            rv = undefined;
+            break;
+          }
+          rv = ev.object.metadata.resourceVersion;
+          if (ev.type === "BOOKMARK") continue;
+          const key = `${ev.object.metadata.namespace}/${ev.object.metadata.name}`;
+          const phase = ((ev.object as { status?: { phase?: string } }).status?.phase ?? "") as string;
+          phases.set(key, phase);
+          if (ev.type !== "DELETED" && phase === "Running") running.add(key);
+          else running.delete(key);
+          if (running.size >= want) resolveAll();
+        }
+      } catch (e) {
+        if (!ac.signal.aborted) log(`kode watch ended: ${(e as Error).message}; restarting`);
+      }
+    }
+  };
+  const done = run();
+  return {
+    running,
+    phases,
+    waitFor(n: number) {
+      want = n;
+      if (running.size >= want) resolveAll();
+      return all;
+    },
+    async stop() {
+      ac.abort();
+      await done;
+    },
+  };
+}
+
+/** StatefulSet ADDED events (all namespaces): resolves waiters by "<ns>/<name>". */
+function statefulSetWatcher(client: Client) {
+  const seen = new Map<string, number>();
+  const waiters = new Map<string, (t: number) => void>();
+  const ac = new AbortController();
+  let ready!: () => void;
+  const started = new Promise<void>((r) => (ready = r));
+  const run = async () => {
+    const list = await client.list(STATEFULSETS);
+    let rv: string | undefined = list.metadata.resourceVersion;
+    for (const s of list.items) seen.set(`${s.metadata.namespace}/${s.metadata.name}`, 0);
+    ready();
+    while (!ac.signal.aborted) {
+      try {
+        for await (const ev of client.watch<KubeObject>(STATEFULSETS, { resourceVersion: rv, signal: ac.signal, allowWatchBookmarks: true })) {
+          if (ev.type === "ERROR") throw new Error(JSON.stringify(ev.object));
+          rv = ev.object.metadata.resourceVersion;
+          if (ev.type !== "ADDED") continue;
+          const t = performance.now();
+          const key = `${ev.object.metadata.namespace}/${ev.object.metadata.name}`;
+          if (seen.has(key)) continue;
+          seen.set(key, t);
+          waiters.get(key)?.(t);
+          waiters.delete(key);
+        }
+      } catch (e) {
+        if (!ac.signal.aborted) log(`statefulset watch ended: ${(e as Error).message}; restarting`);
+      }
+    }
+  };
+  const done = run();
+  return {
+    started,
+    when(key: string): Promise<number> {
+      const t = seen.get(key);
+      if (t !== undefined) return Promise.resolve(t);
+      return new Promise((r) => waiters.set(key, r));
+    },
+    async stop() {
+      ac.abort();
+      await done.catch(() => {});
+    },
+  };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: Timer;
+  return Promise.race([p, new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error(`${what}: timed out after ${ms / 1000} s`)), ms)))]).finally(() => clearTimeout(timer));
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+async function operatorPhases(dir: string) {
+  const server = await startServer(dir, "converge");
+  let operator: Awaited<ReturnType<typeof startOperator>> | undefined;
+  const client = await clientFor(server.kubeconfig, "kode-bench");
+  const watcher = kodeWatcher(client);
+  let stsWatch: ReturnType<typeof statefulSetWatcher> | undefined;
+  try {
+    await install(client);
+    operator = await startOperator(dir, server.kubeconfig);
+    const opPid = operator.pid;
+    const rssStartMB = procStatusMB(opPid, "VmRSS");
+    const cpuStart = cpuSeconds(opPid);
+    log(`operator ready (${operator.mode}, RSS ${rssStartMB.toFixed(1)} MB); creating ${KODE_COUNT} Kodes`);
+
+    // ---- converge
+    const writes0 = (await operatorWrites(server.url)).total;
+    const t0 = performance.now();
+    await runConcurrent(KODE_COUNT, CREATE_CONCURRENCY, async (i) => {
+      await client.create(KODES, kodeAt(i));
+    });
+    const createdS = (performance.now() - t0) / 1000;
+    await withTimeout(watcher.waitFor(KODE_COUNT), 150_000, `convergence (${watcher.running.size}/${KODE_COUNT} Running)`).catch((e) => {
+      const byPhase: Record<string, number> = {};
+      for (const p of watcher.phases.values()) byPhase[p || "(none)"] = (byPhase[p || "(none)"] ?? 0) + 1;
+      throw new Error(`${(e as Error).message}; phases: ${JSON.stringify(byPhase)}`);
+    });
+    const convergeS = (performance.now() - t0) / 1000;
+    const convergeCpuS = cpuSeconds(opPid) - cpuStart;
+    const writesConverge = await operatorWrites(server.url);
+    const writesPerKode = (writesConverge.total - writes0) / KODE_COUNT;
+    const objects = await stats(server.url);
+    log(`converged in ${convergeS.toFixed(2)} s (creates took ${createdS.toFixed(2)} s); ${writesPerKode} writes/Kode; objects ${JSON.stringify(objects)}`);
+    const expect = { "kode.jacero.io/kodes": KODE_COUNT, "/secrets": KODE_COUNT, "/services": KODE_COUNT, "apps/statefulsets": KODE_COUNT, ...(STORAGE && { "/persistentvolumeclaims": KODE_COUNT }) };
+    const missing = Object.entries(expect).filter(([r, n]) => (objects[r] ?? 0) < n);
+    if (missing.length) throw new Error(`children missing after convergence: ${JSON.stringify(missing.map(([r, n]) => [r, objects[r] ?? 0, n]))}`);
+
+    // ---- steady state: a window covering at least one full resync
+    await Bun.sleep(1000);
+    const m0 = await fetch(operator.metricsUrl).then((r) => r.text());
+    const steady0 = (await operatorWrites(server.url)).total;
+    const windowMs = 2 * RESYNC_MS + 1000;
+    await Bun.sleep(windowMs);
+    const steadyCounters = await operatorWrites(server.url);
+    const steadyWrites = steadyCounters.total - steady0;
+    const m1 = await fetch(operator.metricsUrl).then((r) => r.text());
+    const resyncReconciles = metricSum(m1, "kode_reconcile_total", 'controller="kode"') - metricSum(m0, "kode_reconcile_total", 'controller="kode"');
+    const rssPeakMB = procStatusMB(opPid, "VmHWM");
+    const rssNowMB = procStatusMB(opPid, "VmRSS");
+    log(`steady: ${steadyWrites} writes in ${windowMs / 1000} s (${resyncReconciles} Kode reconciles ran); operator RSS ${rssNowMB.toFixed(1)} MB, peak ${rssPeakMB.toFixed(1)} MB`);
+    if (resyncReconciles < KODE_COUNT) log(`WARNING: fewer reconciles (${resyncReconciles}) than Kodes during the steady window: did a resync run?`);
+
+    // ---- latency: one Kode at a time, create -> StatefulSet exists
+    stsWatch = statefulSetWatcher(client);
+    await stsWatch.started;
+    const samples: number[] = [];
+    const latencyT0 = performance.now();
+    for (let i = 0; i < LATENCY_SAMPLES; i++) {
+      const k = kodeObject(`lat${i}`, nsName(i % NS_COUNT));
+      const t = performance.now();
+      await client.create(KODES, k);
+      const seenAt = await withTimeout(stsWatch.when(`${k.metadata.namespace}/${k.metadata.name}`), 10_000, `StatefulSet of ${k.metadata.name}`);
+      samples.push(seenAt - t);
+      await Bun.sleep(10);
+    }
+    const latencyS = (performance.now() - latencyT0) / 1000;
+    const sorted = [...samples].sort((a, b) => a - b);
+    const m2 = await fetch(operator.metricsUrl).then((r) => r.text());
+    return {
+      convergeS,
+      createdS,
+      writesPerKode,
+      writeBreakdown: writesConverge.records.filter((r) => r.count).map((r) => `${r.verb} ${r.resource} ${r.code}: ${r.count}`),
+      steadyWrites,
+      steadyWriteBreakdown: steadyCounters.records.map((r) => `${r.verb} ${r.resource} ${r.code}: ${r.count}`),
+      steadyWindowS: windowMs / 1000,
+      resyncReconciles,
+      rssStartMB,
+      rssPeakMB,
+      rssAfterSteadyMB: rssNowMB,
+      rssEndMB: procStatusMB(opPid, "VmRSS"),
+      operatorCpuDuringConvergeS: convergeCpuS,
+      serverCpuTotalS: cpuSeconds(server.pid),
+      latency: { samples: samples.length, p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), max: sorted[sorted.length - 1], min: sorted[0], wallS: latencyS },
+      reconciles: {
+        success: metricSum(m2, "kode_reconcile_total", 'result="success"'),
+        error: metricSum(m2, "kode_reconcile_total", 'result="error"'),
+      },
+      operatorMode: operator.mode,
+    };
+  } finally {
+    await stsWatch?.stop();
+    await watcher.stop();
+    client.close();
+    await operator?.stop();
+    await server.stop();
+  }
+}
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), "kode-opbench-"));
+  let keepDir = false;
+  const deadline = setTimeout(() => {
+    console.error(`bench: deadline of ${DEADLINE_MS / 1000} s hit; stopping (logs in ${dir})`);
+    for (const p of live) p.kill("SIGKILL");
+    process.exit(2);
+  }, DEADLINE_MS);
+  const onSignal = () => {
+    for (const p of live) p.kill("SIGKILL");
+    process.exit(130);
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    const load0 = loadavg()[0];
+    log(`floor: ${KODE_COUNT} Kodes over ${NS_COUNT} namespaces, concurrency ${CONCURRENCY}, storage ${STORAGE}`);
+    const floor = await floorPhase(dir);
+    log(`floor_s ${floor.floorS.toFixed(2)}`);
+    const op = await operatorPhases(dir);
+    const line = {
+      converge_s: round(op.convergeS),
+      floor_s: round(floor.floorS),
+      ratio: round(op.convergeS / floor.floorS),
+      writes_per_kode: round(op.writesPerKode),
+      steady_writes: op.steadyWrites,
+      operator_rss_mb: round(op.rssPeakMB, 1),
+      p50_ms: round(op.latency.p50, 1),
+      p99_ms: round(op.latency.p99, 1),
+      kodes: KODE_COUNT,
+    };
+    const aims = { ratio: line.ratio <= 1.5, steady_writes: line.steady_writes === 0, operator_rss_mb: line.operator_rss_mb <= 150, p99_ms: line.p99_ms <= 100 };
+    const details = {
+      date: new Date().toISOString(),
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAverage1mAtStart: round(load0), loadAverage1mAtEnd: round(loadavg()[0]) },
+      settings: { namespaces: NS_COUNT, concurrency: CONCURRENCY, createConcurrency: CREATE_CONCURRENCY, qps: QPS, kubeletDelayMs: KUBELET_DELAY, resync: RESYNC, storage: STORAGE, latencySamples: LATENCY_SAMPLES },
+      operator: op.operatorMode,
+      floor: { ...floor, floorS: round(floor.floorS, 3), serverCpuS: round(floor.serverCpuS) },
+      converge: { convergeS: round(op.convergeS, 3), kodeCreatesDoneS: round(op.createdS, 3), operatorCpuS: round(op.operatorCpuDuringConvergeS), writes: op.writeBreakdown },
+      steady: { windowS: op.steadyWindowS, writes: op.steadyWrites, kodeReconcilesInWindow: op.resyncReconciles, breakdown: op.steadyWriteBreakdown },
+      rss: { startMB: round(op.rssStartMB, 1), peakMB: round(op.rssPeakMB, 1), afterSteadyMB: round(op.rssAfterSteadyMB, 1), endMB: round(op.rssEndMB, 1) },
+      latencyMs: Object.fromEntries(Object.entries(op.latency).map(([k, v]) => [k, round(v, 2)])),
+      reconciles: op.reconciles,
+      serverCpuS: round(op.serverCpuTotalS),
+      aims,
+      benchSeconds: round((performance.now() - started) / 1000, 1),
+    };
+    console.error(JSON.stringify(details, null, 2));
+    console.log(JSON.stringify(line));
+    if (!flags["no-save"]) {
+      const file = join(ROOT, "bench/results", `operator-${details.date.slice(0, 10)}.json`);
+      mkdirSync(join(ROOT, "bench/results"), { recursive: true });
+      writeFileSync(file, `${JSON.stringify({ ...line, details }, null, 2)}\n`);
+      log(`written to ${file.slice(ROOT.length + 1)}`);
+    }
+    const missed = Object.entries(aims).filter(([, ok]) => !ok).map(([k]) => k);
+    if (missed.length) log(`aims missed: ${missed.join(", ")}`);
+  } catch (e) {
+    keepDir = true;
+    console.error(`bench failed: ${(e as Error).stack ?? e}\n(process logs kept in ${dir})`);
+    process.exitCode = 1;
+  } finally {
+    clearTimeout(deadline);
+    for (const p of live) p.kill("SIGKILL");
+    if (!keepDir) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
