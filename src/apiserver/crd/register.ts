@@ -164,7 +164,7 @@ export class CrdController {
       }
       this.terminating.delete(key);
     }
-    const finalizers = crd.metadata.finalizers.filter((f) => f !== CRD_CLEANUP_FINALIZER);
+    const finalizers = (crd.metadata.finalizers ?? []).filter((f) => f !== CRD_CLEANUP_FINALIZER);
     if (finalizers.length) this.store.put(CRD_RESOURCE, { ...crd, metadata: { ...crd.metadata, finalizers } }, crd);
     else this.store.remove(CRD_RESOURCE, crd);
   }
