@@ -95,7 +95,8 @@ export class OperatorProcess {
   private lines: string[] = [];
   starts = 0;
 
-  constructor(readonly opts: OperatorProcessOptions) {}
+  /** Options apply from the next start (e.g. restart with a shorter --resync). */
+  constructor(public opts: OperatorProcessOptions) {}
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;

@@ -61,6 +61,13 @@ function resolveTemplate(deps: KodeDeps, kode: Kode): Resolved {
   const ns = kode.metadata.namespace!;
   if (kind === "KodeClusterTemplate") {
     const template = deps.clusterTemplates.get(undefined, ref.name);
+    if (!template && deps.templates.get(ns, ref.name))
+      return {
+        problem: {
+          reason: "TemplateKindMismatch",
+          message: `KodeClusterTemplate "${ref.name}" does not exist, but a KodeTemplate ${ns}/${ref.name} does; set spec.templateRef.kind to KodeTemplate`,
+        },
+      };
     if (!template) return { problem: { reason: "TemplateNotFound", message: `KodeClusterTemplate "${ref.name}" does not exist; create it or point spec.templateRef at an existing template` } };
     return { template };
   }
@@ -73,6 +80,13 @@ function resolveTemplate(deps: KodeDeps, kode: Kode): Resolved {
       },
     };
   const template = deps.templates.get(ns, ref.name);
+  if (!template && deps.clusterTemplates.get(undefined, ref.name))
+    return {
+      problem: {
+        reason: "TemplateKindMismatch",
+        message: `KodeTemplate ${ns}/${ref.name} does not exist, but a KodeClusterTemplate "${ref.name}" does; set spec.templateRef.kind to KodeClusterTemplate`,
+      },
+    };
   if (!template) return { problem: { reason: "TemplateNotFound", message: `KodeTemplate ${ns}/${ref.name} does not exist; create it or point spec.templateRef at an existing template` } };
   return { template };
 }

@@ -195,7 +195,8 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
           healthAddress: opts.healthAddress,
           metricsAddress: opts.metricsAddress ?? "0",
           registry: metrics,
-          checks: { ready: () => running || "caches not synced or not leading" },
+          // A standby replica waiting for the lease is healthy and ready: it takes over when the leader goes.
+          checks: { ready: () => running || (!!opts.leaderElection && !stopping) || "caches not synced yet" },
         })
       : undefined;
 
