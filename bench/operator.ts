@@ -18,7 +18,9 @@
 // Flags: --kodes N (1000)  --namespaces N (10)  --concurrency C (16: operator workers = floor workers)
 //        --create-concurrency N (32: Kode creates in flight)  --qps N (100000: operator client rate limit)
 //        --kubelet-delay MS (50)  --resync DUR (5s)  --latency-samples N (100)  --no-storage  --source
-//        --operator-bun-flags="--cpu-prof-md --cpu-prof-dir=/tmp/prof" (source mode)  --no-save
+//        --operator-bun-flags="--cpu-prof-md --cpu-prof-dir=/tmp/prof" (implies source mode)  --no-save
+// The server and the operator run as the compiled binary (dist/kode when it is newer than src/, else one built
+// from src/ into a temporary directory with `npm run build`'s flags), or with --source as `bun src/main.ts`.
 // Bounded: everything (processes included) is stopped after 280 s.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -107,12 +109,29 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
+let builtBinary: string | undefined;
+
+/** The compiled binary (dist/kode when it is newer than src/, else one built from src/ into `dir`), or the sources. */
 function kodeCommand(bunFlags: string[] = []): { cmd: string[]; mode: string } {
-  const binary = join(ROOT, "dist/kode");
-  if (!flags.source && !bunFlags.length && existsSync(binary) && statSync(binary).mtimeMs >= newestMtime(join(ROOT, "src")))
-    return { cmd: [binary], mode: "dist/kode (compiled)" };
   // process.execPath is the bun running this script: no npx wrapper, so the pid is the process's own.
-  return { cmd: [process.execPath, ...bunFlags, join(ROOT, "src/main.ts")], mode: `bun src/main.ts (bun ${Bun.version})` };
+  if (flags.source || bunFlags.length) return { cmd: [process.execPath, ...bunFlags, join(ROOT, "src/main.ts")], mode: `bun src/main.ts (bun ${Bun.version})` };
+  const dist = join(ROOT, "dist/kode");
+  if (existsSync(dist) && statSync(dist).mtimeMs >= newestMtime(join(ROOT, "src"))) return { cmd: [dist], mode: "dist/kode (compiled)" };
+  if (!builtBinary) throw new Error("no binary built");
+  return { cmd: [builtBinary], mode: `compiled from src/ like npm run build (bun ${Bun.version})` };
+}
+
+/** `npm run build`'s command, into `dir` (dist/kode is left to whoever owns it). */
+function buildBinary(dir: string) {
+  const dist = join(ROOT, "dist/kode");
+  if (flags.source || (existsSync(dist) && statSync(dist).mtimeMs >= newestMtime(join(ROOT, "src")))) return;
+  const outfile = join(dir, "kode");
+  const r = Bun.spawnSync(
+    [process.execPath, "build", "--compile", "--minify", "--bytecode", "--format=esm", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", join(ROOT, "src/main.ts"), "--outfile", outfile],
+    { cwd: ROOT, stdout: "pipe", stderr: "pipe" },
+  );
+  if (r.exitCode !== 0) throw new Error(`building the binary failed: ${r.stderr.toString().slice(-2000)}`);
+  builtBinary = outfile;
 }
 
 function spawn(cmd: string[], logFile: string) {
@@ -259,7 +278,7 @@ async function runConcurrent(count: number, concurrency: number, one: (i: number
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
 }
 
-async function counters(url: string, query: string): Promise<{ total: number; records: { verb: string; resource: string; code: number; count: number }[] }> {
+async function counters(url: string, query: string): Promise<{ total: number; records: CounterRecord[] }> {
   const res = await fetch(`${url}/__kode/hooks/requests?${query}`);
   if (!res.ok) throw new Error(`hooks/requests: HTTP ${res.status}`);
   return (await res.json()) as never;
@@ -269,6 +288,14 @@ const operatorWrites = (url: string) => counters(url, "userAgent=kode-operator&w
 async function stats(url: string): Promise<Record<string, number>> {
   const res = await fetch(`${url}/__kode/hooks/stats`);
   return ((await res.json()) as { objects: Record<string, number> }).objects;
+}
+
+type CounterRecord = { verb: string; resource: string; code: number; count: number };
+/** "verb resource code: n" for every counter that grew from `before` to `after`. */
+function diffRecords(before: CounterRecord[], after: CounterRecord[]): string[] {
+  const key = (r: CounterRecord) => `${r.verb} ${r.resource} ${r.code}`;
+  const was = new Map(before.map((r) => [key(r), r.count]));
+  return after.filter((r) => r.count > (was.get(key(r)) ?? 0)).map((r) => `${key(r)}: ${r.count - (was.get(key(r)) ?? 0)}`);
 }
 
 /** Sum of a Prometheus counter's samples whose labels contain `match`. */
@@ -355,6 +382,7 @@ function kodeWatcher(client: Client) {
         }
       } catch (e) {
         if (!ac.signal.aborted) log(`kode watch ended: ${(e as Error).message}; restarting`);
+        await Bun.sleep(100);
       }
     }
   };
@@ -401,6 +429,7 @@ function statefulSetWatcher(client: Client) {
         }
       } catch (e) {
         if (!ac.signal.aborted) log(`statefulset watch ended: ${(e as Error).message}; restarting`);
+        await Bun.sleep(100);
       }
     }
   };
@@ -433,10 +462,11 @@ async function operatorPhases(dir: string) {
   const server = await startServer(dir, "converge");
   let operator: Awaited<ReturnType<typeof startOperator>> | undefined;
   const client = await clientFor(server.kubeconfig, "kode-bench");
-  const watcher = kodeWatcher(client);
+  let watcher: ReturnType<typeof kodeWatcher> | undefined;
   let stsWatch: ReturnType<typeof statefulSetWatcher> | undefined;
   try {
     await install(client);
+    watcher = kodeWatcher(client);
     operator = await startOperator(dir, server.kubeconfig);
     const opPid = operator.pid;
     const rssStartMB = procStatusMB(opPid, "VmRSS");
@@ -444,7 +474,8 @@ async function operatorPhases(dir: string) {
     log(`operator ready (${operator.mode}, RSS ${rssStartMB.toFixed(1)} MB); creating ${KODE_COUNT} Kodes`);
 
     // ---- converge
-    const writes0 = (await operatorWrites(server.url)).total;
+    const writesBefore = await operatorWrites(server.url);
+    const writes0 = writesBefore.total;
     const t0 = performance.now();
     await runConcurrent(KODE_COUNT, CREATE_CONCURRENCY, async (i) => {
       await client.create(KODES, kodeAt(i));
@@ -468,7 +499,8 @@ async function operatorPhases(dir: string) {
     // ---- steady state: a window covering at least one full resync
     await Bun.sleep(1000);
     const m0 = await fetch(operator.metricsUrl).then((r) => r.text());
-    const steady0 = (await operatorWrites(server.url)).total;
+    const steadyBefore = await operatorWrites(server.url);
+    const steady0 = steadyBefore.total;
     const windowMs = 2 * RESYNC_MS + 1000;
     await Bun.sleep(windowMs);
     const steadyCounters = await operatorWrites(server.url);
@@ -500,9 +532,9 @@ async function operatorPhases(dir: string) {
       convergeS,
       createdS,
       writesPerKode,
-      writeBreakdown: writesConverge.records.filter((r) => r.count).map((r) => `${r.verb} ${r.resource} ${r.code}: ${r.count}`),
+      writeBreakdown: diffRecords(writesBefore.records, writesConverge.records),
       steadyWrites,
-      steadyWriteBreakdown: steadyCounters.records.map((r) => `${r.verb} ${r.resource} ${r.code}: ${r.count}`),
+      steadyWriteBreakdown: diffRecords(steadyBefore.records, steadyCounters.records),
       steadyWindowS: windowMs / 1000,
       resyncReconciles,
       rssStartMB,
@@ -520,7 +552,7 @@ async function operatorPhases(dir: string) {
     };
   } finally {
     await stsWatch?.stop();
-    await watcher.stop();
+    await watcher?.stop();
     client.close();
     await operator?.stop();
     await server.stop();
@@ -545,6 +577,7 @@ async function main() {
   process.once("SIGTERM", onSignal);
   try {
     const load0 = loadavg()[0];
+    buildBinary(dir);
     log(`floor: ${KODE_COUNT} Kodes over ${NS_COUNT} namespaces, concurrency ${CONCURRENCY}, storage ${STORAGE}`);
     const floor = await floorPhase(dir);
     log(`floor_s ${floor.floorS.toFixed(2)}`);
