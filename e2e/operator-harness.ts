@@ -2,11 +2,11 @@
 // its request counters, inject faults and observe every stored write), the operator as a CHILD PROCESS (the real
 // `kode operator` command, so SIGKILL hits the real process), and real kubectl with a fresh HOME when present.
 //
-// The operator runs from source (`bun src/main.ts operator`) by default; set KODE_E2E_BINARY=dist/kode to run the
-// built binary instead (build it first with `npm run build`).
+// The operator is the current source compiled once per test run with `bun build --compile` (what `npm run build`
+// makes); KODE_E2E_BINARY=dist/kode uses an existing binary, KODE_E2E_FROM_SOURCE=1 runs `bun src/main.ts`.
 //
 // Everything here polls observable state with a deadline; nothing sleeps blindly and no assertion is about time.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { KODE_CLUSTER_TEMPLATES, KODE_TEMPLATES, KODES } from "../src/api/resources.ts";
@@ -66,10 +66,57 @@ export async function eventually<T>(what: string, check: () => T | Promise<T>, t
 
 // ---------------------------------------------------------------- the operator process
 
-export function operatorCommandLine(): string[] {
-  const bin = process.env.KODE_E2E_BINARY;
-  return bin ? [resolve(REPO_ROOT, bin)] : [process.execPath, join(REPO_ROOT, "src", "main.ts")];
+let built: Promise<string> | undefined;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === "EPERM";
+  }
 }
+
+/**
+ * Compile `dist/kode`'s equivalent once per test process into a temporary folder (the same flags as `npm run build`),
+ * so the suite tests the current source as the single binary users run.
+ */
+function buildBinary(): Promise<string> {
+  built ??= (async () => {
+    // bun test runs no exit handlers, so each run removes the binaries of earlier runs whose process is gone.
+    for (const entry of readdirSync(tmpdir())) {
+      const pid = Number(/^kode-e2e-bin-(\d+)$/.exec(entry)?.[1]);
+      if (pid && pid !== process.pid && !processAlive(pid)) rmSync(join(tmpdir(), entry), { recursive: true, force: true });
+    }
+    const dir = join(tmpdir(), `kode-e2e-bin-${process.pid}`);
+    mkdirSync(dir, { recursive: true });
+    const out = join(dir, "kode");
+    const proc = Bun.spawn({
+      cmd: [process.execPath, "build", "--compile", "--minify", "--bytecode", "--format=esm", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", join(REPO_ROOT, "src", "main.ts"), "--outfile", out],
+      cwd: REPO_ROOT,
+      stdout: "pipe",
+      stderr: "pipe",
+      timeout: 120_000,
+    });
+    const [code, stdout, stderr] = [await proc.exited, await new Response(proc.stdout).text(), await new Response(proc.stderr).text()];
+    if (code !== 0) throw new Error(`bun build --compile failed (${code}):\n${stdout}${stderr}`);
+    return out;
+  })();
+  return built;
+}
+
+/**
+ * How the operator is started: KODE_E2E_BINARY=<path> runs that binary (e.g. dist/kode); KODE_E2E_FROM_SOURCE=1 runs
+ * `bun src/main.ts`; by default the current source is compiled once per test run and that binary is used.
+ */
+export async function operatorCommandLine(): Promise<string[]> {
+  if (process.env.KODE_E2E_BINARY) return [resolve(REPO_ROOT, process.env.KODE_E2E_BINARY)];
+  if (process.env.KODE_E2E_FROM_SOURCE) return [process.execPath, join(REPO_ROOT, "src", "main.ts")];
+  return [await buildBinary()];
+}
+
+export const operatorMode = () =>
+  process.env.KODE_E2E_BINARY ? `binary ${process.env.KODE_E2E_BINARY}` : process.env.KODE_E2E_FROM_SOURCE ? "bun src/main.ts" : "freshly built binary";
 
 /** A free TCP port on 127.0.0.1 (bound and released; the operator binds it right after). */
 export function freePort(): number {
@@ -124,12 +171,13 @@ export class OperatorProcess {
     ];
   }
 
-  start(): this {
+  async start(): Promise<this> {
     if (this.alive) throw new Error("operator already running");
+    const cmd = await operatorCommandLine();
     this.starts++;
     const n = this.starts;
     const proc = Bun.spawn({
-      cmd: [...operatorCommandLine(), ...this.args()],
+      cmd: [...cmd, ...this.args()],
       cwd: REPO_ROOT,
       env: { ...process.env, NO_COLOR: "1" },
       stdin: "ignore",
@@ -189,7 +237,7 @@ export class OperatorProcess {
   }
 
   async startAndWait(timeoutMs?: number): Promise<this> {
-    this.start();
+    await this.start();
     await this.waitReady(timeoutMs);
     return this;
   }
@@ -484,33 +532,64 @@ export function trackPhases(server: ApiServer, ns: string) {
 
 // ---------------------------------------------------------------- faults
 
+export interface ChaosOptions {
+  /** Share of the operator's requests answered with an injected error (default 0.1). */
+  rate?: number;
+  /** Statuses used in turn (default 500, 429). */
+  statuses?: number[];
+  retryAfterSeconds?: number;
+  /** Close every open watch each time the operator has made this many more requests (default: never). */
+  dropWatchesEvery?: number;
+  /** On every n-th drop, the reconnecting watches of these resources get 410 Expired (forcing a relist). */
+  expireEveryNthDrop?: number;
+  expireResources?: string[];
+}
+
 /**
- * Fails about `rate` of the operator's requests: each time the operator has made 1/rate more requests, one fault
- * (times: 1, scoped to its User-Agent) is armed, alternating the given statuses. Watches, lists and writes alike.
+ * Faults paced by the operator's own progress (so they hit it however fast it is): each time it has made 1/rate
+ * more requests, one fault (times: 1, scoped to its User-Agent) is armed, statuses in turn; optionally its watches
+ * are dropped every `dropWatchesEvery` requests, some reconnects answered 410.
  */
-export function injectRandomFaults(server: ApiServer, opts: { rate?: number; statuses?: number[]; retryAfterSeconds?: number } = {}) {
-  const every = Math.round(1 / (opts.rate ?? 0.1));
+export function startChaos(server: ApiServer, opts: ChaosOptions = {}) {
+  const hooks = server.hooks;
+  const every = Math.max(1, Math.round(1 / (opts.rate ?? 0.1)));
   const statuses = opts.statuses ?? [500, 429];
+  const served0 = statuses.map((code) => hooks.count({ userAgent: OPERATOR_UA, code }));
   let armed = 0;
-  let last = server.hooks.count({ userAgent: OPERATOR_UA });
-  const timer = setInterval(() => {
-    const n = server.hooks.count({ userAgent: OPERATOR_UA });
-    while (n - last >= every) {
-      last += every;
+  let drops = 0;
+  const start = hooks.count({ userAgent: OPERATOR_UA });
+  let lastFault = start;
+  let lastDrop = start;
+  const tick = () => {
+    const n = hooks.count({ userAgent: OPERATOR_UA });
+    while (n - lastFault >= every) {
+      lastFault += every;
       const status = statuses[armed % statuses.length];
-      server.hooks.injectFault({ userAgent: OPERATOR_UA, status, times: 1, ...(status === 429 && { retryAfterSeconds: opts.retryAfterSeconds ?? 0 }), message: "injected by the e2e suite" });
+      hooks.injectFault({ userAgent: OPERATOR_UA, status, times: 1, ...(status === 429 && { retryAfterSeconds: opts.retryAfterSeconds ?? 0 }), message: "injected by the e2e suite" });
       armed++;
     }
-  }, 5);
+    if (opts.dropWatchesEvery && n - lastDrop >= opts.dropWatchesEvery) {
+      lastDrop = n;
+      drops++;
+      if (opts.expireEveryNthDrop && drops % opts.expireEveryNthDrop === 0) for (const r of opts.expireResources ?? []) hooks.expireNextWatch(r);
+      hooks.closeWatches();
+    }
+  };
+  const timer = setInterval(tick, 2);
   return {
     get armed() {
       return armed;
     },
-    /** Injected responses actually served (500/429 to the operator). */
-    served: () => statuses.reduce((n, code) => n + server.hooks.count({ userAgent: OPERATOR_UA, code }), 0),
+    get drops() {
+      return drops;
+    },
+    /** Operator requests since the start. */
+    requests: () => hooks.count({ userAgent: OPERATOR_UA }) - start,
+    /** Error responses with the injected statuses served to the operator since the start. */
+    served: () => statuses.reduce((sum, code, i) => sum + hooks.count({ userAgent: OPERATOR_UA, code }) - served0[i], 0),
     stop() {
       clearInterval(timer);
-      server.hooks.clearFaults();
+      hooks.clearFaults();
     },
   };
 }

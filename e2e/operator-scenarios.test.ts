@@ -21,8 +21,8 @@ import {
   eventually,
   FINALIZER,
   getKode,
-  kodeEvents,
   OPERATOR_FIXTURES,
+  operatorMode,
   startE2E,
   trackPasswords,
   trackPhases,
@@ -94,7 +94,7 @@ function expectPasswordFromSecret(sts: Obj | undefined, secretName: string, lite
   expect(JSON.stringify(sts!.spec.template)).not.toContain(literal);
 }
 
-describe(`Scenario 1 (${process.env.KODE_E2E_BINARY ? "built binary" : "kode operator from source"}; ${Bun.which("kubectl") ? "real kubectl" : "no kubectl on PATH: applied through the API"})`, () => {
+describe(`Scenario 1 (${operatorMode()}; ${Bun.which("kubectl") ? "real kubectl" : "no kubectl on PATH: applied through the API"})`, () => {
   it("code-server via a KodeTemplate: children, env contract, kubectl wait/get/describe", async () => {
     const tplOut = await applyFixture("code-server-template.yaml");
     if (env.kubectl) expect(tplOut).toContain("kodetemplate.kode.jacero.io/code-server-template created");
@@ -251,6 +251,22 @@ describe("template edits and referenced Secrets", () => {
     }
   });
 
+  it("an edit of a KodeClusterTemplate reaches the Kodes using it in every namespace", async () => {
+    await createNamespace(env.client, "tpl-edit-2");
+    await createTemplate(env.client, "shared-cluster", undefined, { type: "webtop", image: "linuxserver/webtop:ubuntu-xfce" });
+    const users = [
+      [ns, "wa"],
+      ["tpl-edit-2", "wb"],
+    ];
+    for (const [n, k] of users) await createKode(env.client, k, n, { templateRef: { kind: "KodeClusterTemplate", name: "shared-cluster" } });
+    for (const [n, k] of users) await waitRunning(env.client, n, k);
+    await env.client.mergePatch(KODE_CLUSTER_TEMPLATES, "shared-cluster", { spec: { image: "linuxserver/webtop:ubuntu-kde" } });
+    for (const [n, k] of users) {
+      await eventually(`StatefulSet ${n}/${k} to use the new image`, async () => image((await children(env.client, n, k)).statefulSet) === "linuxserver/webtop:ubuntu-kde");
+      await waitRunning(env.client, n, k);
+    }
+  });
+
   it("rotating an existingSecret's password changes the config checksum (and so rolls the pod)", async () => {
     await createSecret(env.client, "team-creds", ns, { password: "first-password", username: "alice" });
     await createKode(env.client, "rotating", ns, { templateRef: { name: "shared" }, existingSecret: "team-creds" });
@@ -310,6 +326,20 @@ describe("bad input: Ready=False with a specific reason, phase Failed, a Warning
     expect(condition(await getKode(env.client, ns, "no-template"), "TemplateResolved")?.status).toBe("False");
     await createTemplate(env.client, "later", ns, { type: "code-server", image: "linuxserver/code-server:latest" });
     await waitRunning(env.client, ns, "no-template");
+  });
+
+  it("a template deleted under a running Kode: Failed, the workload is left running; recovers when it is back", async () => {
+    await createTemplate(env.client, "fleeting", ns, { type: "code-server", image: "linuxserver/code-server:latest" });
+    await createKode(env.client, "orphaned-ref", ns, { templateRef: { name: "fleeting" } });
+    await waitRunning(env.client, ns, "orphaned-ref");
+    const sts = (await children(env.client, ns, "orphaned-ref")).statefulSet!;
+    await env.client.delete(KODE_TEMPLATES, "fleeting", { namespace: ns });
+    await waitFailed(env.client, ns, "orphaned-ref", "TemplateNotFound");
+    await waitEvent(env.client, ns, "orphaned-ref", "Warning", "TemplateNotFound");
+    // Bad input never tears down what runs.
+    expect((await children(env.client, ns, "orphaned-ref")).statefulSet?.metadata.resourceVersion).toBe(sts.metadata.resourceVersion);
+    await createTemplate(env.client, "fleeting", ns, { type: "code-server", image: "linuxserver/code-server:latest" });
+    await waitRunning(env.client, ns, "orphaned-ref");
   });
 
   it("a wrong-kind template (KodeClusterTemplate naming a namespaced KodeTemplate); recovers when the kind is fixed", async () => {
@@ -384,5 +414,32 @@ describe("bad input: Ready=False with a specific reason, phase Failed, a Warning
     // Nothing was created under the too-long name.
     const sts = (await env.client.list<Obj>(STATEFULSETS, { namespace: ns })).items.map((s) => s.metadata.name);
     expect(sts.every((n) => n.length <= 52)).toBe(true);
+  });
+});
+
+describe("steady state over every kind of Kode above", () => {
+  it("a fresh operator with --resync 300ms makes zero writes: Running, Failed, existingSecret, keepVolume, both template kinds", async () => {
+    // Add what the suite has not left behind yet: a keepVolume Kode and one that stays Failed.
+    await createKode(env.client, "kept-home", "bad-input", { templateRef: { name: "cs" }, storage: { keepVolume: true, resources: { requests: { storage: "1Gi" } } } });
+    await createKode(env.client, "stays-broken", "bad-input", { templateRef: { name: "never-created" } });
+    await waitRunning(env.client, "bad-input", "kept-home");
+    await waitFailed(env.client, "bad-input", "stays-broken", "TemplateNotFound");
+    const all = (await env.client.list<Obj>(KODES)).items;
+    for (const k of all)
+      if (k.metadata.name !== "stays-broken")
+        await waitKode(env.client, k.metadata.namespace!, k.metadata.name, "settled", (x) => isSettled(x));
+
+    await env.operator.stop();
+    env.operator.opts.resync = "300ms";
+    const hooks = env.server.hooks;
+    const writesBefore = hooks.writes("kode-operator/");
+    await env.operator.startAndWait();
+    const initial = await eventually("the initial pass", async () => {
+      const n = await env.operator.kodeReconciles();
+      return n >= all.length ? n : 0;
+    });
+    await eventually("two resync rounds", async () => (await env.operator.kodeReconciles()) >= initial + 2 * all.length);
+    expect(hooks.writes("kode-operator/") - writesBefore, JSON.stringify(hooks.requests({ userAgent: "kode-operator/", writesOnly: true }))).toBe(0);
+    env.operator.opts.resync = "10m";
   });
 });

@@ -134,11 +134,48 @@ export interface KodeTemplate {
   status?: KodeTemplateStatus;
 }
 
+export type EnvoyAuthType = "none" | "basic" | "oauth2" | "ext_authz";
+
+export interface EnvoyOAuth2Spec {
+  issuer?: string;
+  authorizationEndpoint?: string;
+  tokenEndpoint?: string;
+  /** Default: <issuer>/protocol/openid-connect/certs (Keycloak). */
+  jwksUri?: string;
+  clientId?: string;
+  clientSecretRef?: { name: string; key?: string };
+  /** Default [openid, profile, email]. */
+  scopes?: string[];
+  /** Default /oauth2/callback. */
+  redirectPath?: string;
+  /** Default /oauth2/signout. */
+  signoutPath?: string;
+  /** Default preferred_username. */
+  userClaim?: string;
+  /** Default groups. */
+  groupsClaim?: string;
+  allowedGroups?: string[];
+}
+
+export interface EnvoyExtAuthzSpec {
+  grpc?: { address: string; authority?: string };
+  http?: { uri: string; pathPrefix?: string };
+  /** Default 0.25s. */
+  timeout?: string;
+  /** Default false (closed). */
+  failureModeAllow?: boolean;
+  withRequestBody?: { maxRequestBytes: number; allowPartialMessage?: boolean };
+}
+
 export interface EnvoyProxyConfigSpec {
   image?: string;
-  authType?: "none" | "basic" | "oauth2" | "ext_authz";
+  /** Unset: none. `ext_authz` is kept as an alias of none that requires an external authorizer (extAuthz or a raw ext_authz filter). */
+  authType?: EnvoyAuthType;
+  oauth2?: EnvoyOAuth2Spec;
+  extAuthz?: EnvoyExtAuthzSpec;
   httpFilters?: { name: string; typed_config?: Record<string, unknown> }[];
   clusters?: Record<string, unknown>[];
+  resources?: ResourceRequirements;
 }
 
 export interface EnvoyProxyConfig {

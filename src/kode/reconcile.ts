@@ -100,7 +100,20 @@ interface Credentials {
   problem?: Problem;
 }
 
-function resolveCredentials(deps: KodeDeps, kode: Kode): Credentials {
+/**
+ * Our own Secret <kode>-auth as it exists now. The cache may lag behind our own create (a watch that dropped or has
+ * not delivered yet): generating a password on a cache miss would replace the one already stored, so a miss is
+ * confirmed with a GET before anything is generated. Only needed when the password is ours to generate.
+ */
+async function ownSecret(deps: KodeDeps, kode: Kode): Promise<Secret | undefined> {
+  const ns = kode.metadata.namespace!;
+  const name = childNames(kode.metadata.name).secret;
+  const cached = deps.secrets.get(ns, name);
+  if (cached || kode.spec.existingSecret || kode.spec.password !== undefined) return cached;
+  return deps.client.get<Secret>(SECRETS, name, ns);
+}
+
+function resolveCredentials(deps: KodeDeps, kode: Kode, ours: Secret | undefined): Credentials {
   const ns = kode.metadata.namespace!;
   const existing = kode.spec.existingSecret;
   if (existing) {
@@ -112,7 +125,6 @@ function resolveCredentials(deps: KodeDeps, kode: Kode): Credentials {
       return { input, checksumSource: "", problem: { reason: "SecretMissingPassword", message: `Secret ${ns}/${existing} (spec.existingSecret) has no "password" key; add one` } };
     return { input, checksumSource: JSON.stringify(secret.data) };
   }
-  const ours = deps.secrets.get(ns, childNames(kode.metadata.name).secret);
   const username = kode.spec.user ?? decode(ours?.data?.[SECRET_USERNAME_KEY]) ?? DEFAULT_USER;
   // Never regenerate: a password once generated stays in the Secret we own.
   const password = kode.spec.password ?? decode(ours?.data?.[SECRET_PASSWORD_KEY]) ?? deps.generatePassword();
@@ -198,7 +210,7 @@ export async function reconcileKode(deps: KodeDeps, key: string): Promise<void> 
     return;
   }
   const template = resolved.template;
-  const credentials = resolveCredentials(deps, kode);
+  const credentials = resolveCredentials(deps, kode, await ownSecret(deps, kode));
   const problems = [...validateKodeInput(kode, template.spec), ...(credentials.problem ? [credentials.problem] : [])];
   if (problems.length) {
     // Bad input: report it and leave whatever runs untouched until the input is fixed.

@@ -70,7 +70,11 @@ export type ApplyAction = "created" | "patched" | "unchanged";
 
 export interface ApplyOptions {
   fieldManager: string;
-  /** The object as last observed (from an informer cache); fetched when absent. */
+  /**
+   * The object as last observed (from an informer cache). Given but undefined (a cache miss): create at once,
+   * and only on 409 AlreadyExists fetch and patch what exists, which saves a GET per new object. Not given at
+   * all: fetched first.
+   */
   live?: KubeObject;
 }
 
@@ -81,7 +85,7 @@ export async function applyObject<T extends KubeObject>(
   opts: ApplyOptions,
 ): Promise<{ action: ApplyAction; object: T }> {
   const ns = desired.metadata.namespace;
-  let live: T | undefined = (opts.live as T | undefined) ?? (await client.get<T>(ref, desired.metadata.name, ns));
+  let live: T | undefined = "live" in opts ? (opts.live as T | undefined) : await client.get<T>(ref, desired.metadata.name, ns);
   if (!live) {
     try {
       return { action: "created", object: await client.create(ref, withLastApplied(desired) as T, { fieldManager: opts.fieldManager }) };

@@ -39,6 +39,17 @@ export interface InformerOptions {
   logger?: InformerLogger;
   /** Randomness for jitter (tests). */
   random?: () => number;
+  /**
+   * Called on every object as it enters the cache (list items and watch events), before handlers see it;
+   * it modifies the freshly decoded object in place. E.g. stripManagedFields, which keeps a cache of many
+   * objects much smaller.
+   */
+  transform?: (obj: KubeObject) => void;
+}
+
+/** A `transform` dropping metadata.managedFields (server-side apply bookkeeping) from cached objects. */
+export function stripManagedFields(obj: KubeObject): void {
+  if (obj?.metadata && "managedFields" in obj.metadata) delete obj.metadata.managedFields;
 }
 
 export interface InformerStats {
@@ -264,7 +275,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         continue: cont,
       });
       if (this.stopped) return;
-      items.push(...page.items);
+      for (const item of page.items) items.push(this.ingest(item));
       rv = page.metadata.resourceVersion;
       cont = page.metadata.continue || undefined;
     } while (cont);
@@ -327,6 +338,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       return;
     }
     if (!obj?.metadata?.name) return;
+    this.ingest(obj);
     const key = keyOf(obj);
     const old = this.cache.get(key);
     if (event.type === "DELETED") {
@@ -338,6 +350,12 @@ export class Informer<T extends KubeObject = KubeObject> {
       else this.emitAdd(obj);
     }
     if (rv) this.rv = rv;
+  }
+
+  /** Apply the transform (in place: each object is decoded for this informer alone). */
+  private ingest(obj: T): T {
+    this.opts.transform?.(obj);
+    return obj;
   }
 
   private resync() {

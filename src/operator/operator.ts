@@ -9,7 +9,7 @@ import { reconcileKode, splitKey, templateKeyOf, type KodeDeps } from "../kode/r
 import { MANAGED_BY } from "../kode/render.ts";
 import { EventRecorder } from "../kube/events.ts";
 import { startOperatorHttp, type OperatorHttp } from "../kube/http.ts";
-import { Informer } from "../kube/informer.ts";
+import { Informer, stripManagedFields } from "../kube/informer.ts";
 import { LeaderElector } from "../kube/leader-election.ts";
 import { silentLogger, type Logger } from "../kube/logger.ts";
 import { Registry } from "../kube/metrics.ts";
@@ -59,6 +59,13 @@ export function apiRequestCounter(metrics: Registry): (method: string, status: n
   return (method, status) => requests.inc({ verb: method, code: status });
 }
 
+/** Whether a template update can change what its Kodes render: spec (generation), identity, or deletion. */
+export function templateSpecChanged(t: KubeObject, old: KubeObject): boolean {
+  if (t.metadata.uid !== old.metadata.uid || t.metadata.deletionTimestamp !== old.metadata.deletionTimestamp) return true;
+  if (t.metadata.generation !== undefined && old.metadata.generation !== undefined) return t.metadata.generation !== old.metadata.generation;
+  return JSON.stringify(t.spec) !== JSON.stringify(old.spec);
+}
+
 /** A strong password: 24 random bytes, URL-safe base64 (32 characters). */
 export function generatePassword(): string {
   return randomBytes(24).toString("base64url");
@@ -76,6 +83,8 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
           namespace,
           labelSelector: extra.labelSelector,
           resyncPeriodMs: extra.resync ? resyncPeriodMs : 0,
+          // Nothing here reads managedFields; without them the caches of 1,000 Kodes are ~30 % smaller.
+          transform: stripManagedFields,
           logger: log.child({ informer: ref.plural }),
         }),
       ref.namespaced ? opts.namespaces : undefined,
@@ -120,12 +129,16 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     if (old && templateKeyOf(asKode(old)) !== templateKeyOf(asKode(k))) templateQueue.add(templateKeyOf(asKode(old)));
   };
   kodes.on("add", (k) => onKode(k)).on("update", (k, old) => onKode(k, old)).on("delete", (k) => onKode(k));
-  const onTemplate = (t: KubeObject) => {
+  const onTemplate = (t: KubeObject, old?: KubeObject) => {
     const key = templateKey(asTemplate(t));
     templateQueue.add(key);
+    // A status-only update (our own kodes count) or a resync changes nothing a Kode renders from: re-queueing
+    // every Kode of the template on each of those made a burst of creates cost ~4x the reconciles.
+    if (old && !templateSpecChanged(t, old)) return;
     for (const k of kodes.byIndex("template", key)) kodeQueue.add(keyOf(k));
   };
-  for (const inf of [templates, clusterTemplates]) inf.on("add", onTemplate).on("update", onTemplate).on("delete", onTemplate);
+  for (const inf of [templates, clusterTemplates])
+    inf.on("add", (t) => onTemplate(t)).on("update", (t, old) => onTemplate(t, old)).on("delete", (t) => onTemplate(t));
   const onChild = (o: KubeObject) => {
     const owner = o.metadata.labels?.["kode.jacero.io/name"];
     if (owner && o.metadata.namespace) kodeQueue.add(`${o.metadata.namespace}/${owner}`);
