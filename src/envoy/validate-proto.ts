@@ -179,9 +179,10 @@ function walkField(root: protobuf.Root, field: protobuf.Field, v: unknown, path:
       issues.push({ path, message: `map field "${field.name}" must be an object, got ${describe(v)}` });
       return;
     }
+    const keyType = (field as unknown as protobuf.MapField).keyType;
     for (const [k, item] of Object.entries(v)) {
-      if (field.keyType !== "string" && !INT.test(k) && field.keyType !== "bool")
-        issues.push({ path: `${path}[${JSON.stringify(k)}]`, message: `map key must be a ${field.keyType}` });
+      if (keyType !== "string" && keyType !== "bool" && !INT.test(k))
+        issues.push({ path: `${path}[${JSON.stringify(k)}]`, message: `map key must be a ${keyType}` });
       walkValue(root, field, item, `${path}[${JSON.stringify(k)}]`, issues);
     }
     return;
@@ -234,12 +235,10 @@ function scalar(t: string, v: unknown, path: string, issues: ProtoIssue[]): void
     case "uint64":
     case "fixed64": {
       const n = typeof v === "number" ? v : typeof v === "string" && INT.test(v) ? Number(v) : NaN;
-      if (!Number.isInteger(n)) return bad(`an integer (${t})`);
-      if (t.startsWith("u") || t.startsWith("fixed")) {
-        if (n < 0) return bad(`a non-negative integer (${t})`);
-      }
-      if (t.endsWith("32") && (t.startsWith("u") || t === "fixed32" ? n > 0xffffffff : n > 2 ** 31 - 1 || n < -(2 ** 31)))
-        bad(`an integer in range (${t})`);
+      const unsigned = t.startsWith("u") || t.startsWith("fixed");
+      if (!Number.isInteger(n)) bad(`an integer (${t})`);
+      else if (unsigned && n < 0) bad(`a non-negative integer (${t})`);
+      else if (t.endsWith("32") && (unsigned ? n > 0xffffffff : n > 2 ** 31 - 1 || n < -(2 ** 31))) bad(`an integer in range (${t})`);
       return;
     }
     case "double":

@@ -3,11 +3,14 @@
 // happened, only what should exist now.
 import { createHash } from "node:crypto";
 import { KODES } from "../api/resources.ts";
-import type { Kode, KodeTemplate } from "../api/types.ts";
+import type { EnvoyProxyConfig, Kode, KodeTemplate } from "../api/types.ts";
+import { envoyChildNames } from "../envoy/index.ts";
+import { EnvoyRenderError } from "../envoy/render.ts";
 import { applyObject } from "../kube/apply.ts";
-import { PVCS, SECRETS, SERVICES, STATEFULSETS } from "../kube/resources.ts";
+import { CONFIGMAPS, NETWORK_POLICIES, PVCS, SECRETS, SERVICES, STATEFULSETS } from "../kube/resources.ts";
 import type { KubeClient, KubeObject, ResourceRef } from "../kube/types.ts";
 import { childNames, renderKode, SECRET_PASSWORD_KEY, SECRET_USERNAME_KEY, serviceUrl, type RenderInput } from "./render.ts";
+import { resolveEnvoy } from "./resolve-envoy.ts";
 import { DEFAULT_USER } from "./settings.ts";
 import { deriveStatus, statusEquals, transitions, type ObservedStatefulSet } from "./status.ts";
 import { validateKodeInput, type Problem } from "./validate.ts";
@@ -31,6 +34,11 @@ export interface KodeDeps {
   statefulSets: Cache<KubeObject>;
   services: Cache<KubeObject>;
   pvcs: Cache<KubeObject>;
+  /** The Envoy sidecar's configs and children (ConfigMap <kode>-envoy, NetworkPolicy <kode>). */
+  envoyConfigs: Cache<EnvoyProxyConfig>;
+  envoyClusterConfigs: Cache<EnvoyProxyConfig>;
+  configMaps: Cache<KubeObject>;
+  networkPolicies: Cache<KubeObject>;
   events: { event(obj: KubeObject, type: "Normal" | "Warning", reason: string, message: string): unknown };
   now(): string;
   /** A strong random password (only called when a Kode has none yet). */
@@ -98,19 +106,20 @@ interface Credentials {
   /** What the pod's credentials come from, hashed into the pod template so a change rolls the pod. */
   checksumSource: string;
   problem?: Problem;
+  /** The password was generated on a cache miss: the Secret may only be created with it, never patched. */
+  secretCreateOnly?: boolean;
+  /** The credentials themselves, for an Envoy sidecar doing basic auth (never logged or rendered into the pod). */
+  plain?: { username: string; password: string };
 }
 
 /**
- * Our own Secret <kode>-auth as it exists now. The cache may lag behind our own create (a watch that dropped or has
- * not delivered yet): generating a password on a cache miss would replace the one already stored, so a miss is
- * confirmed with a GET before anything is generated. Only needed when the password is ours to generate.
+ * Our own Secret <kode>-auth as the cache shows it. The cache may lag behind our own create (a watch that dropped or
+ * has not delivered yet), so a password generated on a cache miss is only ever written by a create: if the Secret
+ * exists after all, the create fails and the reconcile is retried (see reconcileKode), so a stored password is never
+ * replaced. This costs nothing on the common path, where a GET to confirm every miss cost a request per new Kode.
  */
-async function ownSecret(deps: KodeDeps, kode: Kode): Promise<Secret | undefined> {
-  const ns = kode.metadata.namespace!;
-  const name = childNames(kode.metadata.name).secret;
-  const cached = deps.secrets.get(ns, name);
-  if (cached || kode.spec.existingSecret || kode.spec.password !== undefined) return cached;
-  return deps.client.get<Secret>(SECRETS, name, ns);
+function ownSecret(deps: KodeDeps, kode: Kode): Secret | undefined {
+  return deps.secrets.get(kode.metadata.namespace, childNames(kode.metadata.name).secret);
 }
 
 function resolveCredentials(deps: KodeDeps, kode: Kode, ours: Secret | undefined): Credentials {
@@ -123,14 +132,19 @@ function resolveCredentials(deps: KodeDeps, kode: Kode, ours: Secret | undefined
       return { input, checksumSource: "", problem: { reason: "SecretNotFound", message: `Secret ${ns}/${existing} (spec.existingSecret) does not exist; create it with a "password" key` } };
     if (!secret.data?.[SECRET_PASSWORD_KEY])
       return { input, checksumSource: "", problem: { reason: "SecretMissingPassword", message: `Secret ${ns}/${existing} (spec.existingSecret) has no "password" key; add one` } };
-    return { input, checksumSource: JSON.stringify(secret.data) };
+    const plain = { username: decode(secret.data[SECRET_USERNAME_KEY]) ?? kode.spec.user ?? DEFAULT_USER, password: decode(secret.data[SECRET_PASSWORD_KEY])! };
+    return { input, checksumSource: JSON.stringify(secret.data), plain };
   }
   const username = kode.spec.user ?? decode(ours?.data?.[SECRET_USERNAME_KEY]) ?? DEFAULT_USER;
   // Never regenerate: a password once generated stays in the Secret we own.
-  const password = kode.spec.password ?? decode(ours?.data?.[SECRET_PASSWORD_KEY]) ?? deps.generatePassword();
+  const stored = kode.spec.password ?? decode(ours?.data?.[SECRET_PASSWORD_KEY]);
+  const password = stored ?? deps.generatePassword();
   return {
+    // No Secret in the cache: it may still exist (a lagging cache), so create it only, never patch it.
+    secretCreateOnly: stored === undefined && !ours,
     input: { secretName: childNames(kode.metadata.name).secret, passwordKey: SECRET_PASSWORD_KEY, usernameKey: SECRET_USERNAME_KEY, generated: { username, password } },
     checksumSource: JSON.stringify([username, password]),
+    plain: { username, password },
   };
 }
 
@@ -157,6 +171,20 @@ function ownedBy(obj: KubeObject | undefined, kode: Kode): boolean {
   return !!obj?.metadata.ownerReferences?.some((r) => r.uid === kode.metadata.uid);
 }
 
+/** Delete the sidecar's children we own (when the Kode goes, or its template stops naming an Envoy config). */
+async function removeEnvoyChildren(deps: KodeDeps, kode: Kode, which: { configMap: boolean; secret: boolean }) {
+  const ns = kode.metadata.namespace!;
+  const names = envoyChildNames(kode.metadata.name);
+  const targets: [ResourceRef, string, KubeObject | undefined][] = [];
+  if (which.configMap) {
+    targets.push([CONFIGMAPS, names.configMap, deps.configMaps.get(ns, names.configMap)]);
+    targets.push([NETWORK_POLICIES, names.networkPolicy, deps.networkPolicies.get(ns, names.networkPolicy)]);
+  }
+  if (which.secret) targets.push([SECRETS, names.secret, deps.secrets.get(ns, names.secret)]);
+  for (const [ref, name, obj] of targets)
+    if (obj && ownedBy(obj, kode)) await deps.client.delete(ref, name, { namespace: ns, preconditions: { uid: obj.metadata.uid } });
+}
+
 /** Ordered cleanup: the workload first, then its Service and credentials, then storage (unless kept). */
 async function finalize(deps: KodeDeps, kode: Kode) {
   const ns = kode.metadata.namespace!;
@@ -172,6 +200,7 @@ async function finalize(deps: KodeDeps, kode: Kode) {
   await del(STATEFULSETS, names.statefulSet, deps.statefulSets.get(ns, names.statefulSet));
   await del(SERVICES, names.service, deps.services.get(ns, names.service));
   await del(SECRETS, names.secret, deps.secrets.get(ns, names.secret));
+  await removeEnvoyChildren(deps, kode, { configMap: true, secret: true });
   const pvc = deps.pvcs.get(ns, names.pvc);
   const keep = kode.spec.storage?.keepVolume ?? pvc?.metadata.annotations?.["kode.jacero.io/keep-volume"] === "true";
   if (pvc && pvc.metadata.labels?.["kode.jacero.io/name"] === kode.metadata.name && !kode.spec.storage?.existingVolumeClaim) {
@@ -210,27 +239,49 @@ export async function reconcileKode(deps: KodeDeps, key: string): Promise<void> 
     return;
   }
   const template = resolved.template;
-  const credentials = resolveCredentials(deps, kode, await ownSecret(deps, kode));
-  const problems = [...validateKodeInput(kode, template.spec), ...(credentials.problem ? [credentials.problem] : [])];
-  if (problems.length) {
-    // Bad input: report it and leave whatever runs untouched until the input is fixed.
-    await writeStatus(deps, kode, deriveStatus({ ...base, problems, statefulSet: observedSts() }));
-    return;
-  }
+  const credentials = resolveCredentials(deps, kode, ownSecret(deps, kode));
+  const envoy = credentials.problem ? {} : resolveEnvoy(deps, kode, template, credentials.plain);
+  const problems = [...validateKodeInput(kode, template.spec), ...(credentials.problem ? [credentials.problem] : []), ...(envoy.problem ? [envoy.problem] : [])];
+  // Bad input: report it and leave whatever runs untouched until the input is fixed. A broken proxy config
+  // never falls back to a Kode without auth: nothing is rendered until it is fixed.
+  const fail = (list: Problem[]) => writeStatus(deps, kode, deriveStatus({ ...base, problems: list, statefulSet: observedSts() }));
+  if (problems.length) return fail(problems);
 
-  const rendered = renderKode({
-    kode,
-    template: { kind: template.kind, name: template.metadata.name, namespace: template.metadata.namespace, spec: template.spec },
-    credentials: credentials.input,
-    configChecksum: checksum(credentials.checksumSource),
-  });
+  let rendered: ReturnType<typeof renderKode>;
+  try {
+    rendered = renderKode({
+      kode,
+      template: { kind: template.kind, name: template.metadata.name, namespace: template.metadata.namespace, spec: template.spec },
+      credentials: credentials.input,
+      configChecksum: checksum(credentials.checksumSource),
+      envoy: envoy.input,
+    });
+  } catch (e) {
+    if (e instanceof EnvoyRenderError) return fail(e.problems);
+    throw e;
+  }
   const apply = (ref: ResourceRef, obj: KubeObject, cache: Cache<KubeObject>) =>
     applyObject(deps.client, ref, obj, { fieldManager: FIELD_MANAGER, live: cache.get(ns, obj.metadata.name) });
-  if (rendered.secret) await apply(SECRETS, rendered.secret as KubeObject, deps.secrets);
+  if (rendered.secret && credentials.secretCreateOnly) {
+    await applyObject(deps.client, SECRETS, rendered.secret as KubeObject, { fieldManager: FIELD_MANAGER, live: undefined, createOnly: true }).catch((e) => {
+      if ((e as { code?: number }).code !== 409) throw e;
+      throw new Error(`Secret ${ns}/${names.secret} exists but is not in the cache yet; retrying so that its password is kept`);
+    });
+  } else if (rendered.secret) await apply(SECRETS, rendered.secret as KubeObject, deps.secrets);
   if (rendered.pvc) await apply(PVCS, rendered.pvc as KubeObject, deps.pvcs);
+  if (rendered.envoySecret && "hmacGenerated" in envoy && envoy.hmacGenerated)
+    await applyObject(deps.client, SECRETS, rendered.envoySecret as KubeObject, { fieldManager: FIELD_MANAGER, live: undefined, createOnly: true }).catch((e) => {
+      if ((e as { code?: number }).code !== 409) throw e;
+      throw new Error(`Secret ${ns}/${rendered.envoySecret!.metadata.name} exists but is not in the cache yet; retrying so that its keys are kept`);
+    });
+  else if (rendered.envoySecret) await apply(SECRETS, rendered.envoySecret as KubeObject, deps.secrets);
+  if (rendered.envoyConfigMap) await apply(CONFIGMAPS, rendered.envoyConfigMap as KubeObject, deps.configMaps);
+  if (rendered.networkPolicy) await apply(NETWORK_POLICIES, rendered.networkPolicy as KubeObject, deps.networkPolicies);
   await apply(SERVICES, rendered.service as KubeObject, deps.services);
   const sts = await apply(STATEFULSETS, rendered.statefulSet as KubeObject, deps.statefulSets);
   if (sts.action === "created") for (const w of rendered.warnings) deps.events.event(asObject(kode), "Warning", "Configuration", w);
+  // The pod no longer mounts what a removed (or auth-less) sidecar used: remove it once the StatefulSet is updated.
+  await removeEnvoyChildren(deps, kode, { configMap: !rendered.envoyConfigMap, secret: !rendered.envoySecret });
 
   const status = deriveStatus({
     ...base,

@@ -289,7 +289,7 @@ describe("IDE env contracts", () => {
 
   test("code-server probes: /healthz on the http port", () => {
     const c = ide(renderKode(input(kode(), codeServerTpl())));
-    for (const p of [c.readinessProbe, c.livenessProbe, c.startupProbe]) expect(p.httpGet).toEqual({ path: "/healthz", port: "http", scheme: "HTTP" });
+    for (const p of [c.readinessProbe, c.livenessProbe, c.startupProbe]) expect(p!.httpGet).toEqual({ path: "/healthz", port: "http", scheme: "HTTP" });
     expect(c.startupProbe.failureThreshold * c.startupProbe.periodSeconds).toBeGreaterThanOrEqual(300);
   });
 
@@ -305,7 +305,7 @@ describe("IDE env contracts", () => {
     const c = ide(r);
     expect(c.ports[0].containerPort).toBe(3000);
     expect(c.readinessProbe.tcpSocket).toEqual({ port: "http" });
-    expect(c.livenessProbe.tcpSocket).toEqual({ port: "http" });
+    expect(c.livenessProbe!.tcpSocket).toEqual({ port: "http" });
     expect(c.readinessProbe.httpGet).toBeUndefined();
     expect(c.volumeMounts).toContainEqual({ name: "dshm", mountPath: "/dev/shm" });
     expect(pod(r).volumes).toContainEqual({ name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "1Gi" } });

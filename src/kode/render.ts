@@ -15,6 +15,8 @@
 //   from before keepVolume was turned on (a JSON merge patch that omits a field does not remove it).
 // - Selector: only app.kubernetes.io/instance and kode.jacero.io/name, which never change for a Kode, so switching
 //   template or type never touches the immutable StatefulSet selector.
+import { createHash } from "node:crypto";
+import { renderEnvoy, type EnvoyConfigMap, type EnvoyMeta, type EnvoyRenderInput, type EnvoySecret, type NetworkPolicy } from "../envoy/render.ts";
 import { API_VERSION, type EnvVar, type Kode, type KodeTemplateSpec } from "../api/types.ts";
 import type { IdeEnvContext, ProbeCheck } from "./ide/index.ts";
 import { DEFAULT_ACCESS_MODES, DEFAULT_USER, resolveSettings } from "./settings.ts";
@@ -40,7 +42,7 @@ export const childNames = (kode: string) => ({
   pod: `${kode}-0`,
 });
 
-export type Component = "ide" | "storage" | "credentials";
+export type Component = "ide" | "storage" | "credentials" | "proxy";
 
 /** Labels every child carries. */
 export const childLabels = (kode: string, type: string, component: Component): Record<string, string> => ({
@@ -93,9 +95,10 @@ export type Container = {
   ports: { name: string; containerPort: number; protocol: "TCP" }[];
   startupProbe: Probe;
   readinessProbe: Probe;
-  livenessProbe: Probe;
+  livenessProbe?: Probe;
   resources?: KodeTemplateSpec["resources"];
-  volumeMounts: { name: string; mountPath: string }[];
+  securityContext?: Record<string, unknown>;
+  volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[];
 };
 export type Volume = {
   name: string;
@@ -165,6 +168,8 @@ export interface RenderInput {
   };
   /** Hash of the referenced Secrets/config, computed by the caller; rolls the pod when it changes. */
   configChecksum: string;
+  /** An Envoy sidecar in front of the IDE (the template names an EnvoyProxyConfig), with what it needs resolved. */
+  envoy?: Pick<EnvoyRenderInput, "config" | "credentials" | "oauth2">;
 }
 
 export interface RenderResult {
@@ -172,6 +177,10 @@ export interface RenderResult {
   service: Service;
   secret?: Secret;
   pvc?: PersistentVolumeClaim;
+  /** With an Envoy sidecar: its bootstrap, its secret files (absent for none) and the NetworkPolicy. */
+  envoyConfigMap?: EnvoyConfigMap & { metadata: ChildMeta };
+  envoySecret?: EnvoySecret & { metadata: ChildMeta };
+  networkPolicy?: NetworkPolicy & { metadata: ChildMeta };
   warnings: string[];
 }
 
@@ -323,7 +332,51 @@ export function renderKode(input: RenderInput): RenderResult {
     },
   };
 
-  return { statefulSet, service, ...(secret && { secret }), ...(pvc && { pvc }), warnings };
+  const result: RenderResult = { statefulSet, service, ...(secret && { secret }), ...(pvc && { pvc }), warnings };
+  if (input.envoy) attachEnvoy(result, input, s.port, s.type, owner, credentials.secretName);
+  return result;
+}
+
+/**
+ * Put the Envoy sidecar in front of the IDE: Envoy takes the port name "http" the Service targets, the IDE is
+ * patched as renderEnvoy says (loopback binding, its own password off, probes through Envoy), and a change of
+ * the sidecar's inputs rolls the pod through the checksum annotation. Throws EnvoyRenderError on a bad config.
+ */
+function attachEnvoy(result: RenderResult, input: RenderInput, idePort: number, ideType: string, owner: OwnerReference[] | undefined, credentialsSecretName: string) {
+  const name = input.kode.metadata.name;
+  const envoy = renderEnvoy({
+    kode: { name, namespace: input.kode.metadata.namespace, user: input.kode.spec.user },
+    idePort,
+    ideType,
+    config: input.envoy!.config,
+    credentials: input.envoy!.credentials,
+    credentialsSecretName,
+    oauth2: input.envoy!.oauth2,
+    selectorLabels: selectorLabels(name),
+    labels: childLabels(name, ideType, "proxy"),
+  });
+  const owned = <T extends { metadata: EnvoyMeta }>(obj: T): T & { metadata: ChildMeta } => ({
+    ...obj,
+    metadata: { ...obj.metadata, ...(owner && { ownerReferences: owner }) },
+  });
+  const pod = result.statefulSet.spec.template;
+  const ide = pod.spec.containers[0];
+  const patch = envoy.idePatch;
+  ide.ports = ide.ports.map((p) => (p.name === HTTP_PORT_NAME ? { ...p, name: patch.portName } : p));
+  ide.env = [...ide.env.filter((e) => !patch.removeEnv.includes(e.name)), ...patch.env];
+  ide.startupProbe = patch.probes.startupProbe;
+  ide.readinessProbe = patch.probes.readinessProbe;
+  if (patch.probes.livenessProbe) ide.livenessProbe = patch.probes.livenessProbe;
+  else delete ide.livenessProbe;
+  pod.spec.containers.push(envoy.container as Container);
+  pod.spec.volumes.push(...(envoy.volumes as Volume[]));
+  pod.metadata.annotations[ANNOTATION_CONFIG_CHECKSUM] = createHash("sha256")
+    .update(`${input.configChecksum}\n${envoy.checksumSource}`)
+    .digest("hex")
+    .slice(0, 16);
+  result.envoyConfigMap = owned(envoy.configMap);
+  if (envoy.secret) result.envoySecret = owned(envoy.secret);
+  result.networkPolicy = owned(envoy.networkPolicy);
 }
 
 /** The in-cluster URL of a Kode's Service (what status.url shows). */

@@ -76,6 +76,8 @@ export interface ApplyOptions {
    * all: fetched first.
    */
   live?: KubeObject;
+  /** Only create: when the object exists already (409), throw instead of patching it. */
+  createOnly?: boolean;
 }
 
 export async function applyObject<T extends KubeObject>(
@@ -90,7 +92,7 @@ export async function applyObject<T extends KubeObject>(
     try {
       return { action: "created", object: await client.create(ref, withLastApplied(desired) as T, { fieldManager: opts.fieldManager }) };
     } catch (e) {
-      if ((e as { code?: number }).code !== 409) throw e;
+      if ((e as { code?: number }).code !== 409 || opts.createOnly) throw e;
       // Created meanwhile (a stale cache): patch the object that exists.
       live = await client.get<T>(ref, desired.metadata.name, ns);
       if (!live) throw e;

@@ -16,3 +16,4 @@ export const NETWORK_POLICIES: ResourceRef = { group: "networking.k8s.io", versi
 export function apiVersionOf(ref: ResourceRef): string {
   return ref.group ? `${ref.group}/${ref.version}` : ref.version;
 }
+export const CONFIGMAPS = core("configmaps", "ConfigMap");

@@ -3,8 +3,10 @@
 // re-queues everything, and costs no writes when nothing drifted.
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { KODE_CLUSTER_TEMPLATES, KODE_TEMPLATES, KODES } from "../api/resources.ts";
-import type { Kode, KodeTemplate } from "../api/types.ts";
+import { ENVOY_PROXY_CLUSTER_CONFIGS, ENVOY_PROXY_CONFIGS, KODE_CLUSTER_TEMPLATES, KODE_TEMPLATES, KODES } from "../api/resources.ts";
+import type { EnvoyProxyConfig, Kode, KodeTemplate } from "../api/types.ts";
+import { envoyConfigKey, reconcileEnvoyConfig } from "../envoy/reconcile.ts";
+import { envoyConfigKeyOf } from "../kode/resolve-envoy.ts";
 import { reconcileKode, splitKey, templateKeyOf, type KodeDeps } from "../kode/reconcile.ts";
 import { MANAGED_BY } from "../kode/render.ts";
 import { EventRecorder } from "../kube/events.ts";
@@ -14,7 +16,7 @@ import { LeaderElector } from "../kube/leader-election.ts";
 import { silentLogger, type Logger } from "../kube/logger.ts";
 import { Registry } from "../kube/metrics.ts";
 import { runWorkers, WorkQueue } from "../kube/queue.ts";
-import { PVCS, SECRETS, SERVICES, STATEFULSETS } from "../kube/resources.ts";
+import { CONFIGMAPS, NETWORK_POLICIES, PVCS, SECRETS, SERVICES, STATEFULSETS } from "../kube/resources.ts";
 import type { KubeClient, KubeObject, ResourceRef } from "../kube/types.ts";
 import { reconcileTemplate, templateKey } from "../template/reconcile.ts";
 import { MultiNamespaceInformer } from "./multi-informer.ts";
@@ -98,9 +100,14 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   const statefulSets = informer(STATEFULSETS, { labelSelector: CHILD_SELECTOR });
   const services = informer(SERVICES, { labelSelector: CHILD_SELECTOR });
   const pvcs = informer(PVCS, { labelSelector: CHILD_SELECTOR });
-  const all = [kodes, templates, clusterTemplates, secrets, statefulSets, services, pvcs];
+  const envoyConfigs = informer<EnvoyProxyConfig & KubeObject>(ENVOY_PROXY_CONFIGS, { resync: true });
+  const envoyClusterConfigs = informer<EnvoyProxyConfig & KubeObject>(ENVOY_PROXY_CLUSTER_CONFIGS, { resync: true });
+  const configMaps = informer(CONFIGMAPS, { labelSelector: CHILD_SELECTOR });
+  const networkPolicies = informer(NETWORK_POLICIES, { labelSelector: CHILD_SELECTOR });
+  const all = [kodes, templates, clusterTemplates, secrets, statefulSets, services, pvcs, envoyConfigs, envoyClusterConfigs, configMaps, networkPolicies];
 
   kodes.addIndex("template", (k) => [templateKeyOf(asKode(k))]);
+  for (const t of [templates, clusterTemplates]) t.addIndex("envoy", (o) => [envoyConfigKeyOf(asTemplate(o)) ?? ""].filter(Boolean));
   kodes.addIndex("secret", (k) => (asKode(k).spec?.existingSecret ? [`${k.metadata.namespace}/${asKode(k).spec.existingSecret}`] : []));
 
   // Metrics.
@@ -112,6 +119,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   metrics.registerCollector(() => {
     depth.set({ controller: "kode" }, kodeQueue.depth);
     depth.set({ controller: "template" }, templateQueue.depth);
+    depth.set({ controller: "envoyproxyconfig" }, envoyQueue.depth);
     const counts: Record<string, number> = { Pending: 0, Provisioning: 0, Running: 0, Updating: 0, Failed: 0, Deleting: 0 };
     for (const k of kodes.list()) counts[asKode(k).status?.phase ?? "Pending"] = (counts[asKode(k).status?.phase ?? "Pending"] ?? 0) + 1;
     for (const [phase, n] of Object.entries(counts)) phases.set({ phase }, n);
@@ -120,6 +128,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
 
   const kodeQueue = new WorkQueue({ name: "kode" });
   const templateQueue = new WorkQueue({ name: "template" });
+  const envoyQueue = new WorkQueue({ name: "envoyproxyconfig" });
   const keyOf = (o: KubeObject) => (o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name);
 
   // Event routing: every change leads to the keys whose desired state it may affect.
@@ -139,14 +148,34 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   };
   for (const inf of [templates, clusterTemplates])
     inf.on("add", (t) => onTemplate(t)).on("update", (t, old) => onTemplate(t, old)).on("delete", (t) => onTemplate(t));
+  /** Kodes whose template names this Envoy config ("<Kind>/<namespace>/<name>"), optionally only in one namespace. */
+  const kodesOfEnvoyConfig = (configKey: string, namespace?: string) => {
+    const keys: string[] = [];
+    for (const inf of [templates, clusterTemplates])
+      for (const t of inf.byIndex("envoy", configKey))
+        for (const k of kodes.byIndex("template", templateKey(asTemplate(t)))) if (!namespace || k.metadata.namespace === namespace) keys.push(keyOf(k));
+    return keys;
+  };
+  const onEnvoyConfig = (c: KubeObject, old?: KubeObject) => {
+    const key = envoyConfigKey(c as unknown as EnvoyProxyConfig);
+    envoyQueue.add(key);
+    if (old && !templateSpecChanged(c, old)) return;
+    for (const k of kodesOfEnvoyConfig(key)) kodeQueue.add(k);
+  };
+  for (const inf of [envoyConfigs, envoyClusterConfigs])
+    inf.on("add", (c) => onEnvoyConfig(c)).on("update", (c, old) => onEnvoyConfig(c, old)).on("delete", (c) => onEnvoyConfig(c));
   const onChild = (o: KubeObject) => {
     const owner = o.metadata.labels?.["kode.jacero.io/name"];
     if (owner && o.metadata.namespace) kodeQueue.add(`${o.metadata.namespace}/${owner}`);
   };
-  for (const inf of [statefulSets, services, pvcs]) inf.on("add", onChild).on("update", onChild).on("delete", onChild);
+  for (const inf of [statefulSets, services, pvcs, configMaps, networkPolicies]) inf.on("add", onChild).on("update", onChild).on("delete", onChild);
   const onSecret = (s: KubeObject) => {
     onChild(s);
     for (const k of kodes.byIndex("secret", keyOf(s))) kodeQueue.add(keyOf(k));
+    // An OAuth2 client secret lives in each Kode's namespace under the name the config gives.
+    for (const c of [...envoyConfigs.list(), ...envoyClusterConfigs.list()])
+      if ((c as unknown as EnvoyProxyConfig).spec?.oauth2?.clientSecretRef?.name === s.metadata.name)
+        for (const k of kodesOfEnvoyConfig(envoyConfigKey(c as unknown as EnvoyProxyConfig), s.metadata.namespace)) kodeQueue.add(k);
   };
   secrets.on("add", onSecret).on("update", onSecret).on("delete", onSecret);
 
@@ -161,6 +190,10 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     statefulSets,
     services,
     pvcs,
+    envoyConfigs: envoyConfigs as never,
+    envoyClusterConfigs: envoyClusterConfigs as never,
+    configMaps,
+    networkPolicies,
     events,
     now: iso,
     generatePassword,
@@ -193,6 +226,15 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     workersDone.push(runWorkers(kodeQueue, opts.concurrency ?? 4, timed("kode", (key) => reconcileKode(kodeDeps, key))));
     workersDone.push(
       runWorkers(
+        envoyQueue,
+        1,
+        timed("envoyproxyconfig", (key) =>
+          reconcileEnvoyConfig({ client, envoyConfigs: envoyConfigs as never, envoyClusterConfigs: envoyClusterConfigs as never, events, now: iso }, key),
+        ),
+      ),
+    );
+    workersDone.push(
+      runWorkers(
         templateQueue,
         1,
         timed("template", (key) =>
@@ -218,7 +260,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   const stopAll = async () => {
     stopping = true;
     running = false;
-    await Promise.all([kodeQueue.shutDown({ drain: true }), templateQueue.shutDown({ drain: true })]);
+    await Promise.all([kodeQueue.shutDown({ drain: true }), templateQueue.shutDown({ drain: true }), envoyQueue.shutDown({ drain: true })]);
     await Promise.all(workersDone);
     await Promise.all(all.map((i) => i.stop()));
     await events.flush();
