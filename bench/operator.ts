@@ -8,7 +8,9 @@
 //                    fresh server; run before and after the operator phases, the faster run counts
 //   converge_s       operator running; first Kode create until every Kode is Running (its StatefulSet exists and
 //                    is ready, so its other children exist too) — the children are counted afterwards
-//   writes_per_kode  the operator's writes (server counters, User-Agent kode-operator) / N; events included
+//   writes_per_kode  the operator's writes (server counters, User-Agent kode-operator) / N; events included. Its
+//                    own minimum is 9: finalizer, 4 creates, 2 status patches (Provisioning, then Running) and the
+//                    2 Events of those transitions; the floor makes 5 (both also time the Kode creates)
 //   steady_writes    operator writes in a window covering >= 1 full resync (--resync 5s) after convergence
 //   operator_rss_mb  VmHWM (peak RSS) of the operator process once it holds N Kodes
 //   p50_ms/p99_ms    one Kode at a time on the settled system: create -> StatefulSet ADDED on a watch
@@ -21,7 +23,7 @@
 //        --operator-bun-flags="--cpu-prof-md --cpu-prof-dir=/tmp/prof" (implies source mode)  --no-save
 // The server and the operator run as the compiled binary (dist/kode when it is newer than src/, else one built
 // from src/ into a temporary directory with `npm run build`'s flags), or with --source as `bun src/main.ts`.
-// Bounded: everything (processes included) is stopped after 280 s. A run takes about 35 s.
+// Bounded: everything (processes included) is stopped after 280 s. A run takes about 30 s.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -589,6 +591,7 @@ async function main() {
   }, DEADLINE_MS);
   const onSignal = () => {
     for (const p of live) p.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
     process.exit(130);
   };
   process.once("SIGINT", onSignal);

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { computePatch, LAST_APPLIED_ANNOTATION, project, withLastApplied } from "./apply.ts";
-import type { KubeObject } from "./types.ts";
+import { applyObject, computePatch, LAST_APPLIED_ANNOTATION, project, withLastApplied } from "./apply.ts";
+import type { KubeClient, KubeObject } from "./types.ts";
 
 const desired = (extra: Record<string, unknown> = {}, labels: Record<string, string> = { app: "ide" }): KubeObject => ({
   apiVersion: "v1",
@@ -64,5 +64,46 @@ describe("project", () => {
   test("keeps only mentioned keys, recursing into equal-length arrays", () => {
     expect(project({ a: 1, b: { c: 2, d: 3 }, e: [{ x: 1, y: 2 }] }, { b: { c: 0 }, e: [{ x: 0 }] }, undefined)).toEqual({ b: { c: 2 }, e: [{ x: 1 }] });
     expect(project([1, 2], [1], undefined)).toEqual([1, 2]);
+  });
+});
+
+describe("applyObject request pattern", () => {
+  /** A fake client recording calls; `existing` is what the server holds. */
+  function fakeClient(existing?: KubeObject) {
+    const calls: string[] = [];
+    const conflict = Object.assign(new Error("exists"), { code: 409 });
+    const client = {
+      get: async () => (calls.push("get"), existing),
+      create: async (_r: unknown, o: KubeObject) => {
+        calls.push("create");
+        if (existing) throw conflict;
+        return served(o);
+      },
+      mergePatch: async () => (calls.push("patch"), existing),
+    } as unknown as KubeClient;
+    return { client, calls };
+  }
+  const ref = { group: "", version: "v1", plural: "services", kind: "Service", namespaced: true };
+
+  test("a cache miss (live given as undefined) creates at once, without a GET", async () => {
+    const { client, calls } = fakeClient();
+    expect((await applyObject(client, ref, desired(), { fieldManager: "t", live: undefined })).action).toBe("created");
+    expect(calls).toEqual(["create"]);
+  });
+
+  test("without a cache the object is fetched first; a stale cache miss falls back to GET and patch on 409", async () => {
+    const other = served(desired({ selector: { app: "old" } }));
+    const a = fakeClient(other);
+    expect((await applyObject(a.client, ref, desired(), { fieldManager: "t" })).action).toBe("patched");
+    expect(a.calls).toEqual(["get", "patch"]);
+    const b = fakeClient(other);
+    expect((await applyObject(b.client, ref, desired(), { fieldManager: "t", live: undefined })).action).toBe("patched");
+    expect(b.calls).toEqual(["create", "get", "patch"]);
+  });
+
+  test("createOnly never patches an object that exists", async () => {
+    const { client, calls } = fakeClient(served(desired()));
+    await expect(applyObject(client, ref, desired(), { fieldManager: "t", live: undefined, createOnly: true })).rejects.toMatchObject({ code: 409 });
+    expect(calls).toEqual(["create"]);
   });
 });

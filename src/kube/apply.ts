@@ -32,12 +32,27 @@ function withoutAnnotation(obj: KubeObject): KubeObject {
   return { ...obj, metadata };
 }
 
+/**
+ * What the annotation records of an object: all of it, except a Secret's values. The record only needs the keys
+ * (to remove those we stopped wanting), and an annotation is metadata, shown where data is not (metadata-only
+ * lists and watches, `kubectl describe`, tools that redact data): a password must never land there.
+ */
+function recordOf(obj: KubeObject): KubeObject {
+  if (obj.kind !== "Secret") return obj;
+  const out: Record<string, Json> = { ...obj };
+  for (const field of ["data", "stringData"]) {
+    const values = out[field];
+    if (isObject(values)) out[field] = Object.fromEntries(Object.keys(values).map((k) => [k, ""]));
+  }
+  return out as KubeObject;
+}
+
 /** The desired object carrying the record of itself. */
 export function withLastApplied(desired: KubeObject): KubeObject {
   const clean = withoutAnnotation(desired);
   return {
     ...clean,
-    metadata: { ...clean.metadata, annotations: { ...clean.metadata.annotations, [LAST_APPLIED_ANNOTATION]: JSON.stringify(clean) } },
+    metadata: { ...clean.metadata, annotations: { ...clean.metadata.annotations, [LAST_APPLIED_ANNOTATION]: JSON.stringify(recordOf(clean)) } },
   };
 }
 
@@ -78,6 +93,8 @@ export interface ApplyOptions {
   live?: KubeObject;
   /** Only create: when the object exists already (409), throw instead of patching it. */
   createOnly?: boolean;
+  /** Patch only the version of `live` given (its resourceVersion as a precondition): a stale cache gets 409. */
+  ifUnchanged?: boolean;
 }
 
 export async function applyObject<T extends KubeObject>(
@@ -100,6 +117,8 @@ export async function applyObject<T extends KubeObject>(
   }
   const patch = computePatch(live, desired);
   if (!patch) return { action: "unchanged", object: live };
+  if (opts.ifUnchanged && live.metadata.resourceVersion)
+    patch.metadata = { ...(isObject(patch.metadata) ? patch.metadata : {}), resourceVersion: live.metadata.resourceVersion };
   const object = await client.mergePatch<T>(ref, desired.metadata.name, patch, { namespace: ns, fieldManager: opts.fieldManager });
   return { action: "patched", object };
 }

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startApiServer, type ApiServer } from "../apiserver/server.ts";
 import { createClient, type Client } from "./client.ts";
-import { Backoff, Informer, type InformerOptions } from "./informer.ts";
+import { Backoff, Informer, stripManagedFields, type InformerOptions } from "./informer.ts";
 import { staticClientConfig } from "./kubeconfig.ts";
 import type { KubeObject, ResourceRef } from "./types.ts";
 
@@ -112,6 +112,21 @@ describe("Informer", () => {
     await admin.mergePatch(CONFIGMAPS, "in", { metadata: { labels: { app: "z" } } }, { namespace: f.ns });
     await eventually(() => inf.size === 0, "relabelled object gone");
     expect(events).toEqual(["add:in", "delete:in"]);
+  });
+
+  test("a transform (stripManagedFields) applies to listed and watched objects before handlers see them", async () => {
+    const f = await fixture();
+    await f.cm("listed");
+    const inf = informer(f, { transform: stripManagedFields });
+    const seen: unknown[] = [];
+    inf.on("add", (o) => seen.push(o.metadata.managedFields)).on("update", (o) => seen.push(o.metadata.managedFields));
+    await inf.start().waitForSync();
+    await f.cm("watched");
+    await admin.mergePatch(CONFIGMAPS, "listed", { data: { v: "2" } }, { namespace: f.ns });
+    await eventually(() => seen.length === 3, "three events");
+    expect(seen).toEqual([undefined, undefined, undefined]);
+    expect(inf.get(f.ns, "listed")?.data).toEqual({ v: "2" });
+    expect((await admin.get(CONFIGMAPS, "listed", f.ns))?.metadata.managedFields).toBeDefined();
   });
 
   test("a field selector", async () => {
