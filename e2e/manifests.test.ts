@@ -12,7 +12,7 @@ import { ENVOY_PROXY_CLUSTER_CONFIGS, ENVOY_PROXY_CONFIGS, KODE_CLUSTER_TEMPLATE
 import { seedExamples } from "../src/api/testdata/seed-examples.ts";
 import { startApiServer, type ApiServer } from "../src/apiserver/server.ts";
 import * as kubeResources from "../src/kube/resources.ts";
-import { EVENTS, LEASES, NETWORK_POLICIES, PVCS, SECRETS, SERVICES, STATEFULSETS } from "../src/kube/resources.ts";
+import { CONFIGMAPS, EVENTS, LEASES, NETWORK_POLICIES, PVCS, SECRETS, SERVICES, STATEFULSETS } from "../src/kube/resources.ts";
 import type { ResourceRef } from "../src/kube/types.ts";
 import { OPERATOR_USAGE } from "../src/operator/cli.ts";
 import { scratchDir } from "./kubectl-harness.ts";
@@ -49,13 +49,14 @@ const CLUSTER_NEEDS: Need[] = [
   { ref: KODE_TEMPLATES, subresource: "status", verbs: ["patch"], why: "status (src/template/reconcile.ts)" },
   { ref: KODE_CLUSTER_TEMPLATES, verbs: ["list", "watch"], why: "informer" },
   { ref: KODE_CLUSTER_TEMPLATES, subresource: "status", verbs: ["patch"], why: "status (src/template/reconcile.ts)" },
-  { ref: ENVOY_PROXY_CONFIGS, verbs: ["get", "list", "watch"], why: "Envoy sidecar configuration (next issue)" },
-  { ref: ENVOY_PROXY_CLUSTER_CONFIGS, verbs: ["get", "list", "watch"], why: "Envoy sidecar configuration (next issue)" },
+  { ref: ENVOY_PROXY_CONFIGS, verbs: ["get", "list", "watch"], why: "Envoy sidecar configuration: informer (src/operator/operator.ts)" },
+  { ref: ENVOY_PROXY_CLUSTER_CONFIGS, verbs: ["get", "list", "watch"], why: "Envoy sidecar configuration: informer (src/operator/operator.ts)" },
   { ref: SECRETS, verbs: CHILD_VERBS, why: "<kode>-auth child and existingSecret reads; apply layer gets when not cached" },
   { ref: SERVICES, verbs: CHILD_VERBS, why: "<kode> Service child" },
   { ref: PVCS, verbs: CHILD_VERBS, why: "<kode>-home child; keepVolume patch" },
   { ref: STATEFULSETS, verbs: CHILD_VERBS, why: "<kode> StatefulSet child" },
-  { ref: NETWORK_POLICIES, verbs: CHILD_VERBS, why: "Kode isolation (next issue)" },
+  { ref: CONFIGMAPS, verbs: CHILD_VERBS, why: "<kode>-envoy bootstrap ConfigMap child, label-filtered informer (src/kode/reconcile.ts)" },
+  { ref: NETWORK_POLICIES, verbs: CHILD_VERBS, why: "<kode> NetworkPolicy child of an Envoy sidecar (src/kode/reconcile.ts)" },
   { ref: EVENTS, verbs: ["create", "patch"], why: "Events on Kodes in their namespaces (src/kube/events.ts)" },
 ];
 /** Granted although the code does not need them today: harmless reads. */

@@ -269,10 +269,12 @@ export async function reconcileKode(deps: KodeDeps, key: string): Promise<void> 
     });
   } else if (rendered.secret) await apply(SECRETS, rendered.secret as KubeObject, deps.secrets);
   if (rendered.pvc) await apply(PVCS, rendered.pvc as KubeObject, deps.pvcs);
+  // A new HMAC key: create the Secret, or patch the one the cache shows without a key (it held basic auth's
+  // htpasswd) only at the version seen, so a key that a stale cache does not show yet is never replaced.
   if (rendered.envoySecret && "hmacGenerated" in envoy && envoy.hmacGenerated)
-    await applyObject(deps.client, SECRETS, rendered.envoySecret as KubeObject, { fieldManager: FIELD_MANAGER, live: undefined, createOnly: true }).catch((e) => {
+    await applyObject(deps.client, SECRETS, rendered.envoySecret as KubeObject, { fieldManager: FIELD_MANAGER, live: deps.secrets.get(ns, rendered.envoySecret.metadata.name), createOnly: true, ifUnchanged: true }).catch((e) => {
       if ((e as { code?: number }).code !== 409) throw e;
-      throw new Error(`Secret ${ns}/${rendered.envoySecret!.metadata.name} exists but is not in the cache yet; retrying so that its keys are kept`);
+      throw new Error(`Secret ${ns}/${rendered.envoySecret!.metadata.name} is newer than the cache; retrying so that its keys are kept`);
     });
   else if (rendered.envoySecret) await apply(SECRETS, rendered.envoySecret as KubeObject, deps.secrets);
   if (rendered.envoyConfigMap) await apply(CONFIGMAPS, rendered.envoyConfigMap as KubeObject, deps.configMaps);

@@ -22,7 +22,8 @@ export interface EnvoyDeps {
 export interface ResolvedEnvoy {
   input?: NonNullable<RenderInput["envoy"]>;
   problem?: Problem;
-  /** The HMAC key was generated now (no sidecar Secret in the cache): the Secret may only be created with it. */
+  /** The HMAC key was generated now (none in the cached sidecar Secret): the Secret may only be created with it, or
+   * patched at the version the cache shows (see reconcileKode). */
   hmacGenerated?: boolean;
   /** "<Kind>/<namespace>/<name>" of the config, for indexing Kodes by config. */
   configKey?: string;

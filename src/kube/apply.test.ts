@@ -107,3 +107,32 @@ describe("applyObject request pattern", () => {
     expect(calls).toEqual(["create"]);
   });
 });
+
+describe("Secrets", () => {
+  const secret = (data: Record<string, string>): KubeObject =>
+    ({ apiVersion: "v1", kind: "Secret", metadata: { name: "s", namespace: "default" }, type: "Opaque", data }) as KubeObject;
+  const b64 = (s: string) => Buffer.from(s).toString("base64");
+
+  test("the annotation records a Secret's keys, never its values; a removed key is still removed and a changed value patched", () => {
+    const applied = withLastApplied(secret({ htpasswd: b64("u:{SHA}x"), password: b64("hunter2-secret") }));
+    const annotation = applied.metadata.annotations![LAST_APPLIED_ANNOTATION]!;
+    expect(JSON.parse(annotation).data).toEqual({ htpasswd: "", password: "" });
+    expect(annotation).not.toContain(b64("hunter2-secret"));
+    const live = { ...structuredClone(applied), metadata: { ...applied.metadata, resourceVersion: "3" } } as KubeObject;
+    expect(computePatch(live, secret({ htpasswd: b64("u:{SHA}x"), password: b64("hunter2-secret") }))).toBeUndefined();
+    const patch = computePatch(live, secret({ password: b64("rotated-secret") })) as any;
+    expect(patch.data).toEqual({ htpasswd: null, password: b64("rotated-secret") });
+    expect(JSON.stringify(patch.metadata ?? {})).not.toContain(b64("rotated-secret"));
+  });
+
+  test("ifUnchanged patches only the version of live that was given", async () => {
+    const applied = withLastApplied(secret({ a: b64("1") }));
+    const live = { ...applied, metadata: { ...applied.metadata, resourceVersion: "41" } } as KubeObject;
+    let sent: any;
+    const client = { mergePatch: async (_r: unknown, _n: string, p: unknown) => ((sent = p), live) } as unknown as KubeClient;
+    const ref = { group: "", version: "v1", plural: "secrets", kind: "Secret", namespaced: true };
+    await applyObject(client, ref, secret({ b: b64("2") }), { fieldManager: "t", live, ifUnchanged: true });
+    expect(sent.metadata.resourceVersion).toBe("41");
+    expect(sent.data).toEqual({ a: null, b: b64("2") });
+  });
+});
