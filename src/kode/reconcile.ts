@@ -3,7 +3,7 @@
 // happened, only what should exist now.
 import { createHash } from "node:crypto";
 import { KODES } from "../api/resources.ts";
-import type { EnvoyProxyConfig, Kode, KodeTemplate } from "../api/types.ts";
+import type { EnvoyProxyConfig, Kode, KodeStatus, KodeTemplate } from "../api/types.ts";
 import { envoyChildNames } from "../envoy/index.ts";
 import { EnvoyRenderError } from "../envoy/render.ts";
 import { applyObject } from "../kube/apply.ts";
@@ -43,6 +43,12 @@ export interface KodeDeps {
   now(): string;
   /** A strong random password (only called when a Kode has none yet). */
   generatePassword(): string;
+  /**
+   * Status this operator wrote that the Kode cache may not show yet (its watch event still in flight), by key.
+   * Without it a reconcile right after a status write recomputes from the stale status, writing the same status
+   * again and repeating its transition Events.
+   */
+  writtenStatus?: Map<string, { resourceVersion: string; status: KodeStatus; at: number }>;
   log?: { debug?(msg: string, fields?: Record<string, unknown>): void; info?(msg: string, fields?: Record<string, unknown>): void };
 }
 
@@ -152,10 +158,24 @@ function checksum(text: string): string {
   return createHash("sha256").update(text).digest("hex").slice(0, 16);
 }
 
+const WRITTEN_STATUS_TTL_MS = 10_000;
+
 async function writeStatus(deps: KodeDeps, kode: Kode, next: ReturnType<typeof deriveStatus>) {
   if (statusEquals(kode.status, next)) return;
-  await deps.client.mergePatch(KODES, kode.metadata.name, { status: next }, { namespace: kode.metadata.namespace, subresource: "status", fieldManager: FIELD_MANAGER });
+  const written = await deps.client.mergePatch<KubeObject>(KODES, kode.metadata.name, { status: next }, { namespace: kode.metadata.namespace, subresource: "status", fieldManager: FIELD_MANAGER });
+  deps.writtenStatus?.set(`${kode.metadata.namespace}/${kode.metadata.name}`, { resourceVersion: written.metadata.resourceVersion ?? "", status: next, at: Date.now() });
   for (const e of transitions(kode.status, next)) deps.events.event(asObject(kode), e.type, e.reason, e.message);
+}
+
+/** The Kode with the status we last wrote, while the cache has not caught up with that write. */
+function withWrittenStatus(deps: KodeDeps, key: string, kode: Kode): Kode {
+  const memo = deps.writtenStatus?.get(key);
+  if (!memo) return kode;
+  if (kode.metadata.resourceVersion === memo.resourceVersion || Date.now() - memo.at > WRITTEN_STATUS_TTL_MS) {
+    deps.writtenStatus!.delete(key);
+    return kode;
+  }
+  return { ...kode, status: memo.status };
 }
 
 async function ensureFinalizer(deps: KodeDeps, kode: Kode) {
@@ -218,8 +238,12 @@ async function finalize(deps: KodeDeps, kode: Kode) {
 
 export async function reconcileKode(deps: KodeDeps, key: string): Promise<void> {
   const [ns, name] = splitKey(key);
-  const kode = deps.kodes.get(ns, name);
-  if (!kode) return;
+  const cached = deps.kodes.get(ns, name);
+  if (!cached) {
+    deps.writtenStatus?.delete(key);
+    return;
+  }
+  const kode = withWrittenStatus(deps, key, cached);
   if (kode.metadata.deletionTimestamp) return finalize(deps, kode);
   await ensureFinalizer(deps, kode);
 

@@ -197,6 +197,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     events,
     now: iso,
     generatePassword,
+    writtenStatus: new Map(),
     log,
   };
 
