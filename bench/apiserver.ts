@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { waitForListening } from "../src/apiserver/wait-for-url.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const DEADLINE_MS = 170_000;
@@ -92,29 +93,11 @@ async function startServer(): Promise<ServerProcess> {
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  const reader = proc.stdout.getReader();
-  const decoder = new TextDecoder();
-  let out = "";
-  const timeout = setTimeout(() => proc.kill("SIGKILL"), 30_000);
   try {
-    for (;;) {
-      const m = /listening on (\S+)/.exec(out);
-      if (m) {
-        // Keep draining stdout so the server never blocks on a full pipe.
-        (async () => {
-          for (;;) if ((await reader.read()).done) break;
-        })().catch(() => {});
-        return { url: m[1], pid: proc.pid, mode, stop };
-      }
-      const { done, value } = await reader.read();
-      if (done) throw new Error(`server exited before listening (code ${proc.exitCode}); output:\n${out}`);
-      out += decoder.decode(value, { stream: true });
-    }
+    return { url: await waitForListening(proc.stdout), pid: proc.pid, mode, stop };
   } catch (e) {
     await stop();
-    throw e;
-  } finally {
-    clearTimeout(timeout);
+    throw new Error(`server did not start (code ${proc.exitCode}): ${(e as Error).message}`);
   }
 }
 

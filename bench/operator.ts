@@ -38,6 +38,7 @@ import { createClient, type Client } from "../src/kube/client.ts";
 import { loadClientConfig } from "../src/kube/kubeconfig.ts";
 import { NAMESPACES, PVCS, SECRETS, SERVICES, STATEFULSETS } from "../src/kube/resources.ts";
 import type { KubeObject, ResourceRef } from "../src/kube/types.ts";
+import { waitForListening } from "../src/apiserver/wait-for-url.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const DEADLINE_MS = 280_000;
@@ -157,28 +158,11 @@ async function startServer(dir: string, tag: string): Promise<Proc & { url: stri
   const { cmd } = kodeCommand();
   const args = ["apiserver", "--port", "0", "--address", "127.0.0.1", "--kubeconfig", kubeconfig, "--gc", "--simulate-kubelet", "--kubelet-delay", String(KUBELET_DELAY)];
   const { proc, stop } = spawn([...cmd, ...args], join(dir, `apiserver-${tag}.log`));
-  const reader = proc.stdout.getReader();
-  const decoder = new TextDecoder();
-  let out = "";
-  const timeout = setTimeout(() => proc.kill("SIGKILL"), 30_000);
   try {
-    for (;;) {
-      const m = /listening on (\S+)/.exec(out);
-      if (m) {
-        (async () => {
-          for (;;) if ((await reader.read()).done) break;
-        })().catch(() => {});
-        return { url: m[1], kubeconfig, pid: proc.pid, stop };
-      }
-      const { done, value } = await reader.read();
-      if (done) throw new Error(`API server exited before listening (code ${proc.exitCode}); see ${dir}/apiserver-${tag}.log`);
-      out += decoder.decode(value, { stream: true });
-    }
+    return { url: await waitForListening(proc.stdout), kubeconfig, pid: proc.pid, stop };
   } catch (e) {
     await stop();
-    throw e;
-  } finally {
-    clearTimeout(timeout);
+    throw new Error(`API server did not start (code ${proc.exitCode}): ${(e as Error).message}; see ${dir}/apiserver-${tag}.log`);
   }
 }
 

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { widgetCrd } from "../testing.ts";
+import { waitForListening } from "../wait-for-url.ts";
 
 const ROOT = resolve(import.meta.dir, "../../..");
 const CM = "/api/v1/namespaces/default/configmaps";
@@ -42,24 +43,12 @@ async function start(dataDir: string): Promise<Running> {
     { cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe" },
   );
   procs.add(proc);
-  const reader = proc.stdout.getReader();
-  const decoder = new TextDecoder();
-  let out = "";
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    const m = /listening on (\S+)/.exec(out);
-    if (m) {
-      reader.releaseLock();
-      // Keep draining stdout so the child never blocks on a full pipe.
-      proc.stdout.pipeTo(new WritableStream()).catch(() => {});
-      return { proc, url: m[1] };
-    }
-    const { value, done } = await reader.read();
-    if (done) break;
-    out += decoder.decode(value, { stream: true });
+  try {
+    return { proc, url: await waitForListening(proc.stdout, 20_000) };
+  } catch (e) {
+    proc.kill(9);
+    throw new Error(`apiserver did not start: ${(e as Error).message}\n${await new Response(proc.stderr).text()}`);
   }
-  proc.kill(9);
-  throw new Error(`apiserver did not start: ${out}\n${await new Response(proc.stderr).text()}`);
 }
 
 async function stop(r: Running, signal: "SIGTERM" | "SIGKILL") {
