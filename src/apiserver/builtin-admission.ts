@@ -190,6 +190,21 @@ function validateCoreEvent(ev: KObject): FieldCause[] {
   return causes;
 }
 
+/** events.k8s.io/v1 create rules, checked on the stored (core) shape, reported with the v1 field names. */
+function validateEventsV1(ev: KObject, old: KObject | undefined): FieldCause[] {
+  const causes: FieldCause[] = [];
+  if (!ev.eventTime) causes.push(cause("FieldValueRequired", "eventTime", "Required value"));
+  if (ev.type !== "Normal" && ev.type !== "Warning")
+    causes.push(cause("FieldValueNotSupported", "type", `Unsupported value: ${JSON.stringify(ev.type ?? "")}: supported values: "Normal", "Warning"`));
+  const v1Name: Record<string, string> = { reportingComponent: "reportingController", message: "note" };
+  for (const c of ev.eventTime ? validateCoreEvent(ev) : []) causes.push({ ...c, field: v1Name[c.field] ?? c.field });
+  if (old)
+    for (const field of ["eventTime", "reason", "action", "reportingComponent", "reportingInstance", "type"])
+      if (JSON.stringify(old[field]) !== JSON.stringify(ev[field]))
+        causes.push(invalidValue(v1Name[field] ?? field, ev[field], "field is immutable"));
+  return causes;
+}
+
 function prepareCoreEvent(ev: KObject) {
   // Event ages in `kubectl describe` come from first/lastTimestamp; fill them from eventTime when a
   // client only wrote the events.k8s.io style fields.
@@ -215,6 +230,7 @@ export const prepareByKind: Record<string, Prepare> = {
   "/PersistentVolumeClaim": preparePvc,
   "/Pod": preparePod,
   "/Event": prepareCoreEvent,
+  "events.k8s.io/Event": prepareCoreEvent,
   "apps/StatefulSet": (o, old) =>
     prepareWorkload(o, old, (spec) => {
       spec.podManagementPolicy ??= "OrderedReady";
@@ -251,6 +267,7 @@ export const validateByKind: Record<string, Validate> = {
   "/Namespace": validateNamespace,
   "/Service": validateService,
   "/Event": validateCoreEvent,
+  "events.k8s.io/Event": validateEventsV1,
   "apps/StatefulSet": (o, old) => [...validateSelectorMatchesTemplate(o), ...validateImmutableSelector(o, old)],
   "apps/Deployment": (o, old) => [...validateSelectorMatchesTemplate(o), ...validateImmutableSelector(o, old)],
   "batch/Job": (o) => validateSelectorMatchesTemplate(o),

@@ -221,3 +221,32 @@ describe("core/v1 Event validation (N2, A7)", () => {
     expect(row.cells[3]).toBe("widget/w");
   });
 });
+
+describe("events.k8s.io/v1 Event validation (N3, N4)", () => {
+  const ctx = useApiServer();
+
+  test("eventTime is required and type must be Normal or Warning", async () => {
+    const noTime = await ctx.client.post(V1, { ...v1Event("v1-no-time", involved("w")), eventTime: undefined });
+    expect(noTime.status).toBe(422);
+    expect(noTime.body.details.causes).toContainEqual({ reason: "FieldValueRequired", field: "eventTime", message: "Required value" });
+    const badType = await ctx.client.post(V1, v1Event("v1-bad-type", involved("w"), { type: "Info" }));
+    expect(badType.status).toBe(422);
+    expect(badType.body.details.causes[0].field).toBe("type");
+  });
+
+  test("reportingController and action are required, reported under their v1 names", async () => {
+    const res = await ctx.client.post(V1, { ...v1Event("v1-missing", involved("w")), reportingController: undefined, action: undefined });
+    expect(res.status).toBe(422);
+    expect(res.body.details.causes.map((c: any) => c.field).sort()).toEqual(["action", "reportingController"]);
+  });
+
+  test("a valid v1 Event is created, shows first/last timestamps in the core view, and its reason is immutable", async () => {
+    const created = await ctx.client.post(V1, v1Event("v1-ok", involved("w")));
+    expect(created.status).toBe(201);
+    const core = await ctx.client.get(`${CORE}/v1-ok`);
+    expect(core.body.firstTimestamp).toBe("2026-01-01T00:00:00Z");
+    const changed = await ctx.client.patch(`${V1}/v1-ok`, { reason: "Other" });
+    expect(changed.status).toBe(422);
+    expect(changed.body.message).toContain("reason: Invalid value");
+  });
+});
