@@ -47,7 +47,19 @@ export function decodeIncoming(ctx: WriteContext, body: Record<string, unknown>)
   if (meta !== undefined && (typeof meta !== "object" || meta === null || Array.isArray(meta)))
     throw badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: metadata must be an object`);
   const obj = { ...body, apiVersion: gv, kind: type.kind, metadata: { ...(meta as object) } } as KObject;
+  for (const path of type.microTimeFields ?? []) checkMicroTime(type, obj, path);
   return type.view ? type.view.toStorage(obj) : obj;
+}
+
+const MICRO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}(Z|[+-]\d\d:\d\d)$/;
+
+/** metav1.MicroTime decodes only with six fractional digits (a JavaScript toISOString() has three). */
+function checkMicroTime(type: ResourceType, obj: KObject, path: string) {
+  const value = path.split(".").reduce<any>((o, k) => o?.[k], obj);
+  if (value === undefined || value === null || (typeof value === "string" && MICRO_TIME.test(value))) return;
+  throw badRequest(
+    `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: parsing time ${JSON.stringify(String(value))} as "2006-01-02T15:04:05.000000Z07:00": cannot parse as RFC 3339 with microseconds (${path})`,
+  );
 }
 
 /** Prune, default and report unknown fields of a custom resource per fieldValidation. */

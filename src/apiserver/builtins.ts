@@ -20,6 +20,7 @@ interface BuiltinSpec {
   /** The kind's spec changes bump metadata.generation. */
   generation?: boolean;
   deleteReturnsObject?: boolean;
+  microTimeFields?: string[];
 }
 
 const replicasScale: ScaleSubresource = {
@@ -37,14 +38,14 @@ export const BUILTIN_KINDS: BuiltinSpec[] = [
   { kind: "ServiceAccount", plural: "serviceaccounts", shortNames: ["sa"], deleteReturnsObject: true },
   { kind: "PersistentVolumeClaim", plural: "persistentvolumeclaims", shortNames: ["pvc"], status: true, deleteReturnsObject: true },
   { kind: "Pod", plural: "pods", shortNames: ["po"], categories: ["all"], status: true, proxy: true, deleteReturnsObject: true },
-  { kind: "Event", plural: "events", shortNames: ["ev"] },
-  { group: "events.k8s.io", kind: "Event", plural: "events", shortNames: ["ev"] },
+  { kind: "Event", plural: "events", shortNames: ["ev"], microTimeFields: ["eventTime", "series.lastObservedTime"] },
+  { group: "events.k8s.io", kind: "Event", plural: "events", shortNames: ["ev"], microTimeFields: ["eventTime", "series.lastObservedTime"] },
   { group: "apps", kind: "StatefulSet", plural: "statefulsets", shortNames: ["sts"], categories: ["all"], status: true, scale: replicasScale, generation: true },
   { group: "apps", kind: "Deployment", plural: "deployments", shortNames: ["deploy"], categories: ["all"], status: true, scale: replicasScale, generation: true },
   { group: "batch", kind: "Job", plural: "jobs", categories: ["all"], status: true, generation: true },
   { group: "batch", kind: "CronJob", plural: "cronjobs", shortNames: ["cj"], categories: ["all"], status: true, generation: true },
   { group: "networking.k8s.io", kind: "NetworkPolicy", plural: "networkpolicies", shortNames: ["netpol"], generation: true },
-  { group: "coordination.k8s.io", kind: "Lease", plural: "leases" },
+  { group: "coordination.k8s.io", kind: "Lease", plural: "leases", microTimeFields: ["spec.acquireTime", "spec.renewTime"] },
   { group: "rbac.authorization.k8s.io", kind: "Role", plural: "roles" },
   { group: "rbac.authorization.k8s.io", kind: "RoleBinding", plural: "rolebindings" },
   { group: "rbac.authorization.k8s.io", kind: "ClusterRole", plural: "clusterroles", clusterScoped: true },
@@ -85,6 +86,7 @@ function toResourceType(spec: BuiltinSpec): ResourceType {
     prepare: prepareByKind[key],
     validate: validateByKind[key],
     generation: spec.generation ?? false,
+    microTimeFields: spec.microTimeFields,
   };
   if (group === "events.k8s.io") type.view = eventsV1View;
   return type;

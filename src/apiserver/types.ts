@@ -151,6 +151,8 @@ export interface ResourceType {
   prepare?: (obj: KObject, old: KObject | undefined) => void;
   /** Per-kind validation beyond the schema. */
   validate?: (obj: KObject, old: KObject | undefined) => FieldCause[];
+  /** Dotted paths of metav1.MicroTime fields: the real server rejects anything but six fractional digits. */
+  microTimeFields?: string[];
   /** Whether metadata.generation is maintained (CRs and most workload kinds). */
   generation: boolean;
   /** A second API view over another resource's storage (events.k8s.io Events are core Events underneath). */

@@ -250,3 +250,17 @@ describe("events.k8s.io/v1 Event validation (N3, N4)", () => {
     expect(changed.body.message).toContain("reason: Invalid value");
   });
 });
+
+describe("MicroTime fields decode only with six fractional digits (A7)", () => {
+  const ctx = useApiServer();
+
+  test("an Event or Lease with a JavaScript toISOString() time (3 digits) is a 400; 6 digits are fine", async () => {
+    const bad = await ctx.client.post(V1, v1Event("ms-event", involved("w"), { eventTime: "2026-01-01T00:00:00.123Z" }));
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toContain('parsing time "2026-01-01T00:00:00.123Z"');
+    const leases = "/apis/coordination.k8s.io/v1/namespaces/default/leases";
+    const lease = (renewTime: string) => ({ metadata: { name: `l-${renewTime.length}` }, spec: { holderIdentity: "a", leaseDurationSeconds: 15, renewTime } });
+    expect((await ctx.client.post(leases, lease(new Date().toISOString()))).status).toBe(400);
+    expect((await ctx.client.post(leases, lease("2026-01-01T00:00:00.123456Z"))).status).toBe(201);
+  });
+});
