@@ -1,6 +1,7 @@
 // The pure render of a Kode's Envoy sidecar: (Kode, IDE port/type, EnvoyProxyConfig, resolved secrets) -> the
 // sidecar container, its volumes, the bootstrap ConfigMap, the auth Secret, the NetworkPolicy and what the IDE
 // container must change. No I/O, no clock, no randomness: the caller resolves Secrets and generates the HMAC key.
+// The bootstrap itself (listeners, filters, clusters, the Secret's files) is built in bootstrap.ts.
 //
 // Decisions (the long form is in README.md next to this file):
 // - Ports: Envoy's public listener is 0.0.0.0:10080, named "http" (the Service's targetPort "http" follows it
@@ -12,27 +13,41 @@
 //   /etc/envoy/auth (Secret <kode>-envoy-auth): htpasswd (basic), token-secret.json + hmac-secret.json (oauth2,
 //   file-based SDS with watched_directory, so Envoy re-reads them when the Secret changes). The htpasswd is read
 //   once by Envoy, so its digest is part of the checksum (a password change rolls the pod); the oauth2 files are not.
-// - Filter order on the public listener: health_check (/.kode/healthz, answered locally, bypasses auth) ->
-//   Lua stripping identity headers (x-forwarded-user & co., x-auth-*) -> basic_auth | oauth2 + jwt_authn + rbac ->
-//   ext_authz (extAuthz block) -> raw httpFilters in order -> router. Raw router entries are dropped.
-// - Identity: Envoy's verdict reaches the IDE as x-forwarded-user (basic_auth forward_username_header, or jwt_authn
-//   claim_to_headers); everything that could carry identity is stripped before authentication.
+// - Filter order and identity headers: see bootstrap.ts.
 import type { EnvVar, EnvoyProxyConfigSpec, ResourceRequirements } from "../api/types.ts";
 import { ideTypeSpec, type ProbeCheck } from "../kode/ide/index.ts";
-import { htpasswdLine, sha256Hex } from "./htpasswd.ts";
-import {
-  ENVOY_ADMIN_PORT,
-  ENVOY_HEALTH_PORT,
-  ENVOY_PUBLIC_PORT,
-  EXT_AUTHZ_TYPE_URL,
-  ROUTER_TYPE_URL,
-  hostPort,
-  isRawRouter,
-  validateEnvoyConfig,
-  type Problem,
-} from "./validate.ts";
+import { AUTH_DIR, HEALTH_IDE_READY_PATH, HEALTH_READY_PATH, HTPASSWD_KEY, buildBootstrap } from "./bootstrap.ts";
+import { sha256Hex } from "./htpasswd.ts";
+import { ENVOY_ADMIN_PORT, ENVOY_HEALTH_PORT, ENVOY_PUBLIC_PORT, validateEnvoyConfig, type Problem } from "./validate.ts";
 
 export { ENVOY_ADMIN_PORT, ENVOY_HEALTH_PORT, ENVOY_PUBLIC_PORT };
+// The bootstrap's names, re-exported so importers of render.ts (and index.ts) keep finding them here.
+export {
+  AUTH_DIR,
+  EXT_AUTHZ_DEFAULT_TIMEOUT,
+  HEALTH_IDE_READY_PATH,
+  HEALTH_READY_PATH,
+  HMAC_SECRET_KEY,
+  HTPASSWD_KEY,
+  IDENTITY_HEADER,
+  IDLE_TIMEOUT,
+  IMAGE_FILES,
+  JWT_FILTER_NAME,
+  JWT_METADATA_NAMESPACE,
+  JWT_PAYLOAD_KEY,
+  OAUTH2_DEFAULTS,
+  PUBLIC_HEALTH_PATH,
+  RBAC_POLICY_NAME,
+  STATS_PATHS,
+  STRIPPED_HEADER_PREFIX,
+  STRIPPED_HEADERS,
+  SYSTEM_CA_BUNDLE,
+  TOKEN_SECRET_KEY,
+  identityPrincipals,
+  keycloakJwksUri,
+  readSdsSecretValue,
+  stripIdentityLua,
+} from "./bootstrap.ts";
 
 /** Envoy 1.35.3 (Sep 2025 patch release): ≥ 1.32 for the websocket per-route fix; the bootstrap keeps to the 1.30 API. */
 export const DEFAULT_ENVOY_IMAGE = "envoyproxy/envoy:v1.35.3";
@@ -48,59 +63,7 @@ export const BOOTSTRAP_VOLUME = "envoy-bootstrap";
 export const AUTH_VOLUME = "envoy-auth";
 export const BOOTSTRAP_DIR = "/etc/envoy/bootstrap";
 export const BOOTSTRAP_KEY = "envoy.json";
-export const AUTH_DIR = "/etc/envoy/auth";
-export const HTPASSWD_KEY = "htpasswd";
-export const TOKEN_SECRET_KEY = "token-secret.json";
-export const HMAC_SECRET_KEY = "hmac-secret.json";
-/** The system CA bundle in envoyproxy/envoy (Ubuntu) and distroless images: verifies https IdP/authz endpoints. */
-export const SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
-/** Files the bootstrap may name that the image provides rather than a volume. */
-export const IMAGE_FILES = [SYSTEM_CA_BUNDLE];
-
-/** Header carrying Envoy's verdict (the authenticated user) to the IDE. */
-export const IDENTITY_HEADER = "x-forwarded-user";
-/** Headers removed from every incoming request before authentication (plus every x-auth-* header). */
-export const STRIPPED_HEADERS = [
-  IDENTITY_HEADER,
-  "x-forwarded-email",
-  "x-forwarded-groups",
-  "x-forwarded-preferred-username",
-  "x-forwarded-access-token",
-  "x-remote-user",
-  "remote-user",
-  "x-webauth-user",
-];
-export const STRIPPED_HEADER_PREFIX = "x-auth-";
-
-/** Paths answered by Envoy itself without authentication. */
-export const PUBLIC_HEALTH_PATH = "/.kode/healthz";
-export const HEALTH_READY_PATH = "/ready";
-/** On the health listener: proxied to the IDE's own readiness path (kubelet cannot reach a loopback-bound IDE). */
-export const HEALTH_IDE_READY_PATH = "/ide/ready";
-export const STATS_PATHS = ["/stats", "/stats/prometheus"];
-
-export const JWT_FILTER_NAME = "envoy.filters.http.jwt_authn";
-/** jwt_authn's dynamic-metadata namespace and the key its payload is stored under (the RBAC policy reads it). */
-export const JWT_METADATA_NAMESPACE = "envoy.filters.http.jwt_authn";
-export const JWT_PAYLOAD_KEY = "jwt_payload";
-export const RBAC_POLICY_NAME = "kode-owner";
-
-/** Stream timeouts for an IDE open all day: no route timeout, 1 h without a byte before a stream/connection ends. */
-export const IDLE_TIMEOUT = "3600s";
-
-export const OAUTH2_DEFAULTS = {
-  scopes: ["openid", "profile", "email"],
-  redirectPath: "/oauth2/callback",
-  signoutPath: "/oauth2/signout",
-  userClaim: "preferred_username",
-  groupsClaim: "groups",
-  clientSecretKey: "client-secret",
-} as const;
-export const EXT_AUTHZ_DEFAULT_TIMEOUT = "0.25s";
 export const DEFAULT_ENVOY_RESOURCES: ResourceRequirements = { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } };
-
-/** Keycloak's JWKS location for an issuer (…/realms/<realm>/protocol/openid-connect/certs). */
-export const keycloakJwksUri = (issuer: string) => `${issuer.replace(/\/+$/, "")}/protocol/openid-connect/certs`;
 
 // ---- Shapes (plain Kubernetes data; only the fields we set) ----
 
@@ -217,13 +180,46 @@ export class EnvoyRenderError extends Error {
 
 export const envoyChildNames = (kode: string) => ({ configMap: `${kode}-envoy`, secret: `${kode}-envoy-auth`, networkPolicy: kode });
 
-type J = Record<string, unknown>;
-const typeUrl = (t: string) => `type.googleapis.com/${t}`;
+type MetaFor = (name: string) => EnvoyMeta;
 
 /** Render the sidecar. Throws EnvoyRenderError when the config is invalid or a needed secret is missing. */
 export function renderEnvoy(input: EnvoyRenderInput): EnvoyRender {
+  assertRenderable(input);
   const { kode, idePort, config } = input;
   const spec = config.spec;
+  const authType = spec.authType ?? "none";
+  const ideReadiness: ProbeCheck = (input.ideType ? ideTypeSpec(input.ideType) : undefined)?.readiness ?? { kind: "tcp" };
+  const { bootstrap, secretFiles } = buildBootstrap({ kode, idePort, spec, ideReadiness, credentials: input.credentials, oauth2: input.oauth2 });
+  const bootstrapJson = `${JSON.stringify(bootstrap, null, 2)}\n`;
+
+  const names = envoyChildNames(kode.name);
+  const meta = metaFor(input);
+  const hasSecret = Object.keys(secretFiles).length > 0;
+  const { volumes, volumeMounts } = envoyVolumes(names, hasSecret);
+  const container = envoyContainer(spec, volumeMounts);
+  const configMap: EnvoyConfigMap = { apiVersion: "v1", kind: "ConfigMap", metadata: meta(names.configMap), data: { [BOOTSTRAP_KEY]: bootstrapJson } };
+  const secret = hasSecret ? authSecret(meta(names.secret), secretFiles) : undefined;
+  const networkPolicy = envoyNetworkPolicy(meta(names.networkPolicy), input.selectorLabels ?? defaultSelectorLabels(kode.name));
+  const idePatch = ideContainerPatch(input.ideType, ideReadiness, authType === "basic" || authType === "oauth2");
+  const statusSecretName = authType === "oauth2" ? undefined : input.credentialsSecretName;
+  return {
+    container,
+    volumes,
+    configMap,
+    ...(secret && { secret }),
+    networkPolicy,
+    idePatch,
+    checksumSource: checksumSourceOf(container, bootstrapJson, secretFiles, idePatch),
+    ...(statusSecretName !== undefined && { statusSecretName }),
+    bootstrap,
+    secretFiles,
+  };
+}
+
+/** Throws EnvoyRenderError with every problem of the config and of the resolved inputs. */
+function assertRenderable(input: EnvoyRenderInput): void {
+  const { kode, idePort } = input;
+  const spec = input.config.spec;
   const authType = spec.authType ?? "none";
   const problems = validateEnvoyConfig(spec, {
     idePort,
@@ -237,9 +233,15 @@ export function renderEnvoy(input: EnvoyRenderInput): EnvoyRender {
   if (!Number.isInteger(idePort) || idePort < 1 || idePort > 65535)
     problems.push({ reason: "InvalidPort", message: `IDE port ${idePort} is not a TCP port.` });
   if (problems.length) throw new EnvoyRenderError(problems);
+}
 
-  const names = envoyChildNames(kode.name);
-  const selector = input.selectorLabels ?? { "app.kubernetes.io/instance": kode.name, "kode.jacero.io/name": kode.name };
+// ---- Kubernetes objects ----
+
+const defaultSelectorLabels = (kode: string): Record<string, string> => ({ "app.kubernetes.io/instance": kode, "kode.jacero.io/name": kode });
+
+/** Metadata for the sidecar's children: the Kode's namespace, the proxy labels, the config they came from. */
+function metaFor(input: EnvoyRenderInput): MetaFor {
+  const { kode, config } = input;
   const labels = input.labels ?? {
     "app.kubernetes.io/name": "envoy",
     "app.kubernetes.io/instance": kode.name,
@@ -249,221 +251,15 @@ export function renderEnvoy(input: EnvoyRenderInput): EnvoyRender {
   };
   const configId =
     config.kind === "EnvoyProxyConfig" && config.namespace ? `${config.kind}/${config.namespace}/${config.name}` : `${config.kind}/${config.name}`;
-  const meta = (name: string): EnvoyMeta => ({
+  return (name) => ({
     name,
     ...(kode.namespace !== undefined && { namespace: kode.namespace }),
     labels: { ...labels },
     annotations: { "kode.jacero.io/envoy-config": configId },
   });
+}
 
-  const ide = input.ideType ? ideTypeSpec(input.ideType) : undefined;
-  const ideReadiness: ProbeCheck = ide?.readiness ?? { kind: "tcp" };
-
-  // ---- Secret files ----
-  const secretFiles: Record<string, string> = {};
-  if (authType === "basic") secretFiles[HTPASSWD_KEY] = `${htpasswdLine(input.credentials!.username, input.credentials!.password)}\n`;
-  if (authType === "oauth2") {
-    secretFiles[TOKEN_SECRET_KEY] = sdsFile("token", input.oauth2!.clientSecret);
-    secretFiles[HMAC_SECRET_KEY] = sdsFile("hmac", input.oauth2!.hmacSecret);
-  }
-  const hasSecret = Object.keys(secretFiles).length > 0;
-
-  // ---- Bootstrap ----
-  const clusters: J[] = [ideCluster(idePort), probeCluster(idePort), staticCluster("kode_admin", "127.0.0.1", ENVOY_ADMIN_PORT)];
-  const filters: J[] = [
-    {
-      name: "kode.health_check",
-      typed_config: {
-        "@type": typeUrl("envoy.extensions.filters.http.health_check.v3.HealthCheck"),
-        pass_through_mode: false,
-        headers: [{ name: ":path", string_match: { exact: PUBLIC_HEALTH_PATH } }],
-      },
-    },
-    {
-      name: "kode.strip_identity_headers",
-      typed_config: { "@type": typeUrl("envoy.extensions.filters.http.lua.v3.Lua"), default_source_code: { inline_string: stripIdentityLua() } },
-    },
-  ];
-  const routeHeadersToRemove: string[] = [];
-
-  if (authType === "basic") {
-    filters.push({
-      name: "kode.basic_auth",
-      typed_config: {
-        "@type": typeUrl("envoy.extensions.filters.http.basic_auth.v3.BasicAuth"),
-        users: { filename: `${AUTH_DIR}/${HTPASSWD_KEY}` },
-        forward_username_header: IDENTITY_HEADER,
-      },
-    });
-    // The IDE needs only the verdict, not the password: drop the credentials after the last filter has seen them.
-    routeHeadersToRemove.push("authorization");
-  }
-
-  if (authType === "oauth2") {
-    const o = spec.oauth2!;
-    const token = new URL(o.tokenEndpoint!);
-    const jwks = new URL(o.jwksUri ?? keycloakJwksUri(o.issuer!));
-    clusters.push(urlCluster("kode_oidc", token));
-    const jwksCluster = sameEndpoint(token, jwks) ? "kode_oidc" : "kode_oidc_jwks";
-    if (jwksCluster !== "kode_oidc") clusters.push(urlCluster(jwksCluster, jwks));
-    const redirectPath = o.redirectPath ?? OAUTH2_DEFAULTS.redirectPath;
-    const sds = (name: string, key: string): J => ({
-      name,
-      sds_config: { path_config_source: { path: `${AUTH_DIR}/${key}`, watched_directory: { path: AUTH_DIR } }, resource_api_version: "V3" },
-    });
-    filters.push({
-      name: "kode.oauth2",
-      typed_config: {
-        "@type": typeUrl("envoy.extensions.filters.http.oauth2.v3.OAuth2"),
-        config: {
-          token_endpoint: { cluster: "kode_oidc", uri: o.tokenEndpoint, timeout: "5s" },
-          authorization_endpoint: o.authorizationEndpoint,
-          credentials: { client_id: o.clientId, token_secret: sds("token", TOKEN_SECRET_KEY), hmac_secret: sds("hmac", HMAC_SECRET_KEY) },
-          redirect_uri: `%REQ(x-forwarded-proto)%://%REQ(:authority)%${redirectPath}`,
-          redirect_path_matcher: { path: { exact: redirectPath } },
-          signout_path: { path: { exact: o.signoutPath ?? OAUTH2_DEFAULTS.signoutPath } },
-          // The access token goes on as Authorization: Bearer so jwt_authn can verify it (jwt_authn then removes it).
-          forward_bearer_token: true,
-          auth_scopes: o.scopes?.length ? [...o.scopes] : [...OAUTH2_DEFAULTS.scopes],
-          use_refresh_token: true,
-          // A websocket handshake (or XHR) with no valid session gets 401, not a 302 the browser cannot follow.
-          deny_redirect_matcher: [
-            { name: "upgrade", present_match: true },
-            { name: "x-requested-with", string_match: { exact: "XMLHttpRequest" } },
-          ],
-        },
-      },
-    });
-    const userClaim = o.userClaim ?? OAUTH2_DEFAULTS.userClaim;
-    filters.push({
-      name: JWT_FILTER_NAME,
-      typed_config: {
-        "@type": typeUrl("envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication"),
-        providers: {
-          oidc: {
-            issuer: o.issuer,
-            remote_jwks: { http_uri: { uri: jwks.href, cluster: jwksCluster, timeout: "5s" }, cache_duration: "600s", async_fetch: {} },
-            from_headers: [{ name: "authorization", value_prefix: "Bearer " }],
-            forward: false,
-            payload_in_metadata: JWT_PAYLOAD_KEY,
-            claim_to_headers: [{ header_name: IDENTITY_HEADER, claim_name: userClaim }],
-          },
-        },
-        rules: [{ match: { prefix: "/" }, requires: { provider_name: "oidc" } }],
-      },
-    });
-    filters.push({
-      name: "kode.rbac",
-      typed_config: {
-        "@type": typeUrl("envoy.extensions.filters.http.rbac.v3.RBAC"),
-        rules: { action: "ALLOW", policies: { [RBAC_POLICY_NAME]: { permissions: [{ any: true }], principals: identityPrincipals(kode.user, o) } } },
-      },
-    });
-  }
-
-  if (spec.extAuthz) {
-    const ea = spec.extAuthz;
-    const timeout = ea.timeout ?? EXT_AUTHZ_DEFAULT_TIMEOUT;
-    const cfg: J = { "@type": EXT_AUTHZ_TYPE_URL, transport_api_version: "V3", failure_mode_allow: ea.failureModeAllow ?? false };
-    if (ea.grpc) {
-      const hp = hostPort(ea.grpc.address)!;
-      clusters.push(dnsCluster("kode_ext_authz", hp.host, hp.port, { http2: true }));
-      cfg.grpc_service = { envoy_grpc: { cluster_name: "kode_ext_authz", ...(ea.grpc.authority && { authority: ea.grpc.authority }) }, timeout };
-    } else if (ea.http) {
-      const u = new URL(ea.http.uri);
-      clusters.push(urlCluster("kode_ext_authz", u));
-      cfg.http_service = { server_uri: { uri: ea.http.uri, cluster: "kode_ext_authz", timeout }, ...(ea.http.pathPrefix && { path_prefix: ea.http.pathPrefix }) };
-    }
-    if (ea.withRequestBody)
-      cfg.with_request_body = { max_request_bytes: ea.withRequestBody.maxRequestBytes, allow_partial_message: ea.withRequestBody.allowPartialMessage ?? false };
-    filters.push({ name: "kode.ext_authz", typed_config: cfg });
-  }
-
-  for (const f of spec.httpFilters ?? []) if (!isRawRouter(f)) filters.push(structuredClone(f) as J);
-  filters.push({ name: "envoy.filters.http.router", typed_config: { "@type": ROUTER_TYPE_URL } });
-  for (const c of spec.clusters ?? []) clusters.push(structuredClone(c));
-
-  const publicListener: J = {
-    name: "ide",
-    address: socket("0.0.0.0", ENVOY_PUBLIC_PORT),
-    filter_chains: [
-      {
-        filters: [
-          {
-            name: "envoy.filters.network.http_connection_manager",
-            typed_config: {
-              "@type": typeUrl("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"),
-              stat_prefix: "ide",
-              codec_type: "AUTO",
-              normalize_path: true,
-              upgrade_configs: [{ upgrade_type: "websocket" }],
-              stream_idle_timeout: IDLE_TIMEOUT,
-              common_http_protocol_options: { idle_timeout: IDLE_TIMEOUT },
-              route_config: {
-                name: "ide",
-                virtual_hosts: [
-                  {
-                    name: "ide",
-                    domains: ["*"],
-                    routes: [{ match: { prefix: "/" }, route: { cluster: "ide", timeout: "0s", idle_timeout: IDLE_TIMEOUT } }],
-                  },
-                ],
-                ...(routeHeadersToRemove.length && { request_headers_to_remove: routeHeadersToRemove }),
-              },
-              http_filters: filters,
-            },
-          },
-        ],
-      },
-    ],
-  };
-
-  const healthRoutes: J[] = STATS_PATHS.map((path) => ({
-    match: { path, headers: [{ name: ":method", string_match: { exact: "GET" } }] },
-    route: { cluster: "kode_admin", timeout: "5s" },
-  }));
-  if (ideReadiness.kind === "http")
-    healthRoutes.push({ match: { path: HEALTH_IDE_READY_PATH }, route: { cluster: "kode_ide_probe", prefix_rewrite: ideReadiness.path, timeout: "5s" } });
-  healthRoutes.push({ match: { prefix: "/" }, direct_response: { status: 404 } });
-  const healthListener: J = {
-    name: "kode_health",
-    address: socket("0.0.0.0", ENVOY_HEALTH_PORT),
-    filter_chains: [
-      {
-        filters: [
-          {
-            name: "envoy.filters.network.http_connection_manager",
-            typed_config: {
-              "@type": typeUrl("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"),
-              stat_prefix: "kode_health",
-              codec_type: "AUTO",
-              route_config: { name: "kode_health", virtual_hosts: [{ name: "kode_health", domains: ["*"], routes: healthRoutes }] },
-              http_filters: [
-                {
-                  name: "kode.health_check",
-                  typed_config: {
-                    "@type": typeUrl("envoy.extensions.filters.http.health_check.v3.HealthCheck"),
-                    pass_through_mode: false,
-                    headers: [{ name: ":path", string_match: { exact: HEALTH_READY_PATH } }],
-                  },
-                },
-                { name: "envoy.filters.http.router", typed_config: { "@type": ROUTER_TYPE_URL } },
-              ],
-            },
-          },
-        ],
-      },
-    ],
-  };
-
-  const bootstrap: J = {
-    node: { id: `${kode.namespace ?? "default"}/${kode.name}`, cluster: "kode" },
-    admin: { address: socket("127.0.0.1", ENVOY_ADMIN_PORT) },
-    static_resources: { listeners: [publicListener, healthListener], clusters },
-  };
-  const bootstrapJson = `${JSON.stringify(bootstrap, null, 2)}\n`;
-
-  // ---- Kubernetes objects ----
+function envoyVolumes(names: ReturnType<typeof envoyChildNames>, hasSecret: boolean): { volumes: EnvoyVolume[]; volumeMounts: VolumeMount[] } {
   const volumeMounts: VolumeMount[] = [{ name: BOOTSTRAP_VOLUME, mountPath: BOOTSTRAP_DIR, readOnly: true }];
   const volumes: EnvoyVolume[] = [{ name: BOOTSTRAP_VOLUME, configMap: { name: names.configMap, defaultMode: 0o444 } }];
   if (hasSecret) {
@@ -471,11 +267,16 @@ export function renderEnvoy(input: EnvoyRenderInput): EnvoyRender {
     // 0444: the volume is mounted only into the Envoy container, which runs as a uid that is not the fsGroup's.
     volumes.push({ name: AUTH_VOLUME, secret: { secretName: names.secret, defaultMode: 0o444 } });
   }
-  const healthProbe = (timing: { periodSeconds: number; timeoutSeconds: number; failureThreshold: number }): EnvoyProbe => ({
-    httpGet: { path: HEALTH_READY_PATH, port: ENVOY_HEALTH_PORT_NAME, scheme: "HTTP" },
-    ...timing,
-  });
-  const container: EnvoyContainer = {
+  return { volumes, volumeMounts };
+}
+
+const healthProbe = (timing: { periodSeconds: number; timeoutSeconds: number; failureThreshold: number }): EnvoyProbe => ({
+  httpGet: { path: HEALTH_READY_PATH, port: ENVOY_HEALTH_PORT_NAME, scheme: "HTTP" },
+  ...timing,
+});
+
+function envoyContainer(spec: EnvoyProxyConfigSpec, volumeMounts: VolumeMount[]): EnvoyContainer {
+  return {
     name: ENVOY_CONTAINER,
     image: spec.image ?? DEFAULT_ENVOY_IMAGE,
     // The binary directly (same path in the regular and distroless images): no root entrypoint, no su-exec.
@@ -502,40 +303,39 @@ export function renderEnvoy(input: EnvoyRenderInput): EnvoyRender {
     },
     volumeMounts,
   };
+}
 
-  const configMap: EnvoyConfigMap = { apiVersion: "v1", kind: "ConfigMap", metadata: meta(names.configMap), data: { [BOOTSTRAP_KEY]: bootstrapJson } };
-  const secret: EnvoySecret | undefined = hasSecret
-    ? {
-        apiVersion: "v1",
-        kind: "Secret",
-        metadata: meta(names.secret),
-        type: "Opaque",
-        data: Object.fromEntries(Object.entries(secretFiles).map(([k, v]) => [k, Buffer.from(v, "utf8").toString("base64")])),
-      }
-    : undefined;
-  const networkPolicy: NetworkPolicy = {
-    apiVersion: "networking.k8s.io/v1",
-    kind: "NetworkPolicy",
-    metadata: meta(names.networkPolicy),
-    spec: {
-      podSelector: { matchLabels: { ...selector } },
-      policyTypes: ["Ingress"],
-      ingress: [
-        {
-          ports: [
-            { protocol: "TCP", port: ENVOY_PUBLIC_PORT },
-            { protocol: "TCP", port: ENVOY_HEALTH_PORT },
-          ],
-        },
-      ],
-    },
-  };
+const authSecret = (metadata: EnvoyMeta, files: Record<string, string>): EnvoySecret => ({
+  apiVersion: "v1",
+  kind: "Secret",
+  metadata,
+  type: "Opaque",
+  data: Object.fromEntries(Object.entries(files).map(([k, v]) => [k, Buffer.from(v, "utf8").toString("base64")])),
+});
 
-  const idePatch = ideContainerPatch(input.ideType, ideReadiness, authType === "basic" || authType === "oauth2");
+/** Only Envoy's two ports are reachable from outside the pod (the IDE's own ports may not bind to loopback). */
+const envoyNetworkPolicy = (metadata: EnvoyMeta, selector: Record<string, string>): NetworkPolicy => ({
+  apiVersion: "networking.k8s.io/v1",
+  kind: "NetworkPolicy",
+  metadata,
+  spec: {
+    podSelector: { matchLabels: { ...selector } },
+    policyTypes: ["Ingress"],
+    ingress: [
+      {
+        ports: [
+          { protocol: "TCP", port: ENVOY_PUBLIC_PORT },
+          { protocol: "TCP", port: ENVOY_HEALTH_PORT },
+        ],
+      },
+    ],
+  },
+});
 
-  // The pod rolls when the bootstrap, the image/args or a read-once file (htpasswd) changes. The oauth2 files are
-  // re-read by Envoy (watched_directory), so rotating the client secret does not restart anybody's session.
-  const checksumSource = JSON.stringify({
+/** The pod rolls when the bootstrap, the image/args or a read-once file (htpasswd) changes. The oauth2 files are
+ * re-read by Envoy (watched_directory), so rotating the client secret does not restart anybody's session. */
+function checksumSourceOf(container: EnvoyContainer, bootstrapJson: string, secretFiles: Record<string, string>, idePatch: IdePatch): string {
+  return JSON.stringify({
     image: container.image,
     args: container.args,
     resources: container.resources,
@@ -544,38 +344,6 @@ export function renderEnvoy(input: EnvoyRenderInput): EnvoyRender {
     htpasswd: secretFiles[HTPASSWD_KEY] !== undefined ? sha256Hex(secretFiles[HTPASSWD_KEY]) : undefined,
     idePatch,
   });
-
-  const statusSecretName = authType === "oauth2" ? undefined : input.credentialsSecretName;
-  return {
-    container,
-    volumes,
-    configMap,
-    ...(secret && { secret }),
-    networkPolicy,
-    idePatch,
-    checksumSource,
-    ...(statusSecretName !== undefined && { statusSecretName }),
-    bootstrap,
-    secretFiles,
-  };
-}
-
-/** RBAC principals: the owner by the user claim, or a member of an allowed group; nobody when neither is known. */
-export function identityPrincipals(user: string | undefined, o: NonNullable<EnvoyProxyConfigSpec["oauth2"]>): J[] {
-  const claim = (name: string) => [{ key: JWT_PAYLOAD_KEY }, { key: name }];
-  const out: J[] = [];
-  if (user)
-    out.push({ metadata: { filter: JWT_METADATA_NAMESPACE, path: claim(o.userClaim ?? OAUTH2_DEFAULTS.userClaim), value: { string_match: { exact: user } } } });
-  for (const g of o.allowedGroups ?? [])
-    out.push({
-      metadata: {
-        filter: JWT_METADATA_NAMESPACE,
-        path: claim(o.groupsClaim ?? OAUTH2_DEFAULTS.groupsClaim),
-        value: { list_match: { one_of: { string_match: { exact: g } } } },
-      },
-    });
-  if (!out.length) out.push({ not_id: { any: true } });
-  return out;
 }
 
 function ideContainerPatch(ideType: string | undefined, readiness: ProbeCheck, authenticated: boolean): IdePatch {
@@ -622,112 +390,3 @@ function ideContainerPatch(ideType: string | undefined, readiness: ProbeCheck, a
   }
   return { portName: IDE_PORT_NAME_BEHIND_ENVOY, removeEnv, env, bindsLoopback, probes, idePasswordOff: authenticated && removeEnv.length > 0, notes };
 }
-
-/** The Lua source that removes identity headers before any authentication filter runs. */
-export function stripIdentityLua(): string {
-  const exact = STRIPPED_HEADERS.map((h) => `["${h}"] = true`).join(", ");
-  return [
-    `local exact = { ${exact} }`,
-    `local prefix = "${STRIPPED_HEADER_PREFIX}"`,
-    "function envoy_on_request(handle)",
-    "  local headers = handle:headers()",
-    "  local drop = {}",
-    "  for key, _ in pairs(headers) do",
-    "    local k = string.lower(key)",
-    "    if exact[k] or string.sub(k, 1, #prefix) == prefix then drop[#drop + 1] = key end",
-    "  end",
-    "  for _, key in ipairs(drop) do headers:remove(key) end",
-    "end",
-    "",
-  ].join("\n");
-}
-
-/** The value of a file written by sdsFile (the operator reads its HMAC key back so it never changes). */
-export function readSdsSecretValue(file: string | undefined): string | undefined {
-  if (!file) return undefined;
-  try {
-    const value = JSON.parse(file)?.resources?.[0]?.generic_secret?.secret?.inline_string;
-    return typeof value === "string" && value ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A file-based SDS DiscoveryResponse holding one generic secret (lives only in the auth Secret). */
-function sdsFile(name: string, value: string): string {
-  return `${JSON.stringify({
-    resources: [
-      { "@type": typeUrl("envoy.extensions.transport_sockets.tls.v3.Secret"), name, generic_secret: { secret: { inline_string: value } } },
-    ],
-  })}\n`;
-}
-
-const socket = (address: string, port: number): J => ({ socket_address: { address, port_value: port } });
-
-const loadAssignment = (name: string, host: string, port: number): J => ({
-  cluster_name: name,
-  endpoints: [{ lb_endpoints: [{ endpoint: { address: socket(host, port) } }] }],
-});
-
-const HTTP_OPTIONS_KEY = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
-
-function staticCluster(name: string, host: string, port: number, options?: J): J {
-  return {
-    name,
-    type: "STATIC",
-    connect_timeout: "5s",
-    load_assignment: loadAssignment(name, host, port),
-    ...(options && { typed_extension_protocol_options: { [HTTP_OPTIONS_KEY]: { "@type": typeUrl(HTTP_OPTIONS_KEY), ...options } } }),
-  };
-}
-
-/** The IDE on loopback. A short upstream idle timeout: a pooled idle connection must not keep code-server "alive". */
-const ideCluster = (port: number) =>
-  staticCluster("ide", "127.0.0.1", port, { common_http_protocol_options: { idle_timeout: "30s" }, explicit_http_config: { http_protocol_options: {} } });
-
-/** Readiness checks of the IDE through the health listener: one request per connection, nothing pooled. */
-const probeCluster = (port: number) =>
-  staticCluster("kode_ide_probe", "127.0.0.1", port, {
-    common_http_protocol_options: { max_requests_per_connection: 1 },
-    explicit_http_config: { http_protocol_options: {} },
-  });
-
-const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
-
-function dnsCluster(name: string, host: string, port: number, opts: { tls?: boolean; http2?: boolean }): J {
-  const ip = IPV4.test(host) || host.includes(":");
-  const cluster: J = {
-    name,
-    type: ip ? "STATIC" : "STRICT_DNS",
-    connect_timeout: "5s",
-    ...(!ip && { dns_lookup_family: "V4_PREFERRED" }),
-    load_assignment: loadAssignment(name, host, port),
-  };
-  if (opts.http2)
-    cluster.typed_extension_protocol_options = {
-      [HTTP_OPTIONS_KEY]: { "@type": typeUrl(HTTP_OPTIONS_KEY), explicit_http_config: { http2_protocol_options: {} } },
-    };
-  if (opts.tls)
-    cluster.transport_socket = {
-      name: "envoy.transport_sockets.tls",
-      typed_config: {
-        "@type": typeUrl("envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext"),
-        sni: host,
-        common_tls_context: {
-          validation_context: {
-            trusted_ca: { filename: SYSTEM_CA_BUNDLE },
-            ...(!ip && { match_typed_subject_alt_names: [{ san_type: "DNS", matcher: { exact: host } }] }),
-          },
-        },
-      },
-    };
-  return cluster;
-}
-
-function urlCluster(name: string, u: URL): J {
-  const tls = u.protocol === "https:";
-  const port = u.port ? Number(u.port) : tls ? 443 : 80;
-  return dnsCluster(name, u.hostname.replace(/^\[|\]$/g, ""), port, { tls });
-}
-
-const sameEndpoint = (a: URL, b: URL) => a.protocol === b.protocol && a.host === b.host;
