@@ -82,6 +82,7 @@ function setup() {
     now: () => "2026-11-25T10:00:00Z",
     generatePassword: () => "generated-password-0123456789",
     writtenStatus: new Map(),
+    settled: new Map(),
   };
   templates.put({
     apiVersion: "kode.jacero.io/v1alpha1",
@@ -95,7 +96,7 @@ function setup() {
     metadata: { name: "k", namespace: "team", uid: "kode-uid", resourceVersion: "7", generation: 1, finalizers: [KODE_FINALIZER] },
     spec: { templateRef: { name: "cs" }, user: "dev", password: "a-long-password" },
   });
-  return { deps, calls, events, kodes };
+  return { deps, calls, events, kodes, client: deps.client };
 }
 
 describe("reconcileKode", () => {
@@ -141,5 +142,47 @@ describe("reconcileKode", () => {
     const outside = calls.filter((c) => c.plural !== "secrets");
     const b64 = Buffer.from("a-long-password").toString("base64");
     for (const c of outside) expect(JSON.stringify(c.body ?? {})).not.toMatch(new RegExp(`a-long-password|${b64}`));
+  });
+});
+
+describe("reconcileKode on a settled Kode", () => {
+  /** Fill the caches with what the API server holds now, as the informers would. */
+  async function sync(env: ReturnType<typeof setup>) {
+    const { deps, kodes } = env;
+    const refs = [
+      ["secrets", deps.secrets, "k-auth"],
+      ["services", deps.services, "k"],
+      ["statefulsets", deps.statefulSets, "k"],
+    ] as const;
+    for (const [plural, cache, name] of refs) {
+      const live = await env.client.get({ group: "", version: "v1", plural, kind: "", namespaced: true }, name, "team");
+      (cache as MapCache<KubeObject>).put(live as KubeObject);
+    }
+    const memo = deps.writtenStatus!.get("team/k")!;
+    const kode = kodes.get("team", "k")!;
+    kodes.put({ ...kode, metadata: { ...kode.metadata, resourceVersion: memo.resourceVersion }, status: memo.status });
+  }
+
+  test("a Kode whose inputs have not changed since a reconcile that wrote nothing is not rendered again", async () => {
+    const env = setup();
+    let passes = 0;
+    env.deps.now = () => {
+      passes++;
+      return "2026-11-25T10:00:00Z";
+    };
+    await reconcileKode(env.deps, "team/k");
+    await sync(env);
+    const writes = env.calls.length;
+    await reconcileKode(env.deps, "team/k"); // evaluates, writes nothing, remembers the versions
+    expect(env.calls.length).toBe(writes);
+    const evaluated = passes;
+    await reconcileKode(env.deps, "team/k"); // same versions: nothing to do
+    await reconcileKode(env.deps, "team/k");
+    expect(passes).toBe(evaluated);
+    // Any input changing (here the StatefulSet, e.g. drift or a status update) makes it look again.
+    const sts = env.deps.statefulSets.get("team", "k")!;
+    (env.deps.statefulSets as MapCache<KubeObject>).put({ ...sts, metadata: { ...sts.metadata, resourceVersion: "999" } });
+    await reconcileKode(env.deps, "team/k");
+    expect(passes).toBe(evaluated + 1);
   });
 });

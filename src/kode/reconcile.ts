@@ -10,7 +10,7 @@ import { applyObject } from "../kube/apply.ts";
 import { CONFIGMAPS, NETWORK_POLICIES, PVCS, SECRETS, SERVICES, STATEFULSETS } from "../kube/resources.ts";
 import type { KubeClient, KubeObject, ResourceRef } from "../kube/types.ts";
 import { childNames, renderKode, SECRET_PASSWORD_KEY, SECRET_USERNAME_KEY, serviceUrl, type RenderInput } from "./render.ts";
-import { resolveEnvoy } from "./resolve-envoy.ts";
+import { findConfig, resolveEnvoy } from "./resolve-envoy.ts";
 import { DEFAULT_USER } from "./settings.ts";
 import { deriveStatus, statusEquals, transitions, type ObservedStatefulSet } from "./status.ts";
 import { validateKodeInput, type Problem } from "./validate.ts";
@@ -49,6 +49,11 @@ export interface KodeDeps {
    * again and repeating its transition Events.
    */
   writtenStatus?: Map<string, { resourceVersion: string; status: KodeStatus; at: number }>;
+  /**
+   * Kodes whose last reconcile wrote nothing, with the resourceVersions of everything it read. A resync that
+   * finds the same versions has nothing to do: rendering is a pure function of those objects.
+   */
+  settled?: Map<string, string>;
   log?: { debug?(msg: string, fields?: Record<string, unknown>): void; info?(msg: string, fields?: Record<string, unknown>): void };
 }
 
@@ -160,11 +165,12 @@ function checksum(text: string): string {
 
 const WRITTEN_STATUS_TTL_MS = 10_000;
 
-async function writeStatus(deps: KodeDeps, kode: Kode, next: ReturnType<typeof deriveStatus>) {
-  if (statusEquals(kode.status, next)) return;
+async function writeStatus(deps: KodeDeps, kode: Kode, next: ReturnType<typeof deriveStatus>): Promise<boolean> {
+  if (statusEquals(kode.status, next)) return false;
   const written = await deps.client.mergePatch<KubeObject>(KODES, kode.metadata.name, { status: next }, { namespace: kode.metadata.namespace, subresource: "status", fieldManager: FIELD_MANAGER });
   deps.writtenStatus?.set(`${kode.metadata.namespace}/${kode.metadata.name}`, { resourceVersion: written.metadata.resourceVersion ?? "", status: next, at: Date.now() });
   for (const e of transitions(kode.status, next)) deps.events.event(asObject(kode), e.type, e.reason, e.message);
+  return true;
 }
 
 /** The Kode with the status we last wrote, while the cache has not caught up with that write. */
@@ -178,11 +184,12 @@ function withWrittenStatus(deps: KodeDeps, key: string, kode: Kode): Kode {
   return { ...kode, status: memo.status };
 }
 
-async function ensureFinalizer(deps: KodeDeps, kode: Kode) {
+async function ensureFinalizer(deps: KodeDeps, kode: Kode): Promise<boolean> {
   const finalizers = kode.metadata.finalizers ?? [];
-  if (finalizers.includes(KODE_FINALIZER)) return;
+  if (finalizers.includes(KODE_FINALIZER)) return false;
   // resourceVersion makes this a compare-and-swap: a concurrent finalizer change gets 409 and a retry.
   await deps.client.mergePatch(KODES, kode.metadata.name, { metadata: { finalizers: [...finalizers, KODE_FINALIZER], resourceVersion: kode.metadata.resourceVersion } }, { namespace: kode.metadata.namespace, fieldManager: FIELD_MANAGER });
+  return true;
 }
 
 const asObject = (kode: Kode) => kode as unknown as KubeObject;
@@ -192,7 +199,7 @@ function ownedBy(obj: KubeObject | undefined, kode: Kode): boolean {
 }
 
 /** Delete the sidecar's children we own (when the Kode goes, or its template stops naming an Envoy config). */
-async function removeEnvoyChildren(deps: KodeDeps, kode: Kode, which: { configMap: boolean; secret: boolean }) {
+async function removeEnvoyChildren(deps: KodeDeps, kode: Kode, which: { configMap: boolean; secret: boolean }): Promise<boolean> {
   const ns = kode.metadata.namespace!;
   const names = envoyChildNames(kode.metadata.name);
   const targets: [ResourceRef, string, KubeObject | undefined][] = [];
@@ -201,8 +208,32 @@ async function removeEnvoyChildren(deps: KodeDeps, kode: Kode, which: { configMa
     targets.push([NETWORK_POLICIES, names.networkPolicy, deps.networkPolicies.get(ns, names.networkPolicy)]);
   }
   if (which.secret) targets.push([SECRETS, names.secret, deps.secrets.get(ns, names.secret)]);
+  let deleted = false;
   for (const [ref, name, obj] of targets)
-    if (obj && ownedBy(obj, kode)) await deps.client.delete(ref, name, { namespace: ns, preconditions: { uid: obj.metadata.uid } });
+    if (obj && ownedBy(obj, kode)) deleted = (await deps.client.delete(ref, name, { namespace: ns, preconditions: { uid: obj.metadata.uid } })) || deleted;
+  return deleted;
+}
+
+/** The resourceVersions of everything a reconcile of this Kode reads from the caches. */
+function inputVersions(deps: KodeDeps, kode: Kode): string {
+  const ns = kode.metadata.namespace;
+  const rv = (o: { metadata: { resourceVersion?: string } } | undefined) => o?.metadata.resourceVersion ?? "-";
+  const names = childNames(kode.metadata.name);
+  const envoyNames = envoyChildNames(kode.metadata.name);
+  const template = resolveTemplate(deps, kode).template;
+  const config = template?.spec.envoyProxyRef ? findConfig(deps, template).config : undefined;
+  const clientSecret = config?.spec?.oauth2?.clientSecretRef?.name;
+  return [
+    rv(kode),
+    rv(template),
+    rv(config),
+    ...[kode.spec.existingSecret, names.secret, envoyNames.secret, clientSecret].map((s) => (s ? rv(deps.secrets.get(ns, s)) : "-")),
+    rv(deps.statefulSets.get(ns, names.statefulSet)),
+    rv(deps.services.get(ns, names.service)),
+    rv(deps.pvcs.get(ns, names.pvc)),
+    rv(deps.configMaps.get(ns, envoyNames.configMap)),
+    rv(deps.networkPolicies.get(ns, envoyNames.networkPolicy)),
+  ].join(",");
 }
 
 /** Ordered cleanup: the workload first, then its Service and credentials, then storage (unless kept). */
@@ -241,11 +272,25 @@ export async function reconcileKode(deps: KodeDeps, key: string): Promise<void> 
   const cached = deps.kodes.get(ns, name);
   if (!cached) {
     deps.writtenStatus?.delete(key);
+    deps.settled?.delete(key);
     return;
   }
   const kode = withWrittenStatus(deps, key, cached);
-  if (kode.metadata.deletionTimestamp) return finalize(deps, kode);
-  await ensureFinalizer(deps, kode);
+  if (kode.metadata.deletionTimestamp) {
+    deps.settled?.delete(key);
+    return finalize(deps, kode);
+  }
+  const versions = inputVersions(deps, kode);
+  if (deps.settled?.get(key) === versions) return;
+  deps.settled?.delete(key);
+  if (!(await reconcileInputs(deps, kode))) deps.settled?.set(key, versions);
+}
+
+/** One pass over a live Kode; returns whether it wrote anything. */
+async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<boolean> {
+  const ns = kode.metadata.namespace;
+  const name = kode.metadata.name;
+  let wrote = await ensureFinalizer(deps, kode);
 
   const generation = kode.metadata.generation ?? 1;
   const resolved = resolveTemplate(deps, kode);
@@ -258,17 +303,15 @@ export async function reconcileKode(deps: KodeDeps, key: string): Promise<void> 
   const observedSts = () => deps.statefulSets.get(ns, names.statefulSet) as ObservedStatefulSet | undefined;
   const base = { kode, generation, deleting: false, now: deps.now(), template: templateRef, type: resolved.template?.spec.type };
 
-  if (!resolved.template) {
-    await writeStatus(deps, kode, deriveStatus({ ...base, problems: [], templateProblem: resolved.problem, statefulSet: observedSts() }));
-    return;
-  }
+  if (!resolved.template)
+    return (await writeStatus(deps, kode, deriveStatus({ ...base, problems: [], templateProblem: resolved.problem, statefulSet: observedSts() }))) || wrote;
   const template = resolved.template;
   const credentials = resolveCredentials(deps, kode, ownSecret(deps, kode));
   const envoy = credentials.problem ? {} : resolveEnvoy(deps, kode, template, credentials.plain);
   const problems = [...validateKodeInput(kode, template.spec), ...(credentials.problem ? [credentials.problem] : []), ...(envoy.problem ? [envoy.problem] : [])];
   // Bad input: report it and leave whatever runs untouched until the input is fixed. A broken proxy config
   // never falls back to a Kode without auth: nothing is rendered until it is fixed.
-  const fail = (list: Problem[]) => writeStatus(deps, kode, deriveStatus({ ...base, problems: list, statefulSet: observedSts() }));
+  const fail = async (list: Problem[]) => (await writeStatus(deps, kode, deriveStatus({ ...base, problems: list, statefulSet: observedSts() }))) || wrote;
   if (problems.length) return fail(problems);
 
   let rendered: ReturnType<typeof renderKode>;
@@ -284,9 +327,13 @@ export async function reconcileKode(deps: KodeDeps, key: string): Promise<void> 
     if (e instanceof EnvoyRenderError) return fail(e.problems);
     throw e;
   }
-  const apply = (ref: ResourceRef, obj: KubeObject, cache: Cache<KubeObject>) =>
-    applyObject(deps.client, ref, obj, { fieldManager: FIELD_MANAGER, live: cache.get(ns, obj.metadata.name) });
+  const apply = async (ref: ResourceRef, obj: KubeObject, cache: Cache<KubeObject>) => {
+    const result = await applyObject(deps.client, ref, obj, { fieldManager: FIELD_MANAGER, live: cache.get(ns, obj.metadata.name) });
+    if (result.action !== "unchanged") wrote = true;
+    return result;
+  };
   if (rendered.secret && credentials.secretCreateOnly) {
+    wrote = true;
     await applyObject(deps.client, SECRETS, rendered.secret as KubeObject, { fieldManager: FIELD_MANAGER, live: undefined, createOnly: true }).catch((e) => {
       if ((e as { code?: number }).code !== 409) throw e;
       throw new Error(`Secret ${ns}/${names.secret} exists but is not in the cache yet; retrying so that its password is kept`);
@@ -295,19 +342,20 @@ export async function reconcileKode(deps: KodeDeps, key: string): Promise<void> 
   if (rendered.pvc) await apply(PVCS, rendered.pvc as KubeObject, deps.pvcs);
   // A new HMAC key: create the Secret, or patch the one the cache shows without a key (it held basic auth's
   // htpasswd) only at the version seen, so a key that a stale cache does not show yet is never replaced.
-  if (rendered.envoySecret && "hmacGenerated" in envoy && envoy.hmacGenerated)
+  if (rendered.envoySecret && "hmacGenerated" in envoy && envoy.hmacGenerated) {
+    wrote = true;
     await applyObject(deps.client, SECRETS, rendered.envoySecret as KubeObject, { fieldManager: FIELD_MANAGER, live: deps.secrets.get(ns, rendered.envoySecret.metadata.name), createOnly: true, ifUnchanged: true }).catch((e) => {
       if ((e as { code?: number }).code !== 409) throw e;
       throw new Error(`Secret ${ns}/${rendered.envoySecret!.metadata.name} is newer than the cache; retrying so that its keys are kept`);
     });
-  else if (rendered.envoySecret) await apply(SECRETS, rendered.envoySecret as KubeObject, deps.secrets);
+  } else if (rendered.envoySecret) await apply(SECRETS, rendered.envoySecret as KubeObject, deps.secrets);
   if (rendered.envoyConfigMap) await apply(CONFIGMAPS, rendered.envoyConfigMap as KubeObject, deps.configMaps);
   if (rendered.networkPolicy) await apply(NETWORK_POLICIES, rendered.networkPolicy as KubeObject, deps.networkPolicies);
   await apply(SERVICES, rendered.service as KubeObject, deps.services);
   const sts = await apply(STATEFULSETS, rendered.statefulSet as KubeObject, deps.statefulSets);
   if (sts.action === "created") for (const w of rendered.warnings) deps.events.event(asObject(kode), "Warning", "Configuration", w);
   // The pod no longer mounts what a removed (or auth-less) sidecar used: remove it once the StatefulSet is updated.
-  await removeEnvoyChildren(deps, kode, { configMap: !rendered.envoyConfigMap, secret: !rendered.envoySecret });
+  if (await removeEnvoyChildren(deps, kode, { configMap: !rendered.envoyConfigMap, secret: !rendered.envoySecret })) wrote = true;
 
   const status = deriveStatus({
     ...base,
@@ -316,5 +364,5 @@ export async function reconcileKode(deps: KodeDeps, key: string): Promise<void> 
     serviceUrl: serviceUrl(name, ns!),
     credentialsSecret: credentials.input.generated ? names.secret : credentials.input.secretName,
   });
-  await writeStatus(deps, kode, status);
+  return (await writeStatus(deps, kode, status)) || wrote;
 }

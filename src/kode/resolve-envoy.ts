@@ -39,7 +39,7 @@ export function envoyConfigKeyOf(template: KodeTemplate): string | undefined {
   return kind === "EnvoyProxyClusterConfig" ? `${kind}//${ref.name}` : `${kind}/${ref.namespace ?? template.metadata.namespace ?? ""}/${ref.name}`;
 }
 
-function findConfig(deps: EnvoyDeps, template: KodeTemplate): { config?: EnvoyProxyConfig; problem?: Problem } {
+export function findConfig(deps: EnvoyDeps, template: KodeTemplate): { config?: EnvoyProxyConfig; problem?: Problem } {
   const ref = template.spec.envoyProxyRef!;
   const kind = ref.kind ?? "EnvoyProxyConfig";
   if (kind === "EnvoyProxyClusterConfig") {

@@ -56,14 +56,21 @@ export function withLastApplied(desired: KubeObject): KubeObject {
   };
 }
 
+// Cached objects keep their identity until they change, so every resync would otherwise parse the same
+// annotation again; the parsed record is only read, never modified.
+const parsedLastApplied = new WeakMap<KubeObject, Json>();
+
 function lastApplied(live: KubeObject): Json {
+  const cached = parsedLastApplied.get(live);
+  if (cached !== undefined) return cached;
   const text = live.metadata.annotations?.[LAST_APPLIED_ANNOTATION];
-  if (!text) return {};
-  try {
-    return JSON.parse(text);
-  } catch {
-    return {};
-  }
+  let parsed: Json = {};
+  if (text)
+    try {
+      parsed = JSON.parse(text);
+    } catch {}
+  parsedLastApplied.set(live, parsed);
+  return parsed;
 }
 
 /** The merge patch that brings `live` to `desired`, or undefined when nothing needs to change. Pure. */

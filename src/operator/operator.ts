@@ -198,6 +198,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     now: iso,
     generatePassword,
     writtenStatus: new Map(),
+    settled: new Map(),
     log,
   };
 
