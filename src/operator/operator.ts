@@ -121,7 +121,10 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     depth.set({ controller: "template" }, templateQueue.depth);
     depth.set({ controller: "envoyproxyconfig" }, envoyQueue.depth);
     const counts: Record<string, number> = { Pending: 0, Provisioning: 0, Running: 0, Updating: 0, Failed: 0, Deleting: 0 };
-    for (const k of kodes.list()) counts[asKode(k).status?.phase ?? "Pending"] = (counts[asKode(k).status?.phase ?? "Pending"] ?? 0) + 1;
+    for (const k of kodes.list()) {
+      const phase = asKode(k).status?.phase ?? "Pending";
+      counts[phase] = (counts[phase] ?? 0) + 1;
+    }
     for (const [phase, n] of Object.entries(counts)) phases.set({ phase }, n);
     return [];
   });
