@@ -13,11 +13,12 @@
 //        --mem-objects N (50000)  --source (run src/main.ts even if dist/kode exists)  --no-save
 //        --server-bun-flags="--cpu-prof-md --cpu-prof-dir=/tmp/prof" (source mode; profile the server)
 // Bounded: the whole run is stopped (server included) after 170 s.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { waitForListening } from "../src/apiserver/wait-for-url.ts";
+import { distIsCurrent } from "./dist.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const DEADLINE_MS = 170_000;
@@ -55,20 +56,10 @@ interface ServerProcess {
   stop(): Promise<void>;
 }
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p));
-    else if (entry.name.endsWith(".ts")) newest = Math.max(newest, statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
 function serverCommand(): { cmd: string[]; mode: string } {
   const binary = join(ROOT, "dist/kode");
   if (!flags.source && !flags["server-bun-flags"] && existsSync(binary)) {
-    if (statSync(binary).mtimeMs >= newestMtime(join(ROOT, "src"))) return { cmd: [binary], mode: "dist/kode (compiled)" };
+    if (distIsCurrent(ROOT)) return { cmd: [binary], mode: "dist/kode (compiled)" };
     console.error("bench: dist/kode is older than src/ (run `npm run build`); benchmarking the sources instead");
   }
   // process.execPath is the bun running this script: no npx wrapper, so the pid is the server's.

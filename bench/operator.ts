@@ -24,7 +24,7 @@
 // The server and the operator run as the compiled binary (dist/kode when it is newer than src/, else one built
 // from src/ into a temporary directory with `npm run build`'s flags), or with --source as `bun src/main.ts`.
 // Bounded: everything (processes included) is stopped after 280 s. A run takes about 30 s.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -39,6 +39,7 @@ import { loadClientConfig } from "../src/kube/kubeconfig.ts";
 import { NAMESPACES, PVCS, SECRETS, SERVICES, STATEFULSETS } from "../src/kube/resources.ts";
 import type { KubeObject, ResourceRef } from "../src/kube/types.ts";
 import { waitForListening } from "../src/apiserver/wait-for-url.ts";
+import { distIsCurrent } from "./dist.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const DEADLINE_MS = 280_000;
@@ -102,16 +103,6 @@ process.on("exit", () => {
   for (const p of live) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
 });
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p));
-    else if (entry.name.endsWith(".ts")) newest = Math.max(newest, statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
 let builtBinary: string | undefined;
 
 /** The compiled binary (dist/kode when it is newer than src/, else one built from src/ into `dir`), or the sources. */
@@ -119,7 +110,7 @@ function kodeCommand(bunFlags: string[] = []): { cmd: string[]; mode: string } {
   // process.execPath is the bun running this script: no npx wrapper, so the pid is the process's own.
   if (flags.source || bunFlags.length) return { cmd: [process.execPath, ...bunFlags, join(ROOT, "src/main.ts")], mode: `bun src/main.ts (bun ${Bun.version})` };
   const dist = join(ROOT, "dist/kode");
-  if (existsSync(dist) && statSync(dist).mtimeMs >= newestMtime(join(ROOT, "src"))) return { cmd: [dist], mode: "dist/kode (compiled)" };
+  if (distIsCurrent(ROOT)) return { cmd: [dist], mode: "dist/kode (compiled)" };
   if (!builtBinary) throw new Error("no binary built");
   return { cmd: [builtBinary], mode: `compiled from src/ like npm run build (bun ${Bun.version})` };
 }
@@ -127,7 +118,7 @@ function kodeCommand(bunFlags: string[] = []): { cmd: string[]; mode: string } {
 /** `npm run build`'s command, into `dir` (dist/kode is left to whoever owns it). */
 function buildBinary(dir: string) {
   const dist = join(ROOT, "dist/kode");
-  if (flags.source || (existsSync(dist) && statSync(dist).mtimeMs >= newestMtime(join(ROOT, "src")))) return;
+  if (flags.source || distIsCurrent(ROOT)) return;
   const outfile = join(dir, "kode");
   const r = Bun.spawnSync(
     [process.execPath, "build", "--compile", "--minify", "--bytecode", "--format=esm", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", join(ROOT, "src/main.ts"), "--outfile", outfile],

@@ -1,3 +1,4 @@
+import { ENVOY_PROXY_CONFIG } from "../api/testdata/seed-examples.ts";
 import { describe, expect, test } from "bun:test";
 import { parseEnvoyProxyConfig } from "../api/envoy-proxy-config.ts";
 import type { EnvoyProxyConfigSpec } from "../api/types.ts";
@@ -32,43 +33,7 @@ const OAUTH2 = {
 };
 
 // The seed README's EnvoyProxyConfig example, verbatim apart from apiVersion/metadata.
-const SEED_EXT_AUTHZ_YAML = `
-apiVersion: kode.jacero.io/v1alpha1
-kind: EnvoyProxyConfig
-metadata:
-  name: my-envoy-proxy-template
-  namespace: default
-spec:
-  image: envoyproxy/envoy:v1.30-latest
-  httpFilters:
-    - name: envoy.filters.http.ext_authz
-      typed_config:
-        '@type': type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz
-        with_request_body:
-          max_request_bytes: 8192
-          allow_partial_message: true
-        failure_mode_allow: false
-        grpc_service:
-          envoy_grpc:
-            cluster_name: ext_authz-opa-service1
-          timeout: 0.250s
-        transport_api_version: V3
-  clusters:
-    - name: ext_authz-opa-service1
-      connect_timeout: 0.250s
-      lb_policy: round_robin
-      type: strict_dns
-      load_assignment:
-        cluster_name: ext_authz-opa-service1
-        endpoints:
-          - lb_endpoints:
-              - endpoint:
-                  address:
-                    socket_address:
-                      address: opa.default.svc.cluster.local
-                      port_value: 8181
-`;
-const seedExtAuthz = () => parseEnvoyProxyConfig(Bun.YAML.parse(SEED_EXT_AUTHZ_YAML));
+const seedExtAuthz = () => parseEnvoyProxyConfig(Bun.YAML.parse(ENVOY_PROXY_CONFIG));
 // Scenario 2's EnvoyProxyClusterConfig.
 const seedBasic = () =>
   parseEnvoyProxyConfig({ apiVersion: "kode.jacero.io/v1alpha1", kind: "EnvoyProxyClusterConfig", metadata: { name: "basic-auth-proxy" }, spec: { authType: "basic" } });

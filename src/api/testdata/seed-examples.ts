@@ -55,7 +55,8 @@ spec:
   defaultWorkspace: workspace
 `;
 
-const ENVOY_PROXY_CONFIG = `
+/** The seed's EnvoyProxyConfig (ext_authz to OPA through raw httpFilters and clusters). */
+export const ENVOY_PROXY_CONFIG = `
 apiVersion: kode.jacero.io/v1alpha1
 kind: EnvoyProxyConfig
 metadata:
