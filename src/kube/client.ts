@@ -18,6 +18,8 @@ export interface CreateClientOptions {
   burst?: number;
   /** Share a limiter between clients, or inject one with a fake clock. */
   rateLimiter?: TokenBucket;
+  /** Called as each request leaves (after the rate limit and the fence check). */
+  onRequest?: (method: string, path: string) => void;
   /** Observes every response (metrics: API requests by verb and code). Status 0: no response. */
   onResponse?: (method: string, status: number) => void;
 }
@@ -105,6 +107,7 @@ export function createClient(cfg: ClientConfig, opts: CreateClientOptions = {}):
         // Bun's fetch has a 5-minute idle timeout by default; watches keep their own inactivity timer.
         if (init.stream) req.timeout = false;
         let res: Response;
+        opts.onRequest?.(method, path);
         try {
           res = await doFetch(url, req);
         } catch (e) {
