@@ -283,21 +283,21 @@ function parseEvent<T>(line: string, path: string): WatchEvent<T> {
   }
 }
 
-/** `client` fenced by `signal` (see Client.fenced); any other KubeClient is checked before each call. */
-export function fencedClient(client: KubeClient, signal: AbortSignal): KubeClient {
-  const own = (client as Partial<Client>).fenced;
-  if (typeof own === "function") return own.call(client, signal);
+/** `inner` fenced by `signal` (see Client.fenced); any other KubeClient is checked before each call. */
+export function fencedClient(inner: KubeClient, signal: AbortSignal): KubeClient {
+  const own = (inner as Partial<Client>).fenced;
+  if (typeof own === "function") return own.call(inner, signal);
   const check = (what: string) => {
     if (signal.aborted) throw new FencedError(what);
   };
   return {
-    server: client.server,
-    get: (ref, name, ns) => (check(`GET ${ref.plural}`), client.get(ref, name, ns)),
-    list: (ref, o) => (check(`LIST ${ref.plural}`), client.list(ref, o)),
-    create: (ref, obj, o) => (check(`POST ${ref.plural}`), client.create(ref, obj, o)),
-    mergePatch: (ref, name, patch, o) => (check(`PATCH ${ref.plural}`), client.mergePatch(ref, name, patch, o)),
-    delete: (ref, name, o) => (check(`DELETE ${ref.plural}`), client.delete(ref, name, o)),
-    watch: (ref, o) => (check(`WATCH ${ref.plural}`), client.watch(ref, { ...o, signal: o.signal ? AbortSignal.any([o.signal, signal]) : signal })),
-    request: (method, path, body, headers) => (check(`${method} ${path}`), client.request(method, path, body, headers)),
+    server: inner.server,
+    get: (ref, name, ns) => (check(`GET ${ref.plural}`), inner.get(ref, name, ns)),
+    list: (ref, o) => (check(`LIST ${ref.plural}`), inner.list(ref, o)),
+    create: (ref, obj, o) => (check(`POST ${ref.plural}`), inner.create(ref, obj, o)),
+    mergePatch: (ref, name, patch, o) => (check(`PATCH ${ref.plural}`), inner.mergePatch(ref, name, patch, o)),
+    delete: (ref, name, o) => (check(`DELETE ${ref.plural}`), inner.delete(ref, name, o)),
+    watch: (ref, o) => (check(`WATCH ${ref.plural}`), inner.watch(ref, { ...o, signal: o.signal ? AbortSignal.any([o.signal, signal]) : signal })),
+    request: (method, path, body, headers) => (check(`${method} ${path}`), inner.request(method, path, body, headers)),
   };
 }

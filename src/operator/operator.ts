@@ -195,7 +195,13 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     const before = old ? referencedSecretsOf(asKode(old)) : [];
     const gone = deleted ? [...secretNamesOf(asKode(k)), ...referencedSecretsOf(asKode(k))] : before.filter((n) => !now.includes(n));
     for (const n of gone) void secrets.recheck(ns, n);
-    const missing = now.filter((n) => !secrets.get(ns, n));
+    if (!deleted) return enqueueKode(k);
+    kodeQueue.add(keyOf(k));
+  };
+  /** Queue a Kode whose inputs changed, once the user's Secrets it refers to are in the cache. */
+  const enqueueKode = (k: KubeObject) => {
+    const ns = k.metadata.namespace;
+    const missing = referencedSecretsOf(asKode(k)).filter((n) => !secrets.get(ns, n));
     if (!missing.length) return kodeQueue.add(keyOf(k));
     void Promise.all(missing.map((n) => secrets.recheck(ns, n))).then(() => kodeQueue.add(keyOf(k)));
   };
@@ -207,17 +213,17 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     // A status-only update (our own kodes count) or a resync changes nothing a Kode renders from: re-queueing
     // every Kode of the template on each of those made a burst of creates cost ~4x the reconciles.
     if (old && !templateSpecChanged(t, old)) return;
-    for (const k of kodes.byIndex("template", key)) kodeQueue.add(keyOf(k));
+    for (const k of kodes.byIndex("template", key)) enqueueKode(k);
   };
   for (const inf of [templates, clusterTemplates])
     inf.on("add", (t) => onTemplate(t)).on("update", (t, old) => onTemplate(t, old)).on("delete", (t) => onTemplate(t));
   /** Kodes whose template names this Envoy config ("<Kind>/<namespace>/<name>"), optionally only in one namespace. */
   const kodesOfEnvoyConfig = (configKey: string, namespace?: string) => {
-    const keys: string[] = [];
+    const found: KubeObject[] = [];
     for (const inf of [templates, clusterTemplates])
       for (const t of inf.byIndex("envoy", configKey))
-        for (const k of kodes.byIndex("template", templateKey(asTemplate(t)))) if (!namespace || k.metadata.namespace === namespace) keys.push(keyOf(k));
-    return keys;
+        for (const k of kodes.byIndex("template", templateKey(asTemplate(t)))) if (!namespace || k.metadata.namespace === namespace) found.push(k);
+    return found;
   };
   const onEnvoyConfig = (c: KubeObject, old?: KubeObject) => {
     const key = envoyConfigKey(c as unknown as EnvoyProxyConfig);
@@ -227,10 +233,8 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     const clientSecret = (c as unknown as EnvoyProxyConfig).spec?.oauth2?.clientSecretRef?.name;
     const previous = old ? (old as unknown as EnvoyProxyConfig).spec?.oauth2?.clientSecretRef?.name : undefined;
     for (const k of kodesOfEnvoyConfig(key)) {
-      const [ns] = splitKey(k);
-      if (previous && previous !== clientSecret) void secrets.recheck(ns, previous);
-      if (clientSecret && !secrets.get(ns, clientSecret)) void secrets.recheck(ns, clientSecret).then(() => kodeQueue.add(k));
-      else kodeQueue.add(k);
+      if (previous && previous !== clientSecret) void secrets.recheck(k.metadata.namespace, previous);
+      enqueueKode(k);
     }
   };
   for (const inf of [envoyConfigs, envoyClusterConfigs])
@@ -246,7 +250,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     // An OAuth2 client secret lives in each Kode's namespace under the name the config gives.
     for (const c of [...envoyConfigs.list(), ...envoyClusterConfigs.list()])
       if ((c as unknown as EnvoyProxyConfig).spec?.oauth2?.clientSecretRef?.name === s.metadata.name)
-        for (const k of kodesOfEnvoyConfig(envoyConfigKey(c as unknown as EnvoyProxyConfig), s.metadata.namespace)) kodeQueue.add(k);
+        for (const k of kodesOfEnvoyConfig(envoyConfigKey(c as unknown as EnvoyProxyConfig), s.metadata.namespace)) kodeQueue.add(keyOf(k));
   };
   secrets.on("add", onSecret).on("update", onSecret).on("delete", onSecret);
 
