@@ -1,6 +1,8 @@
 // The reconciler against in-memory caches and a recording client: which writes it makes, and which it must not.
 import { describe, expect, test } from "bun:test";
 import type { Kode, KodeTemplate } from "../api/types.ts";
+import { controllerUids } from "../kube/children.ts";
+import { SECRETS } from "../kube/resources.ts";
 import type { KubeClient, KubeObject, ResourceRef } from "../kube/types.ts";
 import { KODE_FINALIZER, reconcileKode, type Cache, type KodeDeps } from "./reconcile.ts";
 
@@ -8,6 +10,9 @@ class MapCache<T extends { metadata: { name: string; namespace?: string } }> imp
   readonly items = new Map<string, T>();
   get(ns: string | undefined, name: string) {
     return this.items.get(`${ns ?? ""}/${name}`);
+  }
+  controlledBy(uid: string): T[] {
+    return [...this.items.values()].filter((o) => controllerUids(o as unknown as KubeObject).includes(uid));
   }
   put(obj: T) {
     this.items.set(`${obj.metadata.namespace ?? ""}/${obj.metadata.name}`, obj);
@@ -130,6 +135,7 @@ describe("reconcileKode", () => {
     const memo = deps.writtenStatus!.get("team/k")!;
     const kode = kodes.get("team", "k")!;
     // Someone else reset the status after our write: the cache shows it, with a newer resourceVersion.
+    (deps.secrets as unknown as MapCache<KubeObject>).put((await deps.client.get(SECRETS, "k-auth", "team"))!);
     kodes.put({ ...kode, metadata: { ...kode.metadata, resourceVersion: memo.resourceVersion }, status: {} });
     await reconcileKode(deps, "team/k");
     expect(calls.filter((c) => c.subresource === "status").length).toBe(2);
@@ -156,7 +162,7 @@ describe("reconcileKode on a settled Kode", () => {
     ] as const;
     for (const [plural, cache, name] of refs) {
       const live = await env.client.get({ group: "", version: "v1", plural, kind: "", namespaced: true }, name, "team");
-      (cache as MapCache<KubeObject>).put(live as KubeObject);
+      (cache as unknown as MapCache<KubeObject>).put(live as KubeObject);
     }
     const memo = deps.writtenStatus!.get("team/k")!;
     const kode = kodes.get("team", "k")!;
@@ -181,7 +187,7 @@ describe("reconcileKode on a settled Kode", () => {
     expect(passes).toBe(evaluated);
     // Any input changing (here the StatefulSet, e.g. drift or a status update) makes it look again.
     const sts = env.deps.statefulSets.get("team", "k")!;
-    (env.deps.statefulSets as MapCache<KubeObject>).put({ ...sts, metadata: { ...sts.metadata, resourceVersion: "999" } });
+    (env.deps.statefulSets as unknown as MapCache<KubeObject>).put({ ...sts, metadata: { ...sts.metadata, resourceVersion: "999" } });
     await reconcileKode(env.deps, "team/k");
     expect(passes).toBe(evaluated + 1);
   });
