@@ -352,7 +352,7 @@ function ideContainerPatch(ideType: string | undefined, readiness: ProbeCheck, a
   let bindsLoopback = false;
   switch (ideType) {
     case "code-server":
-      // code-server applies $CODE_SERVER_HOST after --bind-addr (coder/code-server src/node/cli.ts bindAddrFromArgs),
+      // code-server applies $CODE_SERVER_HOST after --bind-addr,
       // so it overrides linuxserver's hard-coded --bind-addr [::]:8443 while $PORT keeps moving the port.
       env.push({ name: "CODE_SERVER_HOST", value: "127.0.0.1" });
       bindsLoopback = true;

@@ -4,7 +4,8 @@ import type { Kode, KodeTemplate } from "../api/types.ts";
 import { controllerUids } from "../kube/children.ts";
 import { SECRETS } from "../kube/resources.ts";
 import type { KubeClient, KubeObject, ResourceRef } from "../kube/types.ts";
-import { KODE_FINALIZER, reconcileKode, type Cache, type KodeDeps } from "./reconcile.ts";
+import type { Cache } from "../kube/cache.ts";
+import { KODE_FINALIZER, reconcileKode, type KodeDeps } from "./reconcile.ts";
 
 class MapCache<T extends { metadata: { name: string; namespace?: string } }> implements Cache<T> {
   readonly items = new Map<string, T>();

@@ -28,8 +28,6 @@ export const CONFLICT_RETRY_MS = 10_000;
 /** How long a Kode waits for a cache that is behind the API server (our own recent write). */
 export const CACHE_WAIT_MS = 500;
 
-export type { Cache };
-
 type Secret = KubeObject & { data?: Record<string, string> };
 
 export interface KodeDeps {
@@ -68,8 +66,6 @@ export interface KodeDeps {
   conflictRetryMs?: number;
   log?: { debug?(msg: string, fields?: Record<string, unknown>): void; info?(msg: string, fields?: Record<string, unknown>): void };
 }
-
-export { splitKey };
 
 /** The template key a Kode refers to, as indexed by the operator: "<Kind>/<namespace>/<name>". */
 export function templateKeyOf(kode: Kode): string {

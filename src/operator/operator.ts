@@ -7,8 +7,8 @@ import { ENVOY_PROXY_CLUSTER_CONFIGS, ENVOY_PROXY_CONFIGS, KODE_CLUSTER_TEMPLATE
 import { KODE_PHASES, type EnvoyProxyConfig, type Kode, type KodeTemplate } from "../api/types.ts";
 import { envoyConfigKey, reconcileEnvoyConfig } from "../envoy/reconcile.ts";
 import { envoyConfigKeyOf } from "../kode/resolve-envoy.ts";
-import { reconcileKode, splitKey, templateKeyOf, type KodeDeps } from "../kode/reconcile.ts";
-import type { ChildCache } from "../kube/cache.ts";
+import { reconcileKode, templateKeyOf, type KodeDeps } from "../kode/reconcile.ts";
+import { objectKey, splitKey, type ChildCache } from "../kube/cache.ts";
 import { controllerUids } from "../kube/children.ts";
 import { MANAGED_BY } from "../kode/render.ts";
 import { EventRecorder } from "../kube/events.ts";
@@ -143,7 +143,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   const kodeQueue = new WorkQueue({ name: "kode" });
   const templateQueue = new WorkQueue({ name: "template" });
   const envoyQueue = new WorkQueue({ name: "envoyproxyconfig" });
-  const keyOf = (o: KubeObject) => (o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name);
+  const keyOf = objectKey;
 
   // Event routing: every change leads to the keys whose desired state it may affect.
   const onKode = (k: KubeObject, old?: KubeObject) => {
