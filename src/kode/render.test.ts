@@ -112,17 +112,19 @@ describe("selector stability", () => {
   test("selector uses only instance and kode name", () => {
     const r = renderKode(input(kode(), codeServerTpl()));
     expect(r.statefulSet.spec.selector).toEqual({ matchLabels: { "app.kubernetes.io/instance": "alice", "kode.jacero.io/name": "alice" } });
-    expect(r.service.spec.selector).toEqual(r.statefulSet.spec.selector.matchLabels);
-    expect(selectorLabels("alice")).toEqual(r.service.spec.selector);
+    expect(r.service.spec.selector).toEqual({ "app.kubernetes.io/instance": "alice", "kode.jacero.io/name": "alice" });
+    expect(selectorLabels("alice")).toEqual({ "app.kubernetes.io/instance": "alice", "kode.jacero.io/name": "alice" });
   });
 
   test("changing template and type does not change the selector, but does change pod labels", () => {
     const a = renderKode(input(kode(), codeServerTpl()));
     const b = renderKode({ ...input(kode(), webtopTpl()), template: { kind: "KodeClusterTemplate", name: "other", spec: webtopTpl() } });
-    expect(b.statefulSet.spec.selector).toEqual(a.statefulSet.spec.selector);
-    expect(b.service.spec.selector).toEqual(a.service.spec.selector);
-    expect(b.statefulSet.spec.serviceName).toBe(a.statefulSet.spec.serviceName);
-    expect(b.statefulSet.spec.podManagementPolicy).toBe(a.statefulSet.spec.podManagementPolicy);
+    for (const r of [a, b]) {
+      expect(r.statefulSet.spec.selector).toEqual({ matchLabels: { "app.kubernetes.io/instance": "alice", "kode.jacero.io/name": "alice" } });
+      expect(r.service.spec.selector).toEqual({ "app.kubernetes.io/instance": "alice", "kode.jacero.io/name": "alice" });
+      expect(r.statefulSet.spec.serviceName).toBe("alice");
+      expect(r.statefulSet.spec.podManagementPolicy).toBe("Parallel");
+    }
     expect(b.statefulSet.spec.template.metadata.labels["app.kubernetes.io/name"]).toBe("webtop");
   });
 
