@@ -100,7 +100,6 @@ export function renderDocuments(docs: Doc[]): { yaml: string; problems: string[]
         kode,
         template: { kind, name: template.metadata.name, namespace: template.metadata.namespace, spec },
         credentials: { secretName: kode.spec.existingSecret ?? `${kode.metadata.name}-auth`, passwordKey: "password", generated },
-        configChecksum: "<computed-by-the-operator>",
         envoy: envoy.input,
       });
     } catch (e) {
@@ -109,9 +108,7 @@ export function renderDocuments(docs: Doc[]): { yaml: string; problems: string[]
       continue;
     }
     for (const w of result.warnings) problems.push(`Kode ${kode.metadata.name}: warning: ${w}`);
-    out.push(
-      ...[result.secret && redacted(result.secret), result.pvc, result.envoyConfigMap, result.envoySecret && redacted(result.envoySecret), result.networkPolicy, result.service, result.statefulSet].filter(Boolean),
-    );
+    out.push(...result.children.map((c) => (c.object.kind === "Secret" ? redacted(c.object as never) : c.object)));
   }
   // Bun.YAML.stringify ends without a newline: add one, or the separator would glue onto the last value.
   return { yaml: out.map((o) => Bun.YAML.stringify(o, null, 2).replace(/\n?$/, "\n")).join("---\n"), problems };
