@@ -22,6 +22,7 @@ const UA = "kode-operator-rbac/1";
 const NS = "rbac";
 const API = "kode.jacero.io/v1alpha1";
 const CODE_SERVER = { type: "code-server", image: "linuxserver/code-server:latest" };
+const COLLIDING = ["d1", "d2", "d3", "d4", "d5"];
 const triple = (group: string, resource: string, verb: string) => `${group}|${resource}|${verb}`;
 
 type Rule = { apiGroups?: string[]; resources?: string[]; verbs: string[]; resourceNames?: string[] };
@@ -87,19 +88,20 @@ describe("RBAC: every request of a recorded operator run is in the table", () =>
       // Drift: children changed by hand are repaired; a new password is written to both auth Secrets.
       await env.client.mergePatch(CONFIGMAPS, "a-envoy", { data: { "envoy.json": "{}" } }, { namespace: NS });
       await env.client.mergePatch(NETWORK_POLICIES, "a", { spec: { ingress: [] } }, { namespace: NS });
+      await env.client.mergePatch(SERVICES, "a", { spec: { ports: [{ name: "other", port: 1234, targetPort: 1234 }] } }, { namespace: NS });
       await env.client.mergePatch(KODES, "a", { spec: { password: "alice-new-password" } }, { namespace: NS });
-      for (const resource of ["configmaps", "networkpolicies", "secrets"])
+      for (const resource of ["configmaps", "networkpolicies", "services", "secrets"])
         await eventually(`a ${resource} repair`, () => env.server.hooks.count({ userAgent: UA, verb: "patch", resource }) > 0);
 
-      // A user's objects in the way of every child kind: the operator meets each (create refused, then read).
+      // A user's object in the way of each child kind, one Kode each: the operator meets it (create refused, then read).
       const mine = (name: string) => ({ name, namespace: NS, labels: { owner: "user" } });
       const selector = { matchLabels: { app: "user" } };
-      await env.client.create(SERVICES, { apiVersion: "v1", kind: "Service", metadata: mine("d"), spec: { ports: [{ port: 80 }] } });
-      await env.client.create(STATEFULSETS, { apiVersion: "apps/v1", kind: "StatefulSet", metadata: mine("d"), spec: { selector, serviceName: "d", template: { metadata: { labels: selector.matchLabels }, spec: { containers: [{ name: "c", image: "busybox" }] } } } });
-      await env.client.create(PVCS, { apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: mine("d-home"), spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } });
-      await env.client.create(CONFIGMAPS, { apiVersion: "v1", kind: "ConfigMap", metadata: mine("d-envoy"), data: { mine: "yes" } });
-      await env.client.create(NETWORK_POLICIES, { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: mine("d"), spec: { podSelector: selector } });
-      await createKode(env.client, "d", NS, { templateRef: { name: "with-basic" }, storage: { resources: { requests: { storage: "1Gi" } } } });
+      await env.client.create(SERVICES, { apiVersion: "v1", kind: "Service", metadata: mine("d1"), spec: { ports: [{ port: 80 }] } });
+      await env.client.create(STATEFULSETS, { apiVersion: "apps/v1", kind: "StatefulSet", metadata: mine("d2"), spec: { selector, serviceName: "d2", template: { metadata: { labels: selector.matchLabels }, spec: { containers: [{ name: "c", image: "busybox" }] } } } });
+      await env.client.create(PVCS, { apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: mine("d3-home"), spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } });
+      await env.client.create(CONFIGMAPS, { apiVersion: "v1", kind: "ConfigMap", metadata: mine("d4-envoy"), data: { mine: "yes" } });
+      await env.client.create(NETWORK_POLICIES, { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: mine("d5"), spec: { podSelector: selector } });
+      for (const d of COLLIDING) await createKode(env.client, d, NS, { templateRef: { name: "with-basic" }, storage: { resources: { requests: { storage: "1Gi" } } } });
       for (const resource of ["services", "statefulsets", "persistentvolumeclaims", "configmaps", "networkpolicies"])
         await eventually(`the operator to meet the user's ${resource}`, () => env.server.hooks.count({ userAgent: UA, verb: "get", resource }) > 0);
 
@@ -107,8 +109,8 @@ describe("RBAC: every request of a recorded operator run is in the table", () =>
       await env.client.mergePatch(KODE_TEMPLATES, "with-basic", { spec: { envoyProxyRef: null } }, { namespace: NS });
       await eventually("the sidecar's children to be removed", () => env.server.hooks.count({ userAgent: UA, verb: "delete", resource: "networkpolicies" }) > 0);
 
-      for (const k of ["a", "b", "c", "d"]) await env.client.delete(KODES, k, { namespace: NS });
-      for (const k of ["a", "b", "c", "d"]) await waitGone(env.client, KODES, NS, k);
+      for (const k of ["a", "b", "c", ...COLLIDING]) await env.client.delete(KODES, k, { namespace: NS });
+      for (const k of ["a", "b", "c", ...COLLIDING]) await waitGone(env.client, KODES, NS, k);
     } finally {
       await op.stop(); // releases the lease
     }
@@ -130,11 +132,12 @@ describe("RBAC: every request of a recorded operator run is in the table", () =>
   test("the table holds nothing this run did not need, except the calls listed here with their reason", () => {
     const all = [...table("cluster"), ...table("own-namespace")];
     const unused = all.filter((t) => !recorded.has(t)).sort();
-    expect(unused).toEqual(
-      [
-        // Not a request: a real API server checks it when a child with blockOwnerDeletion is created.
-        triple("kode.jacero.io", "kodes/finalizers", "update"),
-      ].sort(),
-    );
+    // Not a request: a real API server checks it when a child with blockOwnerDeletion is created.
+    const notARequest = triple("kode.jacero.io", "kodes/finalizers", "update");
+    // The count of an Event recorded again with the same reason and message (src/kube/events.ts): the
+    // reconcilers emit Events on transitions, so whether this run repeats one depends on timing.
+    const mayNotHappen = [triple("", "events", "patch")];
+    expect(unused).toContain(notARequest);
+    expect(unused.filter((t) => t !== notARequest && !mayNotHappen.includes(t))).toEqual([]);
   });
 });
