@@ -292,12 +292,16 @@ export function fencedClient(inner: KubeClient, signal: AbortSignal): KubeClient
   };
   return {
     server: inner.server,
-    get: (ref, name, ns) => (check(`GET ${ref.plural}`), inner.get(ref, name, ns)),
-    list: (ref, o) => (check(`LIST ${ref.plural}`), inner.list(ref, o)),
-    create: (ref, obj, o) => (check(`POST ${ref.plural}`), inner.create(ref, obj, o)),
-    mergePatch: (ref, name, patch, o) => (check(`PATCH ${ref.plural}`), inner.mergePatch(ref, name, patch, o)),
-    delete: (ref, name, o) => (check(`DELETE ${ref.plural}`), inner.delete(ref, name, o)),
-    watch: (ref, o) => (check(`WATCH ${ref.plural}`), inner.watch(ref, { ...o, signal: o.signal ? AbortSignal.any([o.signal, signal]) : signal })),
-    request: (method, path, body, headers) => (check(`${method} ${path}`), inner.request(method, path, body, headers)),
+    get: async (ref, name, ns) => (check(`GET ${ref.plural}`), inner.get(ref, name, ns)),
+    list: async (ref, o) => (check(`LIST ${ref.plural}`), inner.list(ref, o)),
+    create: async (ref, obj, o) => (check(`POST ${ref.plural}`), inner.create(ref, obj, o)),
+    mergePatch: async (ref, name, patch, o) => (check(`PATCH ${ref.plural}`), inner.mergePatch(ref, name, patch, o)),
+    delete: async (ref, name, o) => (check(`DELETE ${ref.plural}`), inner.delete(ref, name, o)),
+    watch: (ref, o) =>
+      (async function* () {
+        check(`WATCH ${ref.plural}`);
+        yield* inner.watch(ref, { ...o, signal: o.signal ? AbortSignal.any([o.signal, signal]) : signal });
+      })(),
+    request: async (method, path, body, headers) => (check(`${method} ${path}`), inner.request(method, path, body, headers)),
   };
 }
