@@ -19,13 +19,13 @@
 // Prints ONE JSON line on stdout (diagnostics go to stderr) and writes bench/results/operator-<date>.json
 // (the same fields plus `details`).
 //
-// Flags: --kodes N (1000)  --namespaces N (10)  --unrelated N (0)  --no-floor (operator phases only)  --concurrency C (16: operator workers = floor workers)
+// Flags: --kodes N (1000)  --namespaces N (10)  --unrelated N (0)  --no-floor (operator phases only)  --deadline S (280)  --concurrency C (16: operator workers = floor workers)
 //        --create-concurrency N (32: Kode creates in flight)  --qps N (100000: operator client rate limit)
 //        --kubelet-delay MS (50)  --resync DUR (5s)  --latency-samples N (100)  --no-storage  --source
 //        --operator-bun-flags="--cpu-prof-md --cpu-prof-dir=/tmp/prof" (implies source mode)  --no-save
 // The server and the operator run as the compiled binary (dist/kode when it is newer than src/, else one built
 // from src/ into a temporary directory with `npm run build`'s flags), or with --source as `bun src/main.ts`.
-// Bounded: everything (processes included) is stopped after 280 s. A run takes about 30 s.
+// Bounded: everything (processes included) is stopped after --deadline seconds (280). A run takes about 30 s.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -44,7 +44,7 @@ import { waitForListening } from "../src/apiserver/wait-for-url.ts";
 import { distIsCurrent } from "./dist.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
-const DEADLINE_MS = 280_000;
+const DEADLINE_S_DEFAULT = "280";
 
 const { values: flags } = parseArgs({
   args: process.argv.slice(2),
@@ -63,6 +63,7 @@ const { values: flags } = parseArgs({
     "no-save": { type: "boolean", default: false },
     unrelated: { type: "string", default: "0" },
     "no-floor": { type: "boolean", default: false },
+    deadline: { type: "string", default: DEADLINE_S_DEFAULT },
   },
   strict: true,
 });
@@ -82,6 +83,8 @@ const RESYNC = flags.resync!;
 const RESYNC_MS = parseDurationMs(RESYNC);
 const STORAGE = !flags["no-storage"];
 const UNRELATED = int("unrelated", 0);
+/** Everything stops after this; convergence may take up to half of it. */
+const DEADLINE_MS = int("deadline", 60) * 1000;
 
 function parseDurationMs(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text);
@@ -485,7 +488,7 @@ async function operatorPhases(dir: string) {
     });
     const createdS = (performance.now() - t0) / 1000;
     const w = watcher;
-    await withTimeout(w.waitFor(KODE_COUNT), 150_000, "convergence").catch((e) => {
+    await withTimeout(w.waitFor(KODE_COUNT), Math.max(150_000, DEADLINE_MS / 2), "convergence").catch((e) => {
       const byPhase: Record<string, number> = {};
       for (const p of w.phases.values()) byPhase[p || "(none)"] = (byPhase[p || "(none)"] ?? 0) + 1;
       throw new Error(`${(e as Error).message}: ${w.running.size}/${KODE_COUNT} Running; phases: ${JSON.stringify(byPhase)}`);
