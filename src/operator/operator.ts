@@ -8,7 +8,7 @@ import { KODE_PHASES, type EnvoyProxyConfig, type Kode, type KodeTemplate } from
 import { envoyConfigKey, reconcileEnvoyConfig } from "../envoy/reconcile.ts";
 import { envoyConfigKeyOf } from "../kode/resolve-envoy.ts";
 import { reconcileKode, templateKeyOf, type KodeDeps } from "../kode/reconcile.ts";
-import { objectKey, splitKey, type ChildCache } from "../kube/cache.ts";
+import { objectKey, type ChildCache } from "../kube/cache.ts";
 import { controllerUids } from "../kube/children.ts";
 import { MANAGED_BY } from "../kode/render.ts";
 import { EventRecorder } from "../kube/events.ts";
@@ -325,5 +325,3 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     },
   };
 }
-
-export { splitKey };
