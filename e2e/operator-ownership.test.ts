@@ -102,7 +102,7 @@ const operatorTouches = () =>
     0,
   );
 
-describe(`a Kode whose children's names are taken (${env?.kubectl || Bun.which("kubectl") ? "real kubectl" : "API"})`, () => {
+describe(`a Kode whose children's names are taken (${Bun.which("kubectl") ? "real kubectl" : "API"})`, () => {
   it("reports ChildConflict, leaves the user's Secret, PVC, Service and StatefulSet untouched on create and delete, and recovers once the names are free", async () => {
     await apply(USER_OBJECTS);
     const before = await snapshot();
@@ -201,5 +201,32 @@ spec: { accessModes: [ReadWriteOnce], resources: { requests: { storage: 1Gi } } 
     await waitFailed(env.client, ns, "other", "ChildConflict");
     expect((await env.client.get<Obj>(PVCS, "other-home", ns))!.metadata.annotations?.["kode.jacero.io/controller-uid"]).toBeUndefined();
     expect(condition(await getKode(env.client, ns, "other"), "Ready")?.message).toContain("PersistentVolumeClaim owners/other-home");
+  });
+});
+
+describe("no secret material in pod templates", () => {
+  it("two Kodes with the same user and password: their pod templates hold no hash of them, and differ", async () => {
+    const { createHash } = await import("node:crypto");
+    const spec = { templateRef: { name: "cs" }, user: "twin", password: "same-password-123" };
+    await createKode(env.client, "twin-a", ns, spec);
+    await createKode(env.client, "twin-b", ns, spec);
+    await waitRunning(env.client, ns, "twin-a");
+    await waitRunning(env.client, ns, "twin-b");
+    const templates = await Promise.all(["twin-a", "twin-b"].map(async (n) => (await env.client.get<Obj>(STATEFULSETS, n, ns))!.spec.template));
+    const [a, b] = templates.map((t) => t.metadata.annotations["kode.jacero.io/config-checksum"] as string);
+    expect(a).toMatch(/^[0-9a-f]{32}$/);
+    expect(a).not.toBe(b);
+    const texts = ["same-password-123", "twinsame-password-123", "twin:same-password-123", "twin\nsame-password-123", JSON.stringify(["twin", "same-password-123"])];
+    const hashes = texts.flatMap((t) => ["md5", "sha1", "sha256", "sha512"].flatMap((alg) => (["hex", "base64", "base64url"] as const).map((enc) => createHash(alg).update(t).digest(enc))));
+    const strings: string[] = [];
+    const walk = (v: unknown): void => {
+      if (typeof v === "string") strings.push(v);
+      else if (v && typeof v === "object") Object.values(v).forEach(walk);
+    };
+    templates.forEach(walk);
+    for (const s of strings.filter((s) => s.length >= 8)) {
+      expect(s).not.toContain("same-password-123");
+      for (const h of hashes) expect(h.startsWith(s) || s.includes(h.slice(0, 16))).toBe(false);
+    }
   });
 });

@@ -1,6 +1,7 @@
 // `kode render -f FILE…`: the children a Kode would get, offline. Templates come from the same files.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { TEMPLATE_DEFAULTS } from "../api/defaults.ts";
 import type { EnvoyProxyConfig, Kode, KodeTemplate } from "../api/types.ts";
 import { EnvoyRenderError, envoyChildNames } from "../envoy/render.ts";
 import type { KubeObject } from "../kube/types.ts";
@@ -86,7 +87,7 @@ export function renderDocuments(docs: Doc[]): { yaml: string; problems: string[]
       problems.push(`Kode ${kode.metadata.name}: ${kind} "${ref.name}" is not in the given files`);
       continue;
     }
-    const spec = { tz: "UTC", puid: 1000, pgid: 1000, defaultHome: "/config", defaultWorkspace: "workspace", ...template.spec };
+    const spec = { ...TEMPLATE_DEFAULTS, ...template.spec };
     for (const p of validateKodeInput(kode, spec)) problems.push(`Kode ${kode.metadata.name}: ${p.reason}: ${p.message}`);
     const envoy = envoyInput(docs, kode, { ...template, spec });
     if (envoy.problem) {

@@ -10,7 +10,7 @@ import { envoyConfigKeyOf } from "../kode/resolve-envoy.ts";
 import { reconcileKode, templateKeyOf, type KodeDeps } from "../kode/reconcile.ts";
 import { childNames, MANAGED_BY } from "../kode/render.ts";
 import { envoyChildNames } from "../envoy/render.ts";
-import { objectKey, splitKey, type ChildCache } from "../kube/cache.ts";
+import { objectKey, type ChildCache } from "../kube/cache.ts";
 import { controllerUids } from "../kube/children.ts";
 import { fencedClient, FencedError } from "../kube/client.ts";
 import { EventRecorder } from "../kube/events.ts";
@@ -442,5 +442,3 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     },
   };
 }
-
-export { splitKey };
