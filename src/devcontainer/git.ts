@@ -93,12 +93,17 @@ function httpWithTimeout(timeoutMs: number): HttpClient {
         const body = new Uint8Array(await res.arrayBuffer());
         const headers: Record<string, string> = {};
         res.headers.forEach((v, k) => (headers[k] = v));
-        return { url: res.url, method: req.method, statusCode: res.status, statusMessage: res.statusText, headers, body: [body] };
+        return { url: res.url, method: req.method, statusCode: res.status, statusMessage: res.statusText, headers, body: once(body) };
       } finally {
         clearTimeout(timer);
       }
     },
   };
+}
+
+/** The body as the async iterator isomorphic-git reads. */
+async function* once(chunk: Uint8Array): AsyncIterableIterator<Uint8Array> {
+  yield chunk;
 }
 
 async function collect(body: AsyncIterableIterator<Uint8Array> | Uint8Array[] | Uint8Array): Promise<Uint8Array> {

@@ -43,7 +43,7 @@ function resolveEnv(env: EnvVar[]): Record<string, string> {
 
 async function freePort(): Promise<number> {
   const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
-  const p = s.port;
+  const p = s.port!;
   s.stop(true);
   return p;
 }
@@ -89,7 +89,7 @@ describe.skipIf(!hasJupyter)("the rendered container against jupyter_server", ()
       expect([302, 403]).toContain(wrong.status);
       const ok = await fetch(j.url("/api/status"), { headers: { Authorization: `token ${SECRET.data.password}` } });
       expect(ok.status).toBe(200);
-      expect(Object.keys(await ok.json()).sort()).toEqual(["connections", "kernels", "last_activity", "started"]);
+      expect(Object.keys((await ok.json()) as object).sort()).toEqual(["connections", "kernels", "last_activity", "started"]);
       // The notebook root is home/workspace, created by the wrapper.
       writeFileSync(join(j.ctx.workspacePath, "hello.ipynb"), JSON.stringify({ cells: [], metadata: {}, nbformat: 4, nbformat_minor: 5 }));
       const list = (await (await fetch(j.url("/api/contents"), { headers: { Authorization: `token ${SECRET.data.password}` } })).json()) as { content: { name: string }[] };
