@@ -109,3 +109,46 @@ describe("against the reference implementation (@devcontainers/cli)", () => {
     expect(cliProps.filter((p) => !known.has(p))).toEqual([]);
   });
 });
+
+describe("parse parity with the reference CLI (devcontainer read-configuration)", () => {
+  // `devcontainer read-configuration` first asks Docker for an existing container (`docker ps`); no Docker here, so
+  // a shim on PATH answers "none" and exits 0. Everything after that is the CLI's own parsing.
+  const hasNode = Bun.spawnSync(["node", "--version"]).exitCode === 0;
+  test.skipIf(!hasNode)("the same object for a JSONC file with comments, trailing commas and every command form", async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, chmodSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const root = mkdtempSync(join(tmpdir(), "kode-dc-cli-"));
+    try {
+      const ws = join(root, "ws");
+      mkdirSync(join(ws, ".devcontainer"), { recursive: true });
+      const text = `// header comment
+{
+  "name": "parity", /* inline */
+  "image": "mcr.microsoft.com/devcontainers/base:ubuntu",
+  "containerEnv": { "A": "1", },
+  "onCreateCommand": "echo 'a // not a comment'",
+  "postCreateCommand": ["npm", "ci",],
+  "postStartCommand": { "web": "npm start", "db": ["pg_ctl", "start"] },
+  "forwardPorts": [3000, "db:5432",],
+  "customizations": { "vscode": { "extensions": ["dbaeumer.vscode-eslint",], "settings": { "editor.tabSize": 2 } } },
+}
+`;
+      writeFileSync(join(ws, ".devcontainer/devcontainer.json"), text);
+      mkdirSync(join(root, "bin"));
+      writeFileSync(join(root, "bin/docker"), "#!/bin/sh\nexit 0\n");
+      chmodSync(join(root, "bin/docker"), 0o755);
+      const cli = join(import.meta.dir, "../../node_modules/@devcontainers/cli/devcontainer.js");
+      const p = Bun.spawn(["node", cli, "read-configuration", "--workspace-folder", ws], { env: { ...process.env, PATH: `${join(root, "bin")}:${process.env.PATH}` }, stdout: "pipe", stderr: "pipe" });
+      const out = await new Response(p.stdout).text();
+      expect(await p.exited).toBe(0);
+      const { configuration } = JSON.parse(out) as { configuration: Record<string, unknown> };
+      delete configuration.configFilePath;
+      const ours = parseDevcontainer(text);
+      expect(ours.errors).toEqual([]);
+      const { vscode, ...rest } = ours.config!;
+      expect({ ...rest, customizations: { vscode } } as Record<string, unknown>).toEqual(configuration);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

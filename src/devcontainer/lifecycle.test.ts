@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DevcontainerConfig } from "./config.ts";
-import { createCommandsScript, lifecycleFailureMessage, parseLifecycleReport, postStartLines, remoteEnvExports, substituteConfig } from "./lifecycle.ts";
+import { createCommandsScript, lifecycleFailureMessage, parseLifecycleReport, postStartLines, remoteEnvExports, renderCreateInitContainer, substituteConfig } from "./lifecycle.ts";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -117,5 +117,18 @@ describe("variables", () => {
     const home = tmpHome();
     const r = await runSh(`GONE=1\n${text}echo "$PATH|\${GONE:-unset}|$LIT"`, home, { PATH: "/usr/bin:/bin" });
     expect(r.out).toBe("/usr/bin:/bin:/opt/x|unset|`x` $y\n");
+  });
+});
+
+describe("renderCreateInitContainer", () => {
+  test("the user's image, home, containerEnv, the exact script", () => {
+    const cfg = { containerEnv: { A: "1" }, postCreateCommand: "make" };
+    const c = renderCreateInitContainer({ config: cfg, image: "node:22", home: "/home/dev", homeVolumeName: "home", workspaceFolder: "/home/dev/workspace", securityContext: { runAsUser: 1000 } })!;
+    expect(c.name).toBe("kode-devcontainer-create");
+    expect(c.image).toBe("node:22");
+    expect(c.command).toEqual(["sh", "-c", createCommandsScript(cfg, "/home/dev/workspace")!]);
+    expect(c.env).toEqual([{ name: "HOME", value: "/home/dev" }, { name: "A", value: "1" }]);
+    expect(c.volumeMounts).toEqual([{ name: "home", mountPath: "/home/dev" }]);
+    expect(renderCreateInitContainer({ config: { postStartCommand: "x" }, image: "i", home: "/h", homeVolumeName: "home", workspaceFolder: "/h", securityContext: {} })).toBeUndefined();
   });
 });

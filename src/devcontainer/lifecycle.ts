@@ -207,3 +207,27 @@ export function lifecycleFailureMessage(report: ReturnType<typeof parseLifecycle
   if (!failed.length) return undefined;
   return `${failed.map(([p, r]) => `${p} exited with ${r}`).join(", ")}: see \`kubectl logs <pod> -c ${CREATE_CONTAINER_NAME}\`; the IDE runs anyway. Delete ~/${LIFECYCLE_STATE_DIR}/created to run the create commands again.`;
 }
+
+/** The create-commands init container (the user's image), or undefined without create commands. */
+export function renderCreateInitContainer(input: {
+  config: DevcontainerConfig;
+  image: string;
+  home: string;
+  homeVolumeName: string;
+  workspaceFolder: string;
+  securityContext: Record<string, unknown>;
+  /** Extra mounts the IDE container has (e.g. the IDE server volume). */
+  volumeMounts?: { name: string; mountPath: string }[];
+}) {
+  const script = createCommandsScript(input.config, input.workspaceFolder);
+  if (!script) return undefined;
+  return {
+    name: CREATE_CONTAINER_NAME,
+    image: input.image,
+    command: ["sh", "-c", script],
+    env: [{ name: "HOME", value: input.home }, ...Object.entries(input.config.containerEnv ?? {}).map(([name, value]) => ({ name, value }))],
+    volumeMounts: [{ name: input.homeVolumeName, mountPath: input.home }, ...(input.volumeMounts ?? [])],
+    securityContext: input.securityContext,
+    terminationMessagePolicy: "File" as const,
+  };
+}
