@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { busyboxPath } from "../../e2e/support/busybox.ts";
 import { gitAvailable, startGitHttp, type GitHttpServer } from "../../e2e/support/git-http.ts";
 import { CLONE_SCRIPT, parseCloneReport, renderCloneInitContainer } from "./clone.ts";
 
@@ -10,7 +11,7 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function clone(env: Record<string, string>) {
+async function clone(env: Record<string, string>, path = process.env.PATH!) {
   const home = mkdtempSync(join(tmpdir(), "kode-clone-"));
   dirs.push(home);
   const dir = join(home, "workspace");
@@ -19,7 +20,7 @@ async function clone(env: Record<string, string>) {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, "mine.txt"), "mine");
   }
-  const p = Bun.spawn(["sh", "-c", CLONE_SCRIPT], { env: { PATH: process.env.PATH!, HOME: home, KODE_CLONE_DIR: dir, KODE_REPORT_FILE: report, GIT_CONFIG_NOSYSTEM: "1", ...env }, stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawn([path === process.env.PATH ? "sh" : join(path, "sh"), "-c", CLONE_SCRIPT], { env: { PATH: path, HOME: home, KODE_CLONE_DIR: dir, KODE_REPORT_FILE: report, GIT_CONFIG_NOSYSTEM: "1", ...env }, stdout: "pipe", stderr: "pipe" });
   const out = (await new Response(p.stdout).text()) + (await new Response(p.stderr).text());
   expect(await p.exited).toBe(0);
   return { dir, out, report: parseCloneReport(readFileSync(report, "utf8")) };
@@ -42,6 +43,15 @@ describe.skipIf(!gitAvailable())("workspace clone (the exact script, real git ov
     expect(readFileSync(join(r.dir, "README.md"), "utf8")).toBe("one");
     expect(readFileSync(join(r.dir, ".git/config"), "utf8")).not.toContain("ctok");
     expect(r.out).not.toContain("ctok");
+  });
+  test.skipIf(!busyboxPath())("under busybox sh and tools (alpine/git): clone, then a failure cleaned up", async () => {
+    const repo = server.createRepo("private/app-bb");
+    const c = repo.commit({ "README.md": "bb" });
+    const ok = await clone({ KODE_CLONE_URL: repo.url, KODE_GIT_TOKEN: "ctok" }, busyboxPath()!);
+    expect(ok.report).toEqual({ result: "cloned", commit: c });
+    const bad = await clone({ KODE_CLONE_URL: repo.url, KODE_GIT_TOKEN: "ctok", KODE_CLONE_REF: "nope" }, busyboxPath()!);
+    expect(bad.report.result).toBe("failed");
+    expect(Bun.spawnSync(["ls", "-A", bad.dir]).stdout.toString()).toBe("");
   });
   test("a workspace with content is left alone", async () => {
     const repo = server.createRepo("app2");

@@ -33,7 +33,7 @@ if git clone -q "$KODE_CLONE_URL" "$dir" 2> "$log" && { [ -z "\${KODE_CLONE_REF:
 else
   err=$(tail -n 3 "$log" | tr '\\n' ' ')
   echo "[kode] clone failed: $err"
-  find "$dir" -mindepth 1 -delete 2>/dev/null
+  rm -rf "$dir" && mkdir -p "$dir"
   { echo "clone=failed"; printf 'error=%s\\n' "$err"; } > "$report" 2>/dev/null
 fi
 rm -f "$log"

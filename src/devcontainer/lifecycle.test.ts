@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { busyboxPath } from "../../e2e/support/busybox.ts";
 import type { DevcontainerConfig } from "./config.ts";
 import { createCommandsScript, lifecycleFailureMessage, parseLifecycleReport, postStartLines, remoteEnvExports, renderCreateInitContainer, substituteConfig } from "./lifecycle.ts";
 
@@ -11,8 +12,8 @@ afterEach(() => {
 });
 
 /** Runs a script exactly as the container does (`sh -c SCRIPT`) with a temporary HOME. */
-async function runSh(script: string, home: string, env: Record<string, string> = {}) {
-  const p = Bun.spawn(["sh", "-c", script], { env: { PATH: process.env.PATH!, HOME: home, KODE_REPORT_FILE: join(home, "termination-log"), ...env }, stdout: "pipe", stderr: "pipe" });
+async function runSh(script: string, home: string, env: Record<string, string> = {}, path = process.env.PATH!) {
+  const p = Bun.spawn([path === process.env.PATH ? "sh" : join(path, "sh"), "-c", script], { env: { PATH: path, HOME: home, KODE_REPORT_FILE: join(home, "termination-log"), ...env }, stdout: "pipe", stderr: "pipe" });
   const [out, err, code] = [await new Response(p.stdout).text(), await new Response(p.stderr).text(), await p.exited];
   return { out, err, code, report: existsSync(join(home, "termination-log")) ? readFileSync(join(home, "termination-log"), "utf8") : undefined };
 }
@@ -75,6 +76,15 @@ describe("create commands script (run with sh)", () => {
     expect(readFileSync(join(home, "args.txt"), "utf8")).toBe("a b|$HOME|");
   });
 
+  test.skipIf(!busyboxPath())("under busybox sh and tools (Alpine images): object form, failure, once per volume", async () => {
+    const home = tmpHome();
+    const script = createCommandsScript({ onCreateCommand: { a: "echo from-a", b: "exit 2" }, postCreateCommand: "echo never" }, join(home, "w"))!;
+    const r = await runSh(script, home, {}, busyboxPath()!);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("[a] from-a");
+    expect(r.report).toBe("onCreateCommand=2\npostCreateCommand=skipped\n");
+    expect((await runSh(script, home, {}, busyboxPath()!)).report).toBe("created=already\n");
+  });
   test("no create commands: no script", () => {
     expect(createCommandsScript({ image: "x", postStartCommand: "x" }, "/w")).toBeUndefined();
   });

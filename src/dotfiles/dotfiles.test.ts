@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { busyboxPath } from "../../e2e/support/busybox.ts";
 import { gitAvailable, startGitHttp, type GitHttpServer } from "../../e2e/support/git-http.ts";
 import { dotfilesProblem, FETCH_SCRIPT, INSTALL_SCRIPT, parseDotfilesReport, renderDotfilesInitContainers } from "./dotfiles.ts";
 
@@ -19,13 +20,13 @@ const newHome = () => {
 };
 
 /** Runs both init containers' scripts in order, exactly as rendered (`sh -c SCRIPT`, the rendered env). */
-async function runInit(home: string, env: Record<string, string>) {
+async function runInit(home: string, env: Record<string, string>, path = process.env.PATH!) {
   const reportFile = join(home, "..", `${home.split("/").pop()}.termination-log`);
   const outputs: string[] = [];
   for (const script of [FETCH_SCRIPT, INSTALL_SCRIPT]) {
     rmSync(reportFile, { force: true });
-    const p = Bun.spawn(["sh", "-c", script], {
-      env: { PATH: process.env.PATH!, HOME: home, KODE_REPORT_FILE: reportFile, GIT_CONFIG_NOSYSTEM: "1", ...env },
+    const p = Bun.spawn([path === process.env.PATH ? "sh" : join(path, "sh"), "-c", script], {
+      env: { PATH: path, HOME: home, KODE_REPORT_FILE: reportFile, GIT_CONFIG_NOSYSTEM: "1", ...env },
       stdout: "pipe",
       stderr: "pipe",
     });
@@ -176,6 +177,32 @@ describe.skipIf(!hasGit)("dotfiles scripts against a repository over loopback", 
     const r = await runInit(newHome(), { KODE_DOTFILES_URL: `http://127.0.0.1:${port}/x.git` });
     expect(r.report.result).toBe("fetch-failed");
     expect(dotfilesProblem(r.report)).toContain("dotfiles could not be fetched: git fetch of HEAD failed");
+  });
+});
+
+const busybox = busyboxPath();
+if (hasGit && !busybox) console.log("skipping the dotfiles scripts under busybox: busybox is not installed");
+
+describe.skipIf(!hasGit || !busybox)("dotfiles scripts under busybox sh and tools (as in alpine/git and Alpine IDE images)", () => {
+  let server: GitHttpServer;
+  beforeAll(() => {
+    server = startGitHttp({ token: "bb-token" });
+  });
+  afterAll(() => server.stop());
+
+  test("private repo with a token, link fallback with a conflict, then an install script on a new commit", async () => {
+    const repo = server.createRepo("private/u/bb");
+    const c1 = repo.commit({ ".bashrc": "repo", ".vimrc": "v" });
+    const home = newHome();
+    writeFileSync(join(home, ".bashrc"), "mine");
+    const env = { KODE_DOTFILES_URL: repo.url, KODE_GIT_TOKEN: "bb-token" };
+    const r1 = await runInit(home, env, busybox!);
+    expect(r1.message).toBe(`result=linked\ncommit=${c1}\nconflicts=1\nconflict=.bashrc\n`);
+    expect(readlinkSync(join(home, ".vimrc"))).toBe(join(home, ".dotfiles/.vimrc"));
+    expect((await runInit(home, env, busybox!)).report.result).toBe("unchanged");
+    const c2 = repo.commit({ "install.sh": "echo bb > $HOME/bb.txt\n" });
+    expect((await runInit(home, env, busybox!)).message).toBe(`result=installed\ncommit=${c2}\nscript=install.sh\nexit=0\n`);
+    expect(readFileSync(join(home, "bb.txt"), "utf8")).toBe("bb\n");
   });
 });
 
