@@ -38,7 +38,10 @@ describe("create commands script (run with sh)", () => {
     const r1 = await runSh(script, home);
     expect(r1.code).toBe(0);
     expect(r1.out).toContain("on-create hello world\n");
-    expect(r1.out).toContain("[one] first-line\n[one] second-line\n");
+    // The named commands run in parallel: their lines may interleave, each line stays whole.
+    expect(r1.out).toContain("[one] first-line\n");
+    expect(r1.out).toContain("[one] second-line\n");
+    expect(r1.out.indexOf("[one] first-line")).toBeLessThan(r1.out.indexOf("[one] second-line"));
     expect(r1.out).toContain("[two] from-two\n");
     expect(readFileSync(join(ws, "oncreate.pwd"), "utf8").trim()).toBe(ws);
     expect(readFileSync(join(ws, "dollar.txt"), "utf8")).toBe('a$b"c\n');

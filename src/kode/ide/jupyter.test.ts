@@ -62,7 +62,7 @@ async function startJupyter(behindEnvoy: boolean) {
   };
   void drain(proc.stdout);
   void drain(proc.stderr);
-  const deadline = Date.now() + 45_000;
+  const deadline = Date.now() + 100_000;
   for (;;) {
     try {
       const r = await fetch(`http://127.0.0.1:${port}/api`);
@@ -98,10 +98,10 @@ describe.skipIf(!hasJupyter)("the rendered container against jupyter_server", ()
       expect(complaints(j.log())).toEqual([]);
       expect(j.log()).not.toContain(SECRET.data.password);
     } finally {
-      j.proc.kill();
+      j.proc.kill("SIGKILL");
       await j.proc.exited;
     }
-  });
+  }, 150_000);
 
   test("behind Envoy: 127.0.0.1 only, no token needed", async () => {
     const j = await startJupyter(true);
@@ -112,10 +112,10 @@ describe.skipIf(!hasJupyter)("the rendered container against jupyter_server", ()
       expect(j.log()).not.toContain("0.0.0.0");
       expect(complaints(j.log())).toEqual([]);
     } finally {
-      j.proc.kill();
+      j.proc.kill("SIGKILL");
       await j.proc.exited;
     }
-  });
+  }, 150_000);
 
   test("the complaint detector catches an unknown flag (so the checks above can fail)", async () => {
     const port = await freePort();
@@ -123,16 +123,16 @@ describe.skipIf(!hasJupyter)("the rendered container against jupyter_server", ()
     tmp.push(home);
     const proc = Bun.spawn([PYTHON, "-m", "jupyter_server", `--ServerApp.port=${port}`, "--ServerApp.ip=127.0.0.1", "--ServerApp.no_such_option=1", ...(isRoot ? ["--allow-root"] : [])], { env: { PATH: process.env.PATH!, HOME: home }, stdout: "pipe", stderr: "pipe" });
     let log = "";
-    const deadline = Date.now() + 45_000;
+    const deadline = Date.now() + 100_000;
     const reader = (async () => {
       for await (const chunk of proc.stderr) log += new TextDecoder().decode(chunk);
     })();
     while (!/not recognized/.test(log) && Date.now() < deadline && proc.exitCode === null) await Bun.sleep(100);
-    proc.kill();
+    proc.kill("SIGKILL");
     await proc.exited;
     await reader;
     expect(complaints(log).length).toBeGreaterThan(0);
-  });
+  }, 150_000);
 });
 
 describe("render", () => {
