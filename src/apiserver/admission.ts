@@ -1,7 +1,7 @@
 // The write pipeline shared by create, update, patch and apply: metadata rules, per-kind defaulting,
 // CRD pruning/defaulting/validation, status-subresource rules, generation, finalizer rules and
 // managedFields. Objects here are in storage shape.
-import { applyDefaults, pruneUnknownFields, validateAgainstSchema } from "./crd/schema.ts";
+import { applyDefaults, pruneUnknownFields, validateAgainstSchema, validateCelRules } from "./crd/schema.ts";
 import { ApiError, badRequest, cause, conflict, invalid, invalidValue, notFound } from "./errors.ts";
 import { listTypeOf } from "./list-types.ts";
 import { storageKey } from "./registry.ts";
@@ -109,6 +109,7 @@ function validateMetadata(obj: KObject, type: ResourceType): FieldCause[] {
 
 function finishValidation(ctx: WriteContext, obj: KObject, old: KObject | undefined) {
   const causes = [...validateMetadata(obj, ctx.type), ...(ctx.type.validate?.(obj, old) ?? [])];
+  if (ctx.type.schema) causes.push(...validateCelRules(obj, old, ctx.type.schema));
   if (causes.length) throw invalid(ctx.type.kind, ctx.type.group, obj.metadata.name ?? "", causes);
 }
 
