@@ -171,6 +171,14 @@ export function program(expression: string, parsed: Parsed["parsed"]): Program {
 
 export { isCelError };
 
+/** A runtime error in cel-go's words (what kube-apiserver's messages are built from). */
+export function runtimeErrorText(message: string): string {
+  const missing = /^field not found: (.*)$/.exec(message);
+  if (missing) return `no such key: ${missing[1]}`;
+  if (message.startsWith("found no matching overload")) return "no such overload";
+  return message;
+}
+
 /** Checks and runs an expression once (tests, one-off expressions); bindings are CEL inputs. */
 export function evaluate(expression: string, bindings: Bindings = {}): CelResult {
   const variables = new Map<string, Shape | undefined>(Object.keys(bindings).map((k) => [k, undefined]));

@@ -1,7 +1,7 @@
 // x-kubernetes-validations: CEL rules compiled once per schema (cached on the schema object, which a CRD
 // version keeps until the CRD changes) and evaluated on every write after pruning, defaulting and schema
 // validation, with kube-apiserver's error shapes.
-import { check, CompileError, isCelError, program, type Program, type Shape } from "../cel/env.ts";
+import { check, CompileError, isCelError, program, runtimeErrorText, type Program, type Shape } from "../cel/env.ts";
 import { shapeOf, toCel } from "../cel/values.ts";
 import type { FieldCause, JSONSchemaProps } from "../types.ts";
 import { forbidden, invalid, notSupported, required } from "./field-errors.ts";
@@ -249,9 +249,10 @@ function evaluateRules(node: RuleNode, value: unknown, old: Old, path: string, c
     const result = rule.program(bindings);
     if (result === true) continue;
     if (isCelError(result)) {
-      const text = result.message.startsWith("found no matching overload")
-        ? `'${result.message}': call arguments did not match a supported operator, function or macro signature for rule: ${ruleText(rule.rule)}`
-        : `${result.message} evaluating rule: ${ruleText(rule.rule)}`;
+      const error = runtimeErrorText(result.message);
+      const text = error.startsWith("no such overload")
+        ? `'${error}': call arguments did not match a supported operator, function or macro signature for rule: ${ruleText(rule.rule)}`
+        : `${error} evaluating rule: ${ruleText(rule.rule)}`;
       causes.push(invalid(shownPath(path), schemaType, text));
     } else if (result === false) causes.push(failure(rule, path, node.schema, schemaType, messageFor(rule, bindings)));
     else causes.push(invalid(shownPath(path), schemaType, `cel expression must evaluate to a bool evaluating rule: ${ruleText(rule.rule)}`));
