@@ -57,6 +57,8 @@ export interface Shape {
   element?: Shape;
   /** Value shape of a map. */
   value?: Shape;
+  /** CEL type name of a scalar (no field selection). */
+  scalar?: string;
 }
 
 const KNOWN_IDENTS = new Set(["int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type", "dyn", "strings", "math", "google"]);
@@ -103,6 +105,10 @@ export function check(expression: string, variables: Map<string, Shape | undefin
       case "selectExpr": {
         const operand = walk(kind.value.operand);
         const field = kind.value.field;
+        if (operand?.scalar) {
+          issues.push({ offset: at(e), message: `type '${operand.scalar}' does not support field selection` });
+          return undefined;
+        }
         if (operand?.fields) {
           if (!operand.fields.has(field)) {
             issues.push({ offset: at(e), message: `undefined field '${field}'` });

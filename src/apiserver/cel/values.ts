@@ -122,10 +122,15 @@ const ROOT_FIELDS: [string, Shape | undefined][] = [
   ["metadata", { fields: new Map([["name", undefined], ["generateName", undefined]]) }],
 ];
 
+const SCALARS: Record<string, string> = { integer: "int", number: "double", boolean: "bool" };
+
 /** What a rule may select from a schema node (the root also has apiVersion, kind, metadata.name/generateName). */
 export function shapeOf(schema: JSONSchemaProps | undefined, root = false): Shape | undefined {
   if (!schema) return undefined;
   if (schema.type === "array") return { element: shapeOf(schema.items) };
+  if (schema["x-kubernetes-int-or-string"]) return undefined;
+  if (schema.type === "string" && !schema.format) return { scalar: "string" };
+  if (schema.type && schema.type in SCALARS) return { scalar: SCALARS[schema.type]! };
   if (schema.type !== "object") return undefined;
   if (typeof schema.additionalProperties === "object") return { value: shapeOf(schema.additionalProperties) };
   if (schema["x-kubernetes-preserve-unknown-fields"] && !root) return undefined;
