@@ -4,11 +4,12 @@ import { celEnv, parse, plan, isCelError, type CelEnv, type CelResult } from "@b
 import { strings } from "@bufbuild/cel/ext";
 import { listFunctions, regexFunctions } from "./lists.ts";
 import { opaqueRegistry } from "./opaque.ts";
+import { optionalFunctions } from "./optional.ts";
 import { quantityFunctions } from "./quantity.ts";
 import { urlFunctions } from "./url.ts";
 
 export const kubernetesEnv: CelEnv = celEnv({
-  funcs: [...strings, ...listFunctions, ...regexFunctions, ...quantityFunctions, ...urlFunctions],
+  funcs: [...strings, ...listFunctions, ...regexFunctions, ...quantityFunctions, ...urlFunctions, ...optionalFunctions],
   registry: opaqueRegistry,
 });
 
@@ -61,7 +62,7 @@ export interface Shape {
   scalar?: string;
 }
 
-const KNOWN_IDENTS = new Set(["int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type", "dyn", "strings", "math", "google"]);
+const KNOWN_IDENTS = new Set(["int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type", "dyn", "strings", "math", "google", "optional"]);
 
 export interface Parsed {
   parsed: ParsedExpr;

@@ -46,6 +46,10 @@ const SCHEMA = {
           additionalProperties: { type: "string", "x-kubernetes-validations": [{ rule: "self.size() <= 5", message: "label values are at most 5 characters" }] },
         },
         "dash-name": { type: "string", "x-kubernetes-validations": [{ rule: "self != 'forbidden'" }] },
+        level: {
+          type: "integer",
+          "x-kubernetes-validations": [{ rule: "oldSelf.hasValue() ? self >= oldSelf.value() : self <= 3", optionalOldSelf: true, message: "level starts at most at 3 and never goes down" }],
+        },
         window: { type: "string", format: "duration", "x-kubernetes-validations": [{ rule: "self <= duration('1h')", message: "window is at most 1h" }] },
       },
     },
@@ -144,6 +148,17 @@ describe("x-kubernetes-validations on custom resources", () => {
     const renumbered = await ctx.client.patch(`${GADGETS}/g-imm`, { spec: { ports: [{ name: "web", port: 81 }, { name: "alt", port: 8080 }] } }, MERGE);
     expect(renumbered.status).toBe(422);
     expect(renumbered.body.details.causes).toEqual([{ reason: "FieldValueInvalid", field: "spec.ports[0]", message: "Invalid value: \"object\": a port's number is immutable" }]);
+  });
+
+  test("optionalOldSelf: the rule also runs on create, with oldSelf = optional.none()", async () => {
+    const high = await ctx.client.post(GADGETS, gadget("g-level", { level: 5 }));
+    expect(high.status).toBe(422);
+    expect(high.body.details.causes).toEqual([{ reason: "FieldValueInvalid", field: "spec.level", message: 'Invalid value: "integer": level starts at most at 3 and never goes down' }]);
+    expect((await ctx.client.post(GADGETS, gadget("g-level", { level: 2 }))).status).toBe(201);
+    expect((await ctx.client.patch(`${GADGETS}/g-level`, { spec: { level: 7 } }, MERGE)).status).toBe(200);
+    const down = await ctx.client.patch(`${GADGETS}/g-level`, { spec: { level: 6 } }, MERGE);
+    expect(down.status).toBe(422);
+    expect(down.body.details.causes[0].field).toBe("spec.level");
   });
 
   test("a runtime error (no such key) is reported as an evaluation error", async () => {

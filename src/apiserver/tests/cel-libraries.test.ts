@@ -125,6 +125,18 @@ describe("url library", () => {
   });
 });
 
+describe("optional values (functions only: the parser has no ?. syntax)", () => {
+  test.each([
+    ["optional.of(1).hasValue()", true],
+    ["optional.none().hasValue()", false],
+    ["optional.none().orValue(5)", 5n],
+    ["optional.of(2).value() + 1", 3n],
+    ["optional.ofNonZeroValue('').hasValue()", false],
+    ["optional.none().or(optional.of('x')).value()", "x"],
+  ])("%s", (expr, expected) => expect(value(expr)).toEqual(expected));
+  test("value() of none is an error", () => expect(fails("optional.none().value()")).toContain("optional.none() dereference"));
+});
+
 describe("strings extension and standard library", () => {
   test.each([
     ["'hello'.charAt(4)", "o"],
