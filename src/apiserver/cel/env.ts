@@ -124,7 +124,7 @@ export function check(expression: string, variables: Map<string, Shape | undefin
         const target = walk(call.target);
         const args = call.args.map(walk);
         if (call.function === "_[_]") return target === undefined && args[0] ? undefined : (args[0]?.element ?? args[0]?.value);
-        if (!call.function.startsWith("_") && !call.function.startsWith("!_") && call.function !== "@in") {
+        if (!call.function.startsWith("_") && !call.function.startsWith("!_") && !call.function.startsWith("@")) {
           const name = call.target?.exprKind.case === "identExpr" && !lookup(call.target.exprKind.value.name)[0]
             ? `${call.target.exprKind.value.name}.${call.function}`
             : call.function;

@@ -153,6 +153,7 @@ describe("strings extension and standard library", () => {
     ["'abc'.matches('^a.c$')", true],
     ["'kode-x'.startsWith('kode-') && 'kode-x'.endsWith('-x') && 'kode-x'.contains('e-')", true],
     ["[1, 2, 3].exists_one(x, x > 2)", true],
+    ["[1, 2, 3].all(x, x > 0) && [1, 2, 3].exists(x, x == 2) && !{'a': 1}.exists(k, k == 'b')", true],
     ["[1, 2, 3].filter(x, x > 1).map(x, x * 10)", [20n, 30n]],
     ["timestamp('2023-08-01T00:00:00Z') + duration('24h') == timestamp('2023-08-02T00:00:00Z')", true],
   ])("%s", (expr, expected) => expect(value(expr)).toEqual(expected));
