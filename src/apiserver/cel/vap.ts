@@ -230,19 +230,25 @@ function paramsFor(state: ApiState, spec: PolicySpec, binding: BindingSpec, req:
   return params;
 }
 
-function evaluate(state: ApiState, spec: PolicySpec, binding: BindingSpec, req: AdmissionRequest): Decision[] {
-  const failurePolicy = spec.failurePolicy ?? "Fail";
-  const failure = (message: string): Decision[] => (failurePolicy === "Ignore" ? [] : [{ action: "deny", message, reason: "Invalid" }]);
-  const params = paramsFor(state, spec, binding, req);
-  if (typeof params === "string") return failure(params);
+type BaseBindings = Record<"object" | "oldObject" | "request" | "namespaceObject" | "authorizer", unknown>;
+
+/** The request's variables, converted for CEL once per request. */
+function baseBindings(state: ApiState, req: AdmissionRequest): BaseBindings {
   const ns = req.type.namespaced ? namespaceOf(state, req) : undefined;
-  const base = {
+  return {
     object: req.object ? untyped(req.object) : null,
     oldObject: req.oldObject ? untyped(req.oldObject) : null,
     request: requestVariable(req),
     namespaceObject: ns ? untyped(ns) : null,
     authorizer: null,
   };
+}
+
+function evaluate(state: ApiState, spec: PolicySpec, binding: BindingSpec, req: AdmissionRequest, base: BaseBindings): Decision[] {
+  const failurePolicy = spec.failurePolicy ?? "Fail";
+  const failure = (message: string): Decision[] => (failurePolicy === "Ignore" ? [] : [{ action: "deny", message, reason: "Invalid" }]);
+  const params = paramsFor(state, spec, binding, req);
+  if (typeof params === "string") return failure(params);
   const decisions: Decision[] = [];
   for (const param of params) {
     const bindings: Record<string, unknown> = { ...base, params: param ? untyped(param) : null, variables: {} };
@@ -296,6 +302,7 @@ export function admitByPolicies(state: ApiState, req: AdmissionRequest): string[
   if (bindings.length === 0) return [];
   const warnings: string[] = [];
   let denied: ApiError | undefined;
+  let base: BaseBindings | undefined;
   for (const binding of bindings) {
     const spec = (binding.spec ?? {}) as BindingSpec;
     if (!spec.policyName) continue;
@@ -305,7 +312,8 @@ export function admitByPolicies(state: ApiState, req: AdmissionRequest): string[
     if (!matchesResources(state, policySpec.matchConstraints, req, true)) continue;
     if (!matchesResources(state, spec.matchResources, req, false)) continue;
     const actions = spec.validationActions ?? [];
-    for (const decision of evaluate(state, policySpec, spec, req)) {
+    base ??= baseBindings(state, req);
+    for (const decision of evaluate(state, policySpec, spec, req, base)) {
       const denial = `ValidatingAdmissionPolicy '${policy.metadata.name}' with binding '${binding.metadata.name}' denied request: ${decision.message}`;
       if (actions.includes("Warn")) {
         warnings.push(`Validation failed for ValidatingAdmissionPolicy '${policy.metadata.name}' with binding '${binding.metadata.name}': ${decision.message}`);
