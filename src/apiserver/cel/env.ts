@@ -121,9 +121,9 @@ export function check(expression: string, variables: Map<string, Shape | undefin
       }
       case "callExpr": {
         const call = kind.value;
-        const target = walk(call.target);
+        walk(call.target);
         const args = call.args.map(walk);
-        if (call.function === "_[_]") return target === undefined && args[0] ? undefined : (args[0]?.element ?? args[0]?.value);
+        if (call.function === "_[_]") return args[0]?.element ?? args[0]?.value;
         if (!call.function.startsWith("_") && !call.function.startsWith("!_") && !call.function.startsWith("@")) {
           const name = call.target?.exprKind.case === "identExpr" && !lookup(call.target.exprKind.value.name)[0]
             ? `${call.target.exprKind.value.name}.${call.function}`

@@ -193,6 +193,12 @@ describe("CRD writes check their rules", () => {
     const syntax = await ctx.client.post(CRDS, gadgetCrd(withRule({ rule: "self.size >" })));
     expect(syntax.status).toBe(422);
     expect(syntax.body.details.causes[0].message).toContain("compilation failed: ERROR: <input>:1:");
+    const listSchema = { type: "object", properties: { spec: { type: "object", properties: { items: { type: "array", items: { type: "object", properties: { n: { type: "integer" } } } } }, "x-kubernetes-validations": [{ rule: "self.items[0].m > 0 || self.items.all(i, i.k > 0)" }] } } };
+    const listRule = await ctx.client.post(CRDS, gadgetCrd(listSchema));
+    expect(listRule.body.details.causes[0].message).toEndWith(
+      "compilation failed: ERROR: <input>:1:14: undefined field 'm'\n | self.items[0].m > 0 || self.items.all(i, i.k > 0)\n | .............^\n" +
+        "ERROR: <input>:1:43: undefined field 'k'\n | self.items[0].m > 0 || self.items.all(i, i.k > 0)\n | " + ".".repeat(42) + "^",
+    );
     const unknown = await ctx.client.post(CRDS, gadgetCrd(withRule({ rule: "frobnicate(self.size)" })));
     expect(unknown.body.details.causes[0].message).toContain("undeclared reference to 'frobnicate' (in container '')");
     const reason = await ctx.client.post(CRDS, gadgetCrd(withRule({ rule: "self.size > 0", reason: "Nope" })));
