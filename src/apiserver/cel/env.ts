@@ -164,6 +164,28 @@ export function check(expression: string, variables: Map<string, Shape | undefin
   return { parsed, references };
 }
 
+const NOT_BOOL_FUNCTIONS = new Set([
+  "_+_", "_-_", "_*_", "_/_", "_%_", "-_", "size", "string", "int", "uint", "double", "bytes", "timestamp", "duration",
+  "lowerAscii", "upperAscii", "trim", "replace", "substring", "split", "join", "charAt", "indexOf", "lastIndexOf",
+  "format", "find", "findAll", "quantity", "url", "sum", "min", "max",
+]);
+
+/** Whether an expression's result is certainly not a bool (what cel-go's checker would see at once). */
+export function certainlyNotBool(parsed: ParsedExpr): boolean {
+  const kind = parsed.expr.exprKind;
+  switch (kind.case) {
+    case "constExpr":
+      return kind.value.constantKind.case !== "boolValue";
+    case "listExpr":
+    case "structExpr":
+      return true;
+    case "callExpr":
+      return NOT_BOOL_FUNCTIONS.has(kind.value.function);
+    default:
+      return false;
+  }
+}
+
 const programs = new Map<string, Program>();
 
 /** A runnable program for a checked expression (planned once per distinct expression text). */

@@ -1,7 +1,7 @@
 // x-kubernetes-validations: CEL rules compiled once per schema (cached on the schema object, which a CRD
 // version keeps until the CRD changes) and evaluated on every write after pruning, defaulting and schema
 // validation, with kube-apiserver's error shapes.
-import { check, CompileError, isCelError, program, runtimeErrorText, type Program, type Shape } from "../cel/env.ts";
+import { certainlyNotBool, check, CompileError, isCelError, program, runtimeErrorText, type Program, type Shape } from "../cel/env.ts";
 import { optionalNone, optionalOf } from "../cel/optional.ts";
 import { shapeOf, toCel } from "../cel/values.ts";
 import type { FieldCause, JSONSchemaProps } from "../types.ts";
@@ -102,7 +102,8 @@ export function celRuleCauses(schema: JSONSchemaProps, path: string, isRoot: boo
     const at = `${path}.x-kubernetes-validations[${i}]`;
     if (typeof rule.rule === "string" && rule.rule.trim()) {
       try {
-        const { references } = check(rule.rule, variables);
+        const { references, parsed } = check(rule.rule, variables);
+        if (certainlyNotBool(parsed)) causes.push(invalid(`${at}.rule`, goRule(rule), "cel expression must evaluate to a bool"));
         if (rule.optionalOldSelf !== undefined && !references.has("oldSelf")) {
           causes.push(forbidden(`${at}.optionalOldSelf`, "may not be set if oldSelf is not used in rule"));
         }

@@ -199,6 +199,8 @@ describe("CRD writes check their rules", () => {
       "compilation failed: ERROR: <input>:1:14: undefined field 'm'\n | self.items[0].m > 0 || self.items.all(i, i.k > 0)\n | .............^\n" +
         "ERROR: <input>:1:43: undefined field 'k'\n | self.items[0].m > 0 || self.items.all(i, i.k > 0)\n | " + ".".repeat(42) + "^",
     );
+    const notBool = await ctx.client.post(CRDS, gadgetCrd(withRule({ rule: "self.size + 1" })));
+    expect(notBool.body.details.causes[0].message).toEndWith("}: cel expression must evaluate to a bool");
     const unknown = await ctx.client.post(CRDS, gadgetCrd(withRule({ rule: "frobnicate(self.size)" })));
     expect(unknown.body.details.causes[0].message).toContain("undeclared reference to 'frobnicate' (in container '')");
     const reason = await ctx.client.post(CRDS, gadgetCrd(withRule({ rule: "self.size > 0", reason: "Nope" })));
