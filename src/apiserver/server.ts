@@ -8,6 +8,7 @@ import { KubeletSimulator } from "./controllers/kubelet.ts";
 import { CrdController } from "./crd/register.ts";
 import { TestHooks } from "./hooks.ts";
 import { renderKubeconfig } from "./kubeconfig.ts";
+import { rememberUser } from "./request-user.ts";
 import { serve, type PeerIdentity } from "./listener.ts";
 import { OpenApiDocs } from "./openapi.ts";
 import { DataDir } from "./persistence.ts";
@@ -107,7 +108,9 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
     const internal = url.pathname.startsWith("/__kode/");
     const info = requestInfo(req.method, url);
     let res: Response;
-    if (!authenticate(req, peer, auth) && !isHealth(url.pathname)) res = jsonResponse(unauthorizedStatus(), 401);
+    const user = authenticate(req, peer, auth);
+    rememberUser(req, user);
+    if (!user && !isHealth(url.pathname)) res = jsonResponse(unauthorizedStatus(), 401);
     else {
       const fault = internal ? undefined : hooks.takeFault(info.verb, info.resource, userAgent);
       if (fault?.latencyMs) await Bun.sleep(fault.latencyMs);
