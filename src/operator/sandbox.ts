@@ -1,22 +1,25 @@
 // `kode sandbox`: everything on one machine without a cluster. The embedded API server (garbage
-// collection and kubelet simulation on), the CRDs and sample templates installed, and the operator
-// running in the same process. Users drive it with their own kubectl.
+// collection, kubelet simulation and RBAC on), the CRDs, sample templates and the shipped RBAC installed,
+// and the operator running in the same process as its ServiceAccount, so the sandbox proves the shipped
+// RBAC is enough. Users drive it with their own kubectl; the kubeconfig written for them is admin.
 import { parseArgs } from "node:util";
 import { KODE_CLUSTER_TEMPLATES, KODE_TEMPLATES } from "../api/resources.ts";
 import { buildCrds } from "../api/crds.ts";
 import { startApiServer, type ApiServer } from "../apiserver/server.ts";
 import { applyObject } from "../kube/apply.ts";
 import { createClient, type Client } from "../kube/client.ts";
-import { loadClientConfig } from "../kube/kubeconfig.ts";
+import { loadClientConfig, staticClientConfig } from "../kube/kubeconfig.ts";
 import { createLogger, type LogFormat, type Logger } from "../kube/logger.ts";
 import type { KubeObject, ResourceRef } from "../kube/types.ts";
 import { runUntilSignal } from "./cli.ts";
 import { startOperator, type RunningOperator } from "./operator.ts";
+import { installShippedRbac, operatorServiceAccount, serviceAccountToken } from "./shipped-rbac.ts";
 
 export const SANDBOX_USAGE = `Usage: kode sandbox [flags]
 
 Starts the embedded Kubernetes API server with the kode CRDs and sample templates installed, and runs the
-operator against it in the same process. Use it with your own kubectl.
+operator against it in the same process, as the ServiceAccount of manifests/ with exactly the shipped RBAC
+(the API server enforces RBAC). Use it with your own kubectl: the kubeconfig written is admin.
 
 Flags:
   --port N              API server port (default 0: a free port)
@@ -24,6 +27,9 @@ Flags:
   --data-dir DIR        keep the sandbox's state across restarts
   --log-format json|pretty   (default pretty)
 `;
+
+/** The operator's token lives as long as a sandbox plausibly runs (a year); a restart issues a new one. */
+const OPERATOR_TOKEN_SECONDS = 365 * 24 * 3600;
 
 const CRD_REF: ResourceRef = { group: "apiextensions.k8s.io", version: "v1", plural: "customresourcedefinitions", kind: "CustomResourceDefinition", namespaced: false };
 
@@ -45,7 +51,10 @@ export const SAMPLE_TEMPLATES: KubeObject[] = [
 
 export interface Sandbox {
   server: ApiServer;
+  /** The admin's client (the tests' and the installer's). */
   client: Client;
+  /** The operator's client: its ServiceAccount's token. */
+  operatorClient: Client;
   operator: RunningOperator;
   stop(): Promise<void>;
 }
@@ -58,17 +67,31 @@ export async function installSandboxResources(client: Client) {
 }
 
 export async function startSandbox(opts: { port?: number; kubeconfigPath?: string; dataDir?: string; logger?: Logger; kubeletDelayMs?: number; resyncMs?: number } = {}): Promise<Sandbox> {
-  const server = await startApiServer({ port: opts.port ?? 0, kubeconfigPath: opts.kubeconfigPath, dataDir: opts.dataDir, gc: true, simulateKubelet: true, kubeletDelayMs: opts.kubeletDelayMs ?? 500 });
+  const server = await startApiServer({
+    port: opts.port ?? 0,
+    kubeconfigPath: opts.kubeconfigPath,
+    dataDir: opts.dataDir,
+    gc: true,
+    simulateKubelet: true,
+    kubeletDelayMs: opts.kubeletDelayMs ?? 500,
+    authorizationMode: "RBAC",
+  });
   const client = createClient(await loadClientConfig({ kubeconfig: server.kubeconfigPath }), { qps: 0 });
   await installSandboxResources(client);
-  const operator = startOperator({ client, logger: opts.logger, resyncMs: opts.resyncMs });
+  await installShippedRbac(client, "kode-sandbox");
+  const sa = operatorServiceAccount();
+  const token = await serviceAccountToken(client, sa.namespace, sa.name, OPERATOR_TOKEN_SECONDS);
+  const operatorClient = createClient(staticClientConfig({ server: server.url, token }), { qps: 0 });
+  const operator = startOperator({ client: operatorClient, logger: opts.logger, resyncMs: opts.resyncMs });
   await operator.ready;
   return {
     server,
     client,
+    operatorClient,
     operator,
     async stop() {
       await operator.stop();
+      operatorClient.close();
       client.close();
       await server.stop();
     },
