@@ -110,6 +110,13 @@ describe("a user bound to a namespaced Role", () => {
     expect(ns.body.message).toBe('namespaces "team" is forbidden: User "alice" cannot delete resource "namespaces" in API group "" in the namespace "team"');
   });
 
+  test("watch and deletecollection are verbs of their own", async () => {
+    const watch = await alice("GET", "/api/v1/namespaces/default/pods?watch=true");
+    expect(watch.body.message).toBe('pods is forbidden: User "alice" cannot watch resource "pods" in API group "" in the namespace "default"');
+    const dc = await alice("DELETE", "/api/v1/namespaces/team/pods");
+    expect(dc.body.message).toBe('pods is forbidden: User "alice" cannot deletecollection resource "pods" in API group "" in the namespace "team"');
+  });
+
   test("resourceNames limit a rule to the named object", async () => {
     expect((await alice("GET", "/api/v1/namespaces/team/configmaps/settings")).status).toBe(404);
     expect((await alice("GET", "/api/v1/namespaces/team/configmaps/other")).status).toBe(403);
@@ -269,6 +276,21 @@ describe("impersonation", () => {
     expect((await imp("GET", "/api/v1/namespaces/team/pods", undefined, { "impersonate-user": "alice" })).status).toBe(200);
     const who = await imp("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", {}, { "impersonate-user": "alice", "impersonate-group": "qa" });
     expect(who.body.status.userInfo).toEqual({ username: "alice", groups: ["qa", "system:authenticated"] });
+  });
+
+  test("impersonating a ServiceAccount needs impersonate on serviceaccounts in its namespace and adds its groups", async () => {
+    const sa = "system:serviceaccount:team:builder";
+    const refused = await imp("GET", "/version", undefined, { "impersonate-user": sa });
+    expect(refused.body.message).toBe('serviceaccounts "builder" is forbidden: User "impersonator" cannot impersonate resource "serviceaccounts" in API group "" in the namespace "team"');
+    await mustCreate(`${RBAC}/namespaces/team/rolebindings`, {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name: "ops-impersonate-sa", namespace: "team" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "edit" },
+      subjects: [{ kind: "Group", name: "ops" }],
+    });
+    const who = await imp("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", {}, { "impersonate-user": sa });
+    expect(who.body.status.userInfo).toEqual({ username: sa, groups: ["system:serviceaccounts", "system:serviceaccounts:team", "system:authenticated"] });
   });
 
   test("impersonating someone else, or a group not granted, is refused", async () => {
