@@ -346,7 +346,7 @@ describe("escalation prevention", () => {
       kind: "Role",
       metadata: { name: "role-writer", namespace: "team" },
       rules: [
-        { apiGroups: ["rbac.authorization.k8s.io"], resources: ["roles", "rolebindings"], verbs: ["create", "update", "get"] },
+        { apiGroups: ["rbac.authorization.k8s.io"], resources: ["roles", "rolebindings"], verbs: ["create", "update", "patch", "get"] },
         { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list"] },
       ],
     });
@@ -371,6 +371,23 @@ describe("escalation prevention", () => {
     expect(res.body.message).toBe(
       'roles.rbac.authorization.k8s.io "secret-reader" is forbidden: user "escalator" (groups=["system:authenticated"]) is attempting to grant RBAC permissions not currently held:\n{APIGroups:[""], Resources:["secrets"], Verbs:["get"]}',
     );
+  });
+
+  test("a patch (merge or server-side apply) that would grant more is refused too", async () => {
+    const merge = await esc("PATCH", `${RBAC}/namespaces/team/roles/cm-reader`, { rules: [{ apiGroups: [""], resources: ["secrets"], verbs: ["list"] }] }, { "content-type": "application/merge-patch+json" });
+    expect(merge.status).toBe(403);
+    expect(merge.body.message).toContain('{APIGroups:[""], Resources:["secrets"], Verbs:["list"]}');
+    const apply = await esc(
+      "PATCH",
+      `${RBAC}/namespaces/team/roles/applied?fieldManager=esc`,
+      role("applied", [{ apiGroups: [""], resources: ["pods"], verbs: ["delete"] }]),
+      { "content-type": "application/apply-patch+yaml" },
+    );
+    expect(apply.status).toBe(403);
+    expect((await admin("GET", `${RBAC}/namespaces/team/roles/applied`)).status).toBe(404);
+    expect((await admin("GET", `${RBAC}/namespaces/team/roles/cm-reader`)).body.rules).toEqual([{ apiGroups: [""], resources: ["configmaps"], verbs: ["get"] }]);
+    const harmless = await esc("PATCH", `${RBAC}/namespaces/team/roles/cm-reader`, { rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["list"] }] }, { "content-type": "application/merge-patch+json" });
+    expect(harmless.status).toBe(200);
   });
 
   test("binding a role needs its permissions or bind on it", async () => {
