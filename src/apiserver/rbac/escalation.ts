@@ -31,7 +31,7 @@ export async function checkEscalation(authz: Authorizer, store: Store, user: Use
     if (req.method === "PATCH") {
       const url = new URL(req.url);
       url.searchParams.set("dryRun", "All");
-      const res = await dryRun(new Request(url, { method: "PATCH", headers: req.headers, body: await req.arrayBuffer() }));
+      const res = await dryRun(new Request(url.href, { method: "PATCH", headers: req.headers, body: await req.arrayBuffer() }));
       if (!res.ok) return;
       obj = (await res.json()) as KObject;
     } else obj = (await readObjectBody(req)) as KObject;
