@@ -203,6 +203,29 @@ describe("ClusterRoles and ClusterRoleBindings", () => {
   });
 });
 
+describe("bindings change at once", () => {
+  test("a subject removed from a binding, or a deleted binding, no longer grants", async () => {
+    await mustCreate(`${RBAC}/namespaces/team/rolebindings`, {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name: "bob-reads-pods", namespace: "team" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "pod-reader" },
+      subjects: [{ kind: "User", name: "bob" }, { kind: "User", name: "dave" }],
+    });
+    expect((await bob("GET", "/api/v1/namespaces/team/pods")).status).toBe(200);
+    const binding = (await admin("GET", `${RBAC}/namespaces/team/rolebindings/bob-reads-pods`)).body;
+    binding.subjects = [{ kind: "User", name: "dave" }];
+    expect((await admin("PUT", `${RBAC}/namespaces/team/rolebindings/bob-reads-pods`, binding)).status).toBe(200);
+    expect((await bob("GET", "/api/v1/namespaces/team/pods")).status).toBe(403);
+    binding.subjects = [{ kind: "User", name: "bob" }];
+    delete binding.metadata.resourceVersion;
+    expect((await admin("PUT", `${RBAC}/namespaces/team/rolebindings/bob-reads-pods`, binding)).status).toBe(200);
+    expect((await bob("GET", "/api/v1/namespaces/team/pods")).status).toBe(200);
+    expect((await admin("DELETE", `${RBAC}/namespaces/team/rolebindings/bob-reads-pods`)).status).toBe(200);
+    expect((await bob("GET", "/api/v1/namespaces/team/pods")).status).toBe(403);
+  });
+});
+
 describe("ServiceAccount tokens (TokenRequest)", () => {
   test("a token authenticates as the ServiceAccount with its groups, until the ServiceAccount is deleted", async () => {
     await mustCreate("/api/v1/namespaces/team/serviceaccounts", { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "robot" } });
