@@ -425,3 +425,34 @@ describe("escalation prevention", () => {
     expect((await esc("POST", `${RBAC}/namespaces/team/rolebindings`, { ...binding("bob-cm", "x"), roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "cm-reader" } })).status).toBe(201);
   });
 });
+
+describe("RBAC across a restart with a data dir", () => {
+  test("bindings restored from disk authorize as before; the default policy is not duplicated", async () => {
+    const data = mkdtempSync(join(tmpdir(), "kode-rbac-data-"));
+    const tokens = join(data, "tokens.csv");
+    writeFileSync(tokens, "adm,root,0,system:masters\nfrank-token,frank,7\n");
+    try {
+      const first = await startApiServer({ authorizationMode: "RBAC", tokenFile: tokens, dataDir: data });
+      const res = await fetch(`${first.url}${RBAC}/clusterrolebindings`, {
+        method: "POST",
+        headers: { authorization: "Bearer adm", "content-type": "application/json" },
+        body: JSON.stringify({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", metadata: { name: "frank-view" }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "view" }, subjects: [{ kind: "User", name: "frank" }] }),
+      });
+      expect(res.status).toBe(201);
+      await first.stop();
+      const second = await startApiServer({ authorizationMode: "RBAC", tokenFile: tokens, dataDir: data });
+      try {
+        const cms = await fetch(`${second.url}/api/v1/configmaps`, { headers: { authorization: "Bearer frank-token" } });
+        expect(cms.status).toBe(200);
+        const secrets = await fetch(`${second.url}/api/v1/secrets`, { headers: { authorization: "Bearer frank-token" } });
+        expect(secrets.status).toBe(403);
+        const roles = (await (await fetch(`${second.url}${RBAC}/clusterroles`, { headers: { authorization: "Bearer adm" } })).json()) as any;
+        expect(roles.items.filter((r: any) => r.metadata.name === "cluster-admin")).toHaveLength(1);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      rmSync(data, { recursive: true, force: true });
+    }
+  });
+});
