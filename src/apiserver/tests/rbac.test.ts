@@ -334,7 +334,7 @@ describe("review APIs answer from the same rules", () => {
   test("SelfSubjectAccessReview", async () => {
     const yes = await ssar(alice, { namespace: "team", verb: "list", resource: "pods" });
     expect(yes.status).toBe(201);
-    expect(yes.body.status.allowed).toBe(true);
+    expect(yes.body.status).toEqual({ allowed: true, reason: 'RBAC: allowed by RoleBinding "alice-reads-pods/team" of Role "pod-reader" to User "alice"' });
     expect((await ssar(alice, { namespace: "default", verb: "list", resource: "pods" })).body.status).toEqual({ allowed: false });
     expect((await ssar(alice, { namespace: "team", verb: "get", resource: "pods", subresource: "log" })).body.status.allowed).toBe(true);
     expect((await ssar(bob, { namespace: "team", verb: "get", resource: "configmaps", name: "other" })).body.status.allowed).toBe(false);
