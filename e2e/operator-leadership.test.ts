@@ -1,6 +1,6 @@
 // Leadership: once the lease is lost, not one write leaves the old leader, not even with a queue full of work
 // and writes in flight; the new leader finishes the job. Two operators run in this process against the
-// embedded API server, each with its own User-Agent, so the server's counters and the clients' own request
+// embedded API server as the operator's ServiceAccount (shipped RBAC enforced), each with its own User-Agent, so the server's counters and the clients' own request
 // hooks tell them apart.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createClient } from "../src/kube/client.ts";
@@ -19,7 +19,7 @@ const KODES = 40;
 /** A client whose writes are counted as they leave and as they are answered. */
 async function countingClient(env: E2E, userAgent: string) {
   const counts = { sent: 0, answered: 0 };
-  const client = createClient(await loadClientConfig({ kubeconfig: env.server.kubeconfigPath }), {
+  const client = createClient(await loadClientConfig({ kubeconfig: env.operatorKubeconfig }), {
     userAgent,
     qps: 0,
     onRequest: (method) => void (WRITE_METHODS.has(method) && counts.sent++),
@@ -60,12 +60,12 @@ describe("leadership: the old leader stops writing the moment its lease is lost"
     const opA = startOperator({
       client: a.client,
       concurrency: 2,
-      leaderElection: { namespace: "default", identity: "replica-a", ...LEASE },
+      leaderElection: { namespace: env.operatorNamespace, identity: "replica-a", ...LEASE },
       logger: watchingLogger(() => (atLoss = { ...a.counts, serverWrites: env.server.hooks.writes("kode-operator-a/") })),
     });
     operators.push(opA);
     await opA.ready;
-    const opB = startOperator({ client: b.client, concurrency: 4, leaderElection: { namespace: "default", identity: "replica-b", ...LEASE } });
+    const opB = startOperator({ client: b.client, concurrency: 4, leaderElection: { namespace: env.operatorNamespace, identity: "replica-b", ...LEASE } });
     operators.push(opB);
 
     await createKode(env.client, "warm", "default", { templateRef: { name: "cs" } });
@@ -88,7 +88,7 @@ describe("leadership: the old leader stops writing the moment its lease is lost"
 
     // B takes over and finishes what A left: it had work left, so draining it would have meant writes.
     const holder = await eventually("B holding the lease", async () => {
-      const lease = await env.client.get<{ metadata: { name: string }; spec?: { holderIdentity?: string } }>(LEASES, "kode-operator-leader", "default");
+      const lease = await env.client.get<{ metadata: { name: string }; spec?: { holderIdentity?: string } }>(LEASES, "kode-operator-leader", env.operatorNamespace);
       return lease?.spec?.holderIdentity === "replica-b" ? "replica-b" : undefined;
     });
     expect(holder).toBe("replica-b");

@@ -53,9 +53,10 @@ describe("RBAC: every request of a recorded operator run is in the table", () =>
 
   beforeAll(async () => {
     env = await startE2E({ startOperator: false });
-    const client = createClient(await loadClientConfig({ kubeconfig: env.server.kubeconfigPath }), { userAgent: UA, qps: 0 });
-    for (const ns of [NS, "kode-system"]) await createNamespace(env.client, ns);
-    const op = startOperator({ client, leaderElection: { namespace: "kode-system", leaseDurationSeconds: 3, renewDeadlineMs: 1500, retryPeriodMs: 300 } });
+    // The operator runs as its ServiceAccount, with exactly the shipped RBAC, on a server that enforces it.
+    const client = createClient(await loadClientConfig({ kubeconfig: env.operatorKubeconfig }), { userAgent: UA, qps: 0 });
+    await createNamespace(env.client, NS);
+    const op = startOperator({ client, leaderElection: { namespace: env.operatorNamespace, leaseDurationSeconds: 3, renewDeadlineMs: 1500, retryPeriodMs: 300 } });
     await op.ready;
     try {
       await createSecret(env.client, "oidc-client", NS, { "client-secret": "s3cr3t-client-value" });
@@ -124,9 +125,10 @@ describe("RBAC: every request of a recorded operator run is in the table", () =>
     await env?.stop();
   });
 
-  test("nothing the operator sent is missing from the table", () => {
+  test("nothing the operator sent is missing from the table, and the shipped RBAC refused none of it", () => {
     const all = new Set([...table("cluster"), ...table("own-namespace")]);
     expect([...recorded].filter((t) => !all.has(t)).sort()).toEqual([]);
+    expect(env.server.hooks.requests({ userAgent: UA, code: 403 })).toEqual([]);
   });
 
   test("the table holds nothing this run did not need, except the calls listed here with their reason", () => {
