@@ -146,6 +146,8 @@ export function scaleOf(type: ResourceType, obj: KObject): Record<string, unknow
   let selector = scale.labelSelectorPath ? read(scale.labelSelectorPath) : undefined;
   // CRDs point at a selector string; built-ins at a LabelSelector object (metav1.LabelSelectorAsSelector).
   if (selector && typeof selector === "object") {
+    // ReplicationControllers select with a plain label map rather than a LabelSelector.
+    if (!("matchLabels" in selector) && !("matchExpressions" in selector)) selector = { matchLabels: selector };
     try {
       selector = formatLabelSelector(selectorFromLabelSelectorObject(selector));
     } catch {
