@@ -9,6 +9,7 @@ import { createObject, patchObject, replaceObject, scaleRequest, writeContext } 
 import { hooksEndpoint } from "./hooks-http.ts";
 import { openApiV2, type OpenApiDocs } from "./openapi.ts";
 import { storageKey } from "./registry.ts";
+import { queryFlag, queryInt } from "./query.ts";
 import { parseResourcePath, type ResourcePath } from "./request-path.ts";
 import { errorResponse, jsonResponse, wantsTable } from "./respond.ts";
 import { present, type ApiState } from "./state.ts";
@@ -42,10 +43,9 @@ export function requestInfo(method: string, url: URL): RequestInfo {
 }
 
 function verbOf(method: string, path: ResourcePath, url: URL): string {
-  const watch = url.searchParams.get("watch");
   switch (method) {
     case "GET":
-      return path.name ? "get" : watch === "true" || watch === "1" ? "watch" : "list";
+      return path.name ? "get" : queryFlag(url.searchParams, "watch") ? "watch" : "list";
     case "POST":
       return "create";
     case "PUT":
@@ -101,7 +101,6 @@ export class Router {
       if (doc) return new Response(doc, { headers: { "content-type": "application/json", "cache-control": "public, immutable" } });
       throw notFoundPath();
     }
-    if (p === "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews" && req.method === "POST") return this.accessReview(req);
     const segs = p.split("/").filter(Boolean);
     if ((segs[0] === "api" && segs.length === 2) || (segs[0] === "apis" && segs.length === 3)) {
       const [group, version] = segs[0] === "api" ? ["", segs[1]] : [segs[1], segs[2]];
@@ -122,11 +121,6 @@ export class Router {
     return this.resource(type, path, req, url);
   }
 
-  private async accessReview(req: Request): Promise<Response> {
-    const body = await readObjectBody(req);
-    return jsonResponse({ ...body, apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview", status: { allowed: true, reason: "kode apiserver allows every authenticated request" } }, 201);
-  }
-
   private async resource(type: ResourceType, path: ResourcePath, req: Request, url: URL): Promise<Response> {
     const { state } = this;
     const m = req.method;
@@ -145,8 +139,7 @@ export class Router {
     }
     if (m === "GET") {
       if (path.name) return getObject(state, type, path, req, url);
-      const watch = url.searchParams.get("watch");
-      if (watch === "true" || watch === "1") return this.watch(type, path, req, url);
+      if (queryFlag(url.searchParams, "watch")) return this.watch(type, path, req, url);
       return listObjects(state, type, path, req, url);
     }
     if (m === "POST" && !path.name) return createObject(writeContext(state, type, path, req, url), req);
@@ -159,17 +152,16 @@ export class Router {
   private watch(type: ResourceType, path: ResourcePath, req: Request, url: URL): Response {
     const q = url.searchParams;
     validateWatchOptions(q);
-    const sendInitialEvents = q.get("sendInitialEvents") === "true";
-    const timeout = q.get("timeoutSeconds");
-    if (timeout !== null && !/^\d+$/.test(timeout)) throw badRequest(`invalid timeoutSeconds: ${timeout}`);
+    const sendInitialEvents = queryFlag(q, "sendInitialEvents");
+    const timeout = queryInt(q, "timeoutSeconds");
     return this.state.watches.open({
       type,
       namespace: path.namespace,
       filter: selectorFilter(type, q),
       resourceVersion: q.get("resourceVersion"),
       sendInitialEvents,
-      allowBookmarks: q.get("allowWatchBookmarks") === "true",
-      timeoutSeconds: timeout ? Number(timeout) : undefined,
+      allowBookmarks: queryFlag(q, "allowWatchBookmarks"),
+      timeoutSeconds: timeout && timeout > 0 ? timeout : undefined,
       table: wantsTable(req.headers.get("accept")) ? { includeObject: tableOptions(q) } : undefined,
       now: () => this.state.now(),
     });
