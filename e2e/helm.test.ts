@@ -141,6 +141,13 @@ for (const major of majors) {
       expect(d.metadata.annotations["meta.helm.sh/release-name"]).toBe("web");
       expect(d.spec.replicas).toBe(1);
       expect(d.status.availableReplicas).toBe(1);
+      // what helm's readiness checks read: the Deployment's ReplicaSet (owned, pod-template-hash) and its Pods
+      const byInstance = "labelSelector=app.kubernetes.io%2Finstance%3Dweb";
+      const rs = (await ctx.client.get(`/apis/apps/v1/namespaces/default/replicasets?${byInstance}`)).body.items;
+      expect(rs.map((r: any) => [r.metadata.ownerReferences?.[0]?.uid, r.status?.readyReplicas])).toEqual([[d.metadata.uid, 1]]);
+      expect(rs[0].metadata.labels["pod-template-hash"]).toMatch(/^[a-z0-9]+$/);
+      const pods = (await ctx.client.get(`/api/v1/namespaces/default/pods?${byInstance}`)).body.items;
+      expect(pods.map((p: any) => [p.metadata.ownerReferences?.[0]?.uid, p.status?.phase])).toEqual([[rs[0].metadata.uid, "Running"]]);
       expect((await ctx.client.get("/api/v1/namespaces/default/services/web-demo")).body.spec.ports[0].port).toBe(80);
       expect((await ctx.client.get("/api/v1/namespaces/default/serviceaccounts/web-demo")).status).toBe(200);
       const secrets = await releaseSecrets("web");

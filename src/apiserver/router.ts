@@ -145,6 +145,7 @@ export class Router {
     if (m === "POST" && !path.name) return createObject(writeContext(state, type, path, req, url), req);
     if (m === "PUT" && path.name) return replaceObject(writeContext(state, type, path, req, url), req, path.name);
     if (m === "PATCH" && path.name) return patchObject(writeContext(state, type, path, req, url), req, url, path.name);
+    if (m === "DELETE" && !path.name && !type.verbs.includes("deletecollection")) throw methodNotAllowed(m, type.group, type.plural);
     if (m === "DELETE") return path.name ? deleteObject(state, type, path, req, url) : deleteCollection(state, type, path, req, url);
     throw methodNotAllowed(m, type.group, type.plural);
   }
