@@ -9,6 +9,7 @@ import { createObject, patchObject, replaceObject, scaleRequest, writeContext } 
 import { hooksEndpoint } from "./hooks-http.ts";
 import { openApiV2, type OpenApiDocs } from "./openapi.ts";
 import { storageKey } from "./registry.ts";
+import { POD_STREAM_SUBRESOURCES, podStream } from "./pod-subresources.ts";
 import { queryFlag, queryInt } from "./query.ts";
 import { parseResourcePath, type ResourcePath } from "./request-path.ts";
 import { errorResponse, jsonResponse, wantsTable } from "./respond.ts";
@@ -128,6 +129,8 @@ export class Router {
     if (sub) {
       if (!path.name) throw notFoundPath();
       if (sub === "proxy" && type.subresources.proxy) return this.proxy(path, req, url);
+      if (type.group === "" && type.kind === "Pod" && POD_STREAM_SUBRESOURCES.has(sub))
+        return podStream(state.hooks, state.store.get("/pods", path.namespace, path.name), path.name, sub, m, url);
       if (sub === "scale" && type.subresources.scale && (m === "GET" || m === "PUT" || m === "PATCH"))
         return scaleRequest(writeContext(state, type, { ...path, subresource: undefined }, req, url), req, path.name);
       if (sub === "finalize" && type.kind === "Namespace" && m === "PUT") return this.finalizeNamespace(type, path, req, url);
