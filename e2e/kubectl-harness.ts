@@ -124,8 +124,11 @@ export class Kubectl {
     const home = join(this.root, `home-${++this.homes}`);
     mkdirSync(home, { recursive: true });
     const flags = opts.noRequestTimeout ? [] : ["--request-timeout=30s"];
+    // global flags go before a `--`: what follows it is the container's command
+    const dashes = args.indexOf("--");
+    const cmd = dashes < 0 ? [...args, ...flags] : [...args.slice(0, dashes), ...flags, ...args.slice(dashes)];
     return Bun.spawn({
-      cmd: [this.binary.path, ...args, ...flags],
+      cmd: [this.binary.path, ...cmd],
       cwd: this.root,
       // TMPDIR: `kubectl diff` and `edit` write their temporary files there
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, TMPDIR: this.root, KUBECONFIG: this.kubeconfigPath, ...opts.env },
