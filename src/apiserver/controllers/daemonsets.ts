@@ -1,5 +1,6 @@
 // Simulated daemonset controller and the Node it schedules on: the sandbox has one Node, so a
 // DaemonSet whose nodeSelector matches it runs one Pod there (replaced when the template changes).
+import { sameJson } from "../sorted-keys.ts";
 import { timestamp } from "../state.ts";
 import type { Store } from "../store.ts";
 import type { KObject } from "../types.ts";
@@ -11,7 +12,7 @@ export const NODES = "/nodes";
 const PODS = "/pods";
 
 const spec = (o: KObject) => (o.spec ?? {}) as any;
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const same = sameJson;
 
 /** The Node the simulated kubelet runs, created once (it survives restarts with the rest of the data). */
 export function ensureNode(store: Store, now: number, kubeletVersion: string) {

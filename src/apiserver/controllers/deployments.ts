@@ -2,6 +2,7 @@
 // (`<deployment>-<pod-template-hash>`, revision annotations for `kubectl rollout history|undo`), the
 // newest is scaled to spec.replicas and older ones to 0; a ReplicaSet owns its Pods (`<rs>-<random>`).
 // Everything is written directly to the store, as kube-controller-manager would through the API.
+import { sameJson } from "../sorted-keys.ts";
 import { timestamp } from "../state.ts";
 import type { Store } from "../store.ts";
 import type { KObject, OwnerReference } from "../types.ts";
@@ -19,7 +20,7 @@ const NOT_COPIED = new Set(["kubectl.kubernetes.io/last-applied-configuration", 
 
 const spec = (o: KObject) => (o.spec ?? {}) as any;
 const status = (o: KObject) => (o.status ?? {}) as any;
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const same = sameJson;
 
 export function controllerOf(o: KObject): OwnerReference | undefined {
   return o.metadata.ownerReferences?.find((r) => r.controller);

@@ -4,6 +4,7 @@
 // Pods are Running and Ready at once. Writes happen only when something differs, so a settled cluster
 // makes none.
 import { SERVER_VERSION } from "../router.ts";
+import { sameJson } from "../sorted-keys.ts";
 import { timestamp } from "../state.ts";
 import type { Store, StoreEvent } from "../store.ts";
 import type { KObject } from "../types.ts";
@@ -18,7 +19,7 @@ const WORKLOADS = [STATEFULSETS, DEPLOYMENTS, REPLICASETS, DAEMONSETS, JOBS];
 const RESOURCE_OF_KIND: Record<string, string> = { StatefulSet: STATEFULSETS, ReplicaSet: REPLICASETS, DaemonSet: DAEMONSETS, Deployment: DEPLOYMENTS, Job: JOBS };
 
 const spec = (o: KObject) => (o.spec ?? {}) as any;
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const same = sameJson;
 
 export class KubeletSimulator {
   private timers = new Map<string, Timer>();
