@@ -5,6 +5,7 @@ import { applyDefaults, pruneUnknownFields, validateAgainstSchema } from "./crd/
 import { ApiError, badRequest, cause, conflict, invalid, invalidValue, notFound } from "./errors.ts";
 import { listTypeOf } from "./list-types.ts";
 import { storageKey } from "./registry.ts";
+import { sortedJson, withSortedKeys } from "./sorted-keys.ts";
 import { updateManagedFields } from "./ssa/index.ts";
 import { timestamp, type ApiState } from "./state.ts";
 import type { FieldCause, KObject, ResourceType } from "./types.ts";
@@ -163,7 +164,7 @@ export function admitCreate(ctx: WriteContext, incoming: KObject): KObject {
 
 function withoutMeta(obj: KObject, dropStatus: boolean): string {
   const { metadata: _m, status, ...rest } = obj;
-  return JSON.stringify(dropStatus ? rest : { ...rest, status });
+  return sortedJson(dropStatus ? rest : { ...rest, status });
 }
 
 export interface UpdateOptions {
@@ -257,7 +258,7 @@ export function admitUpdate(ctx: WriteContext, incoming: KObject, old: KObject, 
 /** Equal apart from managedFields timestamps. */
 function sameContent(a: KObject, b: KObject): boolean {
   const strip = (o: KObject) =>
-    JSON.stringify({ ...o, metadata: { ...o.metadata, managedFields: o.metadata.managedFields?.map(({ time: _t, ...rest }) => rest) } });
+    sortedJson({ ...o, metadata: { ...o.metadata, managedFields: o.metadata.managedFields?.map(({ time: _t, ...rest }) => rest) } });
   return strip(a) === strip(b);
 }
 
@@ -265,7 +266,7 @@ function sameContent(a: KObject, b: KObject): boolean {
 export function commitWrite(ctx: WriteContext, obj: KObject, old: KObject | undefined): KObject {
   const { store } = ctx.state;
   const key = storageKey(ctx.type);
-  if (ctx.dryRun) return obj;
+  if (ctx.dryRun) return withSortedKeys(obj);
   if (old && obj.metadata.deletionTimestamp && !obj.metadata.finalizers?.length && !hasSpecFinalizers(obj))
     return store.remove(key, obj);
   return store.put(key, obj, old);

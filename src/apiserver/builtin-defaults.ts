@@ -2,6 +2,7 @@
 // ReplicationController, PersistentVolume, StorageClass, admission configuration, ...): the
 // SetDefaults_* and Validate* rules that clients notice. Keyed by "<group>/<Kind>".
 import { cause, invalidValue } from "./errors.ts";
+import { sameJson } from "./sorted-keys.ts";
 import { matchesLabels, selectorFromLabelSelectorObject } from "./selectors.ts";
 import type { FieldCause, KObject } from "./types.ts";
 
@@ -30,7 +31,7 @@ export function validateSelector(o: KObject, old: KObject | undefined, selectorI
   } catch (e) {
     causes.push(invalidValue("spec.selector", spec.selector, (e as Error).message));
   }
-  if (!selectorIsMap && old && JSON.stringify(rec(old.spec).selector) !== JSON.stringify(spec.selector))
+  if (!selectorIsMap && old && !sameJson(rec(old.spec).selector, spec.selector))
     causes.push(invalidValue("spec.selector", spec.selector, "field is immutable"));
   return causes;
 }
