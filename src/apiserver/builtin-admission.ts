@@ -2,6 +2,7 @@
 // registry strategies that clients notice. Keyed by "<group>/<Kind>".
 import { crdDefaults, validateCustomResourceDefinition } from "./crd/schema.ts";
 import { prepareCrdStatus } from "./crd/register.ts";
+import { moreDefaults, moreValidation } from "./builtin-defaults.ts";
 import { cause, invalidValue } from "./errors.ts";
 import { matchesLabels, selectorFromLabelSelectorObject } from "./selectors.ts";
 import type { FieldCause, KObject } from "./types.ts";
@@ -224,6 +225,7 @@ function validateLease(lease: KObject): FieldCause[] {
 }
 
 export const prepareByKind: Record<string, Prepare> = {
+  ...moreDefaults,
   "/Secret": prepareSecret,
   "/Namespace": prepareNamespace,
   "/Service": prepareService,
@@ -262,6 +264,7 @@ export const prepareByKind: Record<string, Prepare> = {
 };
 
 export const validateByKind: Record<string, Validate> = {
+  ...moreValidation,
   "/Secret": validateSecret,
   "/ConfigMap": validateConfigMap,
   "/Namespace": validateNamespace,

@@ -5,6 +5,7 @@ import { clone } from "../admission.ts";
 import { readDeleteOptionsBody } from "../body.ts";
 import { badRequest, conflict, notFound, successStatus } from "../errors.ts";
 import { storageKey } from "../registry.ts";
+import { queryBool } from "../query.ts";
 import type { ResourcePath } from "../request-path.ts";
 import { jsonResponse } from "../respond.ts";
 import { present, timestamp, type ApiState } from "../state.ts";
@@ -23,7 +24,7 @@ export async function readDeleteOptions(req: Request, url: URL): Promise<DeleteO
   const policy = body.propagationPolicy ?? q.get("propagationPolicy") ?? undefined;
   if (policy !== undefined && !["Orphan", "Background", "Foreground"].includes(policy))
     throw badRequest(`propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
-  const orphan = body.orphanDependents ?? (q.get("orphanDependents") === null ? undefined : q.get("orphanDependents") === "true");
+  const orphan = body.orphanDependents ?? queryBool(q, "orphanDependents");
   const dryRun = [...(body.dryRun ?? []), ...q.getAll("dryRun")];
   return {
     propagationPolicy: policy ?? (orphan === true ? "Orphan" : undefined),
