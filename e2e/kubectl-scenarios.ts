@@ -8,6 +8,7 @@ import type { ApiServer } from "../src/apiserver/server.ts";
 import { useApiServer, type TestClient } from "../src/apiserver/testing.ts";
 import {
   Kubectl,
+  missingTools,
   scratchDir,
   createWidget,
   FIXTURES,
@@ -579,11 +580,18 @@ export function kubectlSuite(binary: KubectlBinary, list: Scenario[], opts: Para
   return sc;
 }
 
-/** With no kubectl on PATH: say so and register a skipped test, so the reason shows in the report. */
+/**
+ * Registers a skipped test, with the reason printed, for every kubectl that cannot be had: none at all, or a
+ * layer package that is not installed (so its minor version is not tried).
+ */
 export function skipWithoutKubectl(binaries: KubectlBinary[], suite: string) {
-  if (binaries.length > 0) return;
-  console.warn("kubectl not found on PATH: skipping real-kubectl tests");
+  const reasons = missingTools().filter((r) => r.startsWith("@aws-cdk") || r.startsWith("extracting"));
+  if (binaries.length === 0) reasons.unshift("no kubectl on PATH nor in .tools (npm install extracts them)");
+  if (reasons.length === 0) return;
   describe(suite, () => {
-    test.skip("kubectl not found on PATH: skipping real-kubectl tests", () => {});
+    for (const reason of reasons) {
+      console.warn(`${suite}: skipping: ${reason}`);
+      test.skip(`skipped: ${reason}`, () => {});
+    }
   });
 }
