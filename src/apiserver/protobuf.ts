@@ -405,7 +405,7 @@ export function decodeKubernetesProtobuf(body: Uint8Array): Record<string, unkno
   try {
     const object = decodeMessage(raw, message, "");
     const hasMetadata = rowsOf(message, "").some((row) => row[1] === "metadata");
-    return { apiVersion, kind, ...object, ...(hasMetadata ? { metadata: object.metadata ?? {} } : {}) };
+    return { kind, apiVersion, ...object, ...(hasMetadata ? { metadata: object.metadata ?? {} } : {}) };
   } catch (error) {
     throw new ProtobufDecodeError(`cannot decode protobuf ${apiVersion}, Kind=${kind}: ${messageOf(error)}`);
   }
