@@ -6,6 +6,7 @@
 //   2. list of 10,000 objects: JSON, Table (kubectl's Accept header), and a limit=500 paginated walk
 //   3. watch fan-out: W watchers, N writes; every watcher must see every event, in resourceVersion order
 //   4. resident memory (VmRSS of the server process) empty, at 10k and at 50k ConfigMaps
+//   5. creates/s of a custom resource whose CRD has x-kubernetes-validations (CEL) rules, and without them
 //   plus single-request latency of GET /version and GET of one object.
 // Prints a table and writes bench/results/apiserver-<date>.json.
 //
@@ -350,6 +351,51 @@ async function watchFanOut(base: string) {
 
 // ---------------------------------------------------------------- main
 
+const CR_CREATES = 3000;
+
+/** A CRD whose spec has four CEL rules (object, scalar, list with all(), quantity), or the same without rules. */
+function gadgetCrd(plural: string, kind: string, withRules: boolean) {
+  const rules = (list: { rule: string; message: string }[]) => (withRules ? { "x-kubernetes-validations": list } : {});
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: `${plural}.bench.example.org` },
+    spec: {
+      group: "bench.example.org",
+      scope: "Namespaced",
+      names: { plural, singular: kind.toLowerCase(), kind },
+      versions: [{
+        name: "v1", served: true, storage: true,
+        schema: { openAPIV3Schema: { type: "object", properties: { spec: {
+          type: "object",
+          ...rules([{ rule: "self.minReplicas <= self.replicas", message: "replicas below minReplicas" }]),
+          properties: {
+            replicas: { type: "integer" },
+            minReplicas: { type: "integer" },
+            owner: { type: "string", maxLength: 64, ...rules([{ rule: "self.matches('^[a-z]+$')", message: "lower-case owner" }]) },
+            memory: { type: "string", ...rules([{ rule: "isQuantity(self) && quantity(self).isLessThan(quantity('4Gi'))", message: "memory below 4Gi" }]) },
+            tags: { type: "array", maxItems: 16, items: { type: "string", maxLength: 32 }, ...rules([{ rule: "self.all(t, t.size() > 0)", message: "no empty tags" }]) },
+          },
+        } } } },
+      }],
+    },
+  };
+}
+
+async function customResourceCreates(base: string) {
+  const perSec: Record<string, number> = {};
+  for (const [plural, kind, withRules] of [["rulegadgets", "RuleGadget", true], ["plaingadgets", "PlainGadget", false]] as const) {
+    await expectOk(await fetch(`${base}/apis/apiextensions.k8s.io/v1/customresourcedefinitions`, { method: "POST", headers: JSON_HEADERS, body: JSON.stringify(gadgetCrd(plural, kind, withRules)) }), `create CRD ${plural}`);
+    const url = `${base}/apis/bench.example.org/v1/namespaces/default/${plural}`;
+    const run = await runConcurrent(CR_CREATES, CONCURRENCY, async (i) => {
+      const body = JSON.stringify({ apiVersion: "bench.example.org/v1", kind, metadata: { name: `g-${i}` }, spec: { replicas: 3, minReplicas: 1, owner: "ann", memory: "1Gi", tags: ["a", "b", "c"] } });
+      await expectOk(await fetch(url, { method: "POST", headers: JSON_HEADERS, body }), `create ${plural} g-${i}`);
+    });
+    perSec[plural] = Math.round(CR_CREATES / (run.wallMs / 1000));
+  }
+  return { count: CR_CREATES, concurrency: CONCURRENCY, withRulesPerSec: perSec.rulegadgets!, withoutRulesPerSec: perSec.plaingadgets! };
+}
+
 async function main() {
   const started = performance.now();
   const server = await startServer();
@@ -472,6 +518,9 @@ async function main() {
       bulkCreatesPerSec: extra ? Math.round(extra / (memCreated.wallMs / 1000)) : undefined,
     };
 
+    log(`custom resources: ${CR_CREATES} creates with CEL rules and without`);
+    const customResources = await customResourceCreates(base);
+
     const results = {
       date: new Date().toISOString(),
       machine: {
@@ -497,6 +546,7 @@ async function main() {
       },
       watch,
       memory,
+      customResources,
       aims: {
         createsPerSecAtLeast5000: creates.perSec >= 5000,
         list10kJsonMedianAtMost100ms: listJson.medianMs <= 100,
@@ -530,6 +580,7 @@ type Results = {
   };
   watch: Awaited<ReturnType<typeof watchFanOut>> & { serverCpuCores: number; clientCpuCores: number };
   memory: Record<string, number | undefined>;
+  customResources: Awaited<ReturnType<typeof customResourceCreates>>;
   server: string;
   client: string;
   machine: { cpus: number; cpuModel?: string; loadAverage1mAtStart: number; loadAverage1mAtEnd: number };
@@ -556,6 +607,8 @@ function report(r: Results) {
   row("  last write answered → last watcher done", `${w.lastWriteToLastDeliveryMs} ms`);
   row("  events delivered", `${w.eventsDelivered} (${w.eventsPerSec}/s)`);
   row("  CPU cores busy: server / client", `${w.serverCpuCores} / ${w.clientCpuCores}`);
+  const cr = r.customResources;
+  row(`create ${cr.count} custom resources: with CEL rules / without`, `${cr.withRulesPerSec}/s / ${cr.withoutRulesPerSec}/s`);
   row("RSS start / warm empty", `${m.rssAtStartMB} / ${m.rssWarmEmptyMB} MB (${m.objectsWarmEmpty} objects)`);
   row("RSS after the creates / after filling", `${m.rssAt10kMB} MB (${m.objectsAt10k} objects) / ${m.rssAtManyMB} MB (${m.objectsAtMany})`);
   row("RSS per 1000 objects (creates / filling)", `${m.mbPer1000From0To10k} / ${m.mbPer1000From10kToMany} MB`);

@@ -1,6 +1,7 @@
 // Per-kind defaulting, validation and field labels of the built-in kinds: the parts of the real
 // registry strategies that clients notice. Keyed by "<group>/<Kind>".
 import { crdDefaults, validateCustomResourceDefinition } from "./crd/schema.ts";
+import { validatePolicy } from "./cel/vap.ts";
 import { prepareCrdStatus } from "./crd/register.ts";
 import { moreDefaults, moreValidation } from "./builtin-defaults.ts";
 import { cause, invalidValue } from "./errors.ts";
@@ -277,6 +278,7 @@ export const validateByKind: Record<string, Validate> = {
   "batch/Job": (o) => validateSelectorMatchesTemplate(o),
   "coordination.k8s.io/Lease": validateLease,
   "apiextensions.k8s.io/CustomResourceDefinition": (crd) => validateCustomResourceDefinition(crd),
+  "admissionregistration.k8s.io/ValidatingAdmissionPolicy": (policy) => validatePolicy(policy),
 };
 
 const eventFields: FieldLabels = {

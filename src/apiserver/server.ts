@@ -19,6 +19,7 @@ import { KubeletSimulator } from "./controllers/kubelet.ts";
 import { CrdController } from "./crd/register.ts";
 import { TestHooks } from "./hooks.ts";
 import { renderKubeconfig } from "./kubeconfig.ts";
+import { rememberUser } from "./request-user.ts";
 import { serve, type PeerIdentity } from "./listener.ts";
 import { OpenApiDocs } from "./openapi.ts";
 import { DataDir } from "./persistence.ts";
@@ -139,6 +140,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
   const authorized = async (req: Request, url: URL, who: UserInfo): Promise<Response> => {
     try {
       const user = impersonate(req.headers, who, authz);
+      rememberUser(req, user);
       const attrs = requestAttributes(req.method, url);
       if (!authz.authorize(user, attrs).allowed) throw forbidden(user.user, attrs);
       if (rbac && isPolicyWrite(req.method, attrs)) await checkEscalation(authz, store, user, attrs, req.clone() as Request);
@@ -159,6 +161,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
     const info = requestInfo(req.method, url);
     let res: Response;
     const who = authenticate(req, peer, auth);
+    rememberUser(req, who);
     if (!who && !isHealth(url.pathname)) res = jsonResponse(unauthorizedStatus(), 401);
     else {
       const fault = internal ? undefined : hooks.takeFault(info.verb, info.resource, userAgent);
