@@ -36,16 +36,11 @@ export function ownedBy<T extends KObject>(objects: T[], owner: KObject): T[] {
 
 const revisionOf = (rs: KObject) => Number(rs.metadata.annotations?.[REVISION] ?? 0) || 0;
 
-/**
- * The template without the hash label, to compare a ReplicaSet's template with its Deployment's. A null
- * creationTimestamp is Go's zero time, the same as none (`kubectl rollout undo` sends one).
- */
+/** The template without the hash label, to compare a ReplicaSet's template with its Deployment's. */
 function withoutHash(template: any): any {
   const labels = { ...template?.metadata?.labels };
   delete labels[HASH_LABEL];
-  const metadata = { ...template?.metadata, labels };
-  if (metadata.creationTimestamp === null) delete metadata.creationTimestamp;
-  return { ...template, metadata };
+  return { ...template, metadata: { ...template?.metadata, labels } };
 }
 
 /** Percentages of replicas: maxSurge rounds up, maxUnavailable down (intstr.GetScaledValueFromIntOrPercent). */
