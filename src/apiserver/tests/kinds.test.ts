@@ -249,3 +249,39 @@ describe("Table cells of the added kinds", () => {
     expect(route.Hostnames).toBe('["a.example.com"]');
   });
 });
+
+describe("HorizontalPodAutoscaler autoscaling/v1 is a view of v2", () => {
+  const ctx = useApiServer();
+  const V1 = "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers";
+  const V2 = "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers";
+  const ref = { apiVersion: "apps/v1", kind: "Deployment", name: "web" };
+
+  test("autoscaling prefers v2 and serves v1", async () => {
+    const group = await ctx.client.get("/apis/autoscaling");
+    expect(group.body.preferredVersion).toEqual({ groupVersion: "autoscaling/v2", version: "v2" });
+    expect(group.body.versions.map((v: any) => v.version)).toEqual(["v2", "v1"]);
+  });
+
+  test("a v2 object read as v1 has the CPU target, the other metrics in the alpha annotation, and reads back unchanged", async () => {
+    const memory = { type: "Resource", resource: { name: "memory", target: { type: "AverageValue", averageValue: "500Mi" } } };
+    const cpu = { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 80 } } };
+    await ctx.client.post(V2, { metadata: { name: "h" }, spec: { scaleTargetRef: ref, maxReplicas: 4, metrics: [cpu, memory] } });
+    const v1 = await ctx.client.get(`${V1}/h`);
+    expect(v1.body).toMatchObject({ apiVersion: "autoscaling/v1", kind: "HorizontalPodAutoscaler", spec: { scaleTargetRef: ref, minReplicas: 1, maxReplicas: 4, targetCPUUtilizationPercentage: 80 } });
+    expect(JSON.parse(v1.body.metadata.annotations["autoscaling.alpha.kubernetes.io/metrics"])).toEqual([memory]);
+    // A v1 client updates maxReplicas; the memory metric survives in v2.
+    expect((await ctx.client.put(`${V1}/h`, { ...v1.body, spec: { ...v1.body.spec, maxReplicas: 6 } })).status).toBe(200);
+    const v2 = await ctx.client.get(`${V2}/h`);
+    expect(v2.body.spec).toEqual({ maxReplicas: 6, metrics: [cpu, memory], minReplicas: 1, scaleTargetRef: ref });
+    expect(v2.body.metadata.annotations).toBeUndefined();
+  });
+
+  test("a v1 create is stored as v2; the v1 Table shows the same Targets", async () => {
+    expect((await ctx.client.post(V1, { metadata: { name: "old" }, spec: { scaleTargetRef: ref, maxReplicas: 3, targetCPUUtilizationPercentage: 50 } })).status).toBe(201);
+    const v2 = await ctx.client.get(`${V2}/old`);
+    expect(v2.body.spec.metrics).toEqual([{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 50 } } }]);
+    const table = await ctx.client.get(`${V1}/old`, { accept: TABLE });
+    const targets = table.body.columnDefinitions.findIndex((c: any) => c.name === "Targets");
+    expect(table.body.rows[0].cells[targets]).toBe("cpu: <unknown>/50%");
+  });
+});
