@@ -5,7 +5,8 @@ import { networkColumns } from "./builtin-columns-network.ts";
 import { workloadColumns } from "./builtin-columns-workloads.ts";
 import { prepareByKind, validateByKind, fieldLabelsByKind } from "./builtin-admission.ts";
 import { eventsV1View } from "./events-view.ts";
-import type { ResourceType, ScaleSubresource } from "./types.ts";
+import { hpaV1View } from "./hpa-v1-view.ts";
+import type { PrinterColumn, ResourceType, ScaleSubresource, StorageView } from "./types.ts";
 
 const ALL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 
@@ -28,6 +29,8 @@ interface BuiltinSpec {
   microTimeFields?: string[];
   /** Served from a CRD on a real cluster (Gateway API, snapshots): no strategic merge, updates need a resourceVersion. */
   crd?: boolean;
+  /** Another version's storage seen through a conversion (the columns read the stored shape). */
+  view?: StorageView;
 }
 
 const replicasScale: ScaleSubresource = {
@@ -60,6 +63,7 @@ export const BUILTIN_KINDS: BuiltinSpec[] = [
   { group: "apps", kind: "ReplicaSet", plural: "replicasets", shortNames: ["rs"], categories: ["all"], status: true, scale: replicasScale, generation: true },
   { group: "apps", kind: "DaemonSet", plural: "daemonsets", shortNames: ["ds"], categories: ["all"], status: true, generation: true },
   { group: "autoscaling", version: "v2", kind: "HorizontalPodAutoscaler", plural: "horizontalpodautoscalers", shortNames: ["hpa"], categories: ["all"], status: true },
+  { group: "autoscaling", version: "v1", kind: "HorizontalPodAutoscaler", plural: "horizontalpodautoscalers", shortNames: ["hpa"], categories: ["all"], status: true, view: hpaV1View },
   { group: "batch", kind: "Job", plural: "jobs", categories: ["all"], status: true, generation: true },
   { group: "batch", kind: "CronJob", plural: "cronjobs", shortNames: ["cj"], categories: ["all"], status: true, generation: true },
   { group: "networking.k8s.io", kind: "NetworkPolicy", plural: "networkpolicies", shortNames: ["netpol"], generation: true },
@@ -97,6 +101,12 @@ export const BUILTIN_KINDS: BuiltinSpec[] = [
   },
 ];
 
+/** Columns computed on the stored shape, for a view whose objects are converted on the way out. */
+function throughView(columns: PrinterColumn[], view: StorageView | undefined): PrinterColumn[] {
+  if (!view) return columns;
+  return columns.map((c) => (c.value ? { ...c, value: (obj, now) => c.value!(view.toStorage(obj), now) } : c));
+}
+
 function toResourceType(spec: BuiltinSpec): ResourceType {
   const group = spec.group ?? "";
   const key = `${group}/${spec.kind}`;
@@ -112,7 +122,7 @@ function toResourceType(spec: BuiltinSpec): ResourceType {
     categories: spec.categories ?? [],
     verbs: spec.noDeleteCollection ? ALL_VERBS.filter((v) => v !== "deletecollection") : ALL_VERBS,
     subresources: { status: spec.status, scale: spec.scale, proxy: spec.proxy },
-    columns: builtinColumns[key] ?? workloadColumns[key] ?? networkColumns[key] ?? clusterColumns[key] ?? [],
+    columns: throughView(builtinColumns[key] ?? workloadColumns[key] ?? networkColumns[key] ?? clusterColumns[key] ?? [], spec.view),
     fieldLabels: fieldLabelsByKind[key],
     strategicMerge: !spec.crd,
     allowUnconditionalUpdate: !spec.crd,
@@ -123,6 +133,7 @@ function toResourceType(spec: BuiltinSpec): ResourceType {
     microTimeFields: spec.microTimeFields,
   };
   if (group === "events.k8s.io") type.view = eventsV1View;
+  if (spec.view) type.view = spec.view;
   return type;
 }
 

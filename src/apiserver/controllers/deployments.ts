@@ -36,11 +36,20 @@ export function ownedBy<T extends KObject>(objects: T[], owner: KObject): T[] {
 
 const revisionOf = (rs: KObject) => Number(rs.metadata.annotations?.[REVISION] ?? 0) || 0;
 
+/** Nulls dropped: Go decodes `creationTimestamp: null` and an absent field to the same zero value. */
+function withoutNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutNulls);
+  if (!v || typeof v !== "object") return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = withoutNulls(x);
+  return out;
+}
+
 /** The template without the hash label, to compare a ReplicaSet's template with its Deployment's. */
 function withoutHash(template: any): any {
   const labels = { ...template?.metadata?.labels };
   delete labels[HASH_LABEL];
-  return { ...template, metadata: { ...template?.metadata, labels } };
+  return withoutNulls({ ...template, metadata: { ...template?.metadata, labels } });
 }
 
 /** Percentages of replicas: maxSurge rounds up, maxUnavailable down (intstr.GetScaledValueFromIntOrPercent). */
