@@ -116,7 +116,15 @@ function parseProto(text: string): { pkg: string; messages: ProtoMessage[] } {
 
 /** The comment as OpenAPI shows it: no `+marker` lines, lines of a paragraph joined. */
 function docText(lines: string[]): string {
-  const kept = lines.filter((l) => !/^\+/.test(l.trim()) && !/^---$/.test(l.trim()));
+  // Markers (+optional) go, and so do TODO notes to the API's maintainers, from the TODO to the paragraph's end.
+  const kept: string[] = [];
+  let todo = false;
+  for (const line of lines) {
+    const text = line.trim();
+    if (text === "") todo = false;
+    if (/^TODO\b/.test(text)) todo = true;
+    if (!todo && !/^\+/.test(text) && text !== "---") kept.push(line);
+  }
   return kept
     .join("\n")
     .replace(/\n{2,}/g, "\u0000")
