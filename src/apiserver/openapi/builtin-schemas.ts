@@ -4,7 +4,7 @@
 // Time, Quantity, IntOrString and friends. Built on demand for the messages a document needs.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { isWrapper, messageTable, SPECIAL, type FieldRow } from "../protobuf/table.ts";
+import { isWrapper, META, messageTable, SPECIAL, type FieldRow } from "../protobuf/table.ts";
 
 export type Flavor = "v2" | "v3";
 type Schema = Record<string, unknown>;
@@ -13,6 +13,12 @@ let descriptions: Record<string, [string, Record<string, string>]> | undefined;
 function describe(message: string): [string, Record<string, string>] {
   descriptions ??= JSON.parse(readFileSync(join(import.meta.dir, "descriptions.json"), "utf8"));
   return descriptions![message] ?? ["", {}];
+}
+
+let kindMessages: Set<string> | undefined;
+function isKindMessage(message: string): boolean {
+  kindMessages ??= new Set(Object.values(messageTable().kinds).flatMap((kinds) => Object.values(kinds)));
+  return kindMessages.has(message);
 }
 
 /** "k8s.io.api.apps.v1.Deployment" → "io.k8s.api.apps.v1.Deployment". */
@@ -80,6 +86,11 @@ function messageSchema(message: string, flavor: Flavor, refs: Set<string>): Sche
   if (special) return description ? { description, ...special } : special;
   const properties: Record<string, Schema> = {};
   const required: string[] = [];
+  if (isKindMessage(message)) {
+    // TypeMeta is inlined in Go without a protobuf field; JSON (and so OpenAPI) has its two strings.
+    const typeMetaDocs = describe(`${META}.TypeMeta`)[1];
+    for (const name of ["apiVersion", "kind"]) properties[name] = { description: typeMetaDocs[name], type: "string" };
+  }
   const collect = (name: string) => {
     for (const row of messageTable().messages[name] ?? []) {
       const [, json, type, flags] = row;

@@ -197,7 +197,7 @@ function addPackage(protoFile: string, goDir: string, groupVersion: string | und
       if (field.repeated) flags += "r";
       if (go && (go.pointer || !go.omitempty)) flags += "z";
       if (go && json === "") flags += "i";
-      if (go && !go.omitempty && !go.pointer && !field.optional) flags += "q";
+      if (go && !go.omitempty && !field.optional) flags += "q";
       if (field.comment) fieldDocs[json || field.name] = field.comment;
       return [field.number, json, field.map ? `map:${field.type}` : field.type, flags];
     });
