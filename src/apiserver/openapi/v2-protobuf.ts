@@ -5,27 +5,36 @@
 // text; JSON is YAML, so they are written as JSON.
 type Json = Record<string, any>;
 
+/** One growable buffer per message; a finished inner message is copied into its parent once. */
 class Writer {
-  private chunks: number[] = [];
+  private buf = new Uint8Array(64);
+  private pos = 0;
+
+  private reserve(extra: number): void {
+    if (this.pos + extra <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + extra) size *= 2;
+    const grown = new Uint8Array(size);
+    grown.set(this.buf.subarray(0, this.pos));
+    this.buf = grown;
+  }
 
   private varint(value: number): void {
+    this.reserve(10);
     let v = value;
     while (v >= 0x80) {
-      this.chunks.push((v & 0x7f) | 0x80);
+      this.buf[this.pos++] = (v & 0x7f) | 0x80;
       v = Math.floor(v / 128);
     }
-    this.chunks.push(v);
+    this.buf[this.pos++] = v;
   }
 
-  private tag(field: number, wireType: number): void {
-    this.varint(field * 8 + wireType);
-  }
-
-  bytes(field: number, data: Uint8Array | number[]): this {
-    this.tag(field, 2);
+  private bytes(field: number, data: Uint8Array): void {
+    this.varint(field * 8 + 2);
     this.varint(data.length);
-    for (const byte of data) this.chunks.push(byte);
-    return this;
+    this.reserve(data.length);
+    this.buf.set(data, this.pos);
+    this.pos += data.length;
   }
 
   string(field: number, value: string | undefined): this {
@@ -40,19 +49,19 @@ class Writer {
 
   bool(field: number, value: boolean | undefined): this {
     if (value) {
-      this.tag(field, 0);
+      this.varint(field * 8);
       this.varint(1);
     }
     return this;
   }
 
-  message(field: number, inner: Writer | undefined): this {
-    if (inner) this.bytes(field, inner.chunks);
+  message(field: number, inner: Writer): this {
+    this.bytes(field, inner.buf.subarray(0, inner.pos));
     return this;
   }
 
   finish(): Uint8Array {
-    return Uint8Array.from(this.chunks);
+    return this.buf.slice(0, this.pos);
   }
 }
 
