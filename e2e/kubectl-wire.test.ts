@@ -154,6 +154,24 @@ for (const minor of [32, 35]) {
         check(stored.body);
       });
     }
+
+    test("create token (a TokenRequest in protobuf) prints a token", async () => {
+      expect((await ctx.client.post("/api/v1/namespaces/default/serviceaccounts", { metadata: { name: "token-robot" } })).status).toBe(201);
+      const result = await ctx.kubectl.run(["-v=7", "create", "token", "token-robot", "--duration=10m"]);
+      expect(result.stderr).toContain("Content-Type: application/vnd.kubernetes.protobuf");
+      expect(result.code).toBe(0);
+      expect(result.stdout.trim()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    });
+
+    test("auth whoami and auth can-i --list (reviews in protobuf)", async () => {
+      const whoami = await ctx.kubectl.run(["-v=7", "auth", "whoami"]);
+      expect(whoami.stderr).toContain("Content-Type: application/vnd.kubernetes.protobuf");
+      expect(whoami.code).toBe(0);
+      expect(whoami.stdout).toMatch(/^Username\s+\S+/m);
+      const list = await ctx.kubectl.run(["auth", "can-i", "--list"]);
+      expect(list.code).toBe(0);
+      expect(list.stdout).toMatch(/^Resources\s+Non-Resource URLs\s+Resource Names\s+Verbs$/m);
+    });
   });
 }
 
