@@ -154,5 +154,89 @@ for (const minor of [32, 35]) {
         check(stored.body);
       });
     }
+
+    test("create token (a TokenRequest in protobuf) prints a token", async () => {
+      expect((await ctx.client.post("/api/v1/namespaces/default/serviceaccounts", { metadata: { name: "token-robot" } })).status).toBe(201);
+      const result = await ctx.kubectl.run(["-v=7", "create", "token", "token-robot", "--duration=10m"]);
+      expect(result.stderr).toContain("Content-Type: application/vnd.kubernetes.protobuf");
+      expect(result.code).toBe(0);
+      expect(result.stdout.trim()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    });
+
+    test("auth whoami and auth can-i --list (reviews in protobuf)", async () => {
+      const whoami = await ctx.kubectl.run(["-v=7", "auth", "whoami"]);
+      expect(whoami.stderr).toContain("Content-Type: application/vnd.kubernetes.protobuf");
+      expect(whoami.code).toBe(0);
+      expect(whoami.stdout).toMatch(/^Username\s+\S+/m);
+      const list = await ctx.kubectl.run(["auth", "can-i", "--list"]);
+      expect(list.code).toBe(0);
+      expect(list.stdout).toMatch(/^Resources\s+Non-Resource URLs\s+Resource Names\s+Verbs$/m);
+    });
+  });
+}
+
+/** `kubectl explain` paths through nested built-in fields, and a line each answer must hold. */
+const explains: { path: string; expect: RegExp[] }[] = [
+  {
+    path: "deployment.spec.template.spec.containers",
+    expect: [/^KIND:\s+Deployment$/m, /containers\s+<\[\](Container|Object)>/, /^\s+image\s+<string>$/m, /^\s+name\s+<string>\s+-required-$/m],
+  },
+  { path: "deployment.spec.template.spec.containers.resources.limits", expect: [/limits\s+<map\[string\]/, /maximum amount of compute resources/] },
+  { path: "pod.spec.volumes.emptyDir.sizeLimit", expect: [/^KIND:\s+Pod$/m, /sizeLimit/, /[Tt]otal amount of local storage/] },
+  { path: "pod.spec.volumes.configMap", expect: [/^\s+items\s+<\[\](KeyToPath|Object)>$/m, /^\s+name\s+<string>$/m] }, // inlined LocalObjectReference
+  { path: "cronjob.spec.jobTemplate.spec.template.spec.restartPolicy", expect: [/^KIND:\s+CronJob$/m, /restartPolicy\s+<string>/] },
+  { path: "role.rules.verbs", expect: [/^KIND:\s+Role$/m, /verbs\s+<\[\]string>/] },
+  { path: "service.spec.ports.port", expect: [/port\s+<integer>/, /The port that will be exposed by this service/] },
+  { path: "lease.spec.renewTime", expect: [/renewTime\s+<string>/] },
+];
+
+const widgetCrd = {
+  apiVersion: "apiextensions.k8s.io/v1",
+  kind: "CustomResourceDefinition",
+  metadata: { name: "gadgets.example.com" },
+  spec: {
+    group: "example.com",
+    scope: "Namespaced",
+    names: { plural: "gadgets", singular: "gadget", kind: "Gadget", listKind: "GadgetList" },
+    versions: [{
+      name: "v1", served: true, storage: true,
+      schema: { openAPIV3Schema: { type: "object", properties: { spec: { type: "object", description: "What the gadget should be.", properties: { color: { type: "string", description: "Paint." } } } } } },
+    }],
+  },
+};
+
+for (const minor of [27, 32, 35]) {
+  withKubectl(minor, (ctx) => {
+    // 1.27 explains from OpenAPI v3 by default and from v2 (protobuf) with --output=plaintext-openapiv2, which
+    // shows a referenced type as "Object".
+    const outputs = minor === 27 ? [[], ["--output=plaintext-openapiv2"]] : [[]];
+    for (const output of outputs) {
+      const label = output.length > 0 ? " (OpenAPI v2)" : "";
+      for (const { path, expect: lines } of explains) {
+        test(`explain ${path}${label}`, async () => {
+          const result = await ctx.kubectl.run(["explain", path, ...output]);
+          expect(result.stderr).toBe("");
+          expect(result.code).toBe(0);
+          for (const line of lines) expect(result.stdout).toMatch(line);
+        });
+      }
+      test(`explain of a field that does not exist fails as on a cluster${label}`, async () => {
+        const result = await ctx.kubectl.run(["explain", "deployment.spec.nosuchfield", ...output]);
+        expect(result.code).not.toBe(0);
+        expect(result.stderr).toContain('field "nosuchfield" does not exist');
+      });
+      test(`explain of a namespaced CRD's fields${label}`, async () => {
+        expect((await ctx.client.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", widgetCrd)).status).toBeOneOf([201, 409]);
+        let result = await ctx.kubectl.run(["explain", "gadgets.spec", ...output]);
+        for (let i = 0; i < 20 && result.code !== 0; i++) {
+          await Bun.sleep(100); // the CRD becomes Established asynchronously
+          result = await ctx.kubectl.run(["explain", "gadgets.spec", ...output]);
+        }
+        expect(result.stderr).toBe("");
+        expect(result.stdout).toMatch(/^KIND:\s+Gadget$/m);
+        expect(result.stdout).toContain("What the gadget should be.");
+        expect(result.stdout).toMatch(/^\s+color\s+<string>$/m);
+      });
+    }
   });
 }

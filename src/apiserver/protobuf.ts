@@ -46,27 +46,42 @@ class ProtoReader {
     throw new ProtobufDecodeError(`varint longer than 10 bytes at offset ${start}`);
   }
 
+  /** A varint as a Number: plain arithmetic for the usual short ones, BigInt beyond 7 bytes (2^49). */
+  readNumber(): number {
+    const start = this.pos;
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; i < 7 && this.pos < this.bytes.length; i++) {
+      const byte = this.bytes[this.pos++];
+      value += (byte & 0x7f) * scale;
+      if ((byte & 0x80) === 0) return value;
+      scale *= 128;
+    }
+    this.pos = start;
+    return Number(BigInt.asIntN(64, this.readVarint()));
+  }
+
   readTag(): { fieldNumber: number; wireType: number } {
     const offset = this.pos;
-    const tag = this.readVarint();
-    const fieldNumber = Number(tag >> 3n);
-    if (fieldNumber === 0 || tag >> 3n > 0x1fffffffn) {
-      throw new ProtobufDecodeError(`invalid field number ${tag >> 3n} at offset ${offset}`);
+    const tag = this.readNumber();
+    const fieldNumber = Math.floor(tag / 8);
+    if (fieldNumber <= 0 || fieldNumber > 0x1fffffff) {
+      throw new ProtobufDecodeError(`invalid field number ${fieldNumber} at offset ${offset}`);
     }
-    return { fieldNumber, wireType: Number(tag & 7n) };
+    return { fieldNumber, wireType: tag % 8 };
   }
 
   readLengthDelimited(): Uint8Array {
     const offset = this.pos;
-    const length = this.readVarint();
+    const length = this.readNumber();
     const remaining = this.bytes.length - this.pos;
-    if (length > BigInt(remaining)) {
+    if (length < 0 || length > remaining) {
       throw new ProtobufDecodeError(
         `length ${length} at offset ${offset} runs past the end of the message (${remaining} bytes left)`,
       );
     }
     const start = this.pos;
-    this.pos += Number(length);
+    this.pos += length;
     return this.bytes.subarray(start, this.pos);
   }
 
@@ -114,35 +129,48 @@ function wireTypeOf(type: string): number {
   return WIRE_LENGTH_DELIMITED;
 }
 
+interface CompiledMessage {
+  rows: FieldRow[];
+  byNumber: Map<number, number>; // field number → index in rows
+}
+const compiled = new Map<string, CompiledMessage>();
+
+function compiledMessage(message: string, path: string): CompiledMessage {
+  let found = compiled.get(message);
+  if (!found) {
+    const rows = messageTable().messages[message];
+    if (!rows) throw new ProtobufDecodeError(`field ${path || "(root)"}: message ${message} is not in this server's table`);
+    found = { rows, byNumber: new Map(rows.map((row, index) => [row[0], index])) };
+    compiled.set(message, found);
+  }
+  return found;
+}
+
 function rowsOf(message: string, path: string): FieldRow[] {
-  const rows = messageTable().messages[message];
-  if (!rows) throw new ProtobufDecodeError(`field ${path || "(root)"}: message ${message} is not in this server's table`);
-  return rows;
+  return compiledMessage(message, path).rows;
 }
 
 /** One message as JSON shows it, fields in Go's struct order, zero scalars dropped unless kept ("z"). */
 function decodeMessage(bytes: Uint8Array, message: string, path: string): Record<string, unknown> {
-  const rows = rowsOf(message, path);
-  const byNumber = new Map<number, FieldRow>(rows.map((row) => [row[0], row]));
-  const values = new Map<FieldRow, unknown>();
+  const { rows, byNumber } = compiledMessage(message, path);
+  const values: unknown[] = new Array(rows.length);
   const reader = new ProtoReader(bytes);
   while (!reader.done()) {
     const { fieldNumber, wireType } = reader.readTag();
-    const row = byNumber.get(fieldNumber);
-    if (!row) {
+    const index = byNumber.get(fieldNumber);
+    if (index === undefined) {
       reader.skip(wireType); // a field newer than the table: the Go decoder skips it too
       continue;
     }
-    const [, name, type, flags] = row;
-    const fieldPath = path ? `${path}.${name || type.split(".").pop()}` : name;
+    const [, name, type, flags] = rows[index];
+    const fieldPath = path ? `${path}.${name || type.slice(type.lastIndexOf(".") + 1)}` : name;
     if (type.startsWith("map:")) {
       expectWireType(wireType, WIRE_LENGTH_DELIMITED, fieldPath);
       const [key, value] = decodeMapEntry(reader.readLengthDelimited(), type.slice(4), fieldPath);
-      const map = (values.get(row) ?? {}) as Record<string, unknown>;
+      const map = (values[index] ??= {}) as Record<string, unknown>;
       map[key] = value;
-      values.set(row, map);
     } else if (flags.includes("r")) {
-      const list = (values.get(row) ?? []) as unknown[];
+      const list = (values[index] ??= []) as unknown[];
       if (wireType === WIRE_LENGTH_DELIMITED && wireTypeOf(type) !== WIRE_LENGTH_DELIMITED) {
         const packed = new ProtoReader(reader.readLengthDelimited());
         while (!packed.done()) list.push(decodeValue(packed, type, fieldPath));
@@ -150,17 +178,15 @@ function decodeMessage(bytes: Uint8Array, message: string, path: string): Record
         expectWireType(wireType, wireTypeOf(type), fieldPath);
         list.push(decodeValue(reader, type, fieldPath));
       }
-      values.set(row, list);
     } else {
       expectWireType(wireType, wireTypeOf(type), fieldPath);
-      values.set(row, decodeValue(reader, type, fieldPath));
+      values[index] = decodeValue(reader, type, fieldPath);
     }
   }
   const out: Record<string, unknown> = {};
-  for (const row of rows) {
-    if (!values.has(row)) continue;
-    const value = values.get(row);
-    const [, name, , flags] = row;
+  for (let index = 0; index < rows.length; index++) {
+    const value = values[index];
+    const [, name, , flags] = rows[index];
     if (value === undefined || (!flags.includes("z") && isZero(value))) continue;
     if (name === "" && value && typeof value === "object") Object.assign(out, value);
     else out[name] = value;
@@ -181,13 +207,13 @@ const FIXED_VIEW = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteO
 function decodeValue(reader: ProtoReader, type: string, path: string): unknown {
   switch (type) {
     case "bool":
-      return reader.readVarint() !== 0n;
+      return reader.readNumber() !== 0;
     case "int32":
-      return Number(BigInt.asIntN(32, reader.readVarint()));
+      return reader.readNumber() | 0;
     case "int64":
-      return Number(BigInt.asIntN(64, reader.readVarint()));
+      return reader.readNumber();
     case "uint32":
-      return Number(BigInt.asUintN(32, reader.readVarint()));
+      return reader.readNumber() >>> 0;
     case "uint64":
       return Number(reader.readVarint());
     case "double":

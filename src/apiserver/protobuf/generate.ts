@@ -116,7 +116,15 @@ function parseProto(text: string): { pkg: string; messages: ProtoMessage[] } {
 
 /** The comment as OpenAPI shows it: no `+marker` lines, lines of a paragraph joined. */
 function docText(lines: string[]): string {
-  const kept = lines.filter((l) => !/^\+/.test(l.trim()) && !/^---$/.test(l.trim()));
+  // Markers (+optional) go, and so do TODO notes to the API's maintainers, from the TODO to the paragraph's end.
+  const kept: string[] = [];
+  let todo = false;
+  for (const line of lines) {
+    const text = line.trim();
+    if (text === "") todo = false;
+    if (/^TODO\b/.test(text)) todo = true;
+    if (!todo && !/^\+/.test(text) && text !== "---") kept.push(line);
+  }
   return kept
     .join("\n")
     .replace(/\n{2,}/g, "\u0000")
@@ -189,7 +197,7 @@ function addPackage(protoFile: string, goDir: string, groupVersion: string | und
       if (field.repeated) flags += "r";
       if (go && (go.pointer || !go.omitempty)) flags += "z";
       if (go && json === "") flags += "i";
-      if (go && !go.omitempty && !go.pointer && !field.optional) flags += "q";
+      if (go && !go.omitempty && !field.optional) flags += "q";
       if (field.comment) fieldDocs[json || field.name] = field.comment;
       return [field.number, json, field.map ? `map:${field.type}` : field.type, flags];
     });
