@@ -40,6 +40,8 @@ export interface ApiServerOptions {
   tls?: boolean;
   /** Require a client certificate signed by the generated CA (implies tls). */
   clientCertAuth?: boolean;
+  /** Subject of the generated client certificate (default CN=admin, O=system:masters): CN is the user, O the group. */
+  clientCertSubject?: { commonName: string; organization: string };
   /** Require this bearer token (it authenticates as the admin). With clientCertAuth too, either credential works. */
   token?: string;
   /** kube-apiserver's static token file (CSV `token,user,uid,"group1,group2"`): more tokens, each its own user. */
@@ -115,7 +117,8 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
   const kubelet = opts.simulateKubelet ? new KubeletSimulator(store, state.now, opts.kubeletDelayMs) : undefined;
 
   const useTls = !!(opts.tls || opts.clientCertAuth);
-  const tls = useTls ? await generateTlsMaterial() : undefined;
+  const subject = opts.clientCertSubject;
+  const tls = useTls ? await generateTlsMaterial(subject ? { clientCommonName: subject.commonName, clientOrganization: subject.organization } : {}) : undefined;
   const serviceAccountTokens = new ServiceAccountTokens(store, state.now);
   const rbac = opts.authorizationMode === "RBAC" ? new RbacAuthorizer(store) : undefined;
   if (opts.authorizationMode && opts.authorizationMode !== "RBAC" && opts.authorizationMode !== "AlwaysAllow")

@@ -143,3 +143,55 @@ describe.skipIf(!kubectl)("RBAC with kubectl", () => {
     );
   });
 });
+
+describe.skipIf(!kubectl)("RBAC with kubectl: client certificates", () => {
+  let certServer: ApiServer;
+  let certDir: string;
+  beforeAll(async () => {
+    certDir = mkdtempSync(join(tmpdir(), "kode-rbac-cert-"));
+    certServer = await startApiServer({
+      clientCertAuth: true,
+      clientCertSubject: { commonName: "dora", organization: "designers" },
+      authorizationMode: "RBAC",
+      kubeconfigPath: join(certDir, "kubeconfig"),
+    });
+  });
+  afterAll(async () => {
+    await certServer?.stop();
+    rmSync(certDir, { recursive: true, force: true });
+  });
+
+  const runCert = async (args: string[]) => {
+    const home = join(certDir, `home-${++runs}`);
+    mkdirSync(home);
+    const proc = Bun.spawn({
+      cmd: [kubectl!, ...args, "--request-timeout=20s"],
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, KUBECONFIG: certServer.kubeconfigPath },
+      stdout: "pipe",
+      stderr: "pipe",
+      timeout: 40_000,
+    });
+    return { code: await proc.exited, stdout: await new Response(proc.stdout).text(), stderr: await new Response(proc.stderr).text() };
+  };
+
+  test("the certificate's CN is the user and O its group", async () => {
+    const me = await runCert(["auth", "whoami", "-o", "json"]);
+    expect(JSON.parse(me.stdout).status.userInfo).toEqual({ username: "dora", groups: ["designers", "system:authenticated"] });
+    const denied = await runCert(["get", "configmaps"]);
+    expect(denied.stderr).toContain('configmaps is forbidden: User "dora" cannot list resource "configmaps" in API group "" in the namespace "default"');
+    // a binding to the group lets her in
+    certServer.state.store.put(
+      "rbac.authorization.k8s.io/clusterrolebindings",
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRoleBinding",
+        metadata: { name: "designers-view", uid: "u1" },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "view" },
+        subjects: [{ kind: "Group", name: "designers" }],
+      },
+      undefined,
+    );
+    expect((await runCert(["get", "configmaps"])).code).toBe(0);
+    expect((await runCert(["auth", "can-i", "delete", "configmaps"])).stdout.trim()).toBe("no");
+  });
+});
