@@ -4,11 +4,12 @@ import { celEnv, parse, plan, isCelError, type CelEnv, type CelResult } from "@b
 import { strings } from "@bufbuild/cel/ext";
 import { listFunctions, regexFunctions } from "./lists.ts";
 import { opaqueRegistry } from "./opaque.ts";
+import { optionalFunctions } from "./optional.ts";
 import { quantityFunctions } from "./quantity.ts";
 import { urlFunctions } from "./url.ts";
 
 export const kubernetesEnv: CelEnv = celEnv({
-  funcs: [...strings, ...listFunctions, ...regexFunctions, ...quantityFunctions, ...urlFunctions],
+  funcs: [...strings, ...listFunctions, ...regexFunctions, ...quantityFunctions, ...urlFunctions, ...optionalFunctions],
   registry: opaqueRegistry,
 });
 
@@ -61,7 +62,7 @@ export interface Shape {
   scalar?: string;
 }
 
-const KNOWN_IDENTS = new Set(["int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type", "dyn", "strings", "math", "google"]);
+const KNOWN_IDENTS = new Set(["int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type", "dyn", "strings", "math", "google", "optional"]);
 
 export interface Parsed {
   parsed: ParsedExpr;
@@ -120,10 +121,10 @@ export function check(expression: string, variables: Map<string, Shape | undefin
       }
       case "callExpr": {
         const call = kind.value;
-        const target = walk(call.target);
+        walk(call.target);
         const args = call.args.map(walk);
-        if (call.function === "_[_]") return target === undefined && args[0] ? undefined : (args[0]?.element ?? args[0]?.value);
-        if (!call.function.startsWith("_") && !call.function.startsWith("!_") && call.function !== "@in") {
+        if (call.function === "_[_]") return args[0]?.element ?? args[0]?.value;
+        if (!call.function.startsWith("_") && !call.function.startsWith("!_") && !call.function.startsWith("@")) {
           const name = call.target?.exprKind.case === "identExpr" && !lookup(call.target.exprKind.value.name)[0]
             ? `${call.target.exprKind.value.name}.${call.function}`
             : call.function;
@@ -161,6 +162,28 @@ export function check(expression: string, variables: Map<string, Shape | undefin
   walk(parsed.expr);
   if (issues.length) throw new CompileError(expression, issues);
   return { parsed, references };
+}
+
+const NOT_BOOL_FUNCTIONS = new Set([
+  "_+_", "_-_", "_*_", "_/_", "_%_", "-_", "size", "string", "int", "uint", "double", "bytes", "timestamp", "duration",
+  "lowerAscii", "upperAscii", "trim", "replace", "substring", "split", "join", "charAt", "indexOf", "lastIndexOf",
+  "format", "find", "findAll", "quantity", "url", "sum", "min", "max",
+]);
+
+/** Whether an expression's result is certainly not a bool (what cel-go's checker would see at once). */
+export function certainlyNotBool(parsed: ParsedExpr): boolean {
+  const kind = parsed.expr.exprKind;
+  switch (kind.case) {
+    case "constExpr":
+      return kind.value.constantKind.case !== "boolValue";
+    case "listExpr":
+    case "structExpr":
+      return true;
+    case "callExpr":
+      return NOT_BOOL_FUNCTIONS.has(kind.value.function);
+    default:
+      return false;
+  }
 }
 
 const programs = new Map<string, Program>();

@@ -1,6 +1,6 @@
 // Kubernetes' CEL lists library (isSorted, sum, min, max, indexOf, lastIndexOf, includes) and regex library
 // (find, findAll, with Go's FindString / FindAllString rules for empty matches).
-import { celList, celMethod, CelScalar, listType, type CelList, type CelValue } from "@bufbuild/cel";
+import { celFunc, celList, celMethod, CelScalar, listType, type CelList, type CelValue } from "@bufbuild/cel";
 import { RE2JS } from "@bufbuild/re2";
 import { isReflectMessage, type ReflectMessage } from "@bufbuild/protobuf/reflect";
 import { equals } from "./equals.ts";
@@ -113,7 +113,22 @@ export function findAll(text: string, pattern: string, limit: number): string[] 
   return out;
 }
 
+const re2Cache = new Map<string, RE2JS>();
+
+/** matches() with compiled patterns kept (the standard library compiles the pattern on every call). */
+function matches(text: string, pattern: string): boolean {
+  let re = re2Cache.get(pattern);
+  if (!re) {
+    re = RE2JS.compile(pattern);
+    if (re2Cache.size >= 512) re2Cache.clear();
+    re2Cache.set(pattern, re);
+  }
+  return re.test(text);
+}
+
 export const regexFunctions = [
+  celMethod("matches", STRING, [STRING], BOOL, function (pattern) { return matches(this, pattern); }),
+  celFunc("matches", [STRING, STRING], BOOL, (text, pattern) => matches(text, pattern)),
   celMethod("find", STRING, [STRING], STRING, function (pattern) {
     const m = compileRegex(pattern).exec(this);
     return m ? m[0] : "";

@@ -10,7 +10,7 @@ const file = create(FileDescriptorProtoSchema, {
   name: "kubernetes/cel.proto",
   package: "kubernetes",
   syntax: "proto3",
-  messageType: ["Quantity", "URL"].map((name) => ({
+  messageType: ["Quantity", "URL", "Optional"].map((name) => ({
     name,
     field: [{ name: "value", number: 1, type: FieldDescriptorProto_Type.STRING, label: FieldDescriptorProto_Label.OPTIONAL, jsonName: "value" }],
   })),
@@ -37,4 +37,5 @@ function opaque(name: string): OpaqueType {
 
 export const QUANTITY = opaque("Quantity");
 export const URL_TYPE = opaque("URL");
-export const opaqueRegistry = createRegistry(QUANTITY.desc, URL_TYPE.desc);
+export const OPTIONAL = opaque("Optional");
+export const opaqueRegistry = createRegistry(QUANTITY.desc, URL_TYPE.desc, OPTIONAL.desc);

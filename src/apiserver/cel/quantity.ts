@@ -45,9 +45,17 @@ export function parseQuantity(text: string): Decimal | undefined {
 
 const encode = (d: Decimal) => `${d.mantissa}e${d.exponent}`;
 
+const decoded = new WeakMap<object, Decimal>();
+
 function decode(message: unknown): Decimal {
-  const [mantissa, exponent] = QUANTITY.unwrap(message).split("e");
-  return { mantissa: BigInt(mantissa!), exponent: Number(exponent) };
+  const key = (message as { message: object }).message;
+  let d = decoded.get(key);
+  if (!d) {
+    const [mantissa, exponent] = QUANTITY.unwrap(message).split("e");
+    d = { mantissa: BigInt(mantissa!), exponent: Number(exponent) };
+    decoded.set(key, d);
+  }
+  return d;
 }
 
 function align(a: Decimal, b: Decimal): [bigint, bigint, number] {
@@ -71,10 +79,19 @@ function asInt64(d: Decimal): bigint | undefined {
   return v > INT64_MAX || v < INT64_MIN ? undefined : v;
 }
 
+const recent = new Map<string, ReturnType<typeof QUANTITY.wrap>>();
+
+/** quantity(text); values are immutable, so the last few hundred parsed ones are reused. */
 function quantity(text: string) {
-  const parsed = parseQuantity(text);
-  if (!parsed) throw new Error("quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
-  return QUANTITY.wrap(encode(parsed));
+  let q = recent.get(text);
+  if (!q) {
+    const parsed = parseQuantity(text);
+    if (!parsed) throw new Error("quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
+    q = QUANTITY.wrap(encode(parsed));
+    if (recent.size >= 512) recent.clear();
+    recent.set(text, q);
+  }
+  return q;
 }
 
 const wrap = (d: Decimal) => QUANTITY.wrap(encode(d));

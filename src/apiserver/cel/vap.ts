@@ -98,10 +98,66 @@ function compile(expression: string): Program | CompileError {
   return p;
 }
 
-/** Checks of a policy's expressions when it is written (syntax, undeclared functions and variables). */
-export function validatePolicy(policy: KObject): FieldCause[] {
-  const spec = (policy.spec ?? {}) as PolicySpec;
+type Json = Record<string, unknown>;
+
+function defaultMatch(m: Json | undefined, isPolicy: boolean) {
+  if (!m) return;
+  m.namespaceSelector ??= {};
+  m.objectSelector ??= {};
+  if (isPolicy) m.matchPolicy ??= "Equivalent";
+  for (const list of [m.resourceRules, m.excludeResourceRules]) {
+    if (Array.isArray(list)) for (const rule of list) if (rule && typeof rule === "object") (rule as Json).scope ??= "*";
+  }
+}
+
+/** The defaults kube-apiserver writes into a ValidatingAdmissionPolicy. */
+export function policyDefaults(policy: KObject) {
+  const spec = (policy.spec ??= {}) as Json;
+  spec.failurePolicy ??= "Fail";
+  defaultMatch(spec.matchConstraints as Json | undefined, true);
+}
+
+/** The defaults kube-apiserver writes into a ValidatingAdmissionPolicyBinding. */
+export function bindingDefaults(binding: KObject) {
+  const spec = (binding.spec ??= {}) as Json;
+  defaultMatch(spec.matchResources as Json | undefined, false);
+  const ref = spec.paramRef as Json | undefined;
+  if (ref && typeof ref === "object") ref.parameterNotFoundAction ??= "Deny";
+}
+
+const VALIDATION_ACTIONS = ["Audit", "Deny", "Warn"];
+
+/** Required fields of a binding (admissionregistration validation). */
+export function validateBinding(binding: KObject): FieldCause[] {
+  const spec = (binding.spec ?? {}) as BindingSpec;
   const causes: FieldCause[] = [];
+  if (!spec.policyName) causes.push({ reason: "FieldValueRequired", field: "spec.policyName", message: "Required value" });
+  const actions = spec.validationActions ?? [];
+  if (actions.length === 0) {
+    causes.push({ reason: "FieldValueRequired", field: "spec.validationActions", message: "Required value: at least one validation action is required" });
+  }
+  actions.forEach((a, i) => {
+    if (!VALIDATION_ACTIONS.includes(a)) {
+      causes.push({ reason: "FieldValueNotSupported", field: `spec.validationActions[${i}]`, message: `Unsupported value: ${JSON.stringify(a)}: supported values: "Audit", "Deny", "Warn"` });
+    }
+  });
+  if (actions.includes("Deny") && actions.includes("Warn")) {
+    causes.push({ reason: "FieldValueInvalid", field: "spec.validationActions", message: `Invalid value: ${JSON.stringify(actions)}: must not contain both Deny and Warn (repeating the same validation failure information in the API response and headers serves no purpose)` });
+  }
+  return causes;
+}
+
+/** Checks of a policy when it is written: required fields and its expressions (syntax, undeclared names). */
+export function validatePolicy(policy: KObject): FieldCause[] {
+  const spec = (policy.spec ?? {}) as PolicySpec & { auditAnnotations?: unknown[] };
+  const causes: FieldCause[] = [];
+  if (!spec.matchConstraints) causes.push({ reason: "FieldValueRequired", field: "spec.matchConstraints", message: "Required value" });
+  else if (!spec.matchConstraints.resourceRules?.length) {
+    causes.push({ reason: "FieldValueRequired", field: "spec.matchConstraints.resourceRules", message: "Required value" });
+  }
+  if (!spec.validations?.length && !spec.auditAnnotations?.length) {
+    causes.push({ reason: "FieldValueRequired", field: "spec.validations", message: "Required value: validations or auditAnnotations must contain at least one item" });
+  }
   const checkAt = (field: string, expression: unknown) => {
     if (typeof expression !== "string" || !expression) {
       causes.push({ reason: "FieldValueRequired", field, message: "Required value" });
@@ -230,19 +286,25 @@ function paramsFor(state: ApiState, spec: PolicySpec, binding: BindingSpec, req:
   return params;
 }
 
-function evaluate(state: ApiState, spec: PolicySpec, binding: BindingSpec, req: AdmissionRequest): Decision[] {
-  const failurePolicy = spec.failurePolicy ?? "Fail";
-  const failure = (message: string): Decision[] => (failurePolicy === "Ignore" ? [] : [{ action: "deny", message, reason: "Invalid" }]);
-  const params = paramsFor(state, spec, binding, req);
-  if (typeof params === "string") return failure(params);
+type BaseBindings = Record<"object" | "oldObject" | "request" | "namespaceObject" | "authorizer", unknown>;
+
+/** The request's variables, converted for CEL once per request. */
+function baseBindings(state: ApiState, req: AdmissionRequest): BaseBindings {
   const ns = req.type.namespaced ? namespaceOf(state, req) : undefined;
-  const base = {
+  return {
     object: req.object ? untyped(req.object) : null,
     oldObject: req.oldObject ? untyped(req.oldObject) : null,
     request: requestVariable(req),
     namespaceObject: ns ? untyped(ns) : null,
     authorizer: null,
   };
+}
+
+function evaluate(state: ApiState, spec: PolicySpec, binding: BindingSpec, req: AdmissionRequest, base: BaseBindings): Decision[] {
+  const failurePolicy = spec.failurePolicy ?? "Fail";
+  const failure = (message: string): Decision[] => (failurePolicy === "Ignore" ? [] : [{ action: "deny", message, reason: "Invalid" }]);
+  const params = paramsFor(state, spec, binding, req);
+  if (typeof params === "string") return failure(params);
   const decisions: Decision[] = [];
   for (const param of params) {
     const bindings: Record<string, unknown> = { ...base, params: param ? untyped(param) : null, variables: {} };
@@ -296,6 +358,7 @@ export function admitByPolicies(state: ApiState, req: AdmissionRequest): string[
   if (bindings.length === 0) return [];
   const warnings: string[] = [];
   let denied: ApiError | undefined;
+  let base: BaseBindings | undefined;
   for (const binding of bindings) {
     const spec = (binding.spec ?? {}) as BindingSpec;
     if (!spec.policyName) continue;
@@ -305,7 +368,8 @@ export function admitByPolicies(state: ApiState, req: AdmissionRequest): string[
     if (!matchesResources(state, policySpec.matchConstraints, req, true)) continue;
     if (!matchesResources(state, spec.matchResources, req, false)) continue;
     const actions = spec.validationActions ?? [];
-    for (const decision of evaluate(state, policySpec, spec, req)) {
+    base ??= baseBindings(state, req);
+    for (const decision of evaluate(state, policySpec, spec, req, base)) {
       const denial = `ValidatingAdmissionPolicy '${policy.metadata.name}' with binding '${binding.metadata.name}' denied request: ${decision.message}`;
       if (actions.includes("Warn")) {
         warnings.push(`Validation failed for ValidatingAdmissionPolicy '${policy.metadata.name}' with binding '${binding.metadata.name}': ${decision.message}`);

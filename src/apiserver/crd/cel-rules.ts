@@ -1,7 +1,8 @@
 // x-kubernetes-validations: CEL rules compiled once per schema (cached on the schema object, which a CRD
 // version keeps until the CRD changes) and evaluated on every write after pruning, defaulting and schema
 // validation, with kube-apiserver's error shapes.
-import { check, CompileError, isCelError, program, runtimeErrorText, type Program, type Shape } from "../cel/env.ts";
+import { certainlyNotBool, check, CompileError, isCelError, program, runtimeErrorText, type Program, type Shape } from "../cel/env.ts";
+import { optionalNone, optionalOf } from "../cel/optional.ts";
 import { shapeOf, toCel } from "../cel/values.ts";
 import type { FieldCause, JSONSchemaProps } from "../types.ts";
 import { forbidden, invalid, notSupported, required } from "./field-errors.ts";
@@ -28,8 +29,9 @@ interface CompiledRule {
   rule: ValidationRule;
   program: Program;
   messageProgram?: Program;
-  /** Reads oldSelf: evaluated on updates only, when the old value exists. */
+  /** Reads oldSelf: evaluated on updates only, when the old value exists (always with optionalOldSelf). */
   transition: boolean;
+  optionalOldSelf: boolean;
   /** fieldPath resolved to field-path segments. */
   fieldPath: string[];
 }
@@ -46,9 +48,10 @@ export function rulesOf(schema: JSONSchemaProps): ValidationRule[] {
   return (schema["x-kubernetes-validations"] as ValidationRule[] | undefined) ?? [];
 }
 
-function ruleVariables(schema: JSONSchemaProps, isRoot: boolean): Map<string, Shape | undefined> {
+/** self and oldSelf; with optionalOldSelf, oldSelf is an optional (optional.none() on create). */
+function ruleVariables(schema: JSONSchemaProps, isRoot: boolean, optionalOldSelf = false): Map<string, Shape | undefined> {
   const shape = shapeOf(schema, isRoot);
-  return new Map([["self", shape], ["oldSelf", shape]]);
+  return new Map([["self", shape], ["oldSelf", optionalOldSelf ? undefined : shape]]);
 }
 
 /** `.a.b`, `['a.b']`, `.a['b']` into property names; undefined when it does not parse. */
@@ -94,12 +97,13 @@ function goRule(rule: ValidationRule): GoSyntax {
 /** CRD-write checks of one schema node's rules (the rule itself is required and non-empty elsewhere). */
 export function celRuleCauses(schema: JSONSchemaProps, path: string, isRoot: boolean): FieldCause[] {
   const causes: FieldCause[] = [];
-  const variables = ruleVariables(schema, isRoot);
   rulesOf(schema).forEach((rule, i) => {
+    const variables = ruleVariables(schema, isRoot, rule.optionalOldSelf === true);
     const at = `${path}.x-kubernetes-validations[${i}]`;
     if (typeof rule.rule === "string" && rule.rule.trim()) {
       try {
-        const { references } = check(rule.rule, variables);
+        const { references, parsed } = check(rule.rule, variables);
+        if (certainlyNotBool(parsed)) causes.push(invalid(`${at}.rule`, goRule(rule), "cel expression must evaluate to a bool"));
         if (rule.optionalOldSelf !== undefined && !references.has("oldSelf")) {
           causes.push(forbidden(`${at}.optionalOldSelf`, "may not be set if oldSelf is not used in rule"));
         }
@@ -139,10 +143,10 @@ export function celRuleCauses(schema: JSONSchemaProps, path: string, isRoot: boo
 const compiled = new WeakMap<JSONSchemaProps, RuleNode | null>();
 
 function compileNode(schema: JSONSchemaProps, isRoot: boolean): RuleNode | undefined {
-  const variables = ruleVariables(schema, isRoot);
   const rules: CompiledRule[] = [];
   for (const rule of rulesOf(schema)) {
     if (typeof rule.rule !== "string" || !rule.rule.trim()) continue;
+    const variables = ruleVariables(schema, isRoot, rule.optionalOldSelf === true);
     let checked;
     try {
       checked = check(rule.rule, variables);
@@ -162,6 +166,7 @@ function compileNode(schema: JSONSchemaProps, isRoot: boolean): RuleNode | undef
       program: program(rule.rule, checked.parsed),
       messageProgram,
       transition: checked.references.has("oldSelf"),
+      optionalOldSelf: rule.optionalOldSelf === true && checked.references.has("oldSelf"),
       fieldPath: rule.fieldPath ? (parseFieldPath(rule.fieldPath) ?? []) : [],
     });
   }
@@ -242,10 +247,11 @@ function evaluateRules(node: RuleNode, value: unknown, old: Old, path: string, c
   let oldSelf: unknown;
   for (const rule of node.rules) {
     const hasOld = old !== NO_OLD && old !== null && old !== undefined;
-    if (rule.transition && !hasOld) continue;
+    if (rule.transition && !hasOld && !rule.optionalOldSelf) continue;
     self ??= toCel(value, node.schema);
     if (hasOld) oldSelf ??= toCel(old, node.schema);
-    const bindings = hasOld ? { self, oldSelf } : { self };
+    let bindings: Record<string, unknown> = hasOld ? { self, oldSelf } : { self };
+    if (rule.optionalOldSelf) bindings = { self, oldSelf: hasOld ? optionalOf(oldSelf) : optionalNone() };
     const result = rule.program(bindings);
     if (result === true) continue;
     if (isCelError(result)) {

@@ -46,6 +46,10 @@ const SCHEMA = {
           additionalProperties: { type: "string", "x-kubernetes-validations": [{ rule: "self.size() <= 5", message: "label values are at most 5 characters" }] },
         },
         "dash-name": { type: "string", "x-kubernetes-validations": [{ rule: "self != 'forbidden'" }] },
+        level: {
+          type: "integer",
+          "x-kubernetes-validations": [{ rule: "oldSelf.hasValue() ? self >= oldSelf.value() : self <= 3", optionalOldSelf: true, message: "level starts at most at 3 and never goes down" }],
+        },
         window: { type: "string", format: "duration", "x-kubernetes-validations": [{ rule: "self <= duration('1h')", message: "window is at most 1h" }] },
       },
     },
@@ -146,6 +150,17 @@ describe("x-kubernetes-validations on custom resources", () => {
     expect(renumbered.body.details.causes).toEqual([{ reason: "FieldValueInvalid", field: "spec.ports[0]", message: "Invalid value: \"object\": a port's number is immutable" }]);
   });
 
+  test("optionalOldSelf: the rule also runs on create, with oldSelf = optional.none()", async () => {
+    const high = await ctx.client.post(GADGETS, gadget("g-level", { level: 5 }));
+    expect(high.status).toBe(422);
+    expect(high.body.details.causes).toEqual([{ reason: "FieldValueInvalid", field: "spec.level", message: 'Invalid value: "integer": level starts at most at 3 and never goes down' }]);
+    expect((await ctx.client.post(GADGETS, gadget("g-level", { level: 2 }))).status).toBe(201);
+    expect((await ctx.client.patch(`${GADGETS}/g-level`, { spec: { level: 7 } }, MERGE)).status).toBe(200);
+    const down = await ctx.client.patch(`${GADGETS}/g-level`, { spec: { level: 6 } }, MERGE);
+    expect(down.status).toBe(422);
+    expect(down.body.details.causes[0].field).toBe("spec.level");
+  });
+
   test("a runtime error (no such key) is reported as an evaluation error", async () => {
     const schema = { type: "object", properties: { spec: { type: "object", properties: { a: { type: "string" } }, "x-kubernetes-validations": [{ rule: "self.a == 'x'" }] } } };
     expect((await ctx.client.post(CRDS, gadgetCrd(schema, "errs.cel.example.org", { plural: "errs", singular: "err", kind: "Err" }))).status).toBe(201);
@@ -178,6 +193,14 @@ describe("CRD writes check their rules", () => {
     const syntax = await ctx.client.post(CRDS, gadgetCrd(withRule({ rule: "self.size >" })));
     expect(syntax.status).toBe(422);
     expect(syntax.body.details.causes[0].message).toContain("compilation failed: ERROR: <input>:1:");
+    const listSchema = { type: "object", properties: { spec: { type: "object", properties: { items: { type: "array", items: { type: "object", properties: { n: { type: "integer" } } } } }, "x-kubernetes-validations": [{ rule: "self.items[0].m > 0 || self.items.all(i, i.k > 0)" }] } } };
+    const listRule = await ctx.client.post(CRDS, gadgetCrd(listSchema));
+    expect(listRule.body.details.causes[0].message).toEndWith(
+      "compilation failed: ERROR: <input>:1:14: undefined field 'm'\n | self.items[0].m > 0 || self.items.all(i, i.k > 0)\n | .............^\n" +
+        "ERROR: <input>:1:43: undefined field 'k'\n | self.items[0].m > 0 || self.items.all(i, i.k > 0)\n | " + ".".repeat(42) + "^",
+    );
+    const notBool = await ctx.client.post(CRDS, gadgetCrd(withRule({ rule: "self.size + 1" })));
+    expect(notBool.body.details.causes[0].message).toEndWith("}: cel expression must evaluate to a bool");
     const unknown = await ctx.client.post(CRDS, gadgetCrd(withRule({ rule: "frobnicate(self.size)" })));
     expect(unknown.body.details.causes[0].message).toContain("undeclared reference to 'frobnicate' (in container '')");
     const reason = await ctx.client.post(CRDS, gadgetCrd(withRule({ rule: "self.size > 0", reason: "Nope" })));

@@ -44,6 +44,32 @@ describe("CEL rules in the kode.jacero.io CRDs", () => {
     expect(res.body.details.causes).toEqual([{ reason: "FieldValueInvalid", field: "spec.defaultHome", message: `Invalid value: "string": ${ROOT_HOME}` }]);
   });
 
+  test("an admission policy can bind a Kode's spec.user to the requesting user", async () => {
+    const AR = "/apis/admissionregistration.k8s.io/v1";
+    const policy = {
+      apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingAdmissionPolicy", metadata: { name: "kode-user" },
+      spec: {
+        matchConstraints: { resourceRules: [{ apiGroups: ["kode.jacero.io"], apiVersions: ["*"], operations: ["CREATE", "UPDATE"], resources: ["kodes"] }] },
+        validations: [
+          { expression: "request.operation != 'CREATE' || (has(object.spec.user) && object.spec.user == request.userInfo.username)", messageExpression: "'spec.user must be ' + request.userInfo.username", reason: "Forbidden" },
+          { expression: "request.operation != 'UPDATE' || (has(object.spec.user) ? object.spec.user : '') == (has(oldObject.spec.user) ? oldObject.spec.user : '')", message: "spec.user cannot change" },
+        ],
+      },
+    };
+    expect((await ctx.client.post(`${AR}/validatingadmissionpolicies`, policy)).status).toBe(201);
+    const binding = { apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingAdmissionPolicyBinding", metadata: { name: "kode-user" }, spec: { policyName: "kode-user", validationActions: ["Deny"] } };
+    expect((await ctx.client.post(`${AR}/validatingadmissionpolicybindings`, binding)).status).toBe(201);
+    const withUser = (name: string, user: string) => ({ ...kode(name, "/home/dev"), spec: { templateRef: { name: "t" }, user } });
+    const other = await ctx.client.post(KODES, withUser("bobs", "bob"));
+    expect(other.status).toBe(403);
+    expect(other.body.message).toBe("kodes.kode.jacero.io \"bobs\" is forbidden: ValidatingAdmissionPolicy 'kode-user' with binding 'kode-user' denied request: spec.user must be admin");
+    expect((await ctx.client.post(KODES, withUser("mine", "admin"))).status).toBe(201);
+    const changed = await ctx.client.patch(`${KODES}/mine`, { spec: { user: "carol" } });
+    expect(changed.status).toBe(422);
+    expect(changed.body.message).toEndWith("denied request: spec.user cannot change");
+    await ctx.client.delete(`${AR}/validatingadmissionpolicybindings/kode-user`);
+  });
+
   test("the CRD lint refuses rules that do not compile against their schema node", () => {
     const problems = lintStructural({
       type: "object",

@@ -125,6 +125,18 @@ describe("url library", () => {
   });
 });
 
+describe("optional values (functions only: the parser has no ?. syntax)", () => {
+  test.each([
+    ["optional.of(1).hasValue()", true],
+    ["optional.none().hasValue()", false],
+    ["optional.none().orValue(5)", 5n],
+    ["optional.of(2).value() + 1", 3n],
+    ["optional.ofNonZeroValue('').hasValue()", false],
+    ["optional.none().or(optional.of('x')).value()", "x"],
+  ])("%s", (expr, expected) => expect(value(expr)).toEqual(expected));
+  test("value() of none is an error", () => expect(fails("optional.none().value()")).toContain("optional.none() dereference"));
+});
+
 describe("strings extension and standard library", () => {
   test.each([
     ["'hello'.charAt(4)", "o"],
@@ -141,6 +153,7 @@ describe("strings extension and standard library", () => {
     ["'abc'.matches('^a.c$')", true],
     ["'kode-x'.startsWith('kode-') && 'kode-x'.endsWith('-x') && 'kode-x'.contains('e-')", true],
     ["[1, 2, 3].exists_one(x, x > 2)", true],
+    ["[1, 2, 3].all(x, x > 0) && [1, 2, 3].exists(x, x == 2) && !{'a': 1}.exists(k, k == 'b')", true],
     ["[1, 2, 3].filter(x, x > 1).map(x, x * 10)", [20n, 30n]],
     ["timestamp('2023-08-01T00:00:00Z') + duration('24h') == timestamp('2023-08-02T00:00:00Z')", true],
   ])("%s", (expr, expected) => expect(value(expr)).toEqual(expected));

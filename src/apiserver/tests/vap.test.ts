@@ -123,6 +123,36 @@ describe("ValidatingAdmissionPolicy", () => {
     expect(failed.body.message).toEndWith("denied request: expression 'object.spec.nope == 1' resulted in error: no such key: nope");
   });
 
+  test("DELETE: oldObject is the stored object, object is null", async () => {
+    await post(POLICIES, policy("keep-protected", {
+      matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["DELETE"], resources: ["configmaps"] }] },
+      validations: [{ expression: "object == null && !(has(oldObject.metadata.labels) && oldObject.metadata.labels.exists(k, k == 'protected'))", message: "protected config maps stay" }],
+    }));
+    await post(BINDINGS, binding("keep-protected", { policyName: "keep-protected", validationActions: ["Deny"] }));
+    await post(CMS, cm("guarded", {}, { protected: "yes" }));
+    const res = await ctx.client.delete(`${CMS}/guarded`);
+    expect(res.status).toBe(422);
+    expect(res.body.message).toBe("configmaps \"guarded\" is forbidden: ValidatingAdmissionPolicy 'keep-protected' with binding 'keep-protected' denied request: protected config maps stay");
+    expect((await ctx.client.get(`${CMS}/guarded`)).status).toBe(200);
+    expect((await ctx.client.delete(`${CMS}/mine`)).status).toBe(200);
+  });
+
+  test("defaults are written and required fields are checked, as kube-apiserver does", async () => {
+    const stored = await ctx.client.get(`${POLICIES}/replica-limit`);
+    expect(stored.body.spec.failurePolicy).toBe("Fail");
+    expect(stored.body.spec.matchConstraints).toMatchObject({ matchPolicy: "Equivalent", namespaceSelector: {}, objectSelector: {} });
+    expect(stored.body.spec.matchConstraints.resourceRules[0].scope).toBe("*");
+    const empty = await ctx.client.post(POLICIES, policy("empty", {}));
+    expect(empty.status).toBe(422);
+    expect(empty.body.details.causes).toEqual([
+      { reason: "FieldValueRequired", field: "spec.matchConstraints", message: "Required value" },
+      { reason: "FieldValueRequired", field: "spec.validations", message: "Required value: validations or auditAnnotations must contain at least one item" },
+    ]);
+    const noActions = await ctx.client.post(BINDINGS, binding("no-actions", { policyName: "replica-limit" }));
+    expect(noActions.status).toBe(422);
+    expect(noActions.body.details.causes).toEqual([{ reason: "FieldValueRequired", field: "spec.validationActions", message: "Required value: at least one validation action is required" }]);
+  });
+
   test("a policy whose expression does not compile is refused", async () => {
     const res = await ctx.client.post(POLICIES, policy("bad-syntax", { matchConstraints: configMapRules, validations: [{ expression: "object.spec ==" }] }));
     expect(res.status).toBe(422);
