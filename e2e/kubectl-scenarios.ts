@@ -698,7 +698,7 @@ export const workloadScenarios: Scenario[] = [
       expect(res.stdout).toMatch(/^\s+name\s+<string> -required-/m);
       expect(res.stdout).toMatch(/^\s+ports\s+<\[\]ContainerPort>/m);
       const missing = await ok(ctx, ["explain", "deployment.spec.nothing"], 1);
-      expect(missing.stderr).toContain("field nothing does not exist");
+      expect(missing.stderr).toContain('field "nothing" does not exist');
     },
   },
   {
