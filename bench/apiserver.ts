@@ -398,7 +398,7 @@ async function watchFanOut(base: string) {
 
 const CR_CREATES = 3000;
 
-/** A CRD whose spec has four CEL rules (object, scalar, list with all(), quantity), or the same without rules. */
+/** A CRD whose spec has five CEL rules (object, scalar, list with all(), quantity), or the same without rules. */
 function gadgetCrd(plural: string, kind: string, withRules: boolean) {
   const rules = (list: { rule: string; message: string }[]) => (withRules ? { "x-kubernetes-validations": list } : {});
   return {
@@ -428,17 +428,28 @@ function gadgetCrd(plural: string, kind: string, withRules: boolean) {
 }
 
 async function customResourceCreates(base: string) {
-  const perSec: Record<string, number> = {};
-  for (const [plural, kind, withRules] of [["rulegadgets", "RuleGadget", true], ["plaingadgets", "PlainGadget", false]] as const) {
-    await expectOk(await fetch(`${base}/apis/apiextensions.k8s.io/v1/customresourcedefinitions`, { method: "POST", headers: JSON_HEADERS, body: JSON.stringify(gadgetCrd(plural, kind, withRules)) }), `create CRD ${plural}`);
+  const kinds = [["plaingadgets", "PlainGadget", false], ["rulegadgets", "RuleGadget", true]] as const;
+  const best: Record<string, number> = {};
+  let round = 0;
+  const createAll = async (plural: string, kind: string, prefix: string, count: number) => {
     const url = `${base}/apis/bench.example.org/v1/namespaces/default/${plural}`;
-    const run = await runConcurrent(CR_CREATES, CONCURRENCY, async (i) => {
-      const body = JSON.stringify({ apiVersion: "bench.example.org/v1", kind, metadata: { name: `g-${i}` }, spec: { replicas: 3, minReplicas: 1, owner: "ann", memory: "1Gi", tags: ["a", "b", "c"] } });
-      await expectOk(await fetch(url, { method: "POST", headers: JSON_HEADERS, body }), `create ${plural} g-${i}`);
+    return runConcurrent(count, CONCURRENCY, async (i) => {
+      const body = JSON.stringify({ apiVersion: "bench.example.org/v1", kind, metadata: { name: `${prefix}-${i}` }, spec: { replicas: 3, minReplicas: 1, owner: "ann", memory: "1Gi", tags: ["a", "b", "c"] } });
+      await expectOk(await fetch(url, { method: "POST", headers: JSON_HEADERS, body }), `create ${plural} ${prefix}-${i}`);
     });
-    perSec[plural] = Math.round(CR_CREATES / (run.wallMs / 1000));
+  };
+  for (const [plural, kind, withRules] of kinds) {
+    await expectOk(await fetch(`${base}/apis/apiextensions.k8s.io/v1/customresourcedefinitions`, { method: "POST", headers: JSON_HEADERS, body: JSON.stringify(gadgetCrd(plural, kind, withRules)) }), `create CRD ${plural}`);
+    await createAll(plural, kind, "warm", 300);
   }
-  return { count: CR_CREATES, concurrency: CONCURRENCY, withRulesPerSec: perSec.rulegadgets!, withoutRulesPerSec: perSec.plaingadgets! };
+  // Interleaved, best of two, so that neither kind pays for the other's garbage collection alone.
+  for (round = 0; round < 2; round++) {
+    for (const [plural, kind] of kinds) {
+      const run = await createAll(plural, kind, `r${round}`, CR_CREATES / 2);
+      best[plural] = Math.max(best[plural] ?? 0, Math.round(CR_CREATES / 2 / (run.wallMs / 1000)));
+    }
+  }
+  return { count: CR_CREATES / 2, concurrency: CONCURRENCY, withRulesPerSec: best.rulegadgets!, withoutRulesPerSec: best.plaingadgets! };
 }
 
 async function main() {
@@ -654,7 +665,7 @@ function report(r: Results) {
   row("  events delivered", `${w.eventsDelivered} (${w.eventsPerSec}/s)`);
   row("  CPU cores busy: server / client", `${w.serverCpuCores} / ${w.clientCpuCores}`);
   const cr = r.customResources;
-  row(`create ${cr.count} custom resources: with CEL rules / without`, `${cr.withRulesPerSec}/s / ${cr.withoutRulesPerSec}/s`);
+  row(`create ${cr.count} custom resources (best of 2): 5 CEL rules / none`, `${cr.withRulesPerSec}/s / ${cr.withoutRulesPerSec}/s`);
   row("RSS start / warm empty", `${m.rssAtStartMB} / ${m.rssWarmEmptyMB} MB (${m.objectsWarmEmpty} objects)`);
   row("RSS after the creates / after filling", `${m.rssAt10kMB} MB (${m.objectsAt10k} objects) / ${m.rssAtManyMB} MB (${m.objectsAtMany})`);
   row("RSS per 1000 objects (creates / filling)", `${m.mbPer1000From0To10k} / ${m.mbPer1000From10kToMany} MB`);
