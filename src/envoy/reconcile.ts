@@ -1,5 +1,6 @@
 // EnvoyProxyConfig / EnvoyProxyClusterConfig status: whether the config is usable, with a Warning Event on
 // the config when it turns invalid (each affected Kode reports the same problem on itself).
+import { sameJson } from "../kube/same-json.ts";
 import { ENVOY_PROXY_CLUSTER_CONFIGS, ENVOY_PROXY_CONFIGS } from "../api/resources.ts";
 import type { Condition, EnvoyProxyConfig } from "../api/types.ts";
 import type { Cache } from "../kode/reconcile.ts";
@@ -42,7 +43,7 @@ export async function reconcileEnvoyConfig(deps: EnvoyConfigDeps, key: string): 
   const config = cluster ? deps.envoyClusterConfigs.get(undefined, name) : deps.envoyConfigs.get(namespace, name);
   if (!config || config.metadata.deletionTimestamp) return;
   const next = deriveEnvoyConfigStatus(config, deps.now());
-  if (JSON.stringify(next) === JSON.stringify(config.status)) return;
+  if (sameJson(next, config.status)) return;
   await deps.client.mergePatch(cluster ? ENVOY_PROXY_CLUSTER_CONFIGS : ENVOY_PROXY_CONFIGS, name, { status: next }, { namespace: cluster ? undefined : namespace, subresource: "status", fieldManager: "kode-operator" });
   const was = config.status?.conditions?.find((c) => c.type === "Ready");
   const ready = next.conditions![0];

@@ -1,4 +1,5 @@
 // KodeTemplate / KodeClusterTemplate status: whether the template is usable and how many Kodes use it.
+import { sameJson } from "../kube/same-json.ts";
 import { KODE_CLUSTER_TEMPLATES, KODE_TEMPLATES } from "../api/resources.ts";
 import type { Condition, KodeTemplate, KodeTemplateStatus } from "../api/types.ts";
 import { ideTypeSpec } from "../kode/ide/index.ts";
@@ -44,6 +45,6 @@ export async function reconcileTemplate(deps: TemplateDeps, key: string): Promis
   const template = cluster ? deps.clusterTemplates.get(undefined, name) : deps.templates.get(namespace, name);
   if (!template || template.metadata.deletionTimestamp) return;
   const next = deriveTemplateStatus(template, deps.kodesUsing(key), deps.now());
-  if (JSON.stringify(next) === JSON.stringify(template.status)) return;
+  if (sameJson(next, template.status)) return;
   await deps.client.mergePatch(cluster ? KODE_CLUSTER_TEMPLATES : KODE_TEMPLATES, name, { status: next }, { namespace: cluster ? undefined : namespace, subresource: "status", fieldManager: "kode-operator" });
 }
