@@ -10,6 +10,12 @@ export type Flavor = "v2" | "v3";
 type Schema = Record<string, unknown>;
 
 let descriptions: Record<string, [string, Record<string, string>]> | undefined;
+let fieldExtensions: Record<string, Record<string, Schema>> | undefined;
+/** x-kubernetes-patch-merge-key, -patch-strategy, -list-type, -list-map-keys, -map-type of a field. */
+function extensionsOf(message: string, field: string): Schema | undefined {
+  fieldExtensions ??= JSON.parse(readFileSync(join(import.meta.dir, "extensions.json"), "utf8"));
+  return fieldExtensions![message]?.[field];
+}
 function describe(message: string): [string, Record<string, string>] {
   descriptions ??= JSON.parse(readFileSync(join(import.meta.dir, "descriptions.json"), "utf8"));
   return descriptions![message] ?? ["", {}];
@@ -98,7 +104,7 @@ function messageSchema(message: string, flavor: Flavor, refs: Set<string>): Sche
         collect(type);
         continue;
       }
-      properties[json] = fieldSchema(row, describe(name)[1][json], flavor, refs);
+      properties[json] = { ...fieldSchema(row, describe(name)[1][json], flavor, refs), ...extensionsOf(name, json) };
       if (flags.includes("q")) required.push(json);
     }
   };

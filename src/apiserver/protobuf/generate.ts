@@ -1,5 +1,5 @@
-// Regenerates messages.json (the field-number table the protobuf decoder and the OpenAPI documents read) and
-// ../openapi/descriptions.json from checkouts of k8s.io/api and k8s.io/apimachinery. Not run by the server.
+// Regenerates messages.json (the field-number table the protobuf decoder and the OpenAPI documents read),
+// ../openapi/descriptions.json and ../openapi/extensions.json (merge keys, list types) from checkouts of k8s.io/api and k8s.io/apimachinery. Not run by the server.
 //   npx bun src/apiserver/protobuf/generate.ts <k8s.io/api dir> <k8s.io/apimachinery dir>
 //
 // From each generated.proto it takes the messages, field numbers, wire types and doc comments; from the Go
@@ -47,6 +47,7 @@ interface ProtoField {
   map?: string;
   comment: string;
   optional: boolean;
+  markers: string[];
 }
 interface ProtoMessage {
   name: string;
@@ -94,6 +95,7 @@ function parseProto(text: string): { pkg: string; messages: ProtoMessage[] } {
           repeated: field[1] === "repeated",
           comment: docText(comment),
           optional: comment.some((l) => l.trim() === "+optional"),
+          markers: comment.map((l) => l.trim()).filter((l) => l.startsWith("+")),
         });
       } else if (mapField) {
         current.fields.push({
@@ -104,6 +106,7 @@ function parseProto(text: string): { pkg: string; messages: ProtoMessage[] } {
           map: "string",
           comment: docText(comment),
           optional: comment.some((l) => l.trim() === "+optional"),
+          markers: comment.map((l) => l.trim()).filter((l) => l.startsWith("+")),
         });
       } else if (line !== "" && !line.startsWith("option ")) {
         throw new Error(`unparsed line in ${current.name}: ${line}`);
@@ -178,6 +181,24 @@ const messages: Record<string, Row[]> = {};
 const wrappers: string[] = [];
 const descriptions: Record<string, [string, Record<string, string>]> = {};
 const kinds: Record<string, Record<string, string>> = {};
+const extensions: Record<string, Record<string, Record<string, unknown>>> = {};
+
+/** The OpenAPI vendor extensions kube-openapi derives from a field's markers (merge keys, list and map types). */
+function markerExtensions(markers: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const mapKeys: string[] = [];
+  for (const marker of markers) {
+    const [name, value] = marker.slice(1).split("=", 2);
+    if (value === undefined) continue;
+    if (name === "patchMergeKey") out["x-kubernetes-patch-merge-key"] = value;
+    else if (name === "patchStrategy") out["x-kubernetes-patch-strategy"] = value;
+    else if (name === "listType") out["x-kubernetes-list-type"] = value;
+    else if (name === "listMapKey") mapKeys.push(value);
+    else if (name === "mapType") out["x-kubernetes-map-type"] = value;
+  }
+  if (mapKeys.length > 0) out["x-kubernetes-list-map-keys"] = mapKeys;
+  return out;
+}
 
 function addPackage(protoFile: string, goDir: string, groupVersion: string | undefined): void {
   const { messages: parsed } = parseProto(readFileSync(protoFile, "utf8"));
@@ -199,6 +220,8 @@ function addPackage(protoFile: string, goDir: string, groupVersion: string | und
       if (go && json === "") flags += "i";
       if (go && !go.omitempty && !field.optional) flags += "q";
       if (field.comment) fieldDocs[json || field.name] = field.comment;
+      const fieldExtensions = markerExtensions(field.markers);
+      if (json && Object.keys(fieldExtensions).length > 0) (extensions[message.name] ??= {})[json] = fieldExtensions;
       return [field.number, json, field.map ? `map:${field.type}` : field.type, flags];
     });
     descriptions[message.name] = [message.comment, fieldDocs];
@@ -224,4 +247,5 @@ for (const pkg of ["pkg/apis/meta/v1", "pkg/api/resource", "pkg/runtime", "pkg/u
 const here = import.meta.dir;
 writeFileSync(join(here, "messages.json"), `${JSON.stringify({ kinds, wrappers, messages })}\n`);
 writeFileSync(join(here, "..", "openapi", "descriptions.json"), `${JSON.stringify(descriptions)}\n`);
+writeFileSync(join(here, "..", "openapi", "extensions.json"), `${JSON.stringify(extensions)}\n`);
 console.log(`${Object.keys(messages).length} messages, ${Object.values(kinds).reduce((n, k) => n + Object.keys(k).length, 0)} kinds`);

@@ -41,6 +41,14 @@ describe("OpenAPI v3 of the built-ins", () => {
     expect(container.required).toEqual(["name"]);
     expect(container.properties.ports).toMatchObject({ type: "array", items: { $ref: `${V3}io.k8s.api.core.v1.ContainerPort` } });
     expect(container.properties.image).toMatchObject({ type: "string" });
+    // kubectl's strategic merge patches and server-side apply read these from the schema
+    expect(container.properties.ports).toMatchObject({
+      "x-kubernetes-patch-merge-key": "containerPort",
+      "x-kubernetes-patch-strategy": "merge",
+      "x-kubernetes-list-type": "map",
+      "x-kubernetes-list-map-keys": ["containerPort", "protocol"],
+    });
+    expect(container.properties.args["x-kubernetes-list-type"]).toBe("atomic");
     expect(schemas["io.k8s.api.core.v1.ResourceRequirements"].properties.limits).toMatchObject({
       type: "object",
       additionalProperties: { $ref: `${V3}io.k8s.apimachinery.pkg.api.resource.Quantity` },
