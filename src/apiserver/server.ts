@@ -146,7 +146,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
       rememberUser(req, user);
       const attrs = requestAttributes(req.method, url);
       if (!authz.authorize(user, attrs).allowed) throw forbidden(user.user, attrs);
-      if (rbac && isPolicyWrite(req.method, attrs)) await checkEscalation(authz, store, user, attrs, req.clone() as Request);
+      if (rbac && isPolicyWrite(req.method, attrs)) await checkEscalation(authz, store, user, attrs, req.clone() as Request, (dry) => router.handle(dry));
       return (await reviewEndpoint(req, url.pathname, user, reviews)) ?? (await router.handle(req));
     } catch (e) {
       if (e instanceof ApiError) return errorResponse(e);

@@ -124,7 +124,9 @@ export async function sandboxCommand(argv: string[]): Promise<number> {
   const log = createLogger(values["log-format"] as LogFormat, "info");
   const sandbox = await startSandbox({ port: Number(values.port), kubeconfigPath: values.kubeconfig, dataDir: values["data-dir"], logger: log });
   const kc = sandbox.server.kubeconfigPath;
-  console.log(`kode sandbox: API server at ${sandbox.server.url}, operator running.
+  const sa = operatorServiceAccount();
+  console.log(`kode sandbox: API server at ${sandbox.server.url} (RBAC enforced), operator running as ServiceAccount
+${sa.namespace}/${sa.name} with the shipped RBAC. Your kubeconfig is admin.
 
   export KUBECONFIG=${kc}
   kubectl get kodetemplates,kodeclustertemplates

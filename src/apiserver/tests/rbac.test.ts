@@ -110,6 +110,13 @@ describe("a user bound to a namespaced Role", () => {
     expect(ns.body.message).toBe('namespaces "team" is forbidden: User "alice" cannot delete resource "namespaces" in API group "" in the namespace "team"');
   });
 
+  test("watch and deletecollection are verbs of their own", async () => {
+    const watch = await alice("GET", "/api/v1/namespaces/default/pods?watch=true");
+    expect(watch.body.message).toBe('pods is forbidden: User "alice" cannot watch resource "pods" in API group "" in the namespace "default"');
+    const dc = await alice("DELETE", "/api/v1/namespaces/team/pods");
+    expect(dc.body.message).toBe('pods is forbidden: User "alice" cannot deletecollection resource "pods" in API group "" in the namespace "team"');
+  });
+
   test("resourceNames limit a rule to the named object", async () => {
     expect((await alice("GET", "/api/v1/namespaces/team/configmaps/settings")).status).toBe(404);
     expect((await alice("GET", "/api/v1/namespaces/team/configmaps/other")).status).toBe(403);
@@ -196,6 +203,29 @@ describe("ClusterRoles and ClusterRoleBindings", () => {
   });
 });
 
+describe("bindings change at once", () => {
+  test("a subject removed from a binding, or a deleted binding, no longer grants", async () => {
+    await mustCreate(`${RBAC}/namespaces/team/rolebindings`, {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name: "bob-reads-pods", namespace: "team" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "pod-reader" },
+      subjects: [{ kind: "User", name: "bob" }, { kind: "User", name: "dave" }],
+    });
+    expect((await bob("GET", "/api/v1/namespaces/team/pods")).status).toBe(200);
+    const binding = (await admin("GET", `${RBAC}/namespaces/team/rolebindings/bob-reads-pods`)).body;
+    binding.subjects = [{ kind: "User", name: "dave" }];
+    expect((await admin("PUT", `${RBAC}/namespaces/team/rolebindings/bob-reads-pods`, binding)).status).toBe(200);
+    expect((await bob("GET", "/api/v1/namespaces/team/pods")).status).toBe(403);
+    binding.subjects = [{ kind: "User", name: "bob" }];
+    delete binding.metadata.resourceVersion;
+    expect((await admin("PUT", `${RBAC}/namespaces/team/rolebindings/bob-reads-pods`, binding)).status).toBe(200);
+    expect((await bob("GET", "/api/v1/namespaces/team/pods")).status).toBe(200);
+    expect((await admin("DELETE", `${RBAC}/namespaces/team/rolebindings/bob-reads-pods`)).status).toBe(200);
+    expect((await bob("GET", "/api/v1/namespaces/team/pods")).status).toBe(403);
+  });
+});
+
 describe("ServiceAccount tokens (TokenRequest)", () => {
   test("a token authenticates as the ServiceAccount with its groups, until the ServiceAccount is deleted", async () => {
     await mustCreate("/api/v1/namespaces/team/serviceaccounts", { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "robot" } });
@@ -271,6 +301,21 @@ describe("impersonation", () => {
     expect(who.body.status.userInfo).toEqual({ username: "alice", groups: ["qa", "system:authenticated"] });
   });
 
+  test("impersonating a ServiceAccount needs impersonate on serviceaccounts in its namespace and adds its groups", async () => {
+    const sa = "system:serviceaccount:team:builder";
+    const refused = await imp("GET", "/version", undefined, { "impersonate-user": sa });
+    expect(refused.body.message).toBe('serviceaccounts "builder" is forbidden: User "impersonator" cannot impersonate resource "serviceaccounts" in API group "" in the namespace "team"');
+    await mustCreate(`${RBAC}/namespaces/team/rolebindings`, {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name: "ops-impersonate-sa", namespace: "team" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "edit" },
+      subjects: [{ kind: "Group", name: "ops" }],
+    });
+    const who = await imp("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", {}, { "impersonate-user": sa });
+    expect(who.body.status.userInfo).toEqual({ username: sa, groups: ["system:serviceaccounts", "system:serviceaccounts:team", "system:authenticated"] });
+  });
+
   test("impersonating someone else, or a group not granted, is refused", async () => {
     const asBob = await imp("GET", "/api/v1/namespaces/team/pods", undefined, { "impersonate-user": "bob" });
     expect(asBob.status).toBe(403);
@@ -289,7 +334,7 @@ describe("review APIs answer from the same rules", () => {
   test("SelfSubjectAccessReview", async () => {
     const yes = await ssar(alice, { namespace: "team", verb: "list", resource: "pods" });
     expect(yes.status).toBe(201);
-    expect(yes.body.status.allowed).toBe(true);
+    expect(yes.body.status).toEqual({ allowed: true, reason: 'RBAC: allowed by RoleBinding "alice-reads-pods/team" of Role "pod-reader" to User "alice"' });
     expect((await ssar(alice, { namespace: "default", verb: "list", resource: "pods" })).body.status).toEqual({ allowed: false });
     expect((await ssar(alice, { namespace: "team", verb: "get", resource: "pods", subresource: "log" })).body.status.allowed).toBe(true);
     expect((await ssar(bob, { namespace: "team", verb: "get", resource: "configmaps", name: "other" })).body.status.allowed).toBe(false);
@@ -324,7 +369,7 @@ describe("escalation prevention", () => {
       kind: "Role",
       metadata: { name: "role-writer", namespace: "team" },
       rules: [
-        { apiGroups: ["rbac.authorization.k8s.io"], resources: ["roles", "rolebindings"], verbs: ["create", "update", "get"] },
+        { apiGroups: ["rbac.authorization.k8s.io"], resources: ["roles", "rolebindings"], verbs: ["create", "update", "patch", "get"] },
         { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list"] },
       ],
     });
@@ -351,6 +396,23 @@ describe("escalation prevention", () => {
     );
   });
 
+  test("a patch (merge or server-side apply) that would grant more is refused too", async () => {
+    const merge = await esc("PATCH", `${RBAC}/namespaces/team/roles/cm-reader`, { rules: [{ apiGroups: [""], resources: ["secrets"], verbs: ["list"] }] }, { "content-type": "application/merge-patch+json" });
+    expect(merge.status).toBe(403);
+    expect(merge.body.message).toContain('{APIGroups:[""], Resources:["secrets"], Verbs:["list"]}');
+    const apply = await esc(
+      "PATCH",
+      `${RBAC}/namespaces/team/roles/applied?fieldManager=esc`,
+      role("applied", [{ apiGroups: [""], resources: ["pods"], verbs: ["delete"] }]),
+      { "content-type": "application/apply-patch+yaml" },
+    );
+    expect(apply.status).toBe(403);
+    expect((await admin("GET", `${RBAC}/namespaces/team/roles/applied`)).status).toBe(404);
+    expect((await admin("GET", `${RBAC}/namespaces/team/roles/cm-reader`)).body.rules).toEqual([{ apiGroups: [""], resources: ["configmaps"], verbs: ["get"] }]);
+    const harmless = await esc("PATCH", `${RBAC}/namespaces/team/roles/cm-reader`, { rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["list"] }] }, { "content-type": "application/merge-patch+json" });
+    expect(harmless.status).toBe(200);
+  });
+
   test("binding a role needs its permissions or bind on it", async () => {
     const binding = (name: string, roleName: string) => ({
       apiVersion: "rbac.authorization.k8s.io/v1",
@@ -361,5 +423,36 @@ describe("escalation prevention", () => {
     });
     expect((await esc("POST", `${RBAC}/namespaces/team/rolebindings`, binding("bob-admin", "admin"))).status).toBe(403);
     expect((await esc("POST", `${RBAC}/namespaces/team/rolebindings`, { ...binding("bob-cm", "x"), roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "cm-reader" } })).status).toBe(201);
+  });
+});
+
+describe("RBAC across a restart with a data dir", () => {
+  test("bindings restored from disk authorize as before; the default policy is not duplicated", async () => {
+    const data = mkdtempSync(join(tmpdir(), "kode-rbac-data-"));
+    const tokens = join(data, "tokens.csv");
+    writeFileSync(tokens, "adm,root,0,system:masters\nfrank-token,frank,7\n");
+    try {
+      const first = await startApiServer({ authorizationMode: "RBAC", tokenFile: tokens, dataDir: data });
+      const res = await fetch(`${first.url}${RBAC}/clusterrolebindings`, {
+        method: "POST",
+        headers: { authorization: "Bearer adm", "content-type": "application/json" },
+        body: JSON.stringify({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", metadata: { name: "frank-view" }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "view" }, subjects: [{ kind: "User", name: "frank" }] }),
+      });
+      expect(res.status).toBe(201);
+      await first.stop();
+      const second = await startApiServer({ authorizationMode: "RBAC", tokenFile: tokens, dataDir: data });
+      try {
+        const cms = await fetch(`${second.url}/api/v1/configmaps`, { headers: { authorization: "Bearer frank-token" } });
+        expect(cms.status).toBe(200);
+        const secrets = await fetch(`${second.url}/api/v1/secrets`, { headers: { authorization: "Bearer frank-token" } });
+        expect(secrets.status).toBe(403);
+        const roles = (await (await fetch(`${second.url}${RBAC}/clusterroles`, { headers: { authorization: "Bearer adm" } })).json()) as any;
+        expect(roles.items.filter((r: any) => r.metadata.name === "cluster-admin")).toHaveLength(1);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      rmSync(data, { recursive: true, force: true });
+    }
   });
 });
