@@ -153,7 +153,7 @@ describe("discovery documents (§4.1, §4.2)", () => {
     expect(v1).toMatchObject({ version: "v1", freshness: "Current" });
     const pods = v1.resources.find((r: any) => r.resource === "pods");
     expect(pods).toMatchObject({ responseKind: { group: "", version: "v1", kind: "Pod" }, scope: "Namespaced", singularResource: "pod", shortNames: ["po"], categories: ["all"] });
-    expect(pods.subresources.map((s: any) => s.subresource).sort()).toEqual(["proxy", "status"]);
+    expect(pods.subresources.map((s: any) => s.subresource).sort()).toEqual(["attach", "exec", "log", "portforward", "proxy", "status"]);
     expect(v1.resources.find((r: any) => r.resource === "namespaces").scope).toBe("Cluster");
   });
 
