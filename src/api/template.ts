@@ -18,6 +18,7 @@ import {
   quantity,
   str,
 } from "./common.ts";
+import { celRules, HOME_RULES } from "./common.ts";
 
 const EnvVarSchema = v.pipe(
   v.object({
@@ -84,6 +85,7 @@ export const KodeTemplateSpecSchema = v.pipe(
         v.string(),
         v.maxLength(4096),
         v.regex(ABSOLUTE_PATH),
+        celRules<string>(...HOME_RULES),
         v.description("Home directory of Kodes that do not set spec.home: an absolute path without '..' segments."),
       ),
       "/config",

@@ -19,6 +19,7 @@ import { KubeletSimulator } from "./controllers/kubelet.ts";
 import { CrdController } from "./crd/register.ts";
 import { TestHooks } from "./hooks.ts";
 import { renderKubeconfig } from "./kubeconfig.ts";
+import { rememberUser } from "./request-user.ts";
 import { serve, type PeerIdentity } from "./listener.ts";
 import { OpenApiDocs } from "./openapi.ts";
 import { DataDir } from "./persistence.ts";
@@ -39,6 +40,8 @@ export interface ApiServerOptions {
   tls?: boolean;
   /** Require a client certificate signed by the generated CA (implies tls). */
   clientCertAuth?: boolean;
+  /** Subject of the generated client certificate (default CN=admin, O=system:masters): CN is the user, O the group. */
+  clientCertSubject?: { commonName: string; organization: string };
   /** Require this bearer token (it authenticates as the admin). With clientCertAuth too, either credential works. */
   token?: string;
   /** kube-apiserver's static token file (CSV `token,user,uid,"group1,group2"`): more tokens, each its own user. */
@@ -114,7 +117,8 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
   const kubelet = opts.simulateKubelet ? new KubeletSimulator(store, state.now, opts.kubeletDelayMs) : undefined;
 
   const useTls = !!(opts.tls || opts.clientCertAuth);
-  const tls = useTls ? await generateTlsMaterial() : undefined;
+  const subject = opts.clientCertSubject;
+  const tls = useTls ? await generateTlsMaterial(subject ? { clientCommonName: subject.commonName, clientOrganization: subject.organization } : {}) : undefined;
   const serviceAccountTokens = new ServiceAccountTokens(store, state.now);
   const rbac = opts.authorizationMode === "RBAC" ? new RbacAuthorizer(store) : undefined;
   if (opts.authorizationMode && opts.authorizationMode !== "RBAC" && opts.authorizationMode !== "AlwaysAllow")
@@ -139,9 +143,10 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
   const authorized = async (req: Request, url: URL, who: UserInfo): Promise<Response> => {
     try {
       const user = impersonate(req.headers, who, authz);
+      rememberUser(req, user);
       const attrs = requestAttributes(req.method, url);
       if (!authz.authorize(user, attrs).allowed) throw forbidden(user.user, attrs);
-      if (rbac && isPolicyWrite(req.method, attrs)) await checkEscalation(authz, store, user, attrs, req.clone() as Request);
+      if (rbac && isPolicyWrite(req.method, attrs)) await checkEscalation(authz, store, user, attrs, req.clone() as Request, (dry) => router.handle(dry));
       return (await reviewEndpoint(req, url.pathname, user, reviews)) ?? (await router.handle(req));
     } catch (e) {
       if (e instanceof ApiError) return errorResponse(e);
@@ -159,6 +164,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
     const info = requestInfo(req.method, url);
     let res: Response;
     const who = authenticate(req, peer, auth);
+    rememberUser(req, who);
     if (!who && !isHealth(url.pathname)) res = jsonResponse(unauthorizedStatus(), 401);
     else {
       const fault = internal ? undefined : hooks.takeFault(info.verb, info.resource, userAgent);

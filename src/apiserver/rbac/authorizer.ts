@@ -121,14 +121,14 @@ export class RbacAuthorizer implements Authorizer {
     if (user.groups.includes(MASTERS_GROUP)) return { allowed: true, reason: "" };
     const keys = subjectKeys(user);
     for (const key of keys)
-      for (const ref of this.clusterBindings.get(key)?.values() ?? [])
+      for (const [name, ref] of this.clusterBindings.get(key) ?? [])
         if (this.clusterRoles.get(ref.name)?.some((r) => ruleAllows(r, a)))
-          return { allowed: true, reason: `RBAC: allowed by ClusterRoleBinding of ClusterRole "${ref.name}"` };
+          return { allowed: true, reason: `RBAC: allowed by ClusterRoleBinding "${name}" of ClusterRole "${ref.name}" to ${describeSubject(key)}` };
     if (a.namespace && a.resourceRequest)
       for (const key of keys)
         for (const [id, ref] of this.namespaceBindings.get(`${a.namespace} ${key}`) ?? [])
           if (this.refRules(ref, a.namespace)?.some((r) => ruleAllows(r, a)))
-            return { allowed: true, reason: `RBAC: allowed by RoleBinding "${id}" of ${ref.kind} "${ref.name}"` };
+            return { allowed: true, reason: `RBAC: allowed by RoleBinding "${id.slice(a.namespace.length + 1)}/${a.namespace}" of ${ref.kind} "${ref.name}" to ${describeSubject(key)}` };
     return { allowed: false, reason: "" };
   }
 
@@ -147,6 +147,15 @@ export class RbacAuthorizer implements Authorizer {
   private refRules(ref: RoleRef, namespace: string): PolicyRule[] | undefined {
     return ref.kind === "ClusterRole" ? this.clusterRoles.get(ref.name) : this.roles.get(`${namespace}/${ref.name}`);
   }
+}
+
+/** `User "alice"`, `Group "dev"`, `ServiceAccount "robot/team"`, as the RBAC authorizer names a subject. */
+function describeSubject(key: string): string {
+  const [kind, ...rest] = key.split(":");
+  const name = rest.join(":");
+  const sa = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(name);
+  if (sa) return `ServiceAccount "${sa[2]}/${sa[1]}"`;
+  return `${kind} "${name}"`;
 }
 
 function rulesOf(role: KObject): PolicyRule[] {

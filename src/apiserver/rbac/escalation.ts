@@ -14,20 +14,27 @@ const GROUP = "rbac.authorization.k8s.io";
 
 const POLICY_RESOURCES = new Set(["roles", "clusterroles", "rolebindings", "clusterrolebindings"]);
 
-/** A create or update of a role or binding (what escalation prevention looks at). */
+/** A create, update or patch of a role or binding (what escalation prevention looks at). */
 export function isPolicyWrite(method: string, a: Attributes): boolean {
-  return (method === "POST" || method === "PUT") && a.resourceRequest && a.apiGroup === GROUP && !a.subresource && POLICY_RESOURCES.has(a.resource);
+  return (method === "POST" || method === "PUT" || method === "PATCH") && a.resourceRequest && a.apiGroup === GROUP && !a.subresource && POLICY_RESOURCES.has(a.resource);
 }
 
 /**
- * Throws 403 when `user` may not write the role or binding in the request body. A body that cannot be read is
- * left to the write handler to refuse.
+ * Throws 403 when `user` may not write the role or binding the request would store: the body of a create or
+ * update, or for a patch the object a dry run of it produces (`dryRun` runs the request with dryRun=All). A
+ * request that fails on its own is left to the write handler to refuse.
  */
-export async function checkEscalation(authz: Authorizer, store: Store, user: UserInfo, a: Attributes, req: Request) {
+export async function checkEscalation(authz: Authorizer, store: Store, user: UserInfo, a: Attributes, req: Request, dryRun: (req: Request) => Promise<Response>) {
   if (user.groups.includes(MASTERS_GROUP)) return;
   let obj: KObject;
   try {
-    obj = (await readObjectBody(req)) as KObject;
+    if (req.method === "PATCH") {
+      const url = new URL(req.url);
+      url.searchParams.set("dryRun", "All");
+      const res = await dryRun(new Request(url.href, { method: "PATCH", headers: req.headers, body: await req.arrayBuffer() }));
+      if (!res.ok) return;
+      obj = (await res.json()) as KObject;
+    } else obj = (await readObjectBody(req)) as KObject;
   } catch {
     return;
   }
