@@ -219,6 +219,18 @@ describe("hand-built bodies for the special encodings", () => {
     expect(decoded).toEqual({ kind: "ConfigMap", apiVersion: "v1", metadata: { name: "c" }, data: { k: "v" } });
   });
 
+  test("SelfSubjectReview in the pre-release versions old clients post", () => {
+    for (const version of ["v1alpha1", "v1beta1", "v1"]) {
+      const apiVersion = `authentication.k8s.io/${version}`;
+      expect(decodeKubernetesProtobuf(envelope(apiVersion, "SelfSubjectReview", [...len(1, []), ...len(2, len(1, []))]))).toEqual({
+        kind: "SelfSubjectReview",
+        apiVersion,
+        metadata: {},
+        status: { userInfo: {} },
+      });
+    }
+  });
+
   test("a kind this table does not know is unsupported (415), never guessed", () => {
     let error: unknown;
     try {

@@ -3,7 +3,9 @@
 // message, named as kube-apiserver names them (io.k8s.api.apps.v1.Deployment), with the special JSON forms of
 // Time, Quantity, IntOrString and friends. Built on demand for the messages a document needs.
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+// As files (paths), not modules: read on the first OpenAPI request, and embedded in the compiled executable.
+import descriptionsPath from "./descriptions.json" with { type: "file" };
+import extensionsPath from "./extensions.json" with { type: "file" };
 import { isWrapper, META, messageTable, SPECIAL, type FieldRow } from "../protobuf/table.ts";
 
 export type Flavor = "v2" | "v3";
@@ -13,11 +15,11 @@ let descriptions: Record<string, [string, Record<string, string>]> | undefined;
 let fieldExtensions: Record<string, Record<string, Schema>> | undefined;
 /** x-kubernetes-patch-merge-key, -patch-strategy, -list-type, -list-map-keys, -map-type of a field. */
 function extensionsOf(message: string, field: string): Schema | undefined {
-  fieldExtensions ??= JSON.parse(readFileSync(join(import.meta.dir, "extensions.json"), "utf8"));
+  fieldExtensions ??= JSON.parse(readFileSync(extensionsPath as unknown as string, "utf8"));
   return fieldExtensions![message]?.[field];
 }
 function describe(message: string): [string, Record<string, string>] {
-  descriptions ??= JSON.parse(readFileSync(join(import.meta.dir, "descriptions.json"), "utf8"));
+  descriptions ??= JSON.parse(readFileSync(descriptionsPath as unknown as string, "utf8"));
   return descriptions![message] ?? ["", {}];
 }
 

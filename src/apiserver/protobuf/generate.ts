@@ -6,7 +6,7 @@
 // structs beside it (their json and protobuf struct tags) the JSON name of each field, whether JSON inlines it
 // (embedded structs such as Volume.VolumeSource), and whether its zero value is kept in JSON (a pointer, or a
 // tag without omitempty): the Go marshaller writes every non-pointer field, so a zero on the wire only means
-// "set" for those. Only stable API versions (no alpha/beta) are kept.
+// "set" for those. Only stable API versions (no alpha/beta) are kept, and PRE_RELEASE_SERVED.
 import { readdirSync, readFileSync, writeFileSync, existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 
@@ -38,6 +38,9 @@ const GROUPS: Record<string, string> = {
   storage: "storage.k8s.io",
   storagemigration: "storagemigration.k8s.io",
 };
+
+/** Pre-release versions a served kind is still sent in: kubectl 1.26/1.27 `auth whoami` posts SelfSubjectReview there. */
+const PRE_RELEASE_SERVED = new Set(["authentication/v1alpha1", "authentication/v1beta1"]);
 
 interface ProtoField {
   number: number;
@@ -233,7 +236,8 @@ for (const group of Object.keys(GROUPS).sort()) {
   const groupDir = join(apiDir, group);
   if (!existsSync(groupDir)) continue;
   for (const version of readdirSync(groupDir).sort()) {
-    if (!/^v\d+$/.test(version) || !statSync(join(groupDir, version)).isDirectory()) continue;
+    const stable = /^v\d+$/.test(version);
+    if ((!stable && !PRE_RELEASE_SERVED.has(`${group}/${version}`)) || !statSync(join(groupDir, version)).isDirectory()) continue;
     const proto = join(groupDir, version, "generated.proto");
     if (!existsSync(proto)) continue;
     const name = GROUPS[group];

@@ -1,7 +1,8 @@
 // The field table of the built-in API messages (messages.json, written by generate.ts), loaded on first use so
 // that a server which never sees protobuf or OpenAPI requests never parses it.
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+// As a file (its path), not a module: read only when needed, and embedded in the compiled executable.
+import messagesPath from "./messages.json" with { type: "file" };
 
 /** [field number, JSON name ("" = inlined into the parent), type, flags]. */
 export type FieldRow = [number, string, string, string];
@@ -34,7 +35,7 @@ let table: MessageTable | undefined;
 let wrapperSet: Set<string> | undefined;
 
 export function messageTable(): MessageTable {
-  table ??= JSON.parse(readFileSync(join(import.meta.dir, "messages.json"), "utf8")) as MessageTable;
+  table ??= JSON.parse(readFileSync(messagesPath as unknown as string, "utf8")) as MessageTable;
   return table;
 }
 

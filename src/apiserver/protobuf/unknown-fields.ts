@@ -27,29 +27,31 @@ function fieldsOf(message: string): Map<string, FieldRow> {
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
-function walkValue(value: unknown, type: string, path: string, unknown: string[]): void {
-  if (!type.includes(".") || OPAQUE.has(type) || isWrapper(type)) return; // scalars and special JSON forms
-  if (isObject(value)) walkMessage(value, type, path, unknown);
-}
+/** Whether values of this type are objects of a message's fields (not a scalar or a special JSON form). */
+const isPlainMessage = (type: string) => type.includes(".") && !OPAQUE.has(type) && !isWrapper(type);
 
-function walkMessage(object: Record<string, unknown>, message: string, path: string, unknown: string[]): void {
+function walkMessage(object: Record<string, unknown>, message: string, path: string, unknown: string[], root = false): void {
   const fields = fieldsOf(message);
-  for (const key of Object.keys(object)) {
-    const childPath = path ? `${path}.${key}` : key;
+  for (const key in object) {
+    if (root && (key === "apiVersion" || key === "kind")) continue; // TypeMeta: inlined in Go without a proto field
     const row = fields.get(key);
     if (!row) {
-      unknown.push(childPath);
+      unknown.push(path ? `${path}.${key}` : key);
       delete object[key];
       continue;
     }
     const [, , type, flags] = row;
+    const map = type.startsWith("map:");
+    const valueType = map ? type.slice(4) : type;
+    if (!isPlainMessage(valueType)) continue;
     const value = object[key];
-    if (type.startsWith("map:")) {
-      if (isObject(value)) for (const [k, v] of Object.entries(value)) walkValue(v, type.slice(4), `${childPath}[${k}]`, unknown);
+    const childPath = path ? `${path}.${key}` : key;
+    if (map) {
+      if (isObject(value)) for (const k in value) if (isObject(value[k])) walkMessage(value[k], valueType, `${childPath}[${k}]`, unknown);
     } else if (flags.includes("r")) {
-      if (Array.isArray(value)) value.forEach((item, i) => walkValue(item, type, `${childPath}[${i}]`, unknown));
-    } else {
-      walkValue(value, type, childPath, unknown);
+      if (Array.isArray(value)) value.forEach((item, i) => isObject(item) && walkMessage(item, valueType, `${childPath}[${i}]`, unknown));
+    } else if (isObject(value)) {
+      walkMessage(value, valueType, childPath, unknown);
     }
   }
 }
@@ -62,8 +64,6 @@ export function dropUnknownBuiltinFields(apiVersion: string, kind: string, objec
   const message = messageOfKind(apiVersion, kind);
   if (!message) return undefined;
   const unknown: string[] = [];
-  const { apiVersion: _apiVersion, kind: _kind, ...rest } = object;
-  walkMessage(rest, message, "", unknown);
-  for (const key of Object.keys(object)) if (key !== "apiVersion" && key !== "kind" && !(key in rest)) delete object[key];
-  return unknown.sort();
+  walkMessage(object, message, "", unknown, true);
+  return unknown.length > 1 ? unknown.sort() : unknown;
 }
