@@ -305,7 +305,7 @@ async function floorPhase(dir: string) {
         kode: patched,
         template: { kind: "KodeTemplate", name: TEMPLATE, namespace: ns, spec: templateSpec as never },
         credentials: { secretName: childNames(name).secret, passwordKey: "password", usernameKey: "username", generated: { username: "dev", password: crypto.randomUUID() } },
-        configChecksum: "0123456789abcdef",
+        rollout: { key: "bench", material: "bench" },
       });
       if (r.secret) await client.create(SECRETS, r.secret as unknown as KubeObject);
       if (r.pvc) await client.create(PVCS, r.pvc as unknown as KubeObject);

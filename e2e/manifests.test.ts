@@ -51,6 +51,8 @@ const CLUSTER_NEEDS: Need[] = [
   { ref: KODE_CLUSTER_TEMPLATES, subresource: "status", verbs: ["patch"], why: "status (src/template/reconcile.ts)" },
   { ref: ENVOY_PROXY_CONFIGS, verbs: ["get", "list", "watch"], why: "Envoy sidecar configuration: informer (src/operator/operator.ts)" },
   { ref: ENVOY_PROXY_CLUSTER_CONFIGS, verbs: ["get", "list", "watch"], why: "Envoy sidecar configuration: informer (src/operator/operator.ts)" },
+  { ref: ENVOY_PROXY_CONFIGS, subresource: "status", verbs: ["patch"], why: "status (src/envoy/reconcile.ts)" },
+  { ref: ENVOY_PROXY_CLUSTER_CONFIGS, subresource: "status", verbs: ["patch"], why: "status (src/envoy/reconcile.ts)" },
   { ref: SECRETS, verbs: CHILD_VERBS, why: "<kode>-auth child and existingSecret reads; apply layer gets when not cached" },
   { ref: SERVICES, verbs: CHILD_VERBS, why: "<kode> Service child" },
   { ref: PVCS, verbs: CHILD_VERBS, why: "<kode>-home child; keepVolume patch" },

@@ -1,6 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { renderHTTPRoute, renderIngress, resolveRoute, routeKey, routeOwner, userLabel } from "./routes.ts";
+import { type Route, type RouteResult, renderHTTPRoute, renderIngress, resolveRoute, routeKey, routeOwner, userLabel } from "./routes.ts";
 
+const mustRoute = (r: RouteResult): Route => {
+  if (!r.ok) throw new Error(r.message);
+  return r.route;
+};
 const T = { kode: "my-ide", namespace: "team-a", user: "Alice.Smith@example.com", serviceName: "my-ide", servicePort: 80 };
 const labels = { "kode.jacero.io/name": "my-ide" };
 
@@ -47,7 +51,7 @@ describe("resolveRoute", () => {
 
 describe("route objects", () => {
   const access = { host: "dev.example.com", path: "/{namespace}/{kode}/", tlsSecretName: "dev-tls", ingress: { className: "nginx", annotations: { "x/y": "z" } } };
-  const route = (resolveRoute(access, T) as { route: never }).route;
+  const route = mustRoute(resolveRoute(access, T));
 
   test("an Ingress with TLS, websockets kept open on ingress-nginx", () => {
     expect(renderIngress(access, route, T, { labels })).toEqual({
@@ -74,7 +78,7 @@ describe("route objects", () => {
 
   test("an HTTPRoute without timeouts", () => {
     const gw = { host: "dev.example.com", gateway: { parentRefs: [{ name: "public", namespace: "gateways" }] } };
-    const r = (resolveRoute(gw, T) as { route: never }).route;
+    const r = mustRoute(resolveRoute(gw, T));
     expect(renderHTTPRoute(gw, r, T, { labels })).toEqual({
       apiVersion: "gateway.networking.k8s.io/v1",
       kind: "HTTPRoute",

@@ -83,7 +83,7 @@ export function routeOwner<T extends { namespace: string; name: string; created:
 }
 
 /** Long-lived websockets: ingress-nginx closes idle proxied connections after 60 s unless told otherwise. */
-const NGINX_STREAMING = {
+const NGINX_STREAMING: Record<string, string> = {
   "nginx.ingress.kubernetes.io/proxy-read-timeout": "86400",
   "nginx.ingress.kubernetes.io/proxy-send-timeout": "86400",
   "nginx.ingress.kubernetes.io/proxy-body-size": "0",
@@ -91,7 +91,7 @@ const NGINX_STREAMING = {
 
 export function renderIngress(access: AccessSpec, route: Route, t: RouteTarget, meta: { labels: Record<string, string> }) {
   const className = access.ingress?.className;
-  const annotations = { ...(className?.includes("nginx") ? NGINX_STREAMING : {}), ...(access.ingress?.annotations ?? {}) };
+  const annotations: Record<string, string> = { ...(className?.includes("nginx") ? NGINX_STREAMING : {}), ...(access.ingress?.annotations ?? {}) };
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "Ingress",

@@ -14,6 +14,7 @@ import {
   parsers,
   str,
 } from "./common.ts";
+import { celRules, HOME_RULES } from "./common.ts";
 
 export const TEMPLATE_KINDS = ["KodeTemplate", "KodeClusterTemplate"] as const;
 
@@ -54,7 +55,7 @@ export const KodeSpecSchema = v.pipe(
         v.minLength(8),
         v.maxLength(256),
         v.description(
-          "Password for the environment, 8 to 256 characters. Stored in plain text in the Kode: prefer existingSecret. Unset (and no existingSecret): the IDE runs without its own password.",
+          "Password for the environment, 8 to 256 characters. Stored in plain text in the Kode: prefer existingSecret. Unset (and no existingSecret): the operator generates a strong random password once (32 characters) and keeps it in the Secret <kode>-auth (key password).",
         ),
       ),
     ),
@@ -66,6 +67,7 @@ export const KodeSpecSchema = v.pipe(
         v.string(),
         v.maxLength(4096),
         v.regex(ABSOLUTE_PATH),
+        celRules<string>(...HOME_RULES),
         v.description("Absolute path of the home directory, without '..' segments. Unset: the template's defaultHome."),
       ),
     ),
@@ -87,7 +89,7 @@ export const KodeStatusSchema = v.pipe(
     phase: v.optional(
       v.pipe(v.picklist(KODE_PHASES), v.description("Lifecycle phase: Pending, Provisioning, Running, Updating, Failed or Deleting.")),
     ),
-    conditions: conditions("Conditions of the Kode, e.g. Ready, Available, Progressing, TemplateResolved."),
+    conditions: conditions("Conditions of the Kode: Ready, TemplateResolved, ResourcesReady and Progressing. Ready=False with reason ChildConflict names an existing object with a child's name that the Kode does not control."),
     observedGeneration: observedGeneration(),
     url: v.optional(str("In-cluster URL of the Kode's Service.")),
     credentialsSecret: v.optional(str("Name of the Secret holding the credentials in use.")),

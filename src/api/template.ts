@@ -1,5 +1,6 @@
 // KodeTemplate (namespaced) and KodeClusterTemplate (cluster-scoped): one shared spec.
 import * as v from "valibot";
+import { DEFAULT_PGID, DEFAULT_PUID, DEFAULT_TZ } from "./defaults.ts";
 import { API_VERSION, IDE_TYPES } from "./types.ts";
 import {
   EnvoyProxyRefSchema,
@@ -17,6 +18,7 @@ import {
   quantity,
   str,
 } from "./common.ts";
+import { celRules, HOME_RULES } from "./common.ts";
 
 const EnvVarSchema = v.pipe(
   v.object({
@@ -75,14 +77,15 @@ export const KodeTemplateSpecSchema = v.pipe(
     ),
     image: v.pipe(v.string(), v.minLength(1), v.description("Container image of the IDE, e.g. linuxserver/code-server:latest.")),
     port: v.optional(int("Port the IDE listens on. Unset: the default port of the image type.", 1, 65535)),
-    tz: v.optional(str("Time zone (TZ) of the environment, e.g. Europe/Stockholm."), "UTC"),
-    puid: v.optional(int("User ID the IDE process runs as (PUID for linuxserver images).", 0, 2 ** 31 - 1), 1000),
-    pgid: v.optional(int("Group ID the IDE process runs as (PGID for linuxserver images).", 0, 2 ** 31 - 1), 1000),
+    tz: v.optional(str("Time zone (TZ) of the environment, e.g. Europe/Stockholm."), DEFAULT_TZ),
+    puid: v.optional(int("User ID the IDE process runs as (PUID for linuxserver images).", 0, 2 ** 31 - 1), DEFAULT_PUID),
+    pgid: v.optional(int("Group ID the IDE process runs as (PGID for linuxserver images).", 0, 2 ** 31 - 1), DEFAULT_PGID),
     defaultHome: v.optional(
       v.pipe(
         v.string(),
         v.maxLength(4096),
         v.regex(ABSOLUTE_PATH),
+        celRules<string>(...HOME_RULES),
         v.description("Home directory of Kodes that do not set spec.home: an absolute path without '..' segments."),
       ),
       "/config",

@@ -21,6 +21,3 @@ export function htpasswdLine(username: string, password: string): string {
 export function htpasswdFile(users: { username: string; password: string }[]): string {
   return users.map((u) => `${htpasswdLine(u.username, u.password)}\n`).join("");
 }
-
-/** sha256 hex of a string: what a checksum may carry instead of secret material. */
-export const sha256Hex = (s: string): string => createHash("sha256").update(s, "utf8").digest("hex");

@@ -1,9 +1,10 @@
 // EnvoyProxyConfig / EnvoyProxyClusterConfig status: whether the config is usable, with a Warning Event on
 // the config when it turns invalid (each affected Kode reports the same problem on itself).
-import { sameJson } from "../kube/same-json.ts";
 import { ENVOY_PROXY_CLUSTER_CONFIGS, ENVOY_PROXY_CONFIGS } from "../api/resources.ts";
+import { nextCondition } from "../api/conditions.ts";
 import type { Condition, EnvoyProxyConfig } from "../api/types.ts";
-import type { Cache } from "../kode/reconcile.ts";
+import type { Cache } from "../kube/cache.ts";
+import { replaceStatus } from "../kube/status.ts";
 import type { KubeClient, KubeObject } from "../kube/types.ts";
 import { validateEnvoyConfig } from "./validate.ts";
 
@@ -25,16 +26,8 @@ export function deriveEnvoyConfigStatus(c: EnvoyProxyConfig, now: string): NonNu
   const [status, reason, message]: [Condition["status"], string, string] = problems.length
     ? ["False", problems[0].reason, problems.map((p) => p.message).join("; ")]
     : ["True", "Valid", `authType ${c.spec?.authType ?? "none"}`];
-  const prev = c.status?.conditions?.find((x) => x.type === "Ready");
-  const ready: Condition = {
-    type: "Ready",
-    status,
-    reason,
-    message,
-    observedGeneration: c.metadata.generation,
-    lastTransitionTime: prev?.status === status ? prev.lastTransitionTime : now,
-  };
-  return { conditions: [ready], observedGeneration: c.metadata.generation };
+  const ready = nextCondition("Ready", { status, reason, message }, c.status?.conditions, c.metadata.generation, now);
+  return { conditions: [ready], ...(c.metadata.generation !== undefined && { observedGeneration: c.metadata.generation }) };
 }
 
 export async function reconcileEnvoyConfig(deps: EnvoyConfigDeps, key: string): Promise<void> {
@@ -43,8 +36,10 @@ export async function reconcileEnvoyConfig(deps: EnvoyConfigDeps, key: string): 
   const config = cluster ? deps.envoyClusterConfigs.get(undefined, name) : deps.envoyConfigs.get(namespace, name);
   if (!config || config.metadata.deletionTimestamp) return;
   const next = deriveEnvoyConfigStatus(config, deps.now());
-  if (sameJson(next, config.status)) return;
-  await deps.client.mergePatch(cluster ? ENVOY_PROXY_CLUSTER_CONFIGS : ENVOY_PROXY_CONFIGS, name, { status: next }, { namespace: cluster ? undefined : namespace, subresource: "status", fieldManager: "kode-operator" });
+  const written = await replaceStatus(deps.client, cluster ? ENVOY_PROXY_CLUSTER_CONFIGS : ENVOY_PROXY_CONFIGS, config as unknown as KubeObject & { status?: typeof next }, next, {
+    fieldManager: "kode-operator",
+  });
+  if (!written) return;
   const was = config.status?.conditions?.find((c) => c.type === "Ready");
   const ready = next.conditions![0];
   if (ready.status === "False" && (was?.status !== "False" || was.reason !== ready.reason))

@@ -17,7 +17,6 @@
 import type { EnvVar, EnvoyProxyConfigSpec, ResourceRequirements } from "../api/types.ts";
 import { ideTypeSpec, type ProbeCheck } from "../kode/ide/index.ts";
 import { AUTH_DIR, HEALTH_IDE_READY_PATH, HEALTH_READY_PATH, HTPASSWD_KEY, buildBootstrap } from "./bootstrap.ts";
-import { sha256Hex } from "./htpasswd.ts";
 import { ENVOY_ADMIN_PORT, ENVOY_HEALTH_PORT, ENVOY_PUBLIC_PORT, validateEnvoyConfig, type Problem } from "./validate.ts";
 
 export { ENVOY_ADMIN_PORT, ENVOY_HEALTH_PORT, ENVOY_PUBLIC_PORT };
@@ -161,7 +160,7 @@ export interface EnvoyRender {
   secret?: EnvoySecret;
   networkPolicy: NetworkPolicy;
   idePatch: IdePatch;
-  /** Hash this (e.g. sha256) into the pod template annotation: changes when the pod must roll. Holds no secret. */
+  /** Changes when the pod must roll for the sidecar's sake; holds nothing derived from a secret (the caller HMACs it with the credentials). */
   checksumSource: string;
   /** The Secret the Kode's status should name (credentials for basic and none; undefined for oauth2). */
   statusSecretName?: string;
@@ -332,8 +331,9 @@ const envoyNetworkPolicy = (metadata: EnvoyMeta, selector: Record<string, string
   },
 });
 
-/** The pod rolls when the bootstrap, the image/args or a read-once file (htpasswd) changes. The oauth2 files are
- * re-read by Envoy (watched_directory), so rotating the client secret does not restart anybody's session. */
+/** The pod rolls when the bootstrap or the image/args change. Nothing derived from a secret is in here: the htpasswd
+ * (read once by Envoy) changes only with the Kode's credentials, which the caller versions with a keyed HMAC. The
+ * oauth2 files are re-read by Envoy (watched_directory), so rotating the client secret restarts nobody's session. */
 function checksumSourceOf(container: EnvoyContainer, bootstrapJson: string, secretFiles: Record<string, string>, idePatch: IdePatch): string {
   return JSON.stringify({
     image: container.image,
@@ -341,7 +341,6 @@ function checksumSourceOf(container: EnvoyContainer, bootstrapJson: string, secr
     resources: container.resources,
     bootstrap: bootstrapJson,
     secretKeys: Object.keys(secretFiles).sort(),
-    htpasswd: secretFiles[HTPASSWD_KEY] !== undefined ? sha256Hex(secretFiles[HTPASSWD_KEY]) : undefined,
     idePatch,
   });
 }
@@ -353,7 +352,7 @@ function ideContainerPatch(ideType: string | undefined, readiness: ProbeCheck, a
   let bindsLoopback = false;
   switch (ideType) {
     case "code-server":
-      // code-server applies $CODE_SERVER_HOST after --bind-addr (coder/code-server src/node/cli.ts bindAddrFromArgs),
+      // code-server applies $CODE_SERVER_HOST after --bind-addr,
       // so it overrides linuxserver's hard-coded --bind-addr [::]:8443 while $PORT keeps moving the port.
       env.push({ name: "CODE_SERVER_HOST", value: "127.0.0.1" });
       bindsLoopback = true;

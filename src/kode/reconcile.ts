@@ -1,27 +1,32 @@
-// The Kode reconciler: observe (informer caches) → render (pure) → apply (create or merge patch, skipping
-// what already matches) → status (written only when it changes). Level-triggered: it never asks what
-// happened, only what should exist now.
-import { createHash } from "node:crypto";
+// The Kode reconciler: observe (informer caches, every read recorded) → render (pure, one list of children) →
+// apply (the generic child step: create or merge patch what differs, prune what is no longer wanted, never touch
+// what the Kode does not control) → status (replaced, written only when it changes). Level-triggered: it never
+// asks what happened, only what should exist now.
+import { randomBytes } from "node:crypto";
 import { KODES } from "../api/resources.ts";
 import type { EnvoyProxyConfig, Kode, KodeStatus, KodeTemplate } from "../api/types.ts";
-import { envoyChildNames } from "../envoy/index.ts";
 import { EnvoyRenderError } from "../envoy/render.ts";
-import { applyObject } from "../kube/apply.ts";
+import { objectKey, splitKey, type Cache, type ChildCache } from "../kube/cache.ts";
+import { applyChildren, isControlledBy, RETAINED_FROM_ANNOTATION, removeChildren, type ChildKinds, type Owner } from "../kube/children.ts";
+import type { ReconcileResult } from "../kube/queue.ts";
+import { readsUnchanged, ReadRecorder, type Read } from "../kube/read-recorder.ts";
 import { CONFIGMAPS, NETWORK_POLICIES, PVCS, SECRETS, SERVICES, STATEFULSETS } from "../kube/resources.ts";
-import type { KubeClient, KubeObject, ResourceRef } from "../kube/types.ts";
-import { childNames, renderKode, SECRET_PASSWORD_KEY, SECRET_USERNAME_KEY, serviceUrl, type RenderInput } from "./render.ts";
-import { findConfig, resolveEnvoy } from "./resolve-envoy.ts";
+import { replaceStatus } from "../kube/status.ts";
+import type { KubeClient, KubeObject } from "../kube/types.ts";
+import { API_VERSION } from "../api/types.ts";
+import { childNames, renderKode, SECRET_PASSWORD_KEY, SECRET_ROLLOUT_KEY, SECRET_USERNAME_KEY, serviceUrl, type RenderInput } from "./render.ts";
+import { resolveEnvoy } from "./resolve-envoy.ts";
 import { DEFAULT_USER } from "./settings.ts";
 import { deriveStatus, statusEquals, transitions, type ObservedStatefulSet } from "./status.ts";
 import { validateKodeInput, type Problem } from "./validate.ts";
 
 export const KODE_FINALIZER = "kode.jacero.io/finalizer";
-export const ANNOTATION_RETAINED_FROM = "kode.jacero.io/retained-from";
+export const ANNOTATION_RETAINED_FROM = RETAINED_FROM_ANNOTATION;
 export const FIELD_MANAGER = "kode-operator";
-
-export interface Cache<T> {
-  get(namespace: string | undefined, name: string): T | undefined;
-}
+/** How long a Kode waits before looking again at a child name held by somebody else (it may be in no cache). */
+export const CONFLICT_RETRY_MS = 10_000;
+/** How long a Kode waits for a cache that is behind the API server (our own recent write). */
+export const CACHE_WAIT_MS = 500;
 
 type Secret = KubeObject & { data?: Record<string, string> };
 
@@ -30,19 +35,22 @@ export interface KodeDeps {
   kodes: Cache<Kode>;
   templates: Cache<KodeTemplate>;
   clusterTemplates: Cache<KodeTemplate>;
-  secrets: Cache<Secret>;
-  statefulSets: Cache<KubeObject>;
-  services: Cache<KubeObject>;
-  pvcs: Cache<KubeObject>;
+  /** The caches of the kinds a Kode has children of; controlledBy answers from the informers' controller index. */
+  secrets: ChildCache<Secret>;
+  statefulSets: ChildCache;
+  services: ChildCache;
+  pvcs: ChildCache;
   /** The Envoy sidecar's configs and children (ConfigMap <kode>-envoy, NetworkPolicy <kode>). */
   envoyConfigs: Cache<EnvoyProxyConfig>;
   envoyClusterConfigs: Cache<EnvoyProxyConfig>;
-  configMaps: Cache<KubeObject>;
-  networkPolicies: Cache<KubeObject>;
+  configMaps: ChildCache;
+  networkPolicies: ChildCache;
   events: { event(obj: KubeObject, type: "Normal" | "Warning", reason: string, message: string): unknown };
   now(): string;
   /** A strong random password (only called when a Kode has none yet). */
   generatePassword(): string;
+  /** A random key that versions a Kode's credentials (default: 32 random bytes). */
+  generateKey?(): string;
   /**
    * Status this operator wrote that the Kode cache may not show yet (its watch event still in flight), by key.
    * Without it a reconcile right after a status write recomputes from the stale status, writing the same status
@@ -50,16 +58,13 @@ export interface KodeDeps {
    */
   writtenStatus?: Map<string, { resourceVersion: string; status: KodeStatus; at: number }>;
   /**
-   * Kodes whose last reconcile wrote nothing, with the resourceVersions of everything it read. A resync that
-   * finds the same versions has nothing to do: rendering is a pure function of those objects.
+   * Kodes whose last reconcile wrote nothing, with every cache read it made (recorded by the reads themselves). A
+   * resync whose reads all answer the same has nothing to do: rendering is a pure function of what was read.
    */
-  settled?: Map<string, string>;
+  settled?: Map<string, Read[]>;
+  /** Override CONFLICT_RETRY_MS (tests). */
+  conflictRetryMs?: number;
   log?: { debug?(msg: string, fields?: Record<string, unknown>): void; info?(msg: string, fields?: Record<string, unknown>): void };
-}
-
-export function splitKey(key: string): [string | undefined, string] {
-  const i = key.indexOf("/");
-  return i < 0 ? [undefined, key] : [key.slice(0, i), key.slice(i + 1)];
 }
 
 /** The template key a Kode refers to, as indexed by the operator: "<Kind>/<namespace>/<name>". */
@@ -68,6 +73,18 @@ export function templateKeyOf(kode: Kode): string {
   const kind = ref.kind ?? "KodeTemplate";
   return kind === "KodeClusterTemplate" ? `${kind}//${ref.name}` : `${kind}/${ref.namespace ?? kode.metadata.namespace}/${ref.name}`;
 }
+
+/** The kinds a Kode has children of, in apply order: what the pod mounts, then the Service, then the workload. */
+export const kodeChildKinds = (deps: KodeDeps): ChildKinds => [
+  { resource: SECRETS, cache: deps.secrets },
+  { resource: PVCS, cache: deps.pvcs },
+  { resource: CONFIGMAPS, cache: deps.configMaps },
+  { resource: NETWORK_POLICIES, cache: deps.networkPolicies },
+  { resource: SERVICES, cache: deps.services },
+  { resource: STATEFULSETS, cache: deps.statefulSets },
+];
+
+const ownerOf = (kode: Kode): Owner => ({ apiVersion: API_VERSION, kind: "Kode", name: kode.metadata.name, namespace: kode.metadata.namespace, uid: kode.metadata.uid ?? "" });
 
 interface Resolved {
   template?: KodeTemplate;
@@ -114,63 +131,63 @@ const decode = (b64: string | undefined) => (b64 === undefined ? undefined : Buf
 
 interface Credentials {
   input: RenderInput["credentials"];
-  /** What the pod's credentials come from, hashed into the pod template so a change rolls the pod. */
-  checksumSource: string;
+  /** What versions the pod's credentials (an HMAC key only Secret readers know, and the material). */
+  rollout?: RenderInput["rollout"];
   problem?: Problem;
-  /** The password was generated on a cache miss: the Secret may only be created with it, never patched. */
-  secretCreateOnly?: boolean;
   /** The credentials themselves, for an Envoy sidecar doing basic auth (never logged or rendered into the pod). */
   plain?: { username: string; password: string };
 }
 
-/**
- * Our own Secret <kode>-auth as the cache shows it. The cache may lag behind our own create (a watch that dropped or
- * has not delivered yet), so a password generated on a cache miss is only ever written by a create: if the Secret
- * exists after all, the create fails and the reconcile is retried (see reconcileKode), so a stored password is never
- * replaced. This costs nothing on the common path, where a GET to confirm every miss cost a request per new Kode.
- */
-function ownSecret(deps: KodeDeps, kode: Kode): Secret | undefined {
-  return deps.secrets.get(kode.metadata.namespace, childNames(kode.metadata.name).secret);
-}
+/** Secret data in a fixed key order, so that the same data always gives the same material. */
+const canonicalData = (data: Record<string, string>) => JSON.stringify(Object.keys(data).sort().map((k) => [k, data[k]]));
 
-function resolveCredentials(deps: KodeDeps, kode: Kode, ours: Secret | undefined): Credentials {
+/**
+ * The credentials of the pod. Our own Secret <kode>-auth is read only when this Kode controls it: a user's Secret
+ * of that name gives no password (the apply step reports it as a conflict). The cache may lag behind our own
+ * create, so what is generated on a cache miss is only ever written by a create (createOnly): if the Secret
+ * exists after all, the create fails and the reconcile waits for the cache, so a stored password is never replaced.
+ */
+function resolveCredentials(deps: KodeDeps, kode: Kode): Credentials {
   const ns = kode.metadata.namespace!;
   const existing = kode.spec.existingSecret;
   if (existing) {
     const secret = deps.secrets.get(ns, existing);
     const input = { secretName: existing, passwordKey: SECRET_PASSWORD_KEY, usernameKey: secret?.data?.[SECRET_USERNAME_KEY] ? SECRET_USERNAME_KEY : undefined };
-    if (!secret)
-      return { input, checksumSource: "", problem: { reason: "SecretNotFound", message: `Secret ${ns}/${existing} (spec.existingSecret) does not exist; create it with a "password" key` } };
+    if (!secret) return { input, problem: { reason: "SecretNotFound", message: `Secret ${ns}/${existing} (spec.existingSecret) does not exist; create it with a "password" key` } };
     if (!secret.data?.[SECRET_PASSWORD_KEY])
-      return { input, checksumSource: "", problem: { reason: "SecretMissingPassword", message: `Secret ${ns}/${existing} (spec.existingSecret) has no "password" key; add one` } };
+      return { input, problem: { reason: "SecretMissingPassword", message: `Secret ${ns}/${existing} (spec.existingSecret) has no "password" key; add one` } };
     const plain = { username: decode(secret.data[SECRET_USERNAME_KEY]) ?? kode.spec.user ?? DEFAULT_USER, password: decode(secret.data[SECRET_PASSWORD_KEY])! };
-    return { input, checksumSource: JSON.stringify(secret.data), plain };
+    // The user's Secret's uid is the key: random, stable across data changes, and known only to its readers.
+    return { input, rollout: { key: secret.metadata.uid ?? `${ns}/${existing}`, material: canonicalData(secret.data) }, plain };
   }
+  const cached = deps.secrets.get(ns, childNames(kode.metadata.name).secret);
+  const ours = cached && isControlledBy(cached, ownerOf(kode)) ? cached : undefined;
   const username = kode.spec.user ?? decode(ours?.data?.[SECRET_USERNAME_KEY]) ?? DEFAULT_USER;
-  // Never regenerate: a password once generated stays in the Secret we own.
-  const stored = kode.spec.password ?? decode(ours?.data?.[SECRET_PASSWORD_KEY]);
-  const password = stored ?? deps.generatePassword();
+  // Never regenerate: a password or key once generated stays in the Secret we own.
+  const password = kode.spec.password ?? decode(ours?.data?.[SECRET_PASSWORD_KEY]) ?? deps.generatePassword();
+  const rolloutKey = decode(ours?.data?.[SECRET_ROLLOUT_KEY]) ?? (deps.generateKey ?? (() => randomBytes(32).toString("base64url")))();
   return {
-    // No Secret in the cache: it may still exist (a lagging cache), so create it only, never patch it.
-    secretCreateOnly: stored === undefined && !ours,
-    input: { secretName: childNames(kode.metadata.name).secret, passwordKey: SECRET_PASSWORD_KEY, usernameKey: SECRET_USERNAME_KEY, generated: { username, password } },
-    checksumSource: JSON.stringify([username, password]),
+    input: {
+      secretName: childNames(kode.metadata.name).secret,
+      passwordKey: SECRET_PASSWORD_KEY,
+      usernameKey: SECRET_USERNAME_KEY,
+      generated: { username, password, rolloutKey },
+      ...(!ours && { createOnly: true }),
+    },
+    rollout: { key: rolloutKey, material: JSON.stringify([username, password]) },
     plain: { username, password },
   };
 }
 
-function checksum(text: string): string {
-  return createHash("sha256").update(text).digest("hex").slice(0, 16);
-}
-
 const WRITTEN_STATUS_TTL_MS = 10_000;
 
-async function writeStatus(deps: KodeDeps, kode: Kode, next: ReturnType<typeof deriveStatus>): Promise<boolean> {
-  if (statusEquals(kode.status, next)) return false;
-  const written = await deps.client.mergePatch<KubeObject>(KODES, kode.metadata.name, { status: next }, { namespace: kode.metadata.namespace, subresource: "status", fieldManager: FIELD_MANAGER });
-  deps.writtenStatus?.set(`${kode.metadata.namespace}/${kode.metadata.name}`, { resourceVersion: written.metadata.resourceVersion ?? "", status: next, at: Date.now() });
+/** Write the derived status (replacing the live one) and its transition Events; returns the written Kode. */
+async function writeStatus(deps: KodeDeps, kode: Kode, next: KodeStatus): Promise<KubeObject | undefined> {
+  const written = await replaceStatus(deps.client, KODES, asObject(kode) as KubeObject & { status?: KodeStatus }, next, { fieldManager: FIELD_MANAGER, equal: statusEquals });
+  if (!written) return undefined;
+  deps.writtenStatus?.set(objectKey(kode), { resourceVersion: written.metadata.resourceVersion ?? "", status: next, at: Date.now() });
   for (const e of transitions(kode.status, next)) deps.events.event(asObject(kode), e.type, e.reason, e.message);
-  return true;
+  return written;
 }
 
 /** The Kode with the status we last wrote, while the cache has not caught up with that write. */
@@ -193,103 +210,73 @@ async function ensureFinalizer(deps: KodeDeps, kode: Kode): Promise<boolean> {
 }
 
 const asObject = (kode: Kode) => kode as unknown as KubeObject;
+const code = (e: unknown) => (e as { code?: number }).code;
 
-function ownedBy(obj: KubeObject | undefined, kode: Kode): boolean {
-  return !!obj?.metadata.ownerReferences?.some((r) => r.uid === kode.metadata.uid);
-}
-
-/** Delete the sidecar's children we own (when the Kode goes, or its template stops naming an Envoy config). */
-async function removeEnvoyChildren(deps: KodeDeps, kode: Kode, which: { configMap: boolean; secret: boolean }): Promise<boolean> {
+/**
+ * Ordered cleanup (the workload first, storage last; kept children released), then the finalizer goes, at the
+ * resourceVersion of our own last write so that the compare-and-swap does not fail on our own status write.
+ */
+async function finalize(deps: KodeDeps, cached: Kode, kode: Kode): Promise<ReconcileResult> {
+  if (!cached.metadata.finalizers?.includes(KODE_FINALIZER)) return;
   const ns = kode.metadata.namespace!;
-  const names = envoyChildNames(kode.metadata.name);
-  const targets: [ResourceRef, string, KubeObject | undefined][] = [];
-  if (which.configMap) {
-    targets.push([CONFIGMAPS, names.configMap, deps.configMaps.get(ns, names.configMap)]);
-    targets.push([NETWORK_POLICIES, names.networkPolicy, deps.networkPolicies.get(ns, names.networkPolicy)]);
-  }
-  if (which.secret) targets.push([SECRETS, names.secret, deps.secrets.get(ns, names.secret)]);
-  let deleted = false;
-  for (const [ref, name, obj] of targets)
-    if (obj && ownedBy(obj, kode)) deleted = (await deps.client.delete(ref, name, { namespace: ns, preconditions: { uid: obj.metadata.uid } })) || deleted;
-  return deleted;
-}
-
-/** The resourceVersions of everything a reconcile of this Kode reads from the caches. */
-function inputVersions(deps: KodeDeps, kode: Kode): string {
-  const ns = kode.metadata.namespace;
-  const rv = (o: { metadata: { resourceVersion?: string } } | undefined) => o?.metadata.resourceVersion ?? "-";
-  const names = childNames(kode.metadata.name);
-  const envoyNames = envoyChildNames(kode.metadata.name);
-  const template = resolveTemplate(deps, kode).template;
-  const config = template?.spec.envoyProxyRef ? findConfig(deps, template).config : undefined;
-  const clientSecret = config?.spec?.oauth2?.clientSecretRef?.name;
-  return [
-    rv(kode),
-    rv(template),
-    rv(config),
-    ...[kode.spec.existingSecret, names.secret, envoyNames.secret, clientSecret].map((s) => (s ? rv(deps.secrets.get(ns, s)) : "-")),
-    rv(deps.statefulSets.get(ns, names.statefulSet)),
-    rv(deps.services.get(ns, names.service)),
-    rv(deps.pvcs.get(ns, names.pvc)),
-    rv(deps.configMaps.get(ns, envoyNames.configMap)),
-    rv(deps.networkPolicies.get(ns, envoyNames.networkPolicy)),
-  ].join(",");
-}
-
-/** Ordered cleanup: the workload first, then its Service and credentials, then storage (unless kept). */
-async function finalize(deps: KodeDeps, kode: Kode) {
-  const ns = kode.metadata.namespace!;
-  const names = childNames(kode.metadata.name);
-  if (!kode.metadata.finalizers?.includes(KODE_FINALIZER)) return;
+  let resourceVersion = cached.metadata.resourceVersion;
   if (kode.status?.phase !== "Deleting") {
     const status = deriveStatus({ kode, generation: kode.metadata.generation ?? 0, problems: [], deleting: true, now: deps.now(), template: kode.status?.template, type: kode.status?.type });
-    await writeStatus(deps, kode, status);
+    const written = await writeStatus(deps, kode, status);
+    if (written) resourceVersion = written.metadata.resourceVersion;
   }
-  const del = async (ref: ResourceRef, name: string, obj: KubeObject | undefined) => {
-    if (obj && ownedBy(obj, kode)) await deps.client.delete(ref, name, { namespace: ns, preconditions: { uid: obj.metadata.uid } });
-  };
-  await del(STATEFULSETS, names.statefulSet, deps.statefulSets.get(ns, names.statefulSet));
-  await del(SERVICES, names.service, deps.services.get(ns, names.service));
-  await del(SECRETS, names.secret, deps.secrets.get(ns, names.secret));
-  await removeEnvoyChildren(deps, kode, { configMap: true, secret: true });
-  const pvc = deps.pvcs.get(ns, names.pvc);
-  const keep = kode.spec.storage?.keepVolume ?? pvc?.metadata.annotations?.["kode.jacero.io/keep-volume"] === "true";
-  if (pvc && pvc.metadata.labels?.["kode.jacero.io/name"] === kode.metadata.name && !kode.spec.storage?.existingVolumeClaim) {
-    if (keep) {
-      const owners = (pvc.metadata.ownerReferences ?? []).filter((r) => r.uid !== kode.metadata.uid);
-      await deps.client.mergePatch(PVCS, names.pvc, { metadata: { ownerReferences: owners.length ? owners : null, annotations: { [ANNOTATION_RETAINED_FROM]: `${ns}/${kode.metadata.name}` } } }, { namespace: ns, fieldManager: FIELD_MANAGER });
-      deps.events.event(asObject(kode), "Normal", "VolumeKept", `PersistentVolumeClaim ${names.pvc} is kept (keepVolume) and annotated ${ANNOTATION_RETAINED_FROM}`);
-    } else await del(PVCS, names.pvc, pvc);
+  for (const r of await removeChildren(deps.client, ownerOf(kode), kodeChildKinds(deps), { fieldManager: FIELD_MANAGER }))
+    deps.events.event(asObject(kode), "Normal", "VolumeKept", `${r.resource.kind} ${r.object.metadata.name} is kept and annotated ${RETAINED_FROM_ANNOTATION}=${ns}/${kode.metadata.name}; a new Kode of this name takes it back`);
+  const finalizers = (cached.metadata.finalizers ?? []).filter((f) => f !== KODE_FINALIZER);
+  try {
+    await deps.client.mergePatch(KODES, kode.metadata.name, { metadata: { finalizers: finalizers.length ? finalizers : null, resourceVersion } }, { namespace: ns, fieldManager: FIELD_MANAGER });
+  } catch (e) {
+    if (code(e) === 404) return;
+    // Changed since (another finalizer went, a label was set): the change's own event brings the Kode back soon.
+    if (code(e) === 409) return { requeueAfterMs: CACHE_WAIT_MS };
+    throw e;
   }
-  const finalizers = (kode.metadata.finalizers ?? []).filter((f) => f !== KODE_FINALIZER);
-  await deps.client.mergePatch(KODES, kode.metadata.name, { metadata: { finalizers: finalizers.length ? finalizers : null, resourceVersion: kode.metadata.resourceVersion } }, { namespace: ns, fieldManager: FIELD_MANAGER }).catch((e) => {
-    if ((e as { code?: number }).code !== 404) throw e;
-  });
 }
 
-export async function reconcileKode(deps: KodeDeps, key: string): Promise<void> {
+/** The caches a Kode reconcile reads, by name (what the read recorder wraps). */
+const cachesOf = (deps: KodeDeps) => ({
+  kodes: deps.kodes,
+  templates: deps.templates,
+  clusterTemplates: deps.clusterTemplates,
+  secrets: deps.secrets,
+  statefulSets: deps.statefulSets,
+  services: deps.services,
+  pvcs: deps.pvcs,
+  envoyConfigs: deps.envoyConfigs,
+  envoyClusterConfigs: deps.envoyClusterConfigs,
+  configMaps: deps.configMaps,
+  networkPolicies: deps.networkPolicies,
+});
+
+export async function reconcileKode(deps: KodeDeps, key: string): Promise<ReconcileResult> {
   const [ns, name] = splitKey(key);
-  const cached = deps.kodes.get(ns, name);
+  const settled = deps.settled?.get(key);
+  if (settled && readsUnchanged(settled, cachesOf(deps) as never)) return;
+  deps.settled?.delete(key);
+  const recorder = new ReadRecorder(cachesOf(deps) as never);
+  const scoped: KodeDeps = { ...deps, ...(recorder.caches as ReturnType<typeof cachesOf>) };
+  const cached = scoped.kodes.get(ns, name);
   if (!cached) {
     deps.writtenStatus?.delete(key);
-    deps.settled?.delete(key);
     return;
   }
   const kode = withWrittenStatus(deps, key, cached);
-  if (kode.metadata.deletionTimestamp) {
-    deps.settled?.delete(key);
-    return finalize(deps, kode);
-  }
-  const versions = inputVersions(deps, kode);
-  if (deps.settled?.get(key) === versions) return;
-  deps.settled?.delete(key);
-  if (!(await reconcileInputs(deps, kode))) deps.settled?.set(key, versions);
+  if (kode.metadata.deletionTimestamp) return finalize(deps, cached, kode);
+  const pass = await reconcileInputs(scoped, kode);
+  if (!pass.wrote && pass.requeueAfterMs === undefined) deps.settled?.set(key, recorder.recorded());
+  return pass.requeueAfterMs === undefined ? undefined : { requeueAfterMs: pass.requeueAfterMs };
 }
 
-/** One pass over a live Kode; returns whether it wrote anything. */
-async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<boolean> {
+/** One pass over a live Kode: whether it wrote anything, and when to look again if it must. */
+async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boolean; requeueAfterMs?: number }> {
   const ns = kode.metadata.namespace;
   const name = kode.metadata.name;
+  const owner = ownerOf(kode);
   let wrote = await ensureFinalizer(deps, kode);
 
   const generation = kode.metadata.generation ?? 1;
@@ -300,18 +287,22 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<boolean> {
     ...(resolved.template.metadata.namespace && { namespace: resolved.template.metadata.namespace }),
   };
   const names = childNames(name);
-  const observedSts = () => deps.statefulSets.get(ns, names.statefulSet) as ObservedStatefulSet | undefined;
+  // Only our own StatefulSet says anything about this Kode's state.
+  const observedSts = () => {
+    const sts = deps.statefulSets.get(ns, names.statefulSet);
+    return sts && isControlledBy(sts, owner) ? (sts as ObservedStatefulSet) : undefined;
+  };
   const base = { kode, generation, deleting: false, now: deps.now(), template: templateRef, type: resolved.template?.spec.type };
+  const status = async (next: KodeStatus) => !!(await writeStatus(deps, kode, next)) || wrote;
 
-  if (!resolved.template)
-    return (await writeStatus(deps, kode, deriveStatus({ ...base, problems: [], templateProblem: resolved.problem, statefulSet: observedSts() }))) || wrote;
+  if (!resolved.template) return { wrote: await status(deriveStatus({ ...base, problems: [], templateProblem: resolved.problem, statefulSet: observedSts() })) };
   const template = resolved.template;
-  const credentials = resolveCredentials(deps, kode, ownSecret(deps, kode));
+  const credentials = resolveCredentials(deps, kode);
   const envoy = credentials.problem ? {} : resolveEnvoy(deps, kode, template, credentials.plain);
   const problems = [...validateKodeInput(kode, template.spec), ...(credentials.problem ? [credentials.problem] : []), ...(envoy.problem ? [envoy.problem] : [])];
   // Bad input: report it and leave whatever runs untouched until the input is fixed. A broken proxy config
   // never falls back to a Kode without auth: nothing is rendered until it is fixed.
-  const fail = async (list: Problem[]) => (await writeStatus(deps, kode, deriveStatus({ ...base, problems: list, statefulSet: observedSts() }))) || wrote;
+  const fail = async (list: Problem[]) => ({ wrote: await status(deriveStatus({ ...base, problems: list, statefulSet: observedSts() })) });
   if (problems.length) return fail(problems);
 
   let rendered: ReturnType<typeof renderKode>;
@@ -320,49 +311,34 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<boolean> {
       kode,
       template: { kind: template.kind, name: template.metadata.name, namespace: template.metadata.namespace, spec: template.spec },
       credentials: credentials.input,
-      configChecksum: checksum(credentials.checksumSource),
+      rollout: credentials.rollout,
       envoy: envoy.input,
     });
   } catch (e) {
     if (e instanceof EnvoyRenderError) return fail(e.problems);
     throw e;
   }
-  const apply = async (ref: ResourceRef, obj: KubeObject, cache: Cache<KubeObject>) => {
-    const result = await applyObject(deps.client, ref, obj, { fieldManager: FIELD_MANAGER, live: cache.get(ns, obj.metadata.name) });
-    if (result.action !== "unchanged") wrote = true;
-    return result;
-  };
-  if (rendered.secret && credentials.secretCreateOnly) {
-    wrote = true;
-    await applyObject(deps.client, SECRETS, rendered.secret as KubeObject, { fieldManager: FIELD_MANAGER, live: undefined, createOnly: true }).catch((e) => {
-      if ((e as { code?: number }).code !== 409) throw e;
-      throw new Error(`Secret ${ns}/${names.secret} exists but is not in the cache yet; retrying so that its password is kept`);
-    });
-  } else if (rendered.secret) await apply(SECRETS, rendered.secret as KubeObject, deps.secrets);
-  if (rendered.pvc) await apply(PVCS, rendered.pvc as KubeObject, deps.pvcs);
-  // A new HMAC key: create the Secret, or patch the one the cache shows without a key (it held basic auth's
-  // htpasswd) only at the version seen, so a key that a stale cache does not show yet is never replaced.
-  if (rendered.envoySecret && "hmacGenerated" in envoy && envoy.hmacGenerated) {
-    wrote = true;
-    await applyObject(deps.client, SECRETS, rendered.envoySecret as KubeObject, { fieldManager: FIELD_MANAGER, live: deps.secrets.get(ns, rendered.envoySecret.metadata.name), createOnly: true, ifUnchanged: true }).catch((e) => {
-      if ((e as { code?: number }).code !== 409) throw e;
-      throw new Error(`Secret ${ns}/${rendered.envoySecret!.metadata.name} is newer than the cache; retrying so that its keys are kept`);
-    });
-  } else if (rendered.envoySecret) await apply(SECRETS, rendered.envoySecret as KubeObject, deps.secrets);
-  if (rendered.envoyConfigMap) await apply(CONFIGMAPS, rendered.envoyConfigMap as KubeObject, deps.configMaps);
-  if (rendered.networkPolicy) await apply(NETWORK_POLICIES, rendered.networkPolicy as KubeObject, deps.networkPolicies);
-  await apply(SERVICES, rendered.service as KubeObject, deps.services);
-  const sts = await apply(STATEFULSETS, rendered.statefulSet as KubeObject, deps.statefulSets);
-  if (sts.action === "created") for (const w of rendered.warnings) deps.events.event(asObject(kode), "Warning", "Configuration", w);
-  // The pod no longer mounts what a removed (or auth-less) sidecar used: remove it once the StatefulSet is updated.
-  if (await removeEnvoyChildren(deps, kode, { configMap: !rendered.envoyConfigMap, secret: !rendered.envoySecret })) wrote = true;
 
-  const status = deriveStatus({
+  const applied = await applyChildren(deps.client, owner, rendered.children, kodeChildKinds(deps), { fieldManager: FIELD_MANAGER });
+  wrote ||= applied.wrote;
+  if (applied.outcome === "waiting") {
+    deps.log?.debug?.("waiting for the cache", { kode: objectKey(kode), reason: applied.reason });
+    return { wrote, requeueAfterMs: CACHE_WAIT_MS };
+  }
+  if (applied.outcome === "conflict") {
+    const problem = { reason: "ChildConflict", message: applied.conflict.message };
+    return { wrote: await status(deriveStatus({ ...base, problems: [problem], statefulSet: observedSts() })), requeueAfterMs: deps.conflictRetryMs ?? CONFLICT_RETRY_MS };
+  }
+  const stsIndex = rendered.children.findIndex((c) => c.resource === STATEFULSETS);
+  const sts = applied.results[stsIndex];
+  if (sts.action === "created") for (const w of rendered.warnings) deps.events.event(asObject(kode), "Warning", "Configuration", w);
+
+  const next = deriveStatus({
     ...base,
     problems: [],
     statefulSet: sts.object as ObservedStatefulSet,
     serviceUrl: serviceUrl(name, ns!),
     credentialsSecret: credentials.input.generated ? names.secret : credentials.input.secretName,
   });
-  return (await writeStatus(deps, kode, status)) || wrote;
+  return { wrote: await status(next) };
 }

@@ -1,6 +1,7 @@
 // `kode render -f FILE…`: the children a Kode would get, offline. Templates come from the same files.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { TEMPLATE_DEFAULTS } from "../api/defaults.ts";
 import type { EnvoyProxyConfig, Kode, KodeTemplate } from "../api/types.ts";
 import { EnvoyRenderError, envoyChildNames } from "../envoy/render.ts";
 import type { KubeObject } from "../kube/types.ts";
@@ -86,7 +87,7 @@ export function renderDocuments(docs: Doc[]): { yaml: string; problems: string[]
       problems.push(`Kode ${kode.metadata.name}: ${kind} "${ref.name}" is not in the given files`);
       continue;
     }
-    const spec = { tz: "UTC", puid: 1000, pgid: 1000, defaultHome: "/config", defaultWorkspace: "workspace", ...template.spec };
+    const spec = { ...TEMPLATE_DEFAULTS, ...template.spec };
     for (const p of validateKodeInput(kode, spec)) problems.push(`Kode ${kode.metadata.name}: ${p.reason}: ${p.message}`);
     const envoy = envoyInput(docs, kode, { ...template, spec });
     if (envoy.problem) {
@@ -100,7 +101,6 @@ export function renderDocuments(docs: Doc[]): { yaml: string; problems: string[]
         kode,
         template: { kind, name: template.metadata.name, namespace: template.metadata.namespace, spec },
         credentials: { secretName: kode.spec.existingSecret ?? `${kode.metadata.name}-auth`, passwordKey: "password", generated },
-        configChecksum: "<computed-by-the-operator>",
         envoy: envoy.input,
       });
     } catch (e) {
@@ -109,9 +109,7 @@ export function renderDocuments(docs: Doc[]): { yaml: string; problems: string[]
       continue;
     }
     for (const w of result.warnings) problems.push(`Kode ${kode.metadata.name}: warning: ${w}`);
-    out.push(
-      ...[result.secret && redacted(result.secret), result.pvc, result.envoyConfigMap, result.envoySecret && redacted(result.envoySecret), result.networkPolicy, result.service, result.statefulSet].filter(Boolean),
-    );
+    out.push(...result.children.map((c) => (c.object.kind === "Secret" ? redacted(c.object as never) : c.object)));
   }
   // Bun.YAML.stringify ends without a newline: add one, or the separator would glue onto the last value.
   return { yaml: out.map((o) => Bun.YAML.stringify(o, null, 2).replace(/\n?$/, "\n")).join("---\n"), problems };

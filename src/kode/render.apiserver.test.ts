@@ -26,7 +26,7 @@ const input = (type: "code-server" | "webtop", name: string): RenderInput => ({
   kode,
   template: { kind: "KodeTemplate", name, namespace: "default", spec: { type, image: `lscr.io/linuxserver/${type}:latest`, tolerations: [{ key: "k", operator: "Exists" }] } },
   credentials: { secretName: "smoke-auth", passwordKey: "password", generated: { username: "abc", password: "pw-smoke" } },
-  configChecksum: "c1",
+  rollout: { key: "k1", material: "m1" },
 });
 
 describe("rendered objects on the embedded API server", () => {
@@ -43,7 +43,7 @@ describe("rendered objects on the embedded API server", () => {
       expect({ path, status: res.status, body: res.status === 201 ? "" : res.body }).toEqual({ path, status: 201, body: "" });
     }
     const live = await client.get("/apis/apps/v1/namespaces/default/statefulsets/smoke");
-    const next = renderKode({ ...input("webtop", "desktop"), configChecksum: "c2" }).statefulSet;
+    const next = renderKode({ ...input("webtop", "desktop"), rollout: { key: "k1", material: "m2" } }).statefulSet;
     const res = await client.put("/apis/apps/v1/namespaces/default/statefulsets/smoke", {
       ...next,
       metadata: { ...next.metadata, resourceVersion: live.body.metadata.resourceVersion },

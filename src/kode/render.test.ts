@@ -35,7 +35,7 @@ const input = (k: Kode, spec: KodeTemplateSpec, over: Partial<RenderInput> = {})
   kode: k,
   template: { kind: "KodeTemplate", name: "tpl", namespace: "dev", spec },
   credentials: { secretName: "alice-auth", passwordKey: "password", generated: { username: "alice", password: PASSWORD } },
-  configChecksum: "sha256:abc",
+  rollout: { key: "rollout-key-1", material: "material-1" },
   ...over,
 });
 
@@ -112,17 +112,19 @@ describe("selector stability", () => {
   test("selector uses only instance and kode name", () => {
     const r = renderKode(input(kode(), codeServerTpl()));
     expect(r.statefulSet.spec.selector).toEqual({ matchLabels: { "app.kubernetes.io/instance": "alice", "kode.jacero.io/name": "alice" } });
-    expect(r.service.spec.selector).toEqual(r.statefulSet.spec.selector.matchLabels);
-    expect(selectorLabels("alice")).toEqual(r.service.spec.selector);
+    expect(r.service.spec.selector).toEqual({ "app.kubernetes.io/instance": "alice", "kode.jacero.io/name": "alice" });
+    expect(selectorLabels("alice")).toEqual({ "app.kubernetes.io/instance": "alice", "kode.jacero.io/name": "alice" });
   });
 
   test("changing template and type does not change the selector, but does change pod labels", () => {
     const a = renderKode(input(kode(), codeServerTpl()));
     const b = renderKode({ ...input(kode(), webtopTpl()), template: { kind: "KodeClusterTemplate", name: "other", spec: webtopTpl() } });
-    expect(b.statefulSet.spec.selector).toEqual(a.statefulSet.spec.selector);
-    expect(b.service.spec.selector).toEqual(a.service.spec.selector);
-    expect(b.statefulSet.spec.serviceName).toBe(a.statefulSet.spec.serviceName);
-    expect(b.statefulSet.spec.podManagementPolicy).toBe(a.statefulSet.spec.podManagementPolicy);
+    for (const r of [a, b]) {
+      expect(r.statefulSet.spec.selector).toEqual({ matchLabels: { "app.kubernetes.io/instance": "alice", "kode.jacero.io/name": "alice" } });
+      expect(r.service.spec.selector).toEqual({ "app.kubernetes.io/instance": "alice", "kode.jacero.io/name": "alice" });
+      expect(r.statefulSet.spec.serviceName).toBe("alice");
+      expect(r.statefulSet.spec.podManagementPolicy).toBe("Parallel");
+    }
     expect(b.statefulSet.spec.template.metadata.labels["app.kubernetes.io/name"]).toBe("webtop");
   });
 
@@ -141,14 +143,31 @@ describe("StatefulSet and pod", () => {
     expect(r.statefulSet.spec.updateStrategy).toEqual({ type: "RollingUpdate" });
   });
 
-  test("checksum annotation on the pod template, and it follows the input", () => {
+  test("the rollout annotation is an HMAC of the material with the key, and follows both", () => {
+    // Literal values: HMAC-SHA256(key, material + "\n"), hex, first 32 characters (computed with Python's hmac).
     const a = renderKode(input(kode(), codeServerTpl()));
-    expect(a.statefulSet.spec.template.metadata.annotations).toEqual({ [ANNOTATION_CONFIG_CHECKSUM]: "sha256:abc" });
-    const b = renderKode(input(kode(), codeServerTpl(), { configChecksum: "sha256:def" }));
-    expect(b.statefulSet.spec.template.metadata.annotations[ANNOTATION_CONFIG_CHECKSUM]).toBe("sha256:def");
+    expect(a.statefulSet.spec.template.metadata.annotations).toEqual({ [ANNOTATION_CONFIG_CHECKSUM]: "d47e151c71f6dc572ae8ad3de1dd39f0" });
+    const b = renderKode(input(kode(), codeServerTpl(), { rollout: { key: "rollout-key-1", material: "material-2" } }));
+    expect(b.statefulSet.spec.template.metadata.annotations[ANNOTATION_CONFIG_CHECKSUM]).toBe("7a4a9258415595c09ce900e588eca92b");
+    const c = renderKode(input(kode(), codeServerTpl(), { rollout: { key: "rollout-key-2", material: "material-1" } }));
+    expect(c.statefulSet.spec.template.metadata.annotations[ANNOTATION_CONFIG_CHECKSUM]).toBe("419032b8b9fa31986206cb0248c70855");
+    const offline = renderKode(input(kode(), codeServerTpl(), { rollout: undefined }));
+    expect(offline.statefulSet.spec.template.metadata.annotations[ANNOTATION_CONFIG_CHECKSUM]).toBe("<computed-by-the-operator>");
     // Only the annotation differs.
     const strip = (x: typeof a) => JSON.stringify({ ...x.statefulSet, spec: { ...x.statefulSet.spec, template: { ...x.statefulSet.spec.template, metadata: {} } } });
     expect(strip(a)).toBe(strip(b));
+  });
+
+  test("children come as one list in apply order, with what the apply step needs", () => {
+    const r = renderKode(input(kode(), codeServerTpl({ storage: { resources: { requests: { storage: "1Gi" } }, keepVolume: true } }), {
+      credentials: { secretName: "alice-auth", passwordKey: "password", generated: { username: "alice", password: PASSWORD }, createOnly: true },
+    }));
+    expect(r.children.map((c) => `${c.resource.plural}/${c.object.metadata.name}${c.createOnly ? " createOnly" : ""}${c.keep ? " keep" : ""}`)).toEqual([
+      "secrets/alice-auth createOnly",
+      "persistentvolumeclaims/alice-home keep",
+      "services/alice",
+      "statefulsets/alice",
+    ]);
   });
 
   test("pod-level settings", () => {

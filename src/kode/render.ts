@@ -1,6 +1,7 @@
-// The pure render of one Kode: (Kode, template, credentials, checksum) -> the child objects it should own.
-// No I/O, no clock, no randomness: a generated password and the checksum of referenced Secrets come in as values,
-// so `kode render`, the unit tests and the operator all call exactly this.
+// The pure render of one Kode: (Kode, template, credentials, rollout key) -> the child objects it should own, as
+// one list the generic apply step (src/kube/children.ts) creates, patches and prunes. No I/O, no clock, no
+// randomness: a generated password and the key that versions the credentials come in as values, so
+// `kode render`, the unit tests and the operator all call exactly this.
 //
 // Decisions (see the README of this folder for the long form):
 // - Ports: the IDE container listens on the template port (default: the image's own port, 8443 for code-server,
@@ -15,15 +16,23 @@
 //   from before keepVolume was turned on (a JSON merge patch that omits a field does not remove it).
 // - Selector: only app.kubernetes.io/instance and kode.jacero.io/name, which never change for a Kode, so switching
 //   template or type never touches the immutable StatefulSet selector.
-import { createHash } from "node:crypto";
+import { createHmac } from "node:crypto";
 import { renderEnvoy, type EnvoyConfigMap, type EnvoyMeta, type EnvoyRenderInput, type EnvoySecret, type NetworkPolicy } from "../envoy/render.ts";
 import { API_VERSION, type EnvVar, type Kode, type KodeTemplateSpec } from "../api/types.ts";
+import type { DesiredChild } from "../kube/children.ts";
+import { CONFIGMAPS, NETWORK_POLICIES, PVCS, SECRETS, SERVICES, STATEFULSETS } from "../kube/resources.ts";
+import type { KubeObject } from "../kube/types.ts";
 import type { IdeEnvContext, ProbeCheck } from "./ide/index.ts";
 import { DEFAULT_ACCESS_MODES, DEFAULT_USER, resolveSettings } from "./settings.ts";
 
 export const MANAGED_BY = "kode-operator";
 export const LABEL_KODE_NAME = "kode.jacero.io/name";
+/** Pod-template annotation that changes when the pod's credentials or sidecar config change (an HMAC, see rolloutVersion). */
 export const ANNOTATION_CONFIG_CHECKSUM = "kode.jacero.io/config-checksum";
+/** Key in <kode>-auth of the random key that versions the credentials (generated once, like the password). */
+export const SECRET_ROLLOUT_KEY = "rollout-key";
+/** The annotation value `kode render` shows: only the operator holds the key. */
+export const ROLLOUT_PLACEHOLDER = "<computed-by-the-operator>";
 export const ANNOTATION_TEMPLATE = "kode.jacero.io/template";
 export const ANNOTATION_KEEP_VOLUME = "kode.jacero.io/keep-volume";
 export const IDE_CONTAINER = "ide";
@@ -164,15 +173,30 @@ export interface RenderInput {
     usernameKey?: string;
     passwordKey: string;
     /** Present when the operator must create the Secret <kode>-auth (generated or taken from spec.password). */
-    generated?: { username: string; password: string };
+    generated?: { username: string; password: string; rolloutKey?: string };
+    /** The generated values were made because the cache shows no <kode>-auth: create it only, never patch it. */
+    createOnly?: boolean;
   };
-  /** Hash of the referenced Secrets/config, computed by the caller; rolls the pod when it changes. */
-  configChecksum: string;
+  /**
+   * What versions the pod's credentials: HMAC-SHA256 of `material` (the credentials as the pod reads them) with
+   * `key`, a value only Secret readers can know (the rollout key in <kode>-auth, or the uid of an existingSecret).
+   * A change of credentials changes the annotation and rolls the pod; a pod reader cannot test a guessed password
+   * against it. Absent (`kode render`): a placeholder.
+   */
+  rollout?: { key: string; material: string };
   /** An Envoy sidecar in front of the IDE (the template names an EnvoyProxyConfig), with what it needs resolved. */
-  envoy?: Pick<EnvoyRenderInput, "config" | "credentials" | "oauth2">;
+  envoy?: Pick<EnvoyRenderInput, "config" | "credentials" | "oauth2"> & {
+    /** The oauth2 HMAC key was generated in this pass: "create" (no sidecar Secret cached) or "ifUnchanged" (one without a key). */
+    hmacGenerated?: "create" | "ifUnchanged";
+  };
 }
 
 export interface RenderResult {
+  /**
+   * Every child, in apply order (what a pod mounts before the pod), each with what the apply step needs. This list
+   * is what the operator applies; the named fields below are the same objects, for tests and `kode render`.
+   */
+  children: DesiredChild[];
   statefulSet: StatefulSet;
   service: Service;
   secret?: Secret;
@@ -185,7 +209,7 @@ export interface RenderResult {
 }
 
 export function renderKode(input: RenderInput): RenderResult {
-  const { kode, template, configChecksum } = input;
+  const { kode, template } = input;
   const name = kode.metadata.name;
   const namespace = kode.metadata.namespace;
   const names = childNames(name);
@@ -221,7 +245,11 @@ export function renderKode(input: RenderInput): RenderResult {
     kind: "Secret",
     metadata: meta(names.secret, "credentials"),
     type: "Opaque",
-    data: { [SECRET_USERNAME_KEY]: base64(generated.username), [SECRET_PASSWORD_KEY]: base64(generated.password) },
+    data: {
+      [SECRET_USERNAME_KEY]: base64(generated.username),
+      [SECRET_PASSWORD_KEY]: base64(generated.password),
+      ...(generated.rolloutKey !== undefined && { [SECRET_ROLLOUT_KEY]: base64(generated.rolloutKey) }),
+    },
   };
 
   // Storage: an existing claim, our claim, or an emptyDir.
@@ -315,7 +343,7 @@ export function renderKode(input: RenderInput): RenderResult {
       updateStrategy: { type: "RollingUpdate" },
       selector: { matchLabels: selectorLabels(name) },
       template: {
-        metadata: { labels: childLabels(name, s.type, "ide"), annotations: { [ANNOTATION_CONFIG_CHECKSUM]: configChecksum } },
+        metadata: { labels: childLabels(name, s.type, "ide"), annotations: { [ANNOTATION_CONFIG_CHECKSUM]: rolloutVersion(input.rollout, "") } },
         spec: podSpec,
       },
     },
@@ -332,9 +360,30 @@ export function renderKode(input: RenderInput): RenderResult {
     },
   };
 
-  const result: RenderResult = { statefulSet, service, ...(secret && { secret }), ...(pvc && { pvc }), warnings };
+  const result: Omit<RenderResult, "children"> = { statefulSet, service, ...(secret && { secret }), ...(pvc && { pvc }), warnings };
   if (input.envoy) attachEnvoy(result, input, s.port, s.type, owner, credentials.secretName);
-  return result;
+  return { ...result, children: childList(result, input) };
+}
+
+/** The children in apply order: credentials and storage, the sidecar's files and policy, then Service and workload. */
+function childList(r: Omit<RenderResult, "children">, input: RenderInput): DesiredChild[] {
+  const obj = (o: unknown) => o as KubeObject;
+  const hmac = input.envoy?.hmacGenerated;
+  return [
+    ...(r.secret ? [{ resource: SECRETS, object: obj(r.secret), ...(input.credentials.createOnly && { createOnly: true }) }] : []),
+    ...(r.pvc ? [{ resource: PVCS, object: obj(r.pvc), ...(r.pvc.metadata.annotations?.[ANNOTATION_KEEP_VOLUME] === "true" && { keep: true }) }] : []),
+    ...(r.envoySecret ? [{ resource: SECRETS, object: obj(r.envoySecret), ...(hmac === "create" && { createOnly: true }), ...(hmac === "ifUnchanged" && { ifUnchanged: true }) }] : []),
+    ...(r.envoyConfigMap ? [{ resource: CONFIGMAPS, object: obj(r.envoyConfigMap) }] : []),
+    ...(r.networkPolicy ? [{ resource: NETWORK_POLICIES, object: obj(r.networkPolicy) }] : []),
+    { resource: SERVICES, object: obj(r.service) },
+    { resource: STATEFULSETS, object: obj(r.statefulSet) },
+  ];
+}
+
+/** The pod-template annotation: HMAC-SHA256 (hex, 32 characters) of the credentials and the sidecar's inputs. */
+export function rolloutVersion(rollout: RenderInput["rollout"], sidecar: string): string {
+  if (!rollout) return ROLLOUT_PLACEHOLDER;
+  return createHmac("sha256", rollout.key).update(`${rollout.material}\n${sidecar}`).digest("hex").slice(0, 32);
 }
 
 /**
@@ -342,7 +391,7 @@ export function renderKode(input: RenderInput): RenderResult {
  * patched as renderEnvoy says (loopback binding, its own password off, probes through Envoy), and a change of
  * the sidecar's inputs rolls the pod through the checksum annotation. Throws EnvoyRenderError on a bad config.
  */
-function attachEnvoy(result: RenderResult, input: RenderInput, idePort: number, ideType: string, owner: OwnerReference[] | undefined, credentialsSecretName: string) {
+function attachEnvoy(result: Omit<RenderResult, "children">, input: RenderInput, idePort: number, ideType: string, owner: OwnerReference[] | undefined, credentialsSecretName: string) {
   const name = input.kode.metadata.name;
   const envoy = renderEnvoy({
     kode: { name, namespace: input.kode.metadata.namespace, user: input.kode.spec.user },
@@ -370,10 +419,7 @@ function attachEnvoy(result: RenderResult, input: RenderInput, idePort: number, 
   else delete ide.livenessProbe;
   pod.spec.containers.push(envoy.container as Container);
   pod.spec.volumes.push(...(envoy.volumes as Volume[]));
-  pod.metadata.annotations[ANNOTATION_CONFIG_CHECKSUM] = createHash("sha256")
-    .update(`${input.configChecksum}\n${envoy.checksumSource}`)
-    .digest("hex")
-    .slice(0, 16);
+  pod.metadata.annotations[ANNOTATION_CONFIG_CHECKSUM] = rolloutVersion(input.rollout, envoy.checksumSource);
   result.envoyConfigMap = owned(envoy.configMap);
   if (envoy.secret) result.envoySecret = owned(envoy.secret);
   result.networkPolicy = owned(envoy.networkPolicy);

@@ -6,8 +6,9 @@ import type { EnvoyProxyConfig, Kode, KodeTemplate } from "../api/types.ts";
 import { envoyChildNames } from "../envoy/index.ts";
 import { HMAC_SECRET_KEY, readSdsSecretValue } from "../envoy/render.ts";
 import { validateEnvoyConfig } from "../envoy/validate.ts";
+import type { Cache } from "../kube/cache.ts";
+import { isControlledBy } from "../kube/children.ts";
 import type { KubeObject } from "../kube/types.ts";
-import type { Cache } from "./reconcile.ts";
 import type { RenderInput } from "./render.ts";
 import type { Problem } from "./validate.ts";
 
@@ -22,9 +23,10 @@ export interface EnvoyDeps {
 export interface ResolvedEnvoy {
   input?: NonNullable<RenderInput["envoy"]>;
   problem?: Problem;
-  /** The HMAC key was generated now (none in the cached sidecar Secret): the Secret may only be created with it, or
-   * patched at the version the cache shows (see reconcileKode). */
-  hmacGenerated?: boolean;
+  /** The HMAC key was generated now (none in the cached sidecar Secret): the Secret may only be created with it
+   * ("create"), or patched at the version the cache shows ("ifUnchanged"), so a key the cache does not show yet is
+   * never replaced. */
+  hmacGenerated?: "create" | "ifUnchanged";
   /** "<Kind>/<namespace>/<name>" of the config, for indexing Kodes by config. */
   configKey?: string;
 }
@@ -78,15 +80,17 @@ export function resolveEnvoy(
   const authType = spec.authType ?? "none";
 
   let oauth2: { clientSecret: string; hmacSecret: string } | undefined;
-  let hmacGenerated = false;
+  let hmacGenerated: ResolvedEnvoy["hmacGenerated"];
   if (authType === "oauth2") {
     const ref = spec.oauth2?.clientSecretRef;
     const clientSecret = ref ? decode(deps.secrets.get(ns, ref.name)?.data?.[ref.key ?? "client-secret"]) : undefined;
     const problems = validateEnvoyConfig(spec, { clientSecretFound: clientSecret !== undefined, kodeUser: kode.spec.user });
     if (problems.length) return { problem: problems[0], configKey };
-    const sidecarSecret = deps.secrets.get(ns, envoyChildNames(kode.metadata.name).secret);
+    // Only a Secret this Kode controls is read: a key in anybody else's Secret of that name is not ours to use.
+    const cached = deps.secrets.get(ns, envoyChildNames(kode.metadata.name).secret);
+    const sidecarSecret = cached && kode.metadata.uid && isControlledBy(cached, { uid: kode.metadata.uid }) ? cached : undefined;
     const kept = readSdsSecretValue(decode(sidecarSecret?.data?.[HMAC_SECRET_KEY]));
-    hmacGenerated = kept === undefined;
+    if (kept === undefined) hmacGenerated = sidecarSecret ? "ifUnchanged" : "create";
     oauth2 = { clientSecret: clientSecret!, hmacSecret: kept ?? randomBytes(32).toString("base64") };
   } else {
     const problems = validateEnvoyConfig(spec, { kodeUser: kode.spec.user, basicUsername: credentials?.username });
@@ -95,6 +99,6 @@ export function resolveEnvoy(
   return {
     configKey,
     hmacGenerated,
-    input: { config: envoyConfig, credentials: authType === "basic" ? credentials : undefined, oauth2 },
+    input: { config: envoyConfig, credentials: authType === "basic" ? credentials : undefined, oauth2, ...(hmacGenerated && { hmacGenerated }) },
   };
 }

@@ -3,14 +3,9 @@
 import type { IdeType, Kode, KodeStorage, KodeTemplateSpec } from "../api/types.ts";
 import { ideTypeSpec, type IdeTypeSpec } from "./ide/index.ts";
 
-export const DEFAULT_HOME = "/config";
-export const DEFAULT_WORKSPACE = "workspace";
-export const DEFAULT_TZ = "UTC";
-export const DEFAULT_PUID = 1000;
-export const DEFAULT_PGID = 1000;
-/** linuxserver images run the IDE as `abc`. */
-export const DEFAULT_USER = "abc";
-export const DEFAULT_ACCESS_MODES = ["ReadWriteOnce"];
+import { DEFAULT_ACCESS_MODES, DEFAULT_HOME, DEFAULT_PGID, DEFAULT_PUID, DEFAULT_TZ, DEFAULT_USER, DEFAULT_WORKSPACE } from "../api/defaults.ts";
+
+export { DEFAULT_ACCESS_MODES, DEFAULT_HOME, DEFAULT_PGID, DEFAULT_PUID, DEFAULT_TZ, DEFAULT_USER, DEFAULT_WORKSPACE };
 
 export interface KodeSettings {
   type: IdeType;

@@ -1,7 +1,9 @@
 // Pure status derivation: what the Kode's status should say, given what the reconciler observed this pass.
 // Status is derived from observation each time, never accumulated; the previous status only supplies
 // lastTransitionTime (kept while a condition's status does not change) and whether the Kode has run before.
-import type { Condition, IdeType, Kode, KodePhase, KodeStatus } from "../api/types.ts";
+import { nextCondition, withSortedConditions, type ConditionSpec } from "../api/conditions.ts";
+import type { IdeType, Kode, KodePhase, KodeStatus } from "../api/types.ts";
+import { jsonEqual } from "../kube/merge-patch.ts";
 import type { Problem } from "./validate.ts";
 
 export const CONDITION_TYPES = ["Ready", "TemplateResolved", "ResourcesReady", "Progressing"] as const;
@@ -44,7 +46,7 @@ export interface KodeEvent {
   message: string;
 }
 
-type CondSpec = { status: Condition["status"]; reason: string; message: string };
+type CondSpec = ConditionSpec;
 
 export function deriveStatus(input: StatusInput): KodeStatus {
   const { kode, generation, statefulSet: sts } = input;
@@ -121,7 +123,7 @@ export function deriveStatus(input: StatusInput): KodeStatus {
     ResourcesReady: resources,
     Progressing: progressing,
   };
-  const conditions = CONDITION_TYPES.map((type) => condition(type, specs[type], old?.conditions, generation, input.now));
+  const conditions = CONDITION_TYPES.map((type) => nextCondition(type, specs[type], old?.conditions, generation, input.now));
 
   const status: KodeStatus = { phase, conditions, observedGeneration: generation };
   if (input.serviceUrl !== undefined) status.url = input.serviceUrl;
@@ -131,38 +133,9 @@ export function deriveStatus(input: StatusInput): KodeStatus {
   return status;
 }
 
-function condition(type: string, c: CondSpec, previous: Condition[] | undefined, generation: number, now: string): Condition {
-  const prev = previous?.find((p) => p.type === type);
-  return {
-    type,
-    status: c.status,
-    reason: c.reason,
-    message: c.message,
-    observedGeneration: generation,
-    lastTransitionTime: prev && prev.status === c.status && prev.lastTransitionTime ? prev.lastTransitionTime : now,
-  };
-}
-
 /** Semantic equality: key order, condition order and undefined fields do not matter. */
 export function statusEquals(a: KodeStatus | undefined, b: KodeStatus | undefined): boolean {
-  return canonical(normalize(a)) === canonical(normalize(b));
-}
-
-function normalize(s: KodeStatus | undefined): unknown {
-  if (!s) return {};
-  const conditions = s.conditions ? [...s.conditions].sort((x, y) => (x.type < y.type ? -1 : x.type > y.type ? 1 : 0)) : undefined;
-  return { ...s, conditions };
-}
-
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
-  if (v && typeof v === "object")
-    return `{${Object.keys(v)
-      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-      .join(",")}}`;
-  return JSON.stringify(v);
+  return jsonEqual(withSortedConditions(a), withSortedConditions(b));
 }
 
 /**

@@ -3,7 +3,7 @@
 // time, recorded in an annotation), so fields we stopped wanting are removed, drift in our fields is
 // repaired, fields set by others (and server defaults) are left alone, and nothing is written when the
 // object already matches.
-import { createMergePatch } from "../apiserver/patch/merge-patch.ts";
+import { mergePatchBetween } from "./merge-patch.ts";
 import type { KubeClient, KubeObject, ResourceRef } from "./types.ts";
 
 export const LAST_APPLIED_ANNOTATION = "kode.jacero.io/last-applied";
@@ -84,7 +84,7 @@ export function computePatch(live: KubeObject, desired: KubeObject): Record<stri
     delete view.metadata.name;
     delete view.metadata.namespace;
   }
-  const patch = createMergePatch(view, wanted);
+  const patch = mergePatchBetween(view, wanted);
   return Object.keys(patch).length ? patch : undefined;
 }
 

@@ -4,10 +4,12 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { ENVOY_PROXY_CLUSTER_CONFIGS, ENVOY_PROXY_CONFIGS, KODE_CLUSTER_TEMPLATES, KODE_TEMPLATES, KODES } from "../api/resources.ts";
-import type { EnvoyProxyConfig, Kode, KodeTemplate } from "../api/types.ts";
+import { KODE_PHASES, type EnvoyProxyConfig, type Kode, type KodeTemplate } from "../api/types.ts";
 import { envoyConfigKey, reconcileEnvoyConfig } from "../envoy/reconcile.ts";
 import { envoyConfigKeyOf } from "../kode/resolve-envoy.ts";
-import { reconcileKode, splitKey, templateKeyOf, type KodeDeps } from "../kode/reconcile.ts";
+import { reconcileKode, templateKeyOf, type KodeDeps } from "../kode/reconcile.ts";
+import { objectKey, type ChildCache } from "../kube/cache.ts";
+import { controllerUids } from "../kube/children.ts";
 import { MANAGED_BY } from "../kode/render.ts";
 import { EventRecorder } from "../kube/events.ts";
 import { startOperatorHttp, type OperatorHttp } from "../kube/http.ts";
@@ -15,7 +17,7 @@ import { Informer, stripManagedFields } from "../kube/informer.ts";
 import { LeaderElector } from "../kube/leader-election.ts";
 import { silentLogger, type Logger } from "../kube/logger.ts";
 import { Registry } from "../kube/metrics.ts";
-import { runWorkers, WorkQueue } from "../kube/queue.ts";
+import { runWorkers, WorkQueue, type ReconcileResult } from "../kube/queue.ts";
 import { CONFIGMAPS, NETWORK_POLICIES, PVCS, SECRETS, SERVICES, STATEFULSETS } from "../kube/resources.ts";
 import type { KubeClient, KubeObject, ResourceRef } from "../kube/types.ts";
 import { reconcileTemplate, templateKey } from "../template/reconcile.ts";
@@ -106,6 +108,15 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   const networkPolicies = informer(NETWORK_POLICIES, { labelSelector: CHILD_SELECTOR });
   const all = [kodes, templates, clusterTemplates, secrets, statefulSets, services, pvcs, envoyConfigs, envoyClusterConfigs, configMaps, networkPolicies];
 
+  // Children by controller uid: what the generic child step prunes and removes.
+  const asChildCache = <T extends KubeObject>(inf: MultiNamespaceInformer<T>): ChildCache<T> => {
+    inf.addIndex("controller", controllerUids);
+    return { get: (ns, name) => inf.get(ns, name), controlledBy: (uid) => inf.byIndex("controller", uid) };
+  };
+  const [secretChildren, statefulSetChildren, serviceChildren, pvcChildren, configMapChildren, networkPolicyChildren] = [secrets, statefulSets, services, pvcs, configMaps, networkPolicies].map(asChildCache) as [
+    ChildCache<KubeObject & { data?: Record<string, string> }>,
+    ...ChildCache[],
+  ];
   kodes.addIndex("template", (k) => [templateKeyOf(asKode(k))]);
   for (const t of [templates, clusterTemplates]) t.addIndex("envoy", (o) => [envoyConfigKeyOf(asTemplate(o)) ?? ""].filter(Boolean));
   kodes.addIndex("secret", (k) => (asKode(k).spec?.existingSecret ? [`${k.metadata.namespace}/${asKode(k).spec.existingSecret}`] : []));
@@ -120,7 +131,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     depth.set({ controller: "kode" }, kodeQueue.depth);
     depth.set({ controller: "template" }, templateQueue.depth);
     depth.set({ controller: "envoyproxyconfig" }, envoyQueue.depth);
-    const counts: Record<string, number> = { Pending: 0, Provisioning: 0, Running: 0, Updating: 0, Failed: 0, Deleting: 0 };
+    const counts: Record<string, number> = Object.fromEntries(KODE_PHASES.map((p) => [p, 0]));
     for (const k of kodes.list()) {
       const phase = asKode(k).status?.phase ?? "Pending";
       counts[phase] = (counts[phase] ?? 0) + 1;
@@ -132,7 +143,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   const kodeQueue = new WorkQueue({ name: "kode" });
   const templateQueue = new WorkQueue({ name: "template" });
   const envoyQueue = new WorkQueue({ name: "envoyproxyconfig" });
-  const keyOf = (o: KubeObject) => (o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name);
+  const keyOf = objectKey;
 
   // Event routing: every change leads to the keys whose desired state it may affect.
   const onKode = (k: KubeObject, old?: KubeObject) => {
@@ -189,14 +200,14 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     kodes: kodes as never,
     templates: templates as never,
     clusterTemplates: clusterTemplates as never,
-    secrets,
-    statefulSets,
-    services,
-    pvcs,
+    secrets: secretChildren,
+    statefulSets: statefulSetChildren,
+    services: serviceChildren,
+    pvcs: pvcChildren,
     envoyConfigs: envoyConfigs as never,
     envoyClusterConfigs: envoyClusterConfigs as never,
-    configMaps,
-    networkPolicies,
+    configMaps: configMapChildren,
+    networkPolicies: networkPolicyChildren,
     events,
     now: iso,
     generatePassword,
@@ -205,12 +216,13 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     log,
   };
 
-  const timed = (controller: string, fn: (key: string) => Promise<void>) => async (key: string) => {
+  const timed = (controller: string, fn: (key: string) => Promise<ReconcileResult>) => async (key: string) => {
     const end = duration.startTimer({ controller });
     try {
-      await fn(key);
+      const result = await fn(key);
       reconciles.inc({ controller, result: "success" });
       end({ result: "success" });
+      return result;
     } catch (e) {
       reconciles.inc({ controller, result: "error" });
       end({ result: "error" });
@@ -313,5 +325,3 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     },
   };
 }
-
-export { splitKey };

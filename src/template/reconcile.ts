@@ -1,10 +1,11 @@
 // KodeTemplate / KodeClusterTemplate status: whether the template is usable and how many Kodes use it.
-import { sameJson } from "../kube/same-json.ts";
 import { KODE_CLUSTER_TEMPLATES, KODE_TEMPLATES } from "../api/resources.ts";
+import { nextCondition } from "../api/conditions.ts";
 import type { Condition, KodeTemplate, KodeTemplateStatus } from "../api/types.ts";
 import { ideTypeSpec } from "../kode/ide/index.ts";
-import type { Cache } from "../kode/reconcile.ts";
-import type { KubeClient } from "../kube/types.ts";
+import type { Cache } from "../kube/cache.ts";
+import { replaceStatus } from "../kube/status.ts";
+import type { KubeClient, KubeObject } from "../kube/types.ts";
 
 export interface TemplateDeps {
   client: KubeClient;
@@ -27,16 +28,8 @@ export function deriveTemplateStatus(t: KodeTemplate, kodes: number, now: string
     : !ide.supported
       ? ["False", "UnsupportedType", `type "${t.spec.type}" is ${ide.unsupportedReason ?? "not supported"} by this operator version`]
       : ["True", "Valid", `${t.spec.type} template using ${t.spec.image}`];
-  const prev = t.status?.conditions?.find((c) => c.type === "Ready");
-  const ready: Condition = {
-    type: "Ready",
-    status,
-    reason,
-    message,
-    observedGeneration: t.metadata.generation,
-    lastTransitionTime: prev?.status === status ? prev.lastTransitionTime : now,
-  };
-  return { conditions: [ready], observedGeneration: t.metadata.generation, kodes };
+  const ready = nextCondition("Ready", { status, reason, message }, t.status?.conditions, t.metadata.generation, now);
+  return { conditions: [ready], ...(t.metadata.generation !== undefined && { observedGeneration: t.metadata.generation }), kodes };
 }
 
 export async function reconcileTemplate(deps: TemplateDeps, key: string): Promise<void> {
@@ -45,6 +38,5 @@ export async function reconcileTemplate(deps: TemplateDeps, key: string): Promis
   const template = cluster ? deps.clusterTemplates.get(undefined, name) : deps.templates.get(namespace, name);
   if (!template || template.metadata.deletionTimestamp) return;
   const next = deriveTemplateStatus(template, deps.kodesUsing(key), deps.now());
-  if (sameJson(next, template.status)) return;
-  await deps.client.mergePatch(cluster ? KODE_CLUSTER_TEMPLATES : KODE_TEMPLATES, name, { status: next }, { namespace: cluster ? undefined : namespace, subresource: "status", fieldManager: "kode-operator" });
+  await replaceStatus(deps.client, cluster ? KODE_CLUSTER_TEMPLATES : KODE_TEMPLATES, template as unknown as KubeObject & { status?: KodeTemplateStatus }, next, { fieldManager: "kode-operator" });
 }

@@ -1,7 +1,7 @@
 // linuxserver/code-server: VS Code in the browser.
 // Image facts (see /work/shared/reference/envoy-ides-backup.md §3.1, §6.2):
 // - the s6 service runs `code-server --bind-addr [::]:8443 ... ${DEFAULT_WORKSPACE:-/config/workspace}` over plain HTTP;
-// - code-server's `$PORT` overrides the port of --bind-addr (coder/code-server src/node/cli.ts bindAddrFromArgs),
+// - code-server's `$PORT` overrides the port of --bind-addr,
 //   so PORT is how a template moves the listen port. The image's internal s6 readiness check keeps probing 8443,
 //   which is why PORT is only set when the port really differs;
 // - auth is on (AUTH=password) iff PASSWORD or HASHED_PASSWORD is set;
