@@ -4,6 +4,7 @@
 import { applyDefaults, pruneUnknownFields, validateAgainstSchema, validateCelRules } from "./crd/schema.ts";
 import { ApiError, badRequest, cause, conflict, invalid, invalidValue, notFound } from "./errors.ts";
 import { listTypeOf } from "./list-types.ts";
+import { dropUnknownBuiltinFields } from "./protobuf/unknown-fields.ts";
 import { storageKey } from "./registry.ts";
 import { sortedJson, withSortedKeys } from "./sorted-keys.ts";
 import { updateManagedFields } from "./ssa/index.ts";
@@ -53,6 +54,7 @@ export function decodeIncoming(ctx: WriteContext, body: Record<string, unknown>)
     throw badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: metadata must be an object`);
   const obj = { ...body, apiVersion: gv, kind: type.kind, metadata: { ...(meta as object) } } as KObject;
   for (const path of type.microTimeFields ?? []) checkMicroTime(type, obj, path);
+  if (!type.schema && !type.crd) reportUnknownFields(ctx, dropUnknownBuiltinFields(gv, type.kind, obj) ?? []);
   return type.view ? type.view.toStorage(obj) : obj;
 }
 
@@ -71,7 +73,12 @@ function checkMicroTime(type: ResourceType, obj: KObject, path: string) {
 function pruneAndDefault(ctx: WriteContext, obj: KObject) {
   const schema = ctx.type.schema;
   if (!schema) return;
-  const unknown = pruneUnknownFields(obj, schema);
+  reportUnknownFields(ctx, pruneUnknownFields(obj, schema));
+  applyDefaults(obj, schema);
+}
+
+/** fieldValidation for fields the kind does not have (already dropped): Strict fails, Warn warns. */
+function reportUnknownFields(ctx: WriteContext, unknown: string[]) {
   if (unknown.length && ctx.fieldValidation === "Strict")
     throw badRequest(
       `${ctx.type.kind} in version "${ctx.type.version}" cannot be handled as a ${ctx.type.kind}: strict decoding error: ${unknown
@@ -79,7 +86,6 @@ function pruneAndDefault(ctx: WriteContext, obj: KObject) {
         .join(", ")}`,
     );
   if (ctx.fieldValidation === "Warn") for (const f of unknown) ctx.warnings.push(`unknown field "${f}"`);
-  applyDefaults(obj, schema);
 }
 
 function validateMetadata(obj: KObject, type: ResourceType): FieldCause[] {

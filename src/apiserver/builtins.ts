@@ -24,6 +24,8 @@ interface BuiltinSpec {
   /** The kind's spec changes bump metadata.generation. */
   generation?: boolean;
   deleteReturnsObject?: boolean;
+  /** No DELETE of the whole collection (namespaces: kube-apiserver serves no deletecollection there). */
+  noDeleteCollection?: boolean;
   microTimeFields?: string[];
   /** Served from a CRD on a real cluster (Gateway API, snapshots): no strategic merge, updates need a resourceVersion. */
   crd?: boolean;
@@ -41,7 +43,7 @@ const replicasScale: ScaleSubresource = {
 const admissionCategories = ["api-extensions"];
 
 export const BUILTIN_KINDS: BuiltinSpec[] = [
-  { kind: "Namespace", plural: "namespaces", shortNames: ["ns"], clusterScoped: true, status: true, deleteReturnsObject: true },
+  { kind: "Namespace", plural: "namespaces", shortNames: ["ns"], clusterScoped: true, status: true, deleteReturnsObject: true, noDeleteCollection: true },
   { kind: "Secret", plural: "secrets" },
   { kind: "ConfigMap", plural: "configmaps", shortNames: ["cm"] },
   { kind: "Service", plural: "services", shortNames: ["svc"], categories: ["all"], status: true, deleteReturnsObject: true },
@@ -118,7 +120,7 @@ function toResourceType(spec: BuiltinSpec): ResourceType {
     namespaced: !spec.clusterScoped,
     shortNames: spec.shortNames ?? [],
     categories: spec.categories ?? [],
-    verbs: ALL_VERBS,
+    verbs: spec.noDeleteCollection ? ALL_VERBS.filter((v) => v !== "deletecollection") : ALL_VERBS,
     subresources: { status: spec.status, scale: spec.scale, proxy: spec.proxy },
     columns: throughView(builtinColumns[key] ?? workloadColumns[key] ?? networkColumns[key] ?? clusterColumns[key] ?? [], spec.view),
     fieldLabels: fieldLabelsByKind[key],

@@ -7,7 +7,7 @@ import { deleteCollection, deleteObject } from "./handlers/delete.ts";
 import { getObject, listObjects, selectorFilter, tableOptions, validateWatchOptions } from "./handlers/read.ts";
 import { createObject, patchObject, replaceObject, scaleRequest, writeContext } from "./handlers/write.ts";
 import { hooksEndpoint } from "./hooks-http.ts";
-import { openApiV2, type OpenApiDocs } from "./openapi.ts";
+import type { OpenApiDocs } from "./openapi.ts";
 import { storageKey } from "./registry.ts";
 import { POD_STREAM_SUBRESOURCES, podStream } from "./pod-subresources.ts";
 import { queryFlag, queryInt } from "./query.ts";
@@ -95,7 +95,7 @@ export class Router {
       if (aggregated) return jsonResponse(aggregatedDiscovery(this.state.registry, false, aggregated), 200, { "content-type": aggregatedType(aggregated) });
       return jsonResponse(apiGroupList(this.state.registry));
     }
-    if (p === "/openapi/v2") return openApiV2(accept);
+    if (p === "/openapi/v2") return this.openapi.v2Response(accept);
     if (p === "/openapi/v3") return jsonResponse(this.openapi.root());
     if (p.startsWith("/openapi/v3/")) {
       const doc = this.openapi.groupVersion(p.slice("/openapi/v3/".length));
@@ -148,6 +148,7 @@ export class Router {
     if (m === "POST" && !path.name) return createObject(writeContext(state, type, path, req, url), req);
     if (m === "PUT" && path.name) return replaceObject(writeContext(state, type, path, req, url), req, path.name);
     if (m === "PATCH" && path.name) return patchObject(writeContext(state, type, path, req, url), req, url, path.name);
+    if (m === "DELETE" && !path.name && !type.verbs.includes("deletecollection")) throw methodNotAllowed(m, type.group, type.plural);
     if (m === "DELETE") return path.name ? deleteObject(state, type, path, req, url) : deleteCollection(state, type, path, req, url);
     throw methodNotAllowed(m, type.group, type.plural);
   }
