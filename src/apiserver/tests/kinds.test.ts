@@ -28,7 +28,7 @@ const EXPECTED: Expected[] = [
   { gv: "discovery.k8s.io/v1", plural: "endpointslices", kind: "EndpointSlice", namespaced: true },
   { gv: "v1", plural: "resourcequotas", kind: "ResourceQuota", namespaced: true, shortNames: ["quota"], subresources: ["status"] },
   { gv: "v1", plural: "limitranges", kind: "LimitRange", namespaced: true, shortNames: ["limits"] },
-  { gv: "v1", plural: "nodes", kind: "Node", namespaced: false, shortNames: ["no"], subresources: ["proxy", "status"] },
+  { gv: "v1", plural: "nodes", kind: "Node", namespaced: false, shortNames: ["no"], subresources: ["status"] },
   { gv: "v1", plural: "persistentvolumes", kind: "PersistentVolume", namespaced: false, shortNames: ["pv"], subresources: ["status"] },
   { gv: "storage.k8s.io/v1", plural: "storageclasses", kind: "StorageClass", namespaced: false, shortNames: ["sc"] },
   { gv: "scheduling.k8s.io/v1", plural: "priorityclasses", kind: "PriorityClass", namespaced: false, shortNames: ["pc"] },
