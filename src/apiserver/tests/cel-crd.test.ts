@@ -5,7 +5,7 @@ import { useApiServer } from "../testing.ts";
 import { findKubectlBinaries, Kubectl, scratchDir } from "../../../e2e/kubectl-harness.ts";
 
 // kube-apiserver reports CEL causes in no fixed order (Go map iteration): compare them by field.
-const byField = <T extends { field: string }>(causes: T[]): T[] => [...causes].sort((a, b) => a.field.localeCompare(b.field));
+const byField = (causes: { field: string; reason: string; message: string }[]) => [...causes].sort((a, b) => a.field.localeCompare(b.field));
 
 const CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
 const GADGETS = "/apis/cel.example.org/v1/namespaces/default/gadgets";
