@@ -212,6 +212,19 @@ function procStatusMB(pid: number, field: "VmRSS" | "VmHWM"): number {
   return Number(new RegExp(`${field}:\\s+(\\d+)\\s+kB`).exec(status)?.[1]) / 1024;
 }
 
+/** Resident memory by kind (MB): anonymous (heaps, allocator) vs file-backed (the executable, mapped code). */
+function smapsMB(pid: number): { anonymous: number; file: number } {
+  const text = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, "m").exec(text)?.[1] ?? NaN);
+  return { anonymous: round(kb("Anonymous") / 1024, 1), file: round((kb("Rss") - kb("Anonymous")) / 1024, 1) };
+}
+
+/** The operator's own memory gauges (MB): JavaScript heap used/reserved, external buffers. */
+function heapMB(metrics: string) {
+  const g = (name: string) => round(metricSum(metrics, name) / 2 ** 20, 1);
+  return { heapUsed: g("process_heap_used_bytes"), heapTotal: g("process_heap_total_bytes"), external: g("process_external_memory_bytes") };
+}
+
 function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -473,6 +486,14 @@ async function operatorPhases(dir: string) {
     operator = await startOperator(dir, server.kubeconfig);
     const opPid = operator.pid;
     const rssStartMB = procStatusMB(opPid, "VmRSS");
+    const smapsStart = smapsMB(opPid);
+    // Peak RSS and JS heap seen while converging (sampled each second).
+    let heapPeakMB = 0;
+    const sampler = setInterval(() => {
+      fetch(operator!.metricsUrl)
+        .then((r) => r.text())
+        .then((t) => (heapPeakMB = Math.max(heapPeakMB, heapMB(t).heapTotal)), () => {});
+    }, 1000);
     const cpuStart = cpuSeconds(opPid);
     log(`operator ready (${operator.mode}, RSS ${rssStartMB.toFixed(1)} MB); creating ${KODE_COUNT} Kodes`);
 
@@ -494,6 +515,7 @@ async function operatorPhases(dir: string) {
       throw new Error(`${(e as Error).message}: ${w.running.size}/${KODE_COUNT} Running; phases: ${JSON.stringify(byPhase)}`);
     });
     const convergeS = (performance.now() - t0) / 1000;
+    clearInterval(sampler);
     const convergeCpuS = cpuSeconds(opPid) - cpuStart;
     const serverConvergeCpuS = cpuSeconds(server.pid) - serverCpu0;
     const bc = process.cpuUsage(benchCpu0);
@@ -524,7 +546,12 @@ async function operatorPhases(dir: string) {
     const resyncReconciles = metricSum(m1, "kode_reconcile_total", 'controller="kode"') - metricSum(m0, "kode_reconcile_total", 'controller="kode"');
     const rssPeakMB = procStatusMB(opPid, "VmHWM");
     const rssNowMB = procStatusMB(opPid, "VmRSS");
-    log(`steady: ${steadyWrites} writes in ${windowMs / 1000} s (${resyncReconciles} Kode reconciles ran); operator RSS ${rssNowMB.toFixed(1)} MB, peak ${rssPeakMB.toFixed(1)} MB`);
+    const smapsSteady = smapsMB(opPid);
+    const heapSteady = heapMB(m1);
+    log(
+      `steady: ${steadyWrites} writes in ${windowMs / 1000} s (${resyncReconciles} Kode reconciles ran); operator RSS ${rssNowMB.toFixed(1)} MB, peak ${rssPeakMB.toFixed(1)} MB; ` +
+        `now ${JSON.stringify({ ...smapsSteady, ...heapSteady })}, JS heap reserved at most ${heapPeakMB} MB while converging`,
+    );
     if (resyncReconciles < KODE_COUNT) log(`WARNING: fewer reconciles (${resyncReconciles}) than Kodes during the steady window: did a resync run?`);
 
     // ---- latency: one Kode at a time, create -> StatefulSet exists
@@ -558,6 +585,7 @@ async function operatorPhases(dir: string) {
       rssStartMB,
       rssPeakMB,
       rssAfterSteadyMB: rssNowMB,
+      memory: { start: smapsStart, steady: { ...smapsSteady, ...heapSteady }, heapTotalPeakConvergingMB: heapPeakMB },
       rssEndMB: procStatusMB(opPid, "VmRSS"),
       operatorCpuDuringConvergeS: convergeCpuS,
       serverCpuTotalS: cpuSeconds(server.pid),
@@ -641,7 +669,7 @@ async function main() {
         reads: op.requestBreakdown,
       },
       steady: { windowS: op.steadyWindowS, writes: op.steadyWrites, kodeReconcilesInWindow: op.resyncReconciles, breakdown: op.steadyWriteBreakdown },
-      rss: { startMB: round(op.rssStartMB, 1), peakMB: round(op.rssPeakMB, 1), afterSteadyMB: round(op.rssAfterSteadyMB, 1), endMB: round(op.rssEndMB, 1) },
+      rss: { startMB: round(op.rssStartMB, 1), peakMB: round(op.rssPeakMB, 1), afterSteadyMB: round(op.rssAfterSteadyMB, 1), endMB: round(op.rssEndMB, 1), ...op.memory },
       latencyMs: Object.fromEntries(Object.entries(op.latency).map(([k, v]) => [k, round(v, 2)])),
       reconciles: op.reconciles,
       serverCpuS: round(op.serverCpuTotalS),

@@ -56,21 +56,15 @@ export function withLastApplied(desired: KubeObject): KubeObject {
   };
 }
 
-// Cached objects keep their identity until they change, so every resync would otherwise parse the same
-// annotation again; the parsed record is only read, never modified.
-const parsedLastApplied = new WeakMap<KubeObject, Json>();
-
+// Parsed on each use, not memoized per cached object: a settled owner skips its children altogether (its
+// reads are unchanged), and a memo would keep a second, parsed copy of every child's record in memory.
 function lastApplied(live: KubeObject): Json {
-  const cached = parsedLastApplied.get(live);
-  if (cached !== undefined) return cached;
   const text = live.metadata.annotations?.[LAST_APPLIED_ANNOTATION];
-  let parsed: Json = {};
   if (text)
     try {
-      parsed = JSON.parse(text);
+      return JSON.parse(text);
     } catch {}
-  parsedLastApplied.set(live, parsed);
-  return parsed;
+  return {};
 }
 
 /** The merge patch that brings `live` to `desired`, or undefined when nothing needs to change. Pure. */

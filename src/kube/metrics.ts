@@ -262,8 +262,13 @@ const START_TIME_SECONDS = Math.floor((performance.timeOrigin || Date.now() - pr
 
 function processMetrics(): MetricFamily[] {
   const cpu = process.cpuUsage();
+  const mem = process.memoryUsage();
   const families: MetricFamily[] = [
-    gaugeFamily("process_resident_memory_bytes", "Resident memory size in bytes.", process.memoryUsage.rss()),
+    gaugeFamily("process_resident_memory_bytes", "Resident memory size in bytes.", mem.rss),
+    // What of the resident memory is the JavaScript heap (the rest: the runtime, its allocator, code, buffers).
+    gaugeFamily("process_heap_used_bytes", "JavaScript heap in use, in bytes.", mem.heapUsed),
+    gaugeFamily("process_heap_total_bytes", "JavaScript heap reserved, in bytes.", mem.heapTotal),
+    gaugeFamily("process_external_memory_bytes", "Memory held outside the JavaScript heap by its objects (buffers), in bytes.", mem.external),
     {
       name: "process_cpu_seconds_total",
       help: "Total user and system CPU time spent in seconds.",

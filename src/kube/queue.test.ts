@@ -294,6 +294,43 @@ describe("two levels: changes ahead of resync work", () => {
     expect(await q.get()).toBe("x");
   });
 
+  test("with lowConcurrency 2, a third worker gets no resync key but takes a change at once", async () => {
+    const q = new WorkQueue({ lowConcurrency: 2 });
+    for (const k of ["r1", "r2", "r3"]) q.addLow(k);
+    expect(await q.get()).toBe("r1");
+    expect(await q.get()).toBe("r2");
+    let third: string | undefined;
+    void q.get().then((k) => (third = k));
+    await tick();
+    expect(third).toBeUndefined();
+    q.add("new");
+    await tick();
+    expect(third).toBe("new");
+    // A low slot freed: the next worker gets the waiting resync key.
+    let fourth: string | undefined;
+    void q.get().then((k) => (fourth = k));
+    await tick();
+    expect(fourth).toBeUndefined();
+    q.done("r1");
+    await tick();
+    expect(fourth).toBe("r3");
+  });
+
+  test("runWorkers lets I/O in between resync keys that complete without awaiting anything", async () => {
+    const q = new WorkQueue();
+    const order: string[] = [];
+    for (let i = 0; i < 200; i++) q.addLow(`r${i}`);
+    // A change that arrives as an I/O callback (a watch event), after the burst started.
+    setImmediate(() => q.add("new"));
+    const workers = runWorkers(q, 2, async (key) => {
+      order.push(key);
+    });
+    while (order.length < 201) await tick();
+    await q.shutDown();
+    await workers;
+    expect(order.indexOf("new")).toBeLessThan(10);
+  });
+
   test("shutDown without drain drops both levels", async () => {
     const q = new WorkQueue();
     q.add("a");

@@ -6,7 +6,9 @@
 //   keep the earliest due time;
 // - two levels: add() is for changes (watch events), addLow() for background work (periodic resync, fan-out);
 //   workers always take a change first, so a resync of many settled keys never delays a new one. A key
-//   waiting at the low level that is added as a change moves up;
+//   waiting at the low level that is added as a change moves up. At most `lowConcurrency` low keys are
+//   processed at once (the other workers stay free for changes), and runWorkers yields to the event loop after
+//   each low key, so a burst of settled keys (each done without I/O) cannot hold back the watch events behind it;
 // - shutDown() stops accepting adds and lets the workers drain what is queued (or drops it).
 
 export interface QueueTimers {
@@ -33,6 +35,8 @@ export interface WorkQueueOptions {
   /** Longest retry delay (default 5 minutes). */
   maxDelayMs?: number;
   hooks?: WorkQueueHooks;
+  /** How many keys of the low level may be processed at once (default: no limit). */
+  lowConcurrency?: number;
   /** Clock and timers (tests). */
   timers?: QueueTimers;
 }
@@ -53,6 +57,8 @@ export class WorkQueue {
   /** Keys that need processing (waiting, or re-added while processing), with their level. */
   private dirty = new Map<string, Level>();
   private processing = new Map<string, number>();
+  /** Keys being processed that were taken from the low level. */
+  private processingLow = new Set<string>();
   private addedAt = new Map<string, number>();
   private waiting = new Map<string, { due: number; handle: unknown }>();
   private failures = new Map<string, number>();
@@ -63,6 +69,7 @@ export class WorkQueue {
   private readonly maxDelayMs: number;
   private readonly timers: QueueTimers;
   private readonly hooks: WorkQueueHooks;
+  private readonly lowConcurrency: number;
   /** Totals, for metrics. */
   adds = 0;
   retries = 0;
@@ -74,6 +81,7 @@ export class WorkQueue {
     this.maxDelayMs = opts.maxDelayMs ?? 5 * 60_000;
     this.timers = opts.timers ?? realTimers;
     this.hooks = opts.hooks ?? {};
+    this.lowConcurrency = Math.max(1, opts.lowConcurrency ?? Infinity);
   }
 
   /** Keys waiting to be processed. */
@@ -183,15 +191,22 @@ export class WorkQueue {
    * The caller must call done(key) when finished.
    */
   get(): Promise<string | undefined> {
-    if (this.depth) return Promise.resolve(this.take());
+    if (this.takeable()) return Promise.resolve(this.take());
     if (this.shuttingDown) return Promise.resolve(undefined);
     return new Promise((resolve) => this.getters.push(resolve));
+  }
+
+  /** Whether `key`, being processed, was taken from the low level (background work). */
+  isLow(key: string): boolean {
+    return this.processingLow.has(key);
   }
 
   done(key: string, ok = true) {
     const started = this.processing.get(key);
     if (started === undefined) return;
     this.processing.delete(key);
+    // A low slot is free again: a worker waiting while low keys were held back may take one.
+    if (this.processingLow.delete(key)) this.wake();
     this.processed++;
     this.hooks.onWorkDuration?.(key, this.timers.now() - started, ok);
     const level = this.dirty.get(key);
@@ -223,14 +238,24 @@ export class WorkQueue {
 
   private push(key: string, level: Level) {
     (level === "high" ? this.high : this.low).add(key);
-    const getter = this.getters.shift();
-    if (getter) getter(this.take());
+    this.wake();
+  }
+
+  /** Hand a key to a waiting worker, if one waits and a key may be taken. */
+  private wake() {
+    if (this.getters.length && this.takeable()) this.getters.shift()!(this.take());
+  }
+
+  private takeable(): boolean {
+    return this.high.size > 0 || (this.low.size > 0 && this.processingLow.size < this.lowConcurrency);
   }
 
   private take(): string {
-    const from = this.high.size ? this.high : this.low;
+    const fromLow = !this.high.size;
+    const from = fromLow ? this.low : this.high;
     const key = from.values().next().value as string;
     from.delete(key);
+    if (fromLow) this.processingLow.add(key);
     this.dirty.delete(key);
     const now = this.timers.now();
     this.processing.set(key, now);
@@ -270,6 +295,7 @@ export async function runWorkers(
       const key = await queue.get();
       if (key === undefined) return;
       let ok = true;
+      const low = queue.isLow(key);
       try {
         const result = await handler(key);
         queue.forget(key);
@@ -283,6 +309,9 @@ export async function runWorkers(
       } finally {
         queue.done(key, ok);
       }
+      // Background keys that need no I/O would otherwise run back to back in microtasks, with the watch
+      // events of new objects waiting behind the whole burst.
+      if (low) await new Promise<void>((resolve) => setImmediate(resolve));
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, n) }, worker));

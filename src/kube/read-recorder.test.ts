@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import type { ChildCache } from "./cache.ts";
+import { specVersion, type ChildCache } from "./cache.ts";
 import { readsUnchanged, ReadRecorder } from "./read-recorder.ts";
 import type { KubeObject } from "./types.ts";
 
@@ -48,5 +48,20 @@ describe("ReadRecorder", () => {
     expect(readsUnchanged(reads, { a })).toBe(false);
     a.objs = [obj("one", "5")];
     expect(readsUnchanged(reads, { a })).toBe(true);
+  });
+
+  test("a cache read by spec (specVersion): a status write leaves the read unchanged, a spec change does not", () => {
+    const t = (rv: string, generation: number): KubeObject => ({ metadata: { name: "tpl", namespace: "ns", uid: "u-1", resourceVersion: rv, generation } });
+    const templates = { ...mapCache([t("10", 1)]), versionOf: specVersion };
+    const rec = new ReadRecorder({ templates });
+    rec.caches.templates.get("ns", "tpl");
+    const reads = rec.recorded();
+    expect(reads).toEqual([{ cache: "templates", query: ["get", "ns", "tpl"], seen: "u-1/g1" }]);
+    templates.objs = [t("11", 1)];
+    expect(readsUnchanged(reads, { templates })).toBe(true);
+    templates.objs = [t("12", 2)];
+    expect(readsUnchanged(reads, { templates })).toBe(false);
+    templates.objs = [];
+    expect(readsUnchanged(reads, { templates })).toBe(false);
   });
 });

@@ -3,7 +3,7 @@
 // checked without anyone listing the inputs by hand. A new read in the reconciler is recorded by itself.
 import type { Cache, ChildCache } from "./cache.ts";
 
-type Versioned = { metadata: { name: string; resourceVersion?: string } };
+type Versioned = { metadata: { name: string; resourceVersion?: string; uid?: string; generation?: number } };
 type AnyCache = Cache<Versioned> & Partial<Pick<ChildCache, "controlledBy">>;
 
 /** One recorded read: which cache, what was asked, what it answered ("-" for absent). */
@@ -20,8 +20,11 @@ const listSeen = (items: Versioned[]) =>
     .sort()
     .join(",");
 
+/** What a get saw: the cache's own notion of version when it has one, else the resourceVersion. */
+const versionSeen = (cache: AnyCache, o: Versioned | undefined) => (o && cache.versionOf ? cache.versionOf(o) : rvOf(o));
+
 function answer(cache: AnyCache, query: Read["query"]): string {
-  if (query[0] === "get") return rvOf(cache.get(query[1], query[2]));
+  if (query[0] === "get") return versionSeen(cache, cache.get(query[1], query[2]));
   return listSeen(cache.controlledBy?.(query[1]) ?? []);
 }
 
@@ -41,7 +44,7 @@ export class ReadRecorder<C extends Record<string, AnyCache>> {
     const view: AnyCache = {
       get: (ns, n) => {
         const obj = cache.get(ns, n);
-        record(["get", ns, n], rvOf(obj));
+        record(["get", ns, n], versionSeen(cache, obj));
         return obj;
       },
     };

@@ -10,7 +10,7 @@ import { envoyConfigKeyOf } from "../kode/resolve-envoy.ts";
 import { reconcileKode, templateKeyOf, type KodeDeps } from "../kode/reconcile.ts";
 import { childNames, MANAGED_BY } from "../kode/render.ts";
 import { envoyChildNames } from "../envoy/render.ts";
-import { objectKey, type ChildCache } from "../kube/cache.ts";
+import { objectKey, specVersion, type Cache, type ChildCache } from "../kube/cache.ts";
 import { controllerUids } from "../kube/children.ts";
 import { fencedClient, FencedError } from "../kube/client.ts";
 import { EventRecorder } from "../kube/events.ts";
@@ -184,7 +184,8 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     return [];
   });
 
-  const kodeQueue = new WorkQueue({ name: "kode" });
+  // Resync work takes at most half the workers: the others stay free for a new or changed Kode.
+  const kodeQueue = new WorkQueue({ name: "kode", lowConcurrency: Math.ceil((opts.concurrency ?? 4) / 2) });
   const templateQueue = new WorkQueue({ name: "template" });
   const envoyQueue = new WorkQueue({ name: "envoyproxyconfig" });
   const keyOf = objectKey;
@@ -271,17 +272,21 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   const writer = fencedClient(client, term.signal);
   const events = new EventRecorder({ client: writer, component: "kode-operator", logger: log.child({ component: "events" }), now });
   const iso = () => new Date(now()).toISOString().replace(/\.\d+Z$/, "Z");
+  // A Kode renders from its template's and Envoy config's identity and spec only: their status writes (the
+  // template counts its Kodes) must not unsettle every Kode using them, or each new Kode costs a full
+  // re-render of its template's Kodes at the next resync.
+  const bySpec = <T extends KubeObject>(inf: MultiNamespaceInformer<T>): Cache<T> => ({ get: (ns, n) => inf.get(ns, n), versionOf: specVersion });
   const kodeDeps: KodeDeps = {
     client: writer,
     kodes: kodes as never,
-    templates: templates as never,
-    clusterTemplates: clusterTemplates as never,
+    templates: bySpec(templates) as never,
+    clusterTemplates: bySpec(clusterTemplates) as never,
     secrets: secretChildren,
     statefulSets: statefulSetChildren,
     services: serviceChildren,
     pvcs: pvcChildren,
-    envoyConfigs: envoyConfigs as never,
-    envoyClusterConfigs: envoyClusterConfigs as never,
+    envoyConfigs: bySpec(envoyConfigs) as never,
+    envoyClusterConfigs: bySpec(envoyClusterConfigs) as never,
     configMaps: configMapChildren,
     networkPolicies: networkPolicyChildren,
     events,
