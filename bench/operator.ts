@@ -23,6 +23,7 @@
 //        --create-concurrency N (32: Kode creates in flight)  --qps N (100000: operator client rate limit)
 //        --kubelet-delay MS (50)  --resync DUR (5s)  --latency-samples N (100)  --no-storage  --source
 //        --operator-bun-flags="--cpu-prof-md --cpu-prof-dir=/tmp/prof" (implies source mode)  --no-save
+//        --build-flags="--compile-exec-argv=--smol" (added to the build of the binary; not with a current dist/kode)
 // The server and the operator run as the compiled binary (dist/kode when it is newer than src/, else one built
 // from src/ into a temporary directory with `npm run build`'s flags), or with --source as `bun src/main.ts`.
 // Bounded: everything (processes included) is stopped after --deadline seconds (280). A run takes about 30 s.
@@ -64,6 +65,7 @@ const { values: flags } = parseArgs({
     unrelated: { type: "string", default: "0" },
     "no-floor": { type: "boolean", default: false },
     deadline: { type: "string", default: DEADLINE_S_DEFAULT },
+    "build-flags": { type: "string", default: "" },
   },
   strict: true,
 });
@@ -129,7 +131,7 @@ function buildBinary(dir: string) {
   if (flags.source || distIsCurrent(ROOT)) return;
   const outfile = join(dir, "kode");
   const r = Bun.spawnSync(
-    [process.execPath, "build", "--compile", "--minify", "--bytecode", "--format=esm", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", join(ROOT, "src/main.ts"), "--outfile", outfile],
+    [process.execPath, "build", "--compile", "--minify", "--bytecode", "--format=esm", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", ...flags["build-flags"].split(/\s+/).filter(Boolean), join(ROOT, "src/main.ts"), "--outfile", outfile],
     { cwd: ROOT, stdout: "pipe", stderr: "pipe" },
   );
   if (r.exitCode !== 0) throw new Error(`building the binary failed: ${r.stderr.toString().slice(-2000)}`);

@@ -10,13 +10,35 @@ const NAMESPACES = "/namespaces";
 export class GarbageCollector {
   private scheduled = false;
   private unsubscribe: () => void;
+  /**
+   * Every object by uid: its namespace and whether it is being deleted. A write of a dependent whose owners
+   * all exist (same namespace, not being deleted) gives a sweep nothing to do, and a sweep reads the whole
+   * store: without this check each write of any owned object cost a pass over every object.
+   */
+  private objects = new Map<string, { namespace?: string; deleting: boolean }>();
 
   constructor(
     private store: Store,
     private now: () => number,
     private isNamespaced: (resource: string) => boolean,
   ) {
+    for (const [, obj] of store.entries()) this.track("ADDED", obj);
     this.unsubscribe = store.subscribe((e) => this.onEvent(e));
+  }
+
+  private track(type: StoreEvent["type"], obj: KObject) {
+    const uid = obj.metadata.uid;
+    if (!uid) return;
+    if (type === "DELETED") this.objects.delete(uid);
+    else this.objects.set(uid, { namespace: obj.metadata.namespace, deleting: !!obj.metadata.deletionTimestamp });
+  }
+
+  /** Whether every owner of `obj` exists in its namespace and none is being deleted (no sweep needed). */
+  private ownersSettled(obj: KObject): boolean {
+    return (obj.metadata.ownerReferences ?? []).every((ref) => {
+      const owner = this.objects.get(ref.uid);
+      return owner !== undefined && !owner.deleting && (owner.namespace === undefined || owner.namespace === obj.metadata.namespace);
+    });
   }
 
   stop() {
@@ -24,7 +46,8 @@ export class GarbageCollector {
   }
 
   private onEvent(e: StoreEvent) {
-    if (e.type !== "DELETED" && !e.object.metadata.deletionTimestamp && !e.object.metadata.ownerReferences) return;
+    this.track(e.type, e.object);
+    if (e.type !== "DELETED" && !e.object.metadata.deletionTimestamp && (!e.object.metadata.ownerReferences || this.ownersSettled(e.object))) return;
     if (this.scheduled) return;
     this.scheduled = true;
     // Run after the triggering write has reached every watcher, as a separate controller would.
