@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startApiServer, type ApiServer } from "../apiserver/server.ts";
 import { createClient, type Client } from "./client.ts";
-import { Backoff, Informer, stripManagedFields, type InformerOptions } from "./informer.ts";
+import { Backoff, Informer, stripManagedFields, stripUnread, type InformerOptions } from "./informer.ts";
 import { staticClientConfig } from "./kubeconfig.ts";
 import type { KubeObject, ResourceRef } from "./types.ts";
 
@@ -112,6 +112,21 @@ describe("Informer", () => {
     await admin.mergePatch(CONFIGMAPS, "in", { metadata: { labels: { app: "z" } } }, { namespace: f.ns });
     await eventually(() => inf.size === 0, "relabelled object gone");
     expect(events).toEqual(["add:in", "delete:in"]);
+  });
+
+  test("stripUnread drops managedFields and kubectl's last-applied-configuration, and keeps other annotations", () => {
+    const obj = {
+      metadata: {
+        name: "s",
+        managedFields: [{ manager: "kubectl" }],
+        annotations: { "kubectl.kubernetes.io/last-applied-configuration": '{"data":{"password":"cGFzcw=="}}', keep: "me" },
+      },
+    } as unknown as KubeObject;
+    stripUnread(obj);
+    expect(obj).toEqual({ metadata: { name: "s", annotations: { keep: "me" } } } as never);
+    const only = { metadata: { name: "t", annotations: { "kubectl.kubernetes.io/last-applied-configuration": "{}" } } } as unknown as KubeObject;
+    stripUnread(only);
+    expect(only).toEqual({ metadata: { name: "t" } } as never);
   });
 
   test("a transform (stripManagedFields) applies to listed and watched objects before handlers see them", async () => {

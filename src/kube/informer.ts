@@ -59,6 +59,21 @@ export function stripManagedFields(obj: KubeObject): void {
   if (obj?.metadata && "managedFields" in obj.metadata) delete obj.metadata.managedFields;
 }
 
+const KUBECTL_LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+
+/**
+ * stripManagedFields, and kubectl's last-applied-configuration annotation: a second copy of the whole object
+ * as the user last applied it (of a Secret, its values in clear) that nothing reading the cache needs.
+ */
+export function stripUnread(obj: KubeObject): void {
+  stripManagedFields(obj);
+  const annotations = obj?.metadata?.annotations;
+  if (annotations && KUBECTL_LAST_APPLIED in annotations) {
+    delete annotations[KUBECTL_LAST_APPLIED];
+    if (!Object.keys(annotations).length) delete obj.metadata.annotations;
+  }
+}
+
 export interface InformerStats {
   lists: number;
   watches: number;
