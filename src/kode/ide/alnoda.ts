@@ -12,8 +12,7 @@ export const ALNODA_TOOL_PORTS = Array.from({ length: 19 }, (_, i) => ALNODA_UI_
 export const alnoda: IdeTypeSpec = {
   type: "alnoda",
   description: "Alnoda workspace (UI plus tools on ports 8020-8039)",
-  supported: false,
-  unsupportedReason: "not yet supported",
+  supported: true,
   defaultImage: "alnoda/alnoda-workspace:latest",
   defaultPort: ALNODA_UI_PORT,
   env: (ctx) => [{ name: "TZ", value: ctx.tz }],
