@@ -36,6 +36,8 @@ export interface StatusInput {
   serviceUrl?: string;
   credentialsSecret?: string;
   deleting: boolean;
+  /** devcontainers: where the devcontainer.json in use was read, and at which commit. */
+  devcontainer?: { source: string; commit?: string };
   /** RFC 3339 time, for conditions whose status changes now. */
   now: string;
 }
@@ -130,6 +132,7 @@ export function deriveStatus(input: StatusInput): KodeStatus {
   if (input.credentialsSecret !== undefined) status.credentialsSecret = input.credentialsSecret;
   if (input.type !== undefined) status.type = input.type;
   if (t) status.template = { kind: t.kind, name: t.name, ...(t.namespace !== undefined && { namespace: t.namespace }) };
+  if (input.devcontainer) status.devcontainer = { source: input.devcontainer.source, ...(input.devcontainer.commit && { commit: input.devcontainer.commit }) };
   return status;
 }
 

@@ -118,7 +118,7 @@ describe("validateKodeInput", () => {
   });
 
   test("every problem is reported, not only the first", () => {
-    const r = reasons(kode({ home: "rel", workspace: "/abs", storage: { resources: { requests: { storage: "1GB" } } } }, "9".repeat(60)), tpl({ type: "vim" as never, image: "x" }));
+    const r = reasons(kode({ home: "rel", workspace: "/abs", storage: { resources: { requests: { storage: "1GB" } } } }, "9".repeat(60)), tpl({ type: "vim" as never, image: "x", port: 80 }));
     expect(r).toEqual(["NameTooLong", "InvalidName", "UnsupportedType", "InvalidHome", "InvalidWorkspace", "InvalidStorageQuantity"]);
   });
 

@@ -104,7 +104,8 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   const pvcs = informer(PVCS, { labelSelector: CHILD_SELECTOR });
   const envoyConfigs = informer<EnvoyProxyConfig & KubeObject>(ENVOY_PROXY_CONFIGS, { resync: true });
   const envoyClusterConfigs = informer<EnvoyProxyConfig & KubeObject>(ENVOY_PROXY_CLUSTER_CONFIGS, { resync: true });
-  const configMaps = informer(CONFIGMAPS, { labelSelector: CHILD_SELECTOR });
+  // Every ConfigMap: a devcontainer.configMapRef names the user's own, which carries no label.
+  const configMaps = informer(CONFIGMAPS);
   const networkPolicies = informer(NETWORK_POLICIES, { labelSelector: CHILD_SELECTOR });
   const all = [kodes, templates, clusterTemplates, secrets, statefulSets, services, pvcs, envoyConfigs, envoyClusterConfigs, configMaps, networkPolicies];
 
@@ -119,7 +120,11 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   ];
   kodes.addIndex("template", (k) => [templateKeyOf(asKode(k))]);
   for (const t of [templates, clusterTemplates]) t.addIndex("envoy", (o) => [envoyConfigKeyOf(asTemplate(o)) ?? ""].filter(Boolean));
-  kodes.addIndex("secret", (k) => (asKode(k).spec?.existingSecret ? [`${k.metadata.namespace}/${asKode(k).spec.existingSecret}`] : []));
+  kodes.addIndex("secret", (k) => {
+    const spec = asKode(k).spec;
+    return [spec?.existingSecret, spec?.devcontainer?.git?.secretRef?.name].filter((n): n is string => !!n).map((n) => `${k.metadata.namespace}/${n}`);
+  });
+  kodes.addIndex("configmap", (k) => (asKode(k).spec?.devcontainer?.configMapRef ? [`${k.metadata.namespace}/${asKode(k).spec.devcontainer!.configMapRef!.name}`] : []));
 
   // Metrics.
   const metrics = opts.metrics ?? new Registry();
@@ -182,7 +187,17 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     const owner = o.metadata.labels?.["kode.jacero.io/name"];
     if (owner && o.metadata.namespace) kodeQueue.add(`${o.metadata.namespace}/${owner}`);
   };
-  for (const inf of [statefulSets, services, pvcs, configMaps, networkPolicies]) inf.on("add", onChild).on("update", onChild).on("delete", onChild);
+  for (const inf of [statefulSets, services, pvcs, networkPolicies]) inf.on("add", onChild).on("update", onChild).on("delete", onChild);
+  // A ConfigMap: its Kode when it is a child, and the Kodes whose devcontainer (own or template's) names it.
+  const onConfigMap = (c: KubeObject) => {
+    if (c.metadata.labels?.["app.kubernetes.io/managed-by"] === MANAGED_BY) onChild(c);
+    for (const k of kodes.byIndex("configmap", keyOf(c))) kodeQueue.add(keyOf(k));
+    for (const inf of [templates, clusterTemplates])
+      for (const t of inf.list())
+        if (asTemplate(t).spec?.devcontainer?.configMapRef?.name === c.metadata.name)
+          for (const k of kodes.byIndex("template", templateKey(asTemplate(t)))) if (k.metadata.namespace === c.metadata.namespace) kodeQueue.add(keyOf(k));
+  };
+  configMaps.on("add", onConfigMap).on("update", onConfigMap).on("delete", onConfigMap);
   const onSecret = (s: KubeObject) => {
     onChild(s);
     for (const k of kodes.byIndex("secret", keyOf(s))) kodeQueue.add(keyOf(k));
@@ -213,6 +228,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     generatePassword,
     writtenStatus: new Map(),
     settled: new Map(),
+    gitReads: new Map(),
     log,
   };
 
