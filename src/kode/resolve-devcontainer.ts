@@ -13,10 +13,14 @@ import type { Problem } from "./validate.ts";
 
 /** How often a git source is read again to follow a moving branch (a pass that reads nothing new writes nothing). */
 export const GIT_REFRESH_MS = 5 * 60_000;
+/** Setting (or changing) this annotation on a Kode reads its devcontainer.json from git again now. */
+export const ANNOTATION_REFRESH = "kode.jacero.io/refresh";
 
 export interface GitMemo {
   /** The request (url, ref, path, and the Secret's resourceVersion) the entry is for. */
   request: string;
+  /** url, ref and path only. */
+  sourceId: string;
   file?: GitFile;
   readAt?: number;
   /** Consecutive failures, for the backoff. */
@@ -71,16 +75,19 @@ export async function resolveDevcontainer(deps: DevcontainerDeps, kode: Kode, te
   if (!req.request) return { problems: [{ reason: "DevcontainerGitSecret", message: `${req.problem}; create it with a "token" key` }], warnings: [] };
   const where = `${redactUrl(git.url)} ${git.path ?? DEFAULT_DEVCONTAINER_PATH}${git.ref ? ` at ${git.ref}` : ""}`;
   const key = `${ns}/${kode.metadata.name}`;
-  const requestId = JSON.stringify([git.url, git.ref ?? "", git.path ?? "", secret?.metadata.resourceVersion ?? ""]);
+  // A change of the Kode (its generation, or the refresh annotation) or of its Secret reads again at once.
+  const requestId = JSON.stringify([git.url, git.ref ?? "", git.path ?? "", secret?.metadata.resourceVersion ?? "", kode.metadata.generation ?? 0, kode.metadata.annotations?.[ANNOTATION_REFRESH] ?? ""]);
   const now = (deps.clock ?? Date.now)();
   const memos = deps.gitReads ?? new Map<string, GitMemo>();
   let memo = memos.get(key);
-  if (memo?.request !== requestId) memo = { request: requestId, failures: 0, nextReadAt: 0 };
+  // Another url/ref/path starts afresh; the same source asked again keeps its last good read through a failure.
+  const sourceId = JSON.stringify([git.url, git.ref ?? "", git.path ?? ""]);
+  if (memo?.request !== requestId) memo = { request: requestId, sourceId, ...(memo?.sourceId === sourceId && memo.file && { file: memo.file, readAt: memo.readAt }), failures: 0, nextReadAt: 0 };
   if (now >= memo.nextReadAt) {
     try {
       const file = await (deps.readGit ?? readGitFile)({ ...req.request, timeoutMs: 20_000 });
       if (memo.lastError && memo.file) deps.events.event(kode as unknown as KubeObject, "Normal", "DevcontainerGitRecovered", `read ${where} again at ${file.commit.slice(0, 12)}`);
-      memo = { request: requestId, file, readAt: now, failures: 0, nextReadAt: now + GIT_REFRESH_MS };
+      memo = { request: requestId, sourceId, file, readAt: now, failures: 0, nextReadAt: now + GIT_REFRESH_MS };
     } catch (e) {
       const kind: GitReadErrorKind = e instanceof GitReadError ? e.kind : "other";
       const message = e instanceof GitReadError ? e.message : `git read failed: ${(e as Error).message}`;
