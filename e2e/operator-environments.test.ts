@@ -131,6 +131,27 @@ describe("init plugins", () => {
   });
 });
 
+describe("init container reports", () => {
+  it("a dotfiles conflict in the pod's termination message: EnvironmentReady=False and a Warning Event, the Kode stays Ready", async () => {
+    await createTemplate(env.client, "t-report", NS, { type: "code-server", image: IMAGES["code-server"] });
+    await createKode(env.client, "k-report", NS, { templateRef: { name: "t-report" }, dotfiles: { url: "https://git.example/d.git" } });
+    await waitReady("k-report");
+    // What kubelet writes once the init containers ran (the simulated kubelet runs no containers).
+    const statuses = (message: string) => ({
+      status: {
+        initContainerStatuses: ["kode-dotfiles-fetch", "kode-dotfiles"].map((name) => ({ name, ready: true, restartCount: 0, image: "x", imageID: "", state: { terminated: { exitCode: 0, reason: "Completed", message: name === "kode-dotfiles" ? message : "" } } })),
+      },
+    });
+    await env.client.mergePatch(PODS, "k-report-0", statuses("result=linked\ncommit=abc\nconflicts=2\nconflict=.bashrc\nconflict=.profile\n"), { namespace: NS, subresource: "status" });
+    const k = await waitKode(env.client, NS, "k-report", "EnvironmentReady=False", (k) => condition(k, "EnvironmentReady")?.status === "False");
+    expect(condition(k, "EnvironmentReady")!.message).toBe("kode-dotfiles: 2 dotfiles not linked because home already has them: .bashrc, .profile (see `kubectl logs <pod> -c kode-dotfiles`; the IDE runs anyway)");
+    expect(condition(k, "Ready")!.status).toBe("True");
+    await waitEvent(env.client, NS, "k-report", "Warning", "InitContainerProblems");
+    await env.client.mergePatch(PODS, "k-report-0", statuses("result=unchanged\ncommit=abc\n"), { namespace: NS, subresource: "status" });
+    await waitKode(env.client, NS, "k-report", "EnvironmentReady=True", (k) => condition(k, "EnvironmentReady")?.status === "True");
+  });
+});
+
 describe("devcontainer.json sources", () => {
   it("a ConfigMap: a syntax error names line and column; fixed, the Kode recovers", async () => {
     await env.client.create(CONFIGMAPS, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "dc", namespace: NS }, data: { "devcontainer.json": '{\n  // comment\n  "image": "mcr.microsoft.com/devcontainers/go:1",\n  "postCreateCommand": \n}' } });

@@ -21,6 +21,7 @@ import type { GitFile, GitFileRequest } from "../devcontainer/git.ts";
 import { DEFAULT_USER } from "./settings.ts";
 import { deriveStatus, statusEquals, transitions, type ObservedStatefulSet } from "./status.ts";
 import { validateKodeInput, type Problem } from "./validate.ts";
+import { initContainerProblems, type ObservedPod } from "./init-reports.ts";
 
 export const KODE_FINALIZER = "kode.jacero.io/finalizer";
 export const ANNOTATION_RETAINED_FROM = RETAINED_FROM_ANNOTATION;
@@ -64,6 +65,8 @@ export interface KodeDeps {
    * resync whose reads all answer the same has nothing to do: rendering is a pure function of what was read.
    */
   settled?: Map<string, Read[]>;
+  /** The Kodes' pods (label-selected), for what their init containers report. Optional: without it, no EnvironmentReady condition. */
+  pods?: Cache<KubeObject>;
   /** devcontainers: the last git read of each Kode's devcontainer.json (kept through a git outage). */
   gitReads?: Map<string, GitMemo>;
   /** Reads one file from git (default readGitFile; tests may count or fail reads). */
@@ -257,6 +260,7 @@ const cachesOf = (deps: KodeDeps) => ({
   envoyClusterConfigs: deps.envoyClusterConfigs,
   configMaps: deps.configMaps,
   networkPolicies: deps.networkPolicies,
+  ...(deps.pods && { pods: deps.pods }),
 });
 
 export async function reconcileKode(deps: KodeDeps, key: string): Promise<ReconcileResult> {
@@ -348,8 +352,11 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
   const sts = applied.results[stsIndex];
   if (sts.action === "created") for (const w of rendered.warnings) deps.events.event(asObject(kode), "Warning", "Configuration", w);
 
+  const pod = deps.pods?.get(ns, names.pod) as (KubeObject & ObservedPod) | undefined;
+  const podOurs = pod && pod.metadata.labels?.["kode.jacero.io/name"] === name && pod.metadata.ownerReferences?.some((o) => o.kind === "StatefulSet" && o.uid === (sts.object as KubeObject).metadata.uid);
   const next = deriveStatus({
     ...dcBase,
+    ...(podOurs && pod.status?.initContainerStatuses?.length && { environmentProblems: initContainerProblems(pod) }),
     problems: [],
     statefulSet: sts.object as ObservedStatefulSet,
     serviceUrl: serviceUrl(name, ns!),
