@@ -120,7 +120,7 @@ function parseDocs(text: string): any[] {
 }
 function objectsIn(dir: string): K8sObject[] {
   return walk(join(MANIFESTS, dir))
-    .filter((f) => /\.ya?ml$/.test(f) && !/kustomization\.ya?ml$/.test(f))
+    .filter((f) => /\.ya?ml$/.test(f) && !/kustomization\.ya?ml$/.test(f) && !(dir === "samples" && f.includes("/environments/")))
     .flatMap((f) => parseDocs(readFileSync(f, "utf8")));
 }
 const find = (objs: K8sObject[], kind: string) => objs.filter((o) => o.kind === kind);

@@ -3,6 +3,10 @@
 // Warning Event and recovery, and the devcontainer.json read from a real git server (git http-backend) at a
 // branch, a tag and a commit, with an unreachable repository and a bad ref.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseKode, parseKodeTemplate } from "../src/api/schemas.ts";
+import { validateKodeInput } from "../src/kode/validate.ts";
 import { CONFIGMAPS, PODS } from "../src/kube/resources.ts";
 import { KODES } from "../src/api/resources.ts";
 import { gitAvailable, startGitHttp, type GitHttpServer, type TestRepo } from "./support/git-http.ts";
@@ -14,6 +18,7 @@ import {
   createTemplate,
   eventually,
   getKode,
+  REPO_ROOT,
   startE2E,
   waitEvent,
   waitFailed,
@@ -82,6 +87,29 @@ describe("every type becomes Ready", () => {
       const expected: Record<string, string[]> = { devcontainers: ["kode-ide-server", "kode-devcontainer-create"] };
       expect(await initContainerNames(`k-${type}-0`)).toEqual(expected[type] ?? []);
     });
+});
+
+describe("manifests/samples/environments", () => {
+  it("every sample is valid, renders, and becomes Ready (kubectl apply -k)", async () => {
+    const dir = join(REPO_ROOT, "manifests/samples/environments");
+    const docs = readdirSync(dir)
+      .filter((f) => f.endsWith(".yaml") && f !== "kustomization.yaml")
+      .flatMap((f) => (Bun.YAML.parse(readFileSync(join(dir, f), "utf8")) as unknown as Obj[] | Obj))
+      .flat() as Obj[];
+    const templates = new Map(docs.filter((d) => d.kind === "KodeTemplate").map((d) => [d.metadata.name, parseKodeTemplate(d)]));
+    const kodes = docs.filter((d) => d.kind === "Kode").map((d) => parseKode({ ...d, metadata: { ...d.metadata, namespace: "s" } }));
+    expect(kodes.map((k) => k.metadata.name).sort()).toEqual(["my-alnoda", "my-code-server", "my-devcontainer", "my-extensions", "my-jupyter", "my-project", "my-webtop", "my-webtop-packages"]);
+    expect(new Set([...templates.values()].map((t) => t.spec.type))).toEqual(new Set(["code-server", "webtop", "jupyter", "alnoda", "devcontainers"]));
+    for (const k of kodes) expect(validateKodeInput(k, templates.get(k.spec.templateRef.name)!.spec), k.metadata.name).toEqual([]);
+    if (!env.kubectl) return console.warn("no kubectl: apply skipped");
+    await createNamespace(env.client, "samples");
+    const res = await env.kubectl.run(["apply", "-n", "samples", "-k", dir]);
+    expect(res.code).toBe(0);
+    for (const k of kodes) {
+      const wait = await env.kubectl.run(["wait", "-n", "samples", "--for=condition=Ready", `kode/${k.metadata.name}`, "--timeout=60s"], { noRequestTimeout: true });
+      expect(wait.code, `${k.metadata.name}: ${wait.out}`).toBe(0);
+    }
+  });
 });
 
 describe("init plugins", () => {
