@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { parseKode, parseKodeTemplate } from "../src/api/schemas.ts";
 import { validateKodeInput } from "../src/kode/validate.ts";
 import { CONFIGMAPS, PODS } from "../src/kube/resources.ts";
-import { KODES } from "../src/api/resources.ts";
+import { ENVOY_PROXY_CONFIGS, KODES } from "../src/api/resources.ts";
 import { gitAvailable, startGitHttp, type GitHttpServer, type TestRepo } from "./support/git-http.ts";
 import {
   condition,
@@ -109,6 +109,41 @@ describe("manifests/samples/environments", () => {
       const wait = await env.kubectl.run(["wait", "-n", "samples", "--for=condition=Ready", `kode/${k.metadata.name}`, "--timeout=60s"], { noRequestTimeout: true });
       expect(wait.code, `${k.metadata.name}: ${wait.out}`).toBe(0);
     }
+  });
+});
+
+describe("every type behind an authenticating Envoy sidecar becomes Ready", () => {
+  for (const type of Object.keys(IMAGES))
+    it(`${type} + Envoy basic`, async () => {
+      if (type === "code-server")
+        await env.client.create(ENVOY_PROXY_CONFIGS, { apiVersion: "kode.jacero.io/v1alpha1", kind: "EnvoyProxyConfig", metadata: { name: "basic", namespace: NS }, spec: { authType: "basic" } });
+      await createTemplate(env.client, `te-${type}`, NS, { type, image: IMAGES[type], envoyProxyRef: { name: "basic" } });
+      await createKode(env.client, `ke-${type}`, NS, { templateRef: { name: `te-${type}` } });
+      await waitReady(`ke-${type}`);
+      const pod = await eventually("pod", () => env.client.get<Obj>(PODS, `ke-${type}-0`, NS));
+      expect(pod.spec.containers.map((c: { name: string }) => c.name)).toEqual(["ide", "envoy"]);
+    });
+});
+
+describe("bad values of the new fields are refused by the API server with the field named", () => {
+  const cases: [string, Record<string, unknown>, string][] = [
+    ["dotfiles url", { dotfiles: { url: "git@github.com:me/dots.git" } }, "spec.dotfiles.url"],
+    ["vscode extension", { vscode: { extensions: ["not an id"] } }, "spec.vscode.extensions[0]"],
+    ["plugin name", { initPlugins: [{ name: "Not_A_Label", image: "x" }] }, "spec.initPlugins[0].name"],
+    ["devcontainer git url", { devcontainer: { git: { url: "ftp://x/y.git" } } }, "spec.devcontainer.git.url"],
+  ];
+  for (const [what, spec, field] of cases)
+    it(what, async () => {
+      const err = (await createKode(env.client, "k-bad-field", NS, { templateRef: { name: "t-webtop" }, ...spec }).catch((e) => e)) as { code?: number; message?: string };
+      expect(err.code).toBe(422);
+      expect(String(err.message)).toContain(field);
+    });
+  it("template: ideServer kind and runtimeClassName", async () => {
+    const err = (await createTemplate(env.client, "t-bad", NS, { type: "devcontainers", image: "x", ideServer: { kind: "vim" }, runtimeClassName: "Not Valid" }).catch((e) => e)) as { code?: number; message?: string };
+    expect(err.code).toBe(422);
+    expect(String(err.message)).toContain("spec.ideServer.kind");
+    expect(String(err.message)).toContain("spec.runtimeClassName");
+    expect(env.operator.alive).toBe(true);
   });
 });
 

@@ -229,3 +229,18 @@ describe("bad input gets a reason", () => {
     expect(bad[0]).toContain("forwardPorts");
   });
 });
+
+describe("jupyter: the pod gets exactly what the real-server test runs (jupyterContainer)", () => {
+  for (const auth of [undefined, "basic"] as const)
+    test(`${auth ?? "no Envoy"}`, async () => {
+      const { jupyterContainer } = await import("./ide/jupyter.ts");
+      const r = renderKode(input(kode(), tpl("jupyter", { defaultHome: "/home/jovyan", pgid: 100 }), auth));
+      const expected = jupyterContainer({
+        ctx: { port: 8888, home: "/home/jovyan", workspacePath: "/home/jovyan/workspace", puid: 1000, pgid: 100, tz: "UTC", user: "alice", credentials: { secretName: "alice-auth", usernameKey: "username", passwordKey: "password" } },
+        behindEnvoy: auth === "basic",
+      });
+      expect(ide(r).args).toEqual(expected.args);
+      expect(ide(r).env).toEqual(expected.env);
+      expect(ide(r).securityContext).toEqual(expected.securityContext);
+    });
+});

@@ -3,7 +3,7 @@
 // per Kode: a later failure of the same request (an outage) keeps it, so the pod does not roll; a failure with
 // nothing good to keep is Ready=False with the git error, retried with backoff.
 import { redactUrl, GitReadError, gitRetryDelayMs, readGitFile, type GitFile, type GitFileRequest, type GitReadErrorKind } from "../devcontainer/git.ts";
-import { DEFAULT_CONFIGMAP_KEY, DEFAULT_DEVCONTAINER_PATH, fromConfigMap, fromGitFile, gitRequest } from "../devcontainer/source.ts";
+import { DEFAULT_CONFIGMAP_KEY, DEFAULT_DEVCONTAINER_PATH, fromConfigMap, fromGitFile, fromInline, gitRequest } from "../devcontainer/source.ts";
 import type { Kode, KodeTemplateSpec } from "../api/types.ts";
 import type { Cache } from "../kube/cache.ts";
 import type { KubeObject } from "../kube/types.ts";
@@ -56,7 +56,7 @@ export async function resolveDevcontainer(deps: DevcontainerDeps, kode: Kode, te
   const source = devcontainerSourceOf(kode, template);
   const ns = kode.metadata.namespace!;
   if (!source) return { problems: [], warnings: [] };
-  if (source.config) return { problems: [], warnings: [], status: { source: "inline" } };
+  if (source.config) return { problems: [], warnings: fromInline(source.config).warnings, status: { source: "inline" } };
 
   if (source.configMapRef) {
     const ref = source.configMapRef;
