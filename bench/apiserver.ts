@@ -12,6 +12,8 @@
 //
 // Flags: --creates N (10000)  --concurrency C (64)  --watchers W (100)  --watch-writes N (2000)
 //        --mem-objects N (50000)  --source (run src/main.ts even if dist/kode exists)  --no-save
+//        --rbac (the server runs --authorization-mode RBAC; every request is a token-file user bound to
+//        cluster-admin by a ClusterRoleBinding, so each one goes through the RBAC authorizer)
 //        --server-bun-flags="--cpu-prof-md --cpu-prof-dir=/tmp/prof" (source mode; profile the server)
 // Bounded: the whole run is stopped (server included) after 170 s.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -36,6 +38,7 @@ const { values: flags } = parseArgs({
     // Extra bun flags for the server in source mode, e.g. "--cpu-prof-md --cpu-prof-dir=/tmp/prof".
     "server-bun-flags": { type: "string", default: "" },
     "no-save": { type: "boolean", default: false },
+    rbac: { type: "boolean", default: false },
   },
   strict: true,
 });
@@ -68,10 +71,50 @@ function serverCommand(): { cmd: string[]; mode: string } {
   return { cmd: [process.execPath, ...bunFlags, join(ROOT, "src/main.ts")], mode: `bun src/main.ts (bun ${Bun.version})` };
 }
 
+// ---------------------------------------------------------------- --rbac
+
+const BENCH_USER = "kode-bench";
+const BENCH_TOKEN = "kode-bench-token";
+const RBAC_ADMIN_TOKEN = "kode-bench-admin-token";
+
+if (flags.rbac) {
+  // Every request of the bench carries the bench user's token (watchers, lists and creates alike).
+  const plain = globalThis.fetch;
+  globalThis.fetch = ((input: string | URL | Request, init: RequestInit = {}) => {
+    const headers = new Headers(init.headers);
+    if (!headers.has("authorization")) headers.set("authorization", `Bearer ${BENCH_TOKEN}`);
+    return plain(input, { ...init, headers });
+  }) as typeof fetch;
+}
+
+function rbacArgs(dir: string): string[] {
+  if (!flags.rbac) return [];
+  const file = join(dir, "tokens.csv");
+  writeFileSync(file, `${RBAC_ADMIN_TOKEN},bench-admin,0,system:masters\n${BENCH_TOKEN},${BENCH_USER},1,bench\n`);
+  return ["--authorization-mode", "RBAC", "--token-file", file];
+}
+
+/** The bench user gets cluster-admin through a binding (not system:masters, which skips the rules). */
+async function bindBenchUser(base: string) {
+  if (!flags.rbac) return;
+  const res = await fetch(`${base}/apis/rbac.authorization.k8s.io/v1/clusterrolebindings`, {
+    method: "POST",
+    headers: { ...JSON_HEADERS, authorization: `Bearer ${RBAC_ADMIN_TOKEN}` },
+    body: JSON.stringify({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name: "kode-bench" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" },
+      subjects: [{ kind: "User", name: BENCH_USER }],
+    }),
+  });
+  if (res.status !== 201) throw new Error(`binding the bench user: ${res.status} ${await res.text()}`);
+}
+
 async function startServer(): Promise<ServerProcess> {
   const dir = mkdtempSync(join(tmpdir(), "kode-bench-"));
   const { cmd, mode } = serverCommand();
-  const proc = Bun.spawn([...cmd, "apiserver", "--port", "0", "--address", "127.0.0.1", "--kubeconfig", join(dir, "kubeconfig")], {
+  const proc = Bun.spawn([...cmd, "apiserver", "--port", "0", "--address", "127.0.0.1", "--kubeconfig", join(dir, "kubeconfig"), ...rbacArgs(dir)], {
     cwd: ROOT,
     stdout: "pipe",
     stderr: "inherit",
@@ -86,7 +129,9 @@ async function startServer(): Promise<ServerProcess> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    return { url: await waitForListening(proc.stdout), pid: proc.pid, mode, stop };
+    const url = await waitForListening(proc.stdout);
+    await bindBenchUser(url);
+    return { url, pid: proc.pid, mode: flags.rbac ? `${mode}, RBAC` : mode, stop };
   } catch (e) {
     await stop();
     throw new Error(`server did not start (code ${proc.exitCode}): ${(e as Error).message}`);
@@ -544,6 +589,7 @@ async function main() {
       },
       client: `bun ${Bun.version} fetch (keep-alive)`,
       server: server.mode,
+      authorization: flags.rbac ? "RBAC (token-file user bound to cluster-admin)" : "AlwaysAllow",
       latency: {
         getVersion: { p50Ms: round(version.p50, 3), p99Ms: round(version.p99, 3) },
         getObject: { p50Ms: round(getOne.p50, 3), p99Ms: round(getOne.p99, 3) },
@@ -568,7 +614,7 @@ async function main() {
     results.benchSeconds = round((performance.now() - started) / 1000, 1);
     report(results);
     if (!flags["no-save"]) {
-      const file = join(ROOT, "bench/results", `apiserver-${results.date.slice(0, 10)}.json`);
+      const file = join(ROOT, "bench/results", `apiserver-${results.date.slice(0, 10)}${flags.rbac ? "-rbac" : ""}.json`);
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
       console.log(`\nwritten to ${file.slice(ROOT.length + 1)}`);
