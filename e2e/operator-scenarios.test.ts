@@ -381,7 +381,7 @@ describe("bad input: Ready=False with a specific reason, phase Failed, a Warning
   it("a template whose devcontainer does not fit its type (webtop); recovers when the template is fixed", async () => {
     await createTemplate(env.client, "notebook", ns, { type: "webtop", image: "linuxserver/webtop:latest", devcontainer: { config: { image: "x" } } });
     await createKode(env.client, "jupyter", ns, { templateRef: { name: "notebook" } });
-    await expectFailure("jupyter", "InvalidDevcontainerSource", "type webtop");
+    await expectFailure("jupyter", "InvalidDevcontainerSource", "type is webtop");
     await env.client.mergePatch(KODE_TEMPLATES, "notebook", { spec: { devcontainer: null } }, { namespace: ns });
     await waitRunning(env.client, ns, "jupyter");
   });
