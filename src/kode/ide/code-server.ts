@@ -29,4 +29,8 @@ export const codeServer: IdeTypeSpec = {
     path: "/healthz",
     note: "JSON {status: alive|expired, lastHeartbeat: epoch ms}; alive while any TCP connection is open",
   },
+  // An open tab sends VS Code's remote-protocol keep-alive every 5 s on each of its two websockets (a few dozen
+  // bytes each, ~1 KiB/min in all) and no HTTP requests; typing, file opens and terminal input go well above this.
+  // Not yet calibrated with a real browser: the floor sits at twice the keep-alive estimate.
+  activityReading: { native: "code-server", envoyFloor: { rxBytesPerMinute: 2048, requestsPerMinute: 2 } },
 };

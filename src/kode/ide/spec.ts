@@ -1,6 +1,7 @@
 // What the operator needs to know about one IDE type. Adding a type is one file exporting an IdeTypeSpec plus
 // its entry in index.ts; nothing else in the operator knows the list of types.
 import type { EnvVar, IdeType } from "../../api/types.ts";
+import type { TrafficFloor } from "../../lifecycle/verdict.ts";
 
 /** How kubelet checks the IDE container. Probes always target the container port named "http". */
 export type ProbeCheck = { kind: "http"; path: string } | { kind: "tcp" };
@@ -11,6 +12,14 @@ export type ActivitySignal =
   | { kind: "http"; path: string; note: string }
   /** No signal inside the IDE: fall back to proxy traffic statistics. */
   | { kind: "none"; note: string };
+
+/** What the activity poller (src/lifecycle/targets.ts) reads for this type. */
+export interface ActivityReading {
+  /** The IDE's own activity protocol, read on the IDE port when no sidecar is in front (the IDE then binds the pod IP). */
+  native?: "code-server" | "jupyter";
+  /** Client-to-server traffic through the Envoy sidecar below this rate is keep-alive, not use. */
+  envoyFloor: TrafficFloor;
+}
 
 /** Everything an IDE's env contract may depend on. Values are already resolved (template defaults applied). */
 export interface IdeEnvContext {
@@ -49,6 +58,8 @@ export interface IdeTypeSpec {
   readiness: ProbeCheck;
   liveness: ProbeCheck;
   activity: ActivitySignal;
+  /** How the activity poller reads this type; a type without it gets DEFAULT_ENVOY_FLOOR and no native reader. */
+  activityReading?: ActivityReading;
   /** Volumes the image needs besides home (e.g. a memory-backed /dev/shm for browsers in webtop). */
   extraVolumes?: IdeExtraVolume[];
 }

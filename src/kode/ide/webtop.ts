@@ -25,4 +25,8 @@ export const webtop: IdeTypeSpec = {
   liveness: { kind: "tcp" },
   activity: { kind: "none", note: "Selkies has no activity API: use client-to-server bytes on /websocket at the proxy" },
   extraVolumes: [{ volume: { name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "1Gi" } }, mountPath: "/dev/shm" }],
+  // The desktop streams frames server-to-client all the time (tx says nothing); the client sends acks and stats
+  // on its websocket even when nobody touches it, more than VS Code's keep-alive. Mouse moves and keys add
+  // kilobytes per minute. Not yet calibrated with a real browser.
+  activityReading: { envoyFloor: { rxBytesPerMinute: 8192, requestsPerMinute: 2 } },
 };
