@@ -11,7 +11,7 @@ export interface StartupTimings {
 
 interface PodLike {
   metadata?: { creationTimestamp?: string };
-  status?: { conditions?: { type?: string; status?: string; lastTransitionTime?: string }[] };
+  status?: { conditions?: { type?: string; status?: string; lastTransitionTime?: string; [field: string]: unknown }[] };
 }
 
 const valid = (t: string | undefined) => (t !== undefined && !Number.isNaN(Date.parse(t)) ? t : undefined);
