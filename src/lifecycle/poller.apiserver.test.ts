@@ -196,6 +196,7 @@ describe.skipIf(!PYTHON)("a real Jupyter server through the pod proxy", () => {
   let proc: ReturnType<typeof Bun.spawn> | undefined;
   let base = "";
   let dir = "";
+  let spawnedAt = 0;
   const direct = (path: string, init?: RequestInit) => fetch(`${base}${path}`, { ...init, headers: { Authorization: `token ${TOKEN}`, ...(init?.headers ?? {}) } });
 
   beforeAll(async () => {
@@ -204,6 +205,7 @@ describe.skipIf(!PYTHON)("a real Jupyter server through the pod proxy", () => {
     const port = probe.port!;
     probe.stop(true);
     base = `http://127.0.0.1:${port}`;
+    spawnedAt = Date.now();
     proc = Bun.spawn(
       [PYTHON!, "-m", "jupyter_server", "--ServerApp.ip=127.0.0.1", `--ServerApp.port=${port}`, `--ServerApp.token=${TOKEN}`,
         `--ServerApp.root_dir=${dir}`, "--ServerApp.open_browser=False", "--allow-root"],
@@ -232,20 +234,24 @@ describe.skipIf(!PYTHON)("a real Jupyter server through the pod proxy", () => {
   test("idle past a short idleTimeout: warned, then paused; polling does not count as use", async () => {
     const start = Date.now();
     const clock = new FakeClock(start);
-    const h = harness(clock, { idleTimeoutMs: 3 * MIN, warnBeforeMs: 1 * MIN }, start);
+    // The Kode has been running since the server was started.
+    const h = harness(clock, { idleTimeoutMs: 3 * MIN, warnBeforeMs: 1 * MIN }, spawnedAt);
     h.poller.upsert(target);
     const seen: string[] = [];
     for (let i = 0; i < 5; i++) {
       const e = await h.round();
       seen.push(`${e.activity.verdict} ${e.action.kind}`);
     }
-    // last_activity is the server's start (just before `start`): active for 2 minutes, idle after, pause due at +3m.
+    // last_activity is the server's start (between spawnedAt and start): active for 2 minutes after it, idle after,
+    // the pause due 3 minutes after it and warned one minute before.
     expect(seen).toEqual(["Active none", "Idle warn", "Idle pause", "Idle pause", "Idle pause"]);
     const last = h.evaluations.at(-1)!;
     expect(last.activity.reason).toBe("idle: no notebook activity, no kernels");
     expect(last.action).toEqual({ kind: "pause", reason: "idle" });
-    // Idle since the server's own last_activity (within a few seconds before the test started).
-    expect(start - last.activity.idleSince!).toBeLessThan(60_000);
+    // Idle since the server's own last_activity, which the rounds of polling did not move.
+    expect(last.activity.idleSince!).toBeGreaterThanOrEqual(spawnedAt - 1000);
+    expect(last.activity.idleSince!).toBeLessThanOrEqual(start);
+    expect(last.activity.pauseAt).toBe(last.activity.idleSince! + 3 * MIN);
     expect(h.writes()).toBe(2);
   }, 30_000);
 
