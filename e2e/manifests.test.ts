@@ -232,6 +232,9 @@ describe("manifests: static", () => {
         if (method in methodVerbs) continue;
         // Raw requests: only the Lease PUT (update) in leader election is accounted for.
         if (method === "request" && file.endsWith("/kube/leader-election.ts")) continue;
+        // The activity poller's pod-proxy GET (pods/proxy get) is not called by the operator yet; wiring it adds
+        // the grant to src/operator/permissions.ts and manifests/rbac, and removes this line.
+        if (method === "request" && file.endsWith("/lifecycle/poller.ts")) continue;
         unaccounted.push(`${relative(ROOT, file)} calls client.${method}(): review manifests/rbac and the needs list in e2e/manifests.test.ts`);
       }
     }

@@ -156,6 +156,24 @@ describe("ActivityPoller", () => {
     expect(byKey["ns/b"]).toEqual([{ ok: false, source: "envoy", error: 'envoy /stats did not answer {"stats": [...]}' }]);
   });
 
+  test("a Kode removed while its request is out is not reported, and a readded one starts afresh", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { clock, results, poller } = setup(async () => {
+      await gate;
+      return { status: 200, body: envoyBody(1, 1) };
+    });
+    poller.upsert(target("a"), { lastActiveTime: 1 });
+    clock.t += MIN;
+    const round = poller.runDue();
+    poller.remove("ns/a");
+    poller.upsert(target("a"));
+    release();
+    expect(await round).toBe(1);
+    expect(results).toEqual([]);
+    expect(poller.memory("ns/a")).toEqual({});
+  });
+
   test("concurrency is bounded across Kodes", async () => {
     let inFlight = 0;
     let most = 0;

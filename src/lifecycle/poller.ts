@@ -172,11 +172,12 @@ export class ActivityPoller {
           return this.limited(() => this.opts.get(podProxyPath(target.namespace, target.pod, source.port, path), headers, this.timeoutMs));
         }),
       );
+    // Removed (deleted, paused) while its requests were out: nothing to report.
+    if (this.entries.get(target.key) !== e) return;
     for (const r of readings) this.opts.metrics?.activityReadings.inc({ source: r.ok ? r.sample.kind : r.source, result: r.ok ? "ok" : "error" });
     try {
       const memory = await this.opts.onResult({ target, at, readings, memory: before, requests });
-      const current = this.entries.get(target.key);
-      if (memory && current === e) e.memory = { ...memory };
+      if (memory && this.entries.get(target.key) === e) e.memory = { ...memory };
     } catch {
       // The callback's failure is its own (it reports it); the Kode is polled again next round.
     } finally {
