@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { codeServer } from "../kode/ide/code-server.ts";
 import { ideTypes } from "../kode/ide/index.ts";
 import { webtop } from "../kode/ide/webtop.ts";
-import { ActivityPoller, clientGetter, type Clock, type HttpGet, type PollResult } from "./poller.ts";
+import { ActivityPoller, clientGetter, parseActivityInterval, type Clock, type HttpGet, type PollResult } from "./poller.ts";
 import { activityTarget, DEFAULT_ENVOY_FLOOR, podProxyPath, type ActivityTarget } from "./targets.ts";
 
 const T0 = Date.parse("2026-12-01T10:00:00Z");
@@ -259,5 +259,17 @@ describe("ActivityPoller", () => {
     await expect(slow("/x", {}, 20)).rejects.toThrow("no answer within 20 ms");
     const text = clientGetter({ request: async () => new Response("not json", { status: 200 }) });
     expect(await text("/x", {}, 1000)).toEqual({ status: 200, body: undefined });
+  });
+});
+
+describe("--activity-interval", () => {
+  test("default 60s; durations; too short or not a duration is refused with the flag's name", () => {
+    expect(parseActivityInterval(undefined)).toEqual({ ok: true, ms: 60_000 });
+    expect(parseActivityInterval("2m")).toEqual({ ok: true, ms: 120_000 });
+    expect(parseActivityInterval("1s")).toEqual({ ok: true, ms: 1_000 });
+    expect(parseActivityInterval("100ms")).toEqual({ ok: false, message: "--activity-interval: 100ms is shorter than the minimum 1s" });
+    const bad = parseActivityInterval("soon");
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.message).toStartWith("--activity-interval: ");
   });
 });

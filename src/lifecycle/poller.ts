@@ -4,6 +4,7 @@
 // never exceptions. The clock and the HTTP getter come in, so a test runs hours of polling in milliseconds.
 // What a Kode needs to remember between polls (Envoy's previous sample, lastActiveTime) is kept here, per Kode,
 // and dropped with it.
+import { formatDuration, parseDuration, type Parsed } from "./duration.ts";
 import { ENVOY_STATS_QUERY, parseCodeServerHealthz, parseEnvoyStats, parseJupyterStatus, type Reading } from "./signals.ts";
 import { type ActivityTarget, type PollSource, podProxyPath } from "./targets.ts";
 import type { LifecycleMetrics } from "./metrics.ts";
@@ -11,6 +12,16 @@ import type { Memory } from "./verdict.ts";
 
 export const DEFAULT_ACTIVITY_INTERVAL_MS = 60_000;
 export const JITTER = 0.1;
+export const MIN_ACTIVITY_INTERVAL_MS = 1_000;
+
+/** `--activity-interval` (Go-style duration, default 60s, at least 1s: tests and the sandbox e2e use short ones). */
+export function parseActivityInterval(value: string | undefined): Parsed {
+  if (value === undefined) return { ok: true, ms: DEFAULT_ACTIVITY_INTERVAL_MS };
+  const r = parseDuration(value);
+  if (!r.ok) return { ok: false, message: `--activity-interval: ${r.message}` };
+  if (r.ms < MIN_ACTIVITY_INTERVAL_MS) return { ok: false, message: `--activity-interval: ${value} is shorter than the minimum ${formatDuration(MIN_ACTIVITY_INTERVAL_MS)}` };
+  return r;
+}
 
 /** One GET. Resolves with the status and the parsed JSON body (undefined when it is not JSON); rejects on transport errors. */
 export type HttpGet = (path: string, headers: Record<string, string>, timeoutMs: number) => Promise<{ status: number; body: unknown }>;
