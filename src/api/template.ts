@@ -90,9 +90,8 @@ export const KodeTemplateSpecSchema = v.pipe(
         v.maxLength(4096),
         v.regex(ABSOLUTE_PATH),
         celRules<string>(...HOME_RULES),
-        v.description("Home directory of Kodes that do not set spec.home: an absolute path without '..' segments."),
+        v.description("Home directory of Kodes that do not set spec.home: an absolute path without '..' segments. Unset: the image type's home (/config for the linuxserver images, /home/jovyan for Jupyter)."),
       ),
-      "/config",
     ),
     defaultWorkspace: v.optional(
       v.pipe(

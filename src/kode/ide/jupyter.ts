@@ -25,6 +25,7 @@ export const jupyter: IdeTypeSpec = {
   description: "JupyterLab (jupyter docker-stacks)",
   supported: true,
   defaultImage: "quay.io/jupyter/base-notebook:latest",
+  defaultHome: JUPYTER_DEFAULT_HOME,
   defaultPort: JUPYTER_IMAGE_PORT,
   env: (ctx) => [{ name: "TZ", value: ctx.tz }, passwordEnv("JUPYTER_TOKEN", ctx)],
   // GET /api returns the server version without authentication.

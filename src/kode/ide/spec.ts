@@ -42,6 +42,8 @@ export interface IdeTypeSpec {
   /** Why it is unsupported (shown in the UnsupportedType message). */
   unsupportedReason?: string;
   defaultImage: string;
+  /** The image's home directory, used when neither the Kode nor the template names one (default /config). */
+  defaultHome?: string;
   /** The port the image listens on when the contract does not change it. */
   defaultPort: number;
   /** The env the image expects, in order. Template env is appended after it and wins on equal names. */
