@@ -12,12 +12,17 @@ import {
   freeForm,
   int,
   listMap,
+  namespaceName,
   objectName,
   observedGeneration,
   parsers,
   quantity,
   str,
 } from "./common.ts";
+
+/** Letters, digits, '.', '-' and the placeholders' braces (the expanded host is checked per Kode). */
+const HOST_PATTERN = /^[A-Za-z0-9{}.-]+$/;
+const PATH_PATTERN = /^\/[A-Za-z0-9{}._~\/-]*$/;
 
 const EnvVarSchema = v.pipe(
   v.object({
@@ -67,6 +72,60 @@ const TolerationSchema = v.pipe(
 
 const quantities = (description: string) =>
   v.optional(v.pipe(v.record(v.string(), quantity("A Kubernetes quantity, e.g. 500m or 2Gi.")), v.description(description)));
+
+const AccessSchema = v.pipe(
+  v.object({
+    ingress: v.optional(
+      v.pipe(
+        v.object({
+          className: v.optional(objectName("IngressClass of the Ingress, e.g. nginx. Unset: the cluster's default class.")),
+          annotations: v.optional(
+            v.pipe(v.record(v.string(), v.string()), v.description("Annotations of the Ingress (they win over the operator's streaming defaults for ingress-nginx).")),
+          ),
+        }),
+        v.description("Render a networking.k8s.io/v1 Ingress per Kode (the default when neither ingress nor gateway is set)."),
+      ),
+    ),
+    gateway: v.optional(
+      v.pipe(
+        v.object({
+          parentRefs: v.pipe(
+            v.array(
+              v.pipe(
+                v.object({
+                  name: objectName("Name of the Gateway."),
+                  namespace: v.optional(namespaceName("Namespace of the Gateway. Unset: the Kode's namespace.")),
+                  sectionName: v.optional(objectName("Listener of the Gateway to attach to.")),
+                }),
+                v.description("A Gateway the HTTPRoute attaches to."),
+              ),
+            ),
+            v.minLength(1),
+            v.description("The Gateways the HTTPRoute attaches to (at least one)."),
+          ),
+        }),
+        v.description("Render a gateway.networking.k8s.io/v1 HTTPRoute per Kode instead of an Ingress."),
+      ),
+    ),
+    host: v.pipe(
+      v.string(),
+      v.minLength(1),
+      v.maxLength(253),
+      v.regex(HOST_PATTERN),
+      v.description("Host name pattern with {kode}, {namespace} and {user}, e.g. {kode}-{user}.dev.example.com; must expand to a DNS name."),
+    ),
+    path: v.optional(
+      v.pipe(
+        v.string(),
+        v.maxLength(1024),
+        v.regex(PATH_PATTERN),
+        v.description("Path prefix pattern with {kode}, {namespace} and {user}, e.g. /{namespace}/{kode}/. Unset: /."),
+      ),
+    ),
+    tlsSecretName: v.optional(objectName("A kubernetes.io/tls Secret in the Kode's namespace: the route serves https and status.url starts with https.")),
+  }),
+  v.description("How a browser reaches Kodes of this template: one Ingress or HTTPRoute per Kode to its Service."),
+);
 
 export const KodeTemplateSpecSchema = v.pipe(
   v.object({
@@ -130,6 +189,7 @@ export const KodeTemplateSpecSchema = v.pipe(
     tolerations: v.optional(v.pipe(v.array(TolerationSchema), v.description("Tolerations of the Kode's Pod."))),
     storage: v.optional(v.pipe(StorageSchema, v.description("Default storage for Kodes using this template; a Kode's own spec.storage fields take precedence."))),
     envoyProxyRef: v.optional(EnvoyProxyRefSchema),
+    access: v.optional(AccessSchema),
   }),
   v.description("Desired state of the template: the image and the defaults of Kodes created from it."),
 );

@@ -73,8 +73,10 @@ export interface KodeStatus {
   phase?: KodePhase;
   conditions?: Condition[];
   observedGeneration?: number;
-  /** In-cluster URL of the Service. */
+  /** The URL a user opens: the route's (https with TLS). Absent without a route (the template sets no access). */
   url?: string;
+  /** In-cluster URL of the Service. */
+  internalURL?: string;
   /** Name of the Secret holding the credentials in use. */
   credentialsSecret?: string;
   type?: IdeType;
@@ -117,6 +119,21 @@ export interface KodeTemplateSpec {
   /** Default storage for Kodes using this template. */
   storage?: KodeStorage;
   envoyProxyRef?: EnvoyProxyRef;
+  /** How a browser reaches the Kodes: one Ingress or HTTPRoute per Kode. */
+  access?: AccessSpec;
+}
+
+export interface AccessSpec {
+  /** Render an Ingress (the default when neither ingress nor gateway is set). */
+  ingress?: { className?: string; annotations?: Record<string, string> };
+  /** Render an HTTPRoute attached to these Gateways. */
+  gateway?: { parentRefs: { name: string; namespace?: string; sectionName?: string }[] };
+  /** Host pattern with {kode}, {namespace}, {user}, e.g. "{kode}-{user}.dev.example.com". */
+  host: string;
+  /** Path prefix pattern, e.g. "/{namespace}/{kode}/" (default "/"). */
+  path?: string;
+  /** A TLS Secret in the Kode's namespace: the route serves https. */
+  tlsSecretName?: string;
 }
 
 export interface KodeTemplateStatus {

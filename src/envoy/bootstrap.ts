@@ -90,6 +90,8 @@ export interface BootstrapInput {
   credentials?: { username: string; password: string };
   /** oauth2: the client secret and the cookie HMAC key (SDS files). */
   oauth2?: { clientSecret: string; hmacSecret: string };
+  /** Path routing: only requests below basePath reach the IDE (with the prefix removed when strip). */
+  prefix?: { basePath: string; strip: boolean };
 }
 
 export interface BuiltBootstrap {
@@ -104,7 +106,7 @@ export function buildBootstrap(input: BootstrapInput): BuiltBootstrap {
   const authType = spec.authType ?? "none";
   const parts: Contribution[] = [];
   if (authType === "basic") parts.push(basicAuth());
-  if (authType === "oauth2") parts.push(oauth2Auth(spec.oauth2!, kode.user));
+  if (authType === "oauth2") parts.push(oauth2Auth(spec.oauth2!, kode.user, input.prefix?.basePath ?? "/"));
   if (spec.extAuthz) parts.push(extAuthz(spec.extAuthz));
 
   const filters: J[] = [
@@ -126,7 +128,7 @@ export function buildBootstrap(input: BootstrapInput): BuiltBootstrap {
   const bootstrap: J = {
     node: { id: `${kode.namespace ?? "default"}/${kode.name}`, cluster: "kode" },
     admin: { address: socket("127.0.0.1", ENVOY_ADMIN_PORT) },
-    static_resources: { listeners: [publicListener(filters, routeHeadersToRemove), healthListener(input.ideReadiness)], clusters },
+    static_resources: { listeners: [publicListener(filters, routeHeadersToRemove, input.prefix), healthListener(input.ideReadiness)], clusters },
   };
   return { bootstrap, secretFiles: secretFilesFor(authType, input) };
 }
@@ -182,7 +184,7 @@ function httpListener(name: string, port: number, hcm: J): J {
 }
 
 /** The public listener: everything to the IDE, websockets on, no route timeout. */
-function publicListener(filters: J[], routeHeadersToRemove: string[]): J {
+function publicListener(filters: J[], routeHeadersToRemove: string[], prefix?: BootstrapInput["prefix"]): J {
   return httpListener("ide", ENVOY_PUBLIC_PORT, {
     stat_prefix: "ide",
     codec_type: "AUTO",
@@ -196,7 +198,7 @@ function publicListener(filters: J[], routeHeadersToRemove: string[]): J {
         {
           name: "ide",
           domains: ["*"],
-          routes: [{ match: { prefix: "/" }, route: { cluster: "ide", timeout: "0s", idle_timeout: IDLE_TIMEOUT } }],
+          routes: ideRoutes(prefix),
         },
       ],
       ...(routeHeadersToRemove.length && { request_headers_to_remove: routeHeadersToRemove }),
@@ -280,18 +282,35 @@ function basicAuth(): Contribution {
   };
 }
 
+/**
+ * Everything to the IDE; with path routing only what is below the prefix ("/p" is redirected to "/p/", anything
+ * else is 404), the prefix removed for an IDE that serves at "/".
+ */
+function ideRoutes(prefix: BootstrapInput["prefix"]): J[] {
+  const toIde = { cluster: "ide", timeout: "0s", idle_timeout: IDLE_TIMEOUT };
+  if (!prefix || prefix.basePath === "/") return [{ match: { prefix: "/" }, route: toIde }];
+  const base = prefix.basePath;
+  return [
+    { match: { path: base.slice(0, -1) }, redirect: { path_redirect: base } },
+    { match: { prefix: base }, route: { ...toIde, ...(prefix.strip && { prefix_rewrite: "/" }) } },
+    { match: { prefix: "/" }, direct_response: { status: 404 } },
+  ];
+}
+
 /** oauth2 (login, cookies) -> jwt_authn (verifies the access token, forwards the user claim) -> rbac (owner/groups). */
-function oauth2Auth(o: OAuth2Spec, kodeUser: string | undefined): Contribution {
+function oauth2Auth(o: OAuth2Spec, kodeUser: string | undefined, basePath: string): Contribution {
   const token = new URL(o.tokenEndpoint!);
   const jwks = new URL(o.jwksUri ?? keycloakJwksUri(o.issuer!));
   const clusters = [urlCluster("kode_oidc", token)];
   const jwksCluster = sameEndpoint(token, jwks) ? "kode_oidc" : "kode_oidc_jwks";
   if (jwksCluster !== "kode_oidc") clusters.push(urlCluster(jwksCluster, jwks));
-  return { filters: [oauth2Filter(o), jwtAuthnFilter(o, jwks, jwksCluster), rbacFilter(o, kodeUser)], clusters };
+  return { filters: [oauth2Filter(o, basePath), jwtAuthnFilter(o, jwks, jwksCluster), rbacFilter(o, kodeUser)], clusters };
 }
 
-function oauth2Filter(o: OAuth2Spec): J {
-  const redirectPath = o.redirectPath ?? OAUTH2_DEFAULTS.redirectPath;
+/** The callback and signout paths default to below the Kode's prefix, where the route sends them. */
+function oauth2Filter(o: OAuth2Spec, basePath: string): J {
+  const underBase = (p: string) => `${basePath}${p.replace(/^\//, "")}`;
+  const redirectPath = o.redirectPath ?? underBase(OAUTH2_DEFAULTS.redirectPath);
   return {
     name: "kode.oauth2",
     typed_config: {
@@ -302,7 +321,7 @@ function oauth2Filter(o: OAuth2Spec): J {
         credentials: { client_id: o.clientId, token_secret: sdsRef("token", TOKEN_SECRET_KEY), hmac_secret: sdsRef("hmac", HMAC_SECRET_KEY) },
         redirect_uri: `%REQ(x-forwarded-proto)%://%REQ(:authority)%${redirectPath}`,
         redirect_path_matcher: { path: { exact: redirectPath } },
-        signout_path: { path: { exact: o.signoutPath ?? OAUTH2_DEFAULTS.signoutPath } },
+        signout_path: { path: { exact: o.signoutPath ?? underBase(OAUTH2_DEFAULTS.signoutPath) } },
         // The access token goes on as Authorization: Bearer so jwt_authn can verify it (jwt_authn then removes it).
         forward_bearer_token: true,
         auth_scopes: o.scopes?.length ? [...o.scopes] : [...OAUTH2_DEFAULTS.scopes],

@@ -151,6 +151,8 @@ export interface EnvoyRenderInput {
   selectorLabels?: Record<string, string>;
   /** Labels for the ConfigMap, Secret and NetworkPolicy. Default: the Kode's standard labels, component "proxy". */
   labels?: Record<string, string>;
+  /** Path routing: the browser's prefix (ends in "/"), and whether the IDE wants it removed (it serves at "/"). */
+  prefix?: { basePath: string; strip: boolean };
 }
 
 export interface EnvoyRender {
@@ -187,8 +189,11 @@ export function renderEnvoy(input: EnvoyRenderInput): EnvoyRender {
   const { kode, idePort, config } = input;
   const spec = config.spec;
   const authType = spec.authType ?? "none";
-  const ideReadiness: ProbeCheck = (input.ideType ? ideTypeSpec(input.ideType) : undefined)?.readiness ?? { kind: "tcp" };
-  const { bootstrap, secretFiles } = buildBootstrap({ kode, idePort, spec, ideReadiness, credentials: input.credentials, oauth2: input.oauth2 });
+  const ownReadiness: ProbeCheck = (input.ideType ? ideTypeSpec(input.ideType) : undefined)?.readiness ?? { kind: "tcp" };
+  // An IDE told to serve below the prefix answers its health check there too.
+  const ideReadiness: ProbeCheck =
+    ownReadiness.kind === "http" && input.prefix && !input.prefix.strip ? { kind: "http", path: `${input.prefix.basePath}${ownReadiness.path.replace(/^\//, "")}` } : ownReadiness;
+  const { bootstrap, secretFiles } = buildBootstrap({ kode, idePort, spec, ideReadiness, credentials: input.credentials, oauth2: input.oauth2, prefix: input.prefix });
   const bootstrapJson = `${JSON.stringify(bootstrap, null, 2)}\n`;
 
   const names = envoyChildNames(kode.name);

@@ -16,6 +16,9 @@ import type { KubeClient, KubeObject } from "../kube/types.ts";
 import { API_VERSION } from "../api/types.ts";
 import { childNames, renderKode, SECRET_PASSWORD_KEY, SECRET_ROLLOUT_KEY, SECRET_USERNAME_KEY, serviceUrl, type RenderInput } from "./render.ts";
 import { resolveEnvoy } from "./resolve-envoy.ts";
+import { resolveKodeAccess } from "./access.ts";
+import type { RouteClaims } from "../access/claims.ts";
+import { HTTPROUTES, INGRESSES } from "../access/routes.ts";
 import { DEFAULT_USER } from "./settings.ts";
 import { deriveStatus, statusEquals, transitions, type ObservedStatefulSet } from "./status.ts";
 import { validateKodeInput, type Problem } from "./validate.ts";
@@ -45,6 +48,11 @@ export interface KodeDeps {
   envoyClusterConfigs: Cache<EnvoyProxyConfig>;
   configMaps: ChildCache;
   networkPolicies: ChildCache;
+  /** Ingresses and HTTPRoutes (the route child); absent: a Kode with access fails with RouteKindUnavailable. */
+  ingresses?: ChildCache;
+  httpRoutes?: ChildCache;
+  /** Which Kodes would get a host and path (src/access/claims.ts); absent: no conflict check. */
+  routeClaims?: Cache<RouteClaims>;
   events: { event(obj: KubeObject, type: "Normal" | "Warning", reason: string, message: string): unknown };
   now(): string;
   /** A strong random password (only called when a Kode has none yet). */
@@ -82,6 +90,8 @@ export const kodeChildKinds = (deps: KodeDeps): ChildKinds => [
   { resource: NETWORK_POLICIES, cache: deps.networkPolicies },
   { resource: SERVICES, cache: deps.services },
   { resource: STATEFULSETS, cache: deps.statefulSets },
+  ...(deps.ingresses ? [{ resource: INGRESSES, cache: deps.ingresses }] : []),
+  ...(deps.httpRoutes ? [{ resource: HTTPROUTES, cache: deps.httpRoutes }] : []),
 ];
 
 const ownerOf = (kode: Kode): Owner => ({ apiVersion: API_VERSION, kind: "Kode", name: kode.metadata.name, namespace: kode.metadata.namespace, uid: kode.metadata.uid ?? "" });
@@ -251,6 +261,9 @@ const cachesOf = (deps: KodeDeps) => ({
   envoyClusterConfigs: deps.envoyClusterConfigs,
   configMaps: deps.configMaps,
   networkPolicies: deps.networkPolicies,
+  ...(deps.ingresses && { ingresses: deps.ingresses }),
+  ...(deps.httpRoutes && { httpRoutes: deps.httpRoutes }),
+  ...(deps.routeClaims && { routeClaims: deps.routeClaims }),
 });
 
 export async function reconcileKode(deps: KodeDeps, key: string): Promise<ReconcileResult> {
@@ -299,7 +312,13 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
   const template = resolved.template;
   const credentials = resolveCredentials(deps, kode);
   const envoy = credentials.problem ? {} : resolveEnvoy(deps, kode, template, credentials.plain);
-  const problems = [...validateKodeInput(kode, template.spec), ...(credentials.problem ? [credentials.problem] : []), ...(envoy.problem ? [envoy.problem] : [])];
+  const access = resolveKodeAccess(kode, template.spec, { envoy: !!envoy.input, claims: deps.routeClaims, available: { ingress: !!deps.ingresses, gateway: !!deps.httpRoutes } });
+  const problems = [
+    ...validateKodeInput(kode, template.spec),
+    ...(credentials.problem ? [credentials.problem] : []),
+    ...(envoy.problem ? [envoy.problem] : []),
+    ...(access.problem ? [access.problem] : []),
+  ];
   // Bad input: report it and leave whatever runs untouched until the input is fixed. A broken proxy config
   // never falls back to a Kode without auth: nothing is rendered until it is fixed.
   const fail = async (list: Problem[]) => ({ wrote: await status(deriveStatus({ ...base, problems: list, statefulSet: observedSts() })) });
@@ -313,6 +332,7 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
       credentials: credentials.input,
       rollout: credentials.rollout,
       envoy: envoy.input,
+      access: access.access,
     });
   } catch (e) {
     if (e instanceof EnvoyRenderError) return fail(e.problems);
@@ -333,11 +353,14 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
   const sts = applied.results[stsIndex];
   if (sts.action === "created") for (const w of rendered.warnings) deps.events.event(asObject(kode), "Warning", "Configuration", w);
 
+  // A route held by an older Kode: everything else runs, the Kode reports the conflict and has no route.
+  const conflict = access.access?.conflict;
   const next = deriveStatus({
     ...base,
-    problems: [],
+    problems: conflict ? [conflict] : [],
     statefulSet: sts.object as ObservedStatefulSet,
     serviceUrl: serviceUrl(name, ns!),
+    ...(access.access && !conflict && { routeUrl: access.access.route.url }),
     credentialsSecret: credentials.input.generated ? names.secret : credentials.input.secretName,
   });
   return { wrote: await status(next) };

@@ -22,6 +22,10 @@ import { CONFIGMAPS, NETWORK_POLICIES, PVCS, SECRETS, SERVICES, STATEFULSETS } f
 import type { KubeClient, KubeObject, ResourceRef } from "../kube/types.ts";
 import { reconcileTemplate, templateKey } from "../template/reconcile.ts";
 import { MultiNamespaceInformer } from "./multi-informer.ts";
+import { routeClaimsCache } from "../access/claims.ts";
+import { HTTPROUTES, INGRESSES } from "../access/routes.ts";
+import type { AccessSpec } from "../api/types.ts";
+import { DEFAULT_USER } from "../kode/settings.ts";
 
 export interface OperatorOptions {
   client: KubeClient;
@@ -39,6 +43,11 @@ export interface OperatorOptions {
   logger?: Logger;
   /** Wall clock (tests). */
   now?: () => number;
+  /**
+   * Route kinds the operator manages (template access): Ingress (default on) and the Gateway API's HTTPRoute
+   * (default off: a cluster without the Gateway API CRDs has no such kind to watch).
+   */
+  routes?: { ingress?: boolean; gateway?: boolean };
 }
 
 export interface RunningOperator {
@@ -106,7 +115,10 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   const envoyClusterConfigs = informer<EnvoyProxyConfig & KubeObject>(ENVOY_PROXY_CLUSTER_CONFIGS, { resync: true });
   const configMaps = informer(CONFIGMAPS, { labelSelector: CHILD_SELECTOR });
   const networkPolicies = informer(NETWORK_POLICIES, { labelSelector: CHILD_SELECTOR });
-  const all = [kodes, templates, clusterTemplates, secrets, statefulSets, services, pvcs, envoyConfigs, envoyClusterConfigs, configMaps, networkPolicies];
+  const ingresses = opts.routes?.ingress !== false ? informer(INGRESSES, { labelSelector: CHILD_SELECTOR }) : undefined;
+  const httpRoutes = opts.routes?.gateway ? informer(HTTPROUTES, { labelSelector: CHILD_SELECTOR }) : undefined;
+  const routeInformers = [ingresses, httpRoutes].filter((i) => i !== undefined);
+  const all = [kodes, templates, clusterTemplates, secrets, statefulSets, services, pvcs, envoyConfigs, envoyClusterConfigs, configMaps, networkPolicies, ...routeInformers];
 
   // Children by controller uid: what the generic child step prunes and removes.
   const asChildCache = <T extends KubeObject>(inf: MultiNamespaceInformer<T>): ChildCache<T> => {
@@ -118,6 +130,24 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     ...ChildCache[],
   ];
   kodes.addIndex("template", (k) => [templateKeyOf(asKode(k))]);
+  // Kodes refused a route: any Kode or template change may free it, so they are looked at again then.
+  kodes.addIndex("routeConflict", (k) => (asKode(k).status?.conditions?.some((c) => c.type === "Ready" && c.reason === "RouteConflict") ? ["yes"] : []));
+  const routeClaims = routeClaimsCache({
+    defaultUser: DEFAULT_USER,
+    kodesWithAccess: () => {
+      const out: { kode: Kode; access: AccessSpec }[] = [];
+      for (const inf of [templates, clusterTemplates])
+        for (const t of inf.list()) {
+          const access = asTemplate(t).spec?.access;
+          if (access) for (const k of kodes.byIndex("template", templateKey(asTemplate(t)))) out.push({ kode: asKode(k), access });
+        }
+      return out;
+    },
+  });
+  const requeueRouteConflicts = () => {
+    routeClaims.invalidate();
+    for (const k of kodes.byIndex("routeConflict", "yes")) kodeQueue.add(keyOf(k));
+  };
   for (const t of [templates, clusterTemplates]) t.addIndex("envoy", (o) => [envoyConfigKeyOf(asTemplate(o)) ?? ""].filter(Boolean));
   kodes.addIndex("secret", (k) => (asKode(k).spec?.existingSecret ? [`${k.metadata.namespace}/${asKode(k).spec.existingSecret}`] : []));
 
@@ -148,6 +178,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   // Event routing: every change leads to the keys whose desired state it may affect.
   const onKode = (k: KubeObject, old?: KubeObject) => {
     kodeQueue.add(keyOf(k));
+    requeueRouteConflicts();
     templateQueue.add(templateKeyOf(asKode(k)));
     if (old && templateKeyOf(asKode(old)) !== templateKeyOf(asKode(k))) templateQueue.add(templateKeyOf(asKode(old)));
   };
@@ -155,6 +186,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   const onTemplate = (t: KubeObject, old?: KubeObject) => {
     const key = templateKey(asTemplate(t));
     templateQueue.add(key);
+    requeueRouteConflicts();
     // A status-only update (our own kodes count) or a resync changes nothing a Kode renders from: re-queueing
     // every Kode of the template on each of those made a burst of creates cost ~4x the reconciles.
     if (old && !templateSpecChanged(t, old)) return;
@@ -182,7 +214,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     const owner = o.metadata.labels?.["kode.jacero.io/name"];
     if (owner && o.metadata.namespace) kodeQueue.add(`${o.metadata.namespace}/${owner}`);
   };
-  for (const inf of [statefulSets, services, pvcs, configMaps, networkPolicies]) inf.on("add", onChild).on("update", onChild).on("delete", onChild);
+  for (const inf of [statefulSets, services, pvcs, configMaps, networkPolicies, ...routeInformers]) inf.on("add", onChild).on("update", onChild).on("delete", onChild);
   const onSecret = (s: KubeObject) => {
     onChild(s);
     for (const k of kodes.byIndex("secret", keyOf(s))) kodeQueue.add(keyOf(k));
@@ -208,6 +240,9 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     envoyClusterConfigs: envoyClusterConfigs as never,
     configMaps: configMapChildren,
     networkPolicies: networkPolicyChildren,
+    ...(ingresses && { ingresses: asChildCache(ingresses) }),
+    ...(httpRoutes && { httpRoutes: asChildCache(httpRoutes) }),
+    routeClaims,
     events,
     now: iso,
     generatePassword,

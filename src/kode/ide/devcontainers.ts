@@ -10,6 +10,8 @@ export const devcontainers: IdeTypeSpec = {
   defaultImage: "mcr.microsoft.com/devcontainers/base:ubuntu",
   defaultPort: 3000,
   env: (ctx) => [{ name: "TZ", value: ctx.tz }],
+  // The injected web IDE (openvscode-server) uses relative URLs like code-server: the proxy strips a path prefix.
+  pathPrefix: "strip",
   readiness: { kind: "tcp" },
   liveness: { kind: "tcp" },
   activity: { kind: "none", note: "no activity API: use proxy traffic statistics" },

@@ -19,7 +19,10 @@ export const jupyter: IdeTypeSpec = {
     { name: "TZ", value: ctx.tz },
     ...portEnvIfChanged("JUPYTER_PORT", ctx, JUPYTER_IMAGE_PORT),
     passwordEnv("JUPYTER_TOKEN", ctx),
+    // start-notebook passes NOTEBOOK_ARGS to jupyter: ServerApp.base_url serves everything below the prefix.
+    ...(ctx.basePath !== "/" ? [{ name: "NOTEBOOK_ARGS", value: `--ServerApp.base_url=${ctx.basePath}` }] : []),
   ],
+  pathPrefix: "serve",
   // GET /api returns the server version without authentication.
   readiness: { kind: "http", path: "/api" },
   liveness: { kind: "http", path: "/api" },
