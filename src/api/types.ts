@@ -159,6 +159,8 @@ export interface EnvoyOAuth2Spec {
   tokenEndpoint?: string;
   /** Default: <issuer>/protocol/openid-connect/certs (Keycloak). */
   jwksUri?: string;
+  /** A private CA (PEM in a Secret) for the identity provider's certificate. */
+  caSecretRef?: { name: string; namespace?: string; key?: string };
   clientId?: string;
   clientSecretRef?: { name: string; key?: string };
   /** Default [openid, profile, email]. */

@@ -25,6 +25,8 @@ export const AUTH_DIR = "/etc/envoy/auth";
 export const HTPASSWD_KEY = "htpasswd";
 export const TOKEN_SECRET_KEY = "token-secret.json";
 export const HMAC_SECRET_KEY = "hmac-secret.json";
+/** The private CA of the identity provider (caSecretRef), trusted instead of the image's bundle. */
+export const OIDC_CA_KEY = "oidc-ca.pem";
 /** The system CA bundle in envoyproxy/envoy (Ubuntu) and distroless images: verifies https IdP/authz endpoints. */
 export const SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
 /** Files the bootstrap may name that the image provides rather than a volume. */
@@ -89,7 +91,7 @@ export interface BootstrapInput {
   /** basic: the Kode's credentials (htpasswd). */
   credentials?: { username: string; password: string };
   /** oauth2: the client secret and the cookie HMAC key (SDS files). */
-  oauth2?: { clientSecret: string; hmacSecret: string };
+  oauth2?: { clientSecret: string; hmacSecret: string; ca?: string };
   /** Path routing: only requests below basePath reach the IDE (with the prefix removed when strip). */
   prefix?: { basePath: string; strip: boolean };
 }
@@ -106,7 +108,7 @@ export function buildBootstrap(input: BootstrapInput): BuiltBootstrap {
   const authType = spec.authType ?? "none";
   const parts: Contribution[] = [];
   if (authType === "basic") parts.push(basicAuth());
-  if (authType === "oauth2") parts.push(oauth2Auth(spec.oauth2!, kode.user, input.prefix?.basePath ?? "/"));
+  if (authType === "oauth2") parts.push(oauth2Auth(spec.oauth2!, kode.user, input.prefix?.basePath ?? "/", !!input.oauth2?.ca));
   if (spec.extAuthz) parts.push(extAuthz(spec.extAuthz));
 
   const filters: J[] = [
@@ -141,6 +143,7 @@ function secretFilesFor(authType: string, input: BootstrapInput): Record<string,
   if (authType === "oauth2") {
     files[TOKEN_SECRET_KEY] = sdsFile("token", input.oauth2!.clientSecret);
     files[HMAC_SECRET_KEY] = sdsFile("hmac", input.oauth2!.hmacSecret);
+    if (input.oauth2!.ca) files[OIDC_CA_KEY] = input.oauth2!.ca.endsWith("\n") ? input.oauth2!.ca : `${input.oauth2!.ca}\n`;
   }
   return files;
 }
@@ -298,12 +301,13 @@ function ideRoutes(prefix: BootstrapInput["prefix"]): J[] {
 }
 
 /** oauth2 (login, cookies) -> jwt_authn (verifies the access token, forwards the user claim) -> rbac (owner/groups). */
-function oauth2Auth(o: OAuth2Spec, kodeUser: string | undefined, basePath: string): Contribution {
+function oauth2Auth(o: OAuth2Spec, kodeUser: string | undefined, basePath: string, privateCa: boolean): Contribution {
   const token = new URL(o.tokenEndpoint!);
   const jwks = new URL(o.jwksUri ?? keycloakJwksUri(o.issuer!));
-  const clusters = [urlCluster("kode_oidc", token)];
+  const caFile = privateCa ? `${AUTH_DIR}/${OIDC_CA_KEY}` : undefined;
+  const clusters = [urlCluster("kode_oidc", token, caFile)];
   const jwksCluster = sameEndpoint(token, jwks) ? "kode_oidc" : "kode_oidc_jwks";
-  if (jwksCluster !== "kode_oidc") clusters.push(urlCluster(jwksCluster, jwks));
+  if (jwksCluster !== "kode_oidc") clusters.push(urlCluster(jwksCluster, jwks, caFile));
   return { filters: [oauth2Filter(o, basePath), jwtAuthnFilter(o, jwks, jwksCluster), rbacFilter(o, kodeUser)], clusters };
 }
 
@@ -364,9 +368,15 @@ const rbacFilter = (o: OAuth2Spec, kodeUser: string | undefined): J => ({
   },
 });
 
+/**
+ * A claim name as a path into the JWT payload: "realm_access.roles" -> ["realm_access", "roles"] (Keycloak's
+ * nested role claims). A name with "://" is a namespaced claim URL and stays whole.
+ */
+export const claimPath = (name: string): string[] => (name.includes("://") ? [name] : name.split(".").filter(Boolean));
+
 /** RBAC principals: the owner by the user claim, or a member of an allowed group; nobody when neither is known. */
 export function identityPrincipals(user: string | undefined, o: OAuth2Spec): J[] {
-  const claim = (name: string) => [{ key: JWT_PAYLOAD_KEY }, { key: name }];
+  const claim = (name: string) => [{ key: JWT_PAYLOAD_KEY }, ...claimPath(name).map((key) => ({ key }))];
   const out: J[] = [];
   if (user)
     out.push({ metadata: { filter: JWT_METADATA_NAMESPACE, path: claim(o.userClaim ?? OAUTH2_DEFAULTS.userClaim), value: { string_match: { exact: user } } } });
@@ -434,7 +444,7 @@ const probeCluster = (port: number) =>
 
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
-function dnsCluster(name: string, host: string, port: number, opts: { tls?: boolean; http2?: boolean }): J {
+function dnsCluster(name: string, host: string, port: number, opts: { tls?: boolean; http2?: boolean; caFile?: string }): J {
   const ip = IPV4.test(host) || host.includes(":");
   const cluster: J = {
     name,
@@ -447,12 +457,12 @@ function dnsCluster(name: string, host: string, port: number, opts: { tls?: bool
     cluster.typed_extension_protocol_options = {
       [HTTP_OPTIONS_KEY]: { "@type": typeUrl(HTTP_OPTIONS_KEY), explicit_http_config: { http2_protocol_options: {} } },
     };
-  if (opts.tls) cluster.transport_socket = upstreamTls(host, ip);
+  if (opts.tls) cluster.transport_socket = upstreamTls(host, ip, opts.caFile);
   return cluster;
 }
 
 /** TLS to an IdP/authz endpoint, verified against the image's CA bundle (and the DNS name, unless it is an IP). */
-function upstreamTls(host: string, ip: boolean): J {
+function upstreamTls(host: string, ip: boolean, caFile = SYSTEM_CA_BUNDLE): J {
   return {
     name: "envoy.transport_sockets.tls",
     typed_config: {
@@ -460,7 +470,7 @@ function upstreamTls(host: string, ip: boolean): J {
       sni: host,
       common_tls_context: {
         validation_context: {
-          trusted_ca: { filename: SYSTEM_CA_BUNDLE },
+          trusted_ca: { filename: caFile },
           ...(!ip && { match_typed_subject_alt_names: [{ san_type: "DNS", matcher: { exact: host } }] }),
         },
       },
@@ -468,10 +478,10 @@ function upstreamTls(host: string, ip: boolean): J {
   };
 }
 
-function urlCluster(name: string, u: URL): J {
+function urlCluster(name: string, u: URL, caFile?: string): J {
   const tls = u.protocol === "https:";
   const port = u.port ? Number(u.port) : tls ? 443 : 80;
-  return dnsCluster(name, u.hostname.replace(/^\[|\]$/g, ""), port, { tls });
+  return dnsCluster(name, u.hostname.replace(/^\[|\]$/g, ""), port, { tls, caFile });
 }
 
 const sameEndpoint = (a: URL, b: URL) => a.protocol === b.protocol && a.host === b.host;

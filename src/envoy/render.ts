@@ -146,7 +146,7 @@ export interface EnvoyRenderInput {
   credentialsSecretName?: string;
   /** oauth2: the client secret read from clientSecretRef, and the cookie HMAC key (generated once and kept by the
    * caller, e.g. read back from the existing <kode>-envoy-auth Secret: a new key logs everybody out). */
-  oauth2?: { clientSecret: string; hmacSecret: string };
+  oauth2?: { clientSecret: string; hmacSecret: string; ca?: string };
   /** The Kode's selector labels (NetworkPolicy podSelector). Default: app.kubernetes.io/instance + kode.jacero.io/name. */
   selectorLabels?: Record<string, string>;
   /** Labels for the ConfigMap, Secret and NetworkPolicy. Default: the Kode's standard labels, component "proxy". */
@@ -227,7 +227,7 @@ function assertRenderable(input: EnvoyRenderInput): void {
   const authType = spec.authType ?? "none";
   const problems = validateEnvoyConfig(spec, {
     idePort,
-    ...(authType === "oauth2" && { clientSecretFound: input.oauth2 !== undefined, kodeUser: kode.user }),
+    ...(authType === "oauth2" && { clientSecretFound: input.oauth2 !== undefined, kodeUser: kode.user, endpointsRequired: true }),
     ...(authType === "basic" && input.credentials && { basicUsername: input.credentials.username }),
   });
   if (authType === "basic" && !input.credentials)

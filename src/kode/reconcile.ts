@@ -18,6 +18,7 @@ import { childNames, renderKode, SECRET_PASSWORD_KEY, SECRET_ROLLOUT_KEY, SECRET
 import { resolveEnvoy } from "./resolve-envoy.ts";
 import { resolveKodeAccess } from "./access.ts";
 import type { RouteClaims } from "../access/claims.ts";
+import type { DiscoveryEntry } from "../envoy/oidc.ts";
 import { HTTPROUTES, INGRESSES } from "../access/routes.ts";
 import { DEFAULT_USER } from "./settings.ts";
 import { deriveStatus, statusEquals, transitions, type ObservedStatefulSet } from "./status.ts";
@@ -53,6 +54,8 @@ export interface KodeDeps {
   httpRoutes?: ChildCache;
   /** Which Kodes would get a host and path (src/access/claims.ts); absent: no conflict check. */
   routeClaims?: Cache<RouteClaims>;
+  /** OpenID discovery results (filled by the EnvoyProxyConfig reconciler). */
+  oidc?: Cache<DiscoveryEntry>;
   events: { event(obj: KubeObject, type: "Normal" | "Warning", reason: string, message: string): unknown };
   now(): string;
   /** A strong random password (only called when a Kode has none yet). */
@@ -264,6 +267,7 @@ const cachesOf = (deps: KodeDeps) => ({
   ...(deps.ingresses && { ingresses: deps.ingresses }),
   ...(deps.httpRoutes && { httpRoutes: deps.httpRoutes }),
   ...(deps.routeClaims && { routeClaims: deps.routeClaims }),
+  ...(deps.oidc && { oidc: deps.oidc }),
 });
 
 export async function reconcileKode(deps: KodeDeps, key: string): Promise<ReconcileResult> {
@@ -312,6 +316,8 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
   const template = resolved.template;
   const credentials = resolveCredentials(deps, kode);
   const envoy = credentials.problem ? {} : resolveEnvoy(deps, kode, template, credentials.plain);
+  // Waiting for the issuer's discovery is not bad input: nothing is written, its result re-queues the Kode.
+  if (envoy.pending) return { wrote, requeueAfterMs: CONFLICT_RETRY_MS };
   const access = resolveKodeAccess(kode, template.spec, { envoy: !!envoy.input, claims: deps.routeClaims, available: { ingress: !!deps.ingresses, gateway: !!deps.httpRoutes } });
   const problems = [
     ...validateKodeInput(kode, template.spec),

@@ -6,6 +6,7 @@ import { hostname } from "node:os";
 import { ENVOY_PROXY_CLUSTER_CONFIGS, ENVOY_PROXY_CONFIGS, KODE_CLUSTER_TEMPLATES, KODE_TEMPLATES, KODES } from "../api/resources.ts";
 import { KODE_PHASES, type EnvoyProxyConfig, type Kode, type KodeTemplate } from "../api/types.ts";
 import { envoyConfigKey, reconcileEnvoyConfig } from "../envoy/reconcile.ts";
+import { OidcDiscoveryCache } from "../envoy/oidc.ts";
 import { envoyConfigKeyOf } from "../kode/resolve-envoy.ts";
 import { reconcileKode, templateKeyOf, type KodeDeps } from "../kode/reconcile.ts";
 import { objectKey, type ChildCache } from "../kube/cache.ts";
@@ -48,6 +49,8 @@ export interface OperatorOptions {
    * (default off: a cluster without the Gateway API CRDs has no such kind to watch).
    */
   routes?: { ingress?: boolean; gateway?: boolean };
+  /** OpenID discovery: re-fetch interval of a good result (default 10 minutes), timeout, first retry after a failure. */
+  oidc?: { refreshMs?: number; timeoutMs?: number; backoffMs?: number };
 }
 
 export interface RunningOperator {
@@ -223,8 +226,29 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
       if ((c as unknown as EnvoyProxyConfig).spec?.oauth2?.clientSecretRef?.name === s.metadata.name)
         for (const k of kodesOfEnvoyConfig(envoyConfigKey(c as unknown as EnvoyProxyConfig), s.metadata.namespace)) kodeQueue.add(k);
   };
+  const onCaSecret = (s: KubeObject) => {
+    for (const c of [...envoyConfigs.list(), ...envoyClusterConfigs.list()]) {
+      const ref = (c as unknown as EnvoyProxyConfig).spec?.oauth2?.caSecretRef;
+      if (ref?.name === s.metadata.name && (ref.namespace ?? c.metadata.namespace) === s.metadata.namespace) {
+        envoyQueue.add(envoyConfigKey(c as unknown as EnvoyProxyConfig));
+        for (const k of kodesOfEnvoyConfig(envoyConfigKey(c as unknown as EnvoyProxyConfig))) kodeQueue.add(k);
+      }
+    }
+  };
+  secrets.on("add", onCaSecret).on("update", onCaSecret).on("delete", onCaSecret);
   secrets.on("add", onSecret).on("update", onSecret).on("delete", onSecret);
 
+  // Discovery results by issuer: a changed one (first answer, failure, recovery, rotated keys) re-renders its Kodes.
+  const oidc = new OidcDiscoveryCache({
+    ...opts.oidc,
+    now,
+    onChange: (key) => {
+      for (const c of [...envoyConfigs.list(), ...envoyClusterConfigs.list()]) {
+        const issuer = (c as unknown as EnvoyProxyConfig).spec?.oauth2?.issuer;
+        if (issuer && (key === issuer || key.startsWith(`${issuer}\u0000`))) for (const k of kodesOfEnvoyConfig(envoyConfigKey(c as unknown as EnvoyProxyConfig))) kodeQueue.add(k);
+      }
+    },
+  });
   const events = new EventRecorder({ client, component: "kode-operator", logger: log.child({ component: "events" }), now });
   const iso = () => new Date(now()).toISOString().replace(/\.\d+Z$/, "Z");
   const kodeDeps: KodeDeps = {
@@ -243,6 +267,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     ...(ingresses && { ingresses: asChildCache(ingresses) }),
     ...(httpRoutes && { httpRoutes: asChildCache(httpRoutes) }),
     routeClaims,
+    oidc,
     events,
     now: iso,
     generatePassword,
@@ -281,7 +306,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
         envoyQueue,
         1,
         timed("envoyproxyconfig", (key) =>
-          reconcileEnvoyConfig({ client, envoyConfigs: envoyConfigs as never, envoyClusterConfigs: envoyClusterConfigs as never, events, now: iso }, key),
+          reconcileEnvoyConfig({ client, envoyConfigs: envoyConfigs as never, envoyClusterConfigs: envoyClusterConfigs as never, events, now: iso, oidc, secrets: secretChildren }, key),
         ),
       ),
     );
