@@ -6,11 +6,14 @@
 //   2. list of 10,000 objects: JSON, Table (kubectl's Accept header), and a limit=500 paginated walk
 //   3. watch fan-out: W watchers, N writes; every watcher must see every event, in resourceVersion order
 //   4. resident memory (VmRSS of the server process) empty, at 10k and at 50k ConfigMaps
+//   5. creates/s of a custom resource whose CRD has x-kubernetes-validations (CEL) rules, and without them
 //   plus single-request latency of GET /version and GET of one object.
 // Prints a table and writes bench/results/apiserver-<date>.json.
 //
 // Flags: --creates N (10000)  --concurrency C (64)  --watchers W (100)  --watch-writes N (2000)
 //        --mem-objects N (50000)  --source (run src/main.ts even if dist/kode exists)  --no-save
+//        --rbac (the server runs --authorization-mode RBAC; every request is a token-file user bound to
+//        cluster-admin by a ClusterRoleBinding, so each one goes through the RBAC authorizer)
 //        --server-bun-flags="--cpu-prof-md --cpu-prof-dir=/tmp/prof" (source mode; profile the server)
 // Bounded: the whole run is stopped (server included) after 170 s.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -35,6 +38,7 @@ const { values: flags } = parseArgs({
     // Extra bun flags for the server in source mode, e.g. "--cpu-prof-md --cpu-prof-dir=/tmp/prof".
     "server-bun-flags": { type: "string", default: "" },
     "no-save": { type: "boolean", default: false },
+    rbac: { type: "boolean", default: false },
   },
   strict: true,
 });
@@ -67,10 +71,50 @@ function serverCommand(): { cmd: string[]; mode: string } {
   return { cmd: [process.execPath, ...bunFlags, join(ROOT, "src/main.ts")], mode: `bun src/main.ts (bun ${Bun.version})` };
 }
 
+// ---------------------------------------------------------------- --rbac
+
+const BENCH_USER = "kode-bench";
+const BENCH_TOKEN = "kode-bench-token";
+const RBAC_ADMIN_TOKEN = "kode-bench-admin-token";
+
+if (flags.rbac) {
+  // Every request of the bench carries the bench user's token (watchers, lists and creates alike).
+  const plain = globalThis.fetch;
+  globalThis.fetch = ((input: string | URL | Request, init: RequestInit = {}) => {
+    const headers = new Headers(init.headers);
+    if (!headers.has("authorization")) headers.set("authorization", `Bearer ${BENCH_TOKEN}`);
+    return plain(input, { ...init, headers });
+  }) as typeof fetch;
+}
+
+function rbacArgs(dir: string): string[] {
+  if (!flags.rbac) return [];
+  const file = join(dir, "tokens.csv");
+  writeFileSync(file, `${RBAC_ADMIN_TOKEN},bench-admin,0,system:masters\n${BENCH_TOKEN},${BENCH_USER},1,bench\n`);
+  return ["--authorization-mode", "RBAC", "--token-file", file];
+}
+
+/** The bench user gets cluster-admin through a binding (not system:masters, which skips the rules). */
+async function bindBenchUser(base: string) {
+  if (!flags.rbac) return;
+  const res = await fetch(`${base}/apis/rbac.authorization.k8s.io/v1/clusterrolebindings`, {
+    method: "POST",
+    headers: { ...JSON_HEADERS, authorization: `Bearer ${RBAC_ADMIN_TOKEN}` },
+    body: JSON.stringify({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name: "kode-bench" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" },
+      subjects: [{ kind: "User", name: BENCH_USER }],
+    }),
+  });
+  if (res.status !== 201) throw new Error(`binding the bench user: ${res.status} ${await res.text()}`);
+}
+
 async function startServer(): Promise<ServerProcess> {
   const dir = mkdtempSync(join(tmpdir(), "kode-bench-"));
   const { cmd, mode } = serverCommand();
-  const proc = Bun.spawn([...cmd, "apiserver", "--port", "0", "--address", "127.0.0.1", "--kubeconfig", join(dir, "kubeconfig")], {
+  const proc = Bun.spawn([...cmd, "apiserver", "--port", "0", "--address", "127.0.0.1", "--kubeconfig", join(dir, "kubeconfig"), ...rbacArgs(dir)], {
     cwd: ROOT,
     stdout: "pipe",
     stderr: "inherit",
@@ -85,7 +129,9 @@ async function startServer(): Promise<ServerProcess> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    return { url: await waitForListening(proc.stdout), pid: proc.pid, mode, stop };
+    const url = await waitForListening(proc.stdout);
+    await bindBenchUser(url);
+    return { url, pid: proc.pid, mode: flags.rbac ? `${mode}, RBAC` : mode, stop };
   } catch (e) {
     await stop();
     throw new Error(`server did not start (code ${proc.exitCode}): ${(e as Error).message}`);
@@ -350,6 +396,62 @@ async function watchFanOut(base: string) {
 
 // ---------------------------------------------------------------- main
 
+const CR_CREATES = 3000;
+
+/** A CRD whose spec has five CEL rules (object, scalar, list with all(), quantity), or the same without rules. */
+function gadgetCrd(plural: string, kind: string, withRules: boolean) {
+  const rules = (list: { rule: string; message: string }[]) => (withRules ? { "x-kubernetes-validations": list } : {});
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: `${plural}.bench.example.org` },
+    spec: {
+      group: "bench.example.org",
+      scope: "Namespaced",
+      names: { plural, singular: kind.toLowerCase(), kind },
+      versions: [{
+        name: "v1", served: true, storage: true,
+        schema: { openAPIV3Schema: { type: "object", properties: { spec: {
+          type: "object",
+          ...rules([{ rule: "self.minReplicas <= self.replicas", message: "replicas below minReplicas" }]),
+          properties: {
+            replicas: { type: "integer" },
+            minReplicas: { type: "integer" },
+            owner: { type: "string", maxLength: 64, ...rules([{ rule: "self.matches('^[a-z]+$')", message: "lower-case owner" }]) },
+            memory: { type: "string", ...rules([{ rule: "isQuantity(self) && quantity(self).isLessThan(quantity('4Gi'))", message: "memory below 4Gi" }]) },
+            tags: { type: "array", maxItems: 16, items: { type: "string", maxLength: 32 }, ...rules([{ rule: "self.all(t, t.size() > 0)", message: "no empty tags" }]) },
+          },
+        } } } },
+      }],
+    },
+  };
+}
+
+async function customResourceCreates(base: string) {
+  const kinds = [["plaingadgets", "PlainGadget", false], ["rulegadgets", "RuleGadget", true]] as const;
+  const best: Record<string, number> = {};
+  let round = 0;
+  const createAll = async (plural: string, kind: string, prefix: string, count: number) => {
+    const url = `${base}/apis/bench.example.org/v1/namespaces/default/${plural}`;
+    return runConcurrent(count, CONCURRENCY, async (i) => {
+      const body = JSON.stringify({ apiVersion: "bench.example.org/v1", kind, metadata: { name: `${prefix}-${i}` }, spec: { replicas: 3, minReplicas: 1, owner: "ann", memory: "1Gi", tags: ["a", "b", "c"] } });
+      await expectOk(await fetch(url, { method: "POST", headers: JSON_HEADERS, body }), `create ${plural} ${prefix}-${i}`);
+    });
+  };
+  for (const [plural, kind, withRules] of kinds) {
+    await expectOk(await fetch(`${base}/apis/apiextensions.k8s.io/v1/customresourcedefinitions`, { method: "POST", headers: JSON_HEADERS, body: JSON.stringify(gadgetCrd(plural, kind, withRules)) }), `create CRD ${plural}`);
+    await createAll(plural, kind, "warm", 300);
+  }
+  // Interleaved, best of two, so that neither kind pays for the other's garbage collection alone.
+  for (round = 0; round < 2; round++) {
+    for (const [plural, kind] of kinds) {
+      const run = await createAll(plural, kind, `r${round}`, CR_CREATES / 2);
+      best[plural] = Math.max(best[plural] ?? 0, Math.round(CR_CREATES / 2 / (run.wallMs / 1000)));
+    }
+  }
+  return { count: CR_CREATES / 2, concurrency: CONCURRENCY, withRulesPerSec: best.rulegadgets!, withoutRulesPerSec: best.plaingadgets! };
+}
+
 async function main() {
   const started = performance.now();
   const server = await startServer();
@@ -472,6 +574,9 @@ async function main() {
       bulkCreatesPerSec: extra ? Math.round(extra / (memCreated.wallMs / 1000)) : undefined,
     };
 
+    log(`custom resources: ${CR_CREATES} creates with CEL rules and without`);
+    const customResources = await customResourceCreates(base);
+
     const results = {
       date: new Date().toISOString(),
       machine: {
@@ -484,6 +589,7 @@ async function main() {
       },
       client: `bun ${Bun.version} fetch (keep-alive)`,
       server: server.mode,
+      authorization: flags.rbac ? "RBAC (token-file user bound to cluster-admin)" : "AlwaysAllow",
       latency: {
         getVersion: { p50Ms: round(version.p50, 3), p99Ms: round(version.p99, 3) },
         getObject: { p50Ms: round(getOne.p50, 3), p99Ms: round(getOne.p99, 3) },
@@ -497,6 +603,7 @@ async function main() {
       },
       watch,
       memory,
+      customResources,
       aims: {
         createsPerSecAtLeast5000: creates.perSec >= 5000,
         list10kJsonMedianAtMost100ms: listJson.medianMs <= 100,
@@ -507,7 +614,7 @@ async function main() {
     results.benchSeconds = round((performance.now() - started) / 1000, 1);
     report(results);
     if (!flags["no-save"]) {
-      const file = join(ROOT, "bench/results", `apiserver-${results.date.slice(0, 10)}.json`);
+      const file = join(ROOT, "bench/results", `apiserver-${results.date.slice(0, 10)}${flags.rbac ? "-rbac" : ""}.json`);
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
       console.log(`\nwritten to ${file.slice(ROOT.length + 1)}`);
@@ -530,6 +637,7 @@ type Results = {
   };
   watch: Awaited<ReturnType<typeof watchFanOut>> & { serverCpuCores: number; clientCpuCores: number };
   memory: Record<string, number | undefined>;
+  customResources: Awaited<ReturnType<typeof customResourceCreates>>;
   server: string;
   client: string;
   machine: { cpus: number; cpuModel?: string; loadAverage1mAtStart: number; loadAverage1mAtEnd: number };
@@ -556,6 +664,8 @@ function report(r: Results) {
   row("  last write answered → last watcher done", `${w.lastWriteToLastDeliveryMs} ms`);
   row("  events delivered", `${w.eventsDelivered} (${w.eventsPerSec}/s)`);
   row("  CPU cores busy: server / client", `${w.serverCpuCores} / ${w.clientCpuCores}`);
+  const cr = r.customResources;
+  row(`create ${cr.count} custom resources (best of 2): 5 CEL rules / none`, `${cr.withRulesPerSec}/s / ${cr.withoutRulesPerSec}/s`);
   row("RSS start / warm empty", `${m.rssAtStartMB} / ${m.rssWarmEmptyMB} MB (${m.objectsWarmEmpty} objects)`);
   row("RSS after the creates / after filling", `${m.rssAt10kMB} MB (${m.objectsAt10k} objects) / ${m.rssAtManyMB} MB (${m.objectsAtMany})`);
   row("RSS per 1000 objects (creates / filling)", `${m.mbPer1000From0To10k} / ${m.mbPer1000From10kToMany} MB`);

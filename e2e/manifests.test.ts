@@ -50,8 +50,10 @@ const CLUSTER_NEEDS: Need[] = [
   { ref: KODE_TEMPLATES, subresource: "status", verbs: ["patch"], why: "status (src/template/reconcile.ts)" },
   { ref: KODE_CLUSTER_TEMPLATES, verbs: ["list", "watch"], why: "informer" },
   { ref: KODE_CLUSTER_TEMPLATES, subresource: "status", verbs: ["patch"], why: "status (src/template/reconcile.ts)" },
-  { ref: ENVOY_PROXY_CONFIGS, verbs: ["get", "list", "watch"], why: "Envoy sidecar configuration: informer (src/operator/operator.ts)" },
-  { ref: ENVOY_PROXY_CLUSTER_CONFIGS, verbs: ["get", "list", "watch"], why: "Envoy sidecar configuration: informer (src/operator/operator.ts)" },
+  { ref: ENVOY_PROXY_CONFIGS, verbs: ["list", "watch"], why: "Envoy sidecar configuration: informer (src/operator/operator.ts)" },
+  { ref: ENVOY_PROXY_CONFIGS, subresource: "status", verbs: ["patch"], why: "status (src/envoy/reconcile.ts)" },
+  { ref: ENVOY_PROXY_CLUSTER_CONFIGS, verbs: ["list", "watch"], why: "Envoy sidecar configuration: informer (src/operator/operator.ts)" },
+  { ref: ENVOY_PROXY_CLUSTER_CONFIGS, subresource: "status", verbs: ["patch"], why: "status (src/envoy/reconcile.ts)" },
   { ref: SECRETS, verbs: CHILD_VERBS, why: "<kode>-auth child and existingSecret reads; apply layer gets when not cached" },
   { ref: SERVICES, verbs: CHILD_VERBS, why: "<kode> Service child" },
   { ref: PVCS, verbs: CHILD_VERBS, why: "<kode>-home child; keepVolume patch" },
@@ -62,12 +64,8 @@ const CLUSTER_NEEDS: Need[] = [
   { ref: HTTPROUTES, verbs: CHILD_VERBS, why: "<kode> HTTPRoute child for access.gateway, with --gateway-api (src/kode/render.ts)" },
   { ref: EVENTS, verbs: ["create", "patch"], why: "Events on Kodes in their namespaces (src/kube/events.ts)" },
 ];
-/** Granted although the code does not need them today: harmless reads. */
-const CLUSTER_EXTRAS: Need[] = [
-  { ref: KODES, verbs: ["get"], why: "read-only, same data as list" },
-  { ref: KODE_TEMPLATES, verbs: ["get"], why: "read-only" },
-  { ref: KODE_CLUSTER_TEMPLATES, verbs: ["get"], why: "read-only" },
-];
+/** Granted although the code does not need them: none (e2e/operator-rbac.test.ts derives the list from a recorded run). */
+const CLUSTER_EXTRAS: Need[] = [];
 /** In the operator's own namespace (Role): leader election. */
 const LEADER_NEEDS: Need[] = [{ ref: LEASES, verbs: ["get", "create", "update"], why: "src/kube/leader-election.ts (GET, POST, PUT)" }];
 const LEADER_EXTRAS: Need[] = [{ ref: EVENTS, verbs: ["create", "patch"], why: "events in the operator's namespace (also granted cluster-wide)" }];

@@ -6,17 +6,19 @@
 // makes); KODE_E2E_BINARY=dist/kode uses an existing binary, KODE_E2E_FROM_SOURCE=1 runs `bun src/main.ts`.
 //
 // Everything here polls observable state with a deadline; nothing sleeps blindly and no assertion is about time.
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { KODE_CLUSTER_TEMPLATES, KODE_TEMPLATES, KODES } from "../src/api/resources.ts";
 import { buildCrds } from "../src/api/crds.ts";
+import { renderKubeconfig } from "../src/apiserver/kubeconfig.ts";
 import { startApiServer, type ApiServer, type ApiServerOptions } from "../src/apiserver/server.ts";
 import { applyObject } from "../src/kube/apply.ts";
 import { createClient, type Client } from "../src/kube/client.ts";
 import { loadClientConfig } from "../src/kube/kubeconfig.ts";
 import { EVENTS, NAMESPACES, PVCS, SECRETS, SERVICES, STATEFULSETS } from "../src/kube/resources.ts";
 import type { KubeObject, ResourceRef } from "../src/kube/types.ts";
+import { installShippedRbac, operatorServiceAccount, serviceAccountToken } from "../src/operator/sandbox.ts";
 import { findKubectlBinaries, Kubectl } from "./kubectl-harness.ts";
 
 export const REPO_ROOT = resolve(import.meta.dir, "..");
@@ -293,6 +295,11 @@ export interface E2EOptions {
   concurrency?: number;
   /** Start the operator and wait for it (default true). */
   startOperator?: boolean;
+  /**
+   * Run the operator as its ServiceAccount with exactly the shipped RBAC (manifests/rbac) on a server that
+   * enforces RBAC (default true); false: the operator is admin on an AlwaysAllow server.
+   */
+  serviceAccount?: boolean;
   server?: Partial<ApiServerOptions>;
 }
 
@@ -301,6 +308,10 @@ export interface E2E {
   /** The tests' client (User-Agent kode-e2e, no rate limit). */
   client: Client;
   operator: OperatorProcess;
+  /** The kubeconfig operators run with: the ServiceAccount's token in ServiceAccount mode, else the admin's. */
+  operatorKubeconfig: string;
+  /** The operator's own namespace (leader election Lease): kode-system in ServiceAccount mode, else default. */
+  operatorNamespace: string;
   /** Real kubectl (PATH) with a fresh HOME per call, or undefined when there is none. */
   kubectl: Kubectl | undefined;
   dir: string;
@@ -309,11 +320,13 @@ export interface E2E {
 
 export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
   const dir = mkdtempSync(join(tmpdir(), "kode-operator-e2e-"));
+  const asServiceAccount = opts.serviceAccount ?? true;
   const server = await startApiServer({
     gc: opts.gc ?? true,
     simulateKubelet: true,
     kubeletDelayMs: opts.kubeletDelayMs ?? 50,
     kubeconfigPath: join(dir, "kubeconfig"),
+    ...(asServiceAccount && { authorizationMode: "RBAC" as const }),
     ...opts.server,
   });
   const client = createClient(await loadClientConfig({ kubeconfig: server.kubeconfigPath }), { userAgent: E2E_UA, qps: 0 });
@@ -322,14 +335,26 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
     const res = await client.request("GET", "/apis/kode.jacero.io/v1alpha1");
     return res.ok && ((await res.json()) as { resources: unknown[] }).resources.length >= 5;
   });
+  let operatorKubeconfig = server.kubeconfigPath;
+  let operatorNamespace = "default";
+  if (asServiceAccount) {
+    await installShippedRbac(client, "kode-e2e");
+    const sa = operatorServiceAccount();
+    operatorNamespace = sa.namespace;
+    operatorKubeconfig = join(dir, "operator-kubeconfig");
+    const token = await serviceAccountToken(client, sa.namespace, sa.name);
+    writeFileSync(operatorKubeconfig, renderKubeconfig({ url: server.url, tls: server.tls, token }), { mode: 0o600 });
+  }
   const binary = findKubectlBinaries()[0];
   const kubectl = binary ? new Kubectl(binary, server.kubeconfigPath, dir) : undefined;
-  const operator = new OperatorProcess({ kubeconfig: server.kubeconfigPath, resync: opts.resync, concurrency: opts.concurrency });
+  const operator = new OperatorProcess({ kubeconfig: operatorKubeconfig, resync: opts.resync, concurrency: opts.concurrency });
   if (opts.startOperator ?? true) await operator.startAndWait();
   return {
     server,
     client,
     operator,
+    operatorKubeconfig,
+    operatorNamespace,
     kubectl,
     dir,
     async stop() {

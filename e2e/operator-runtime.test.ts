@@ -47,13 +47,13 @@ describe("operator runtime: metrics, health, logs", () => {
 describe("operator runtime: leader election", () => {
   let env: E2E;
   const replicas: OperatorProcess[] = [];
-  const holder = async () => (await env.client.get(LEASES, "kode-operator-leader", "default"))?.spec as { holderIdentity?: string } | undefined;
+  const holder = async () => (await env.client.get(LEASES, "kode-operator-leader", env.operatorNamespace))?.spec as { holderIdentity?: string } | undefined;
 
   beforeAll(async () => {
     env = await startE2E({ startOperator: false });
     await createTemplate(env.client, "cs", "default", { type: "code-server", image: "linuxserver/code-server:latest" });
     for (let i = 0; i < 2; i++) {
-      const op = new OperatorProcess({ kubeconfig: env.server.kubeconfigPath, extraArgs: ["--leader-elect", "--leader-election-namespace", "default"] });
+      const op = new OperatorProcess({ kubeconfig: env.operatorKubeconfig, extraArgs: ["--leader-elect", "--leader-election-namespace", env.operatorNamespace] });
       replicas.push(op);
       await op.start();
     }

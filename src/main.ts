@@ -1,10 +1,7 @@
 #!/usr/bin/env bun
 // kode: the kode-operator executable. Subcommands are dispatched here and live with their feature.
-import { crdsCommand } from "./api/crds-command.ts";
-import { apiserverCommand } from "./apiserver/cli.ts";
-import { renderCommand } from "./kode/render-command.ts";
-import { operatorCommand } from "./operator/cli.ts";
-import { sandboxCommand } from "./operator/sandbox.ts";
+// Each is imported only when it runs: the operator then never loads the API server (nor its CEL, schemas and
+// storage), which keeps its memory down.
 
 const USAGE = `Usage: kode <command> [flags]
 
@@ -25,15 +22,15 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case "sandbox":
-      return sandboxCommand(rest);
+      return (await import("./operator/sandbox.ts")).sandboxCommand(rest);
     case "operator":
-      return operatorCommand(rest);
+      return (await import("./operator/cli.ts")).operatorCommand(rest);
     case "apiserver":
-      return apiserverCommand(rest);
+      return (await import("./apiserver/cli.ts")).apiserverCommand(rest);
     case "render":
-      return renderCommand(rest);
+      return (await import("./kode/render-command.ts")).renderCommand(rest);
     case "crds":
-      return crdsCommand(rest);
+      return (await import("./api/crds-command.ts")).crdsCommand(rest);
     case "version":
     case "--version":
       console.log(`kode ${VERSION}`);

@@ -68,6 +68,28 @@ export const quantity = (description: string) =>
     v.description(description),
   );
 
+/** A CEL rule of a CRD schema node (apiextensions.k8s.io/v1 ValidationRule). */
+export interface CelRule {
+  rule: string;
+  message?: string;
+  messageExpression?: string;
+  reason?: "FieldValueInvalid" | "FieldValueForbidden" | "FieldValueRequired" | "FieldValueDuplicate";
+  fieldPath?: string;
+  optionalOldSelf?: boolean;
+}
+
+/**
+ * CEL rules of a schema node: x-kubernetes-validations in the CRD, enforced by the API server on every write
+ * (valibot parsing does not run them; the CRD lint checks that they compile).
+ */
+export const celRules = <T>(...rules: CelRule[]) => v.metadata<T, { "x-kubernetes-validations": CelRule[] }>({ "x-kubernetes-validations": rules });
+
+/** A home directory the IDE's home volume can be mounted at (the operator reports the same as InvalidHome). */
+export const HOME_RULES: CelRule[] = [
+  { rule: "self != '/'", message: "must not be the root directory: the home volume cannot be mounted at /; use a path such as /config" },
+  { rule: "!self.contains(':')", message: "must not contain ':', which a volume mount path cannot" },
+];
+
 /** A free-form JSON object kept as is (x-kubernetes-preserve-unknown-fields in the CRD). */
 export const freeForm = (description: string) => v.pipe(v.record(v.string(), v.unknown()), v.description(description));
 

@@ -14,6 +14,7 @@ import {
   parsers,
   str,
 } from "./common.ts";
+import { celRules, HOME_RULES } from "./common.ts";
 
 export const TEMPLATE_KINDS = ["KodeTemplate", "KodeClusterTemplate"] as const;
 
@@ -66,6 +67,7 @@ export const KodeSpecSchema = v.pipe(
         v.string(),
         v.maxLength(4096),
         v.regex(ABSOLUTE_PATH),
+        celRules<string>(...HOME_RULES),
         v.description("Absolute path of the home directory, without '..' segments. Unset: the template's defaultHome."),
       ),
     ),

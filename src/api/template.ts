@@ -19,6 +19,7 @@ import {
   quantity,
   str,
 } from "./common.ts";
+import { celRules, HOME_RULES } from "./common.ts";
 
 /** Letters, digits, '.', '-' and the placeholders' braces (the expanded host is checked per Kode). */
 const HOST_PATTERN = /^[A-Za-z0-9{}.-]+$/;
@@ -143,6 +144,7 @@ export const KodeTemplateSpecSchema = v.pipe(
         v.string(),
         v.maxLength(4096),
         v.regex(ABSOLUTE_PATH),
+        celRules<string>(...HOME_RULES),
         v.description("Home directory of Kodes that do not set spec.home: an absolute path without '..' segments."),
       ),
       "/config",

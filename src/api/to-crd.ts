@@ -10,6 +10,7 @@
 // Afterwards empty `required` lists are dropped and every object's keys are sorted, so output is stable.
 import { toJsonSchema, type JsonSchema, type OverrideSchemaContext } from "@valibot/to-json-schema";
 import type * as v from "valibot";
+import { celRuleCauses } from "../apiserver/crd/cel-rules.ts";
 import type { JSONSchemaProps } from "../apiserver/types.ts";
 import { RUNTIME_ONLY_DEFAULT } from "./common.ts";
 
@@ -135,7 +136,7 @@ export interface LintOptions {
  * patternProperties; no additionalProperties:false or together with properties; value validations
  * (anyOf/allOf/oneOf/not) carry no type/description/default/nullable except the int-or-string pattern;
  * list-type map keys exist and are required or defaulted; root metadata only has type (and name/
- * generateName); patterns are RE2-compatible; and every other property has a description. Returns "path: problem" strings; empty when fine.
+ * generateName); patterns are RE2-compatible; CEL rules (x-kubernetes-validations) compile; and every other property has a description. Returns "path: problem" strings; empty when fine.
  */
 export function lintStructural(root: JSONSchemaProps, options: LintOptions = {}, rootPath = "openAPIV3Schema"): string[] {
   const requireDescriptions = options.requireDescriptions ?? true;
@@ -178,6 +179,9 @@ export function lintStructural(root: JSONSchemaProps, options: LintOptions = {},
       if (!ok) problems.push(`${path}: x-kubernetes-int-or-string needs no type and anyOf [{type: integer}, {type: string}]`);
     }
     if (node.type === "array" && !node.items) problems.push(`${path}: items is required for arrays`);
+    if (Array.isArray(node["x-kubernetes-validations"])) {
+      for (const cause of celRuleCauses(node as JSONSchemaProps, path, path === rootPath)) problems.push(`${cause.field}: ${cause.message}`);
+    }
     if (node["x-kubernetes-list-type"] === "map") {
       const keys = node["x-kubernetes-list-map-keys"] as string[] | undefined;
       const items = node.items as Json | undefined;

@@ -1,12 +1,14 @@
 // The write pipeline shared by create, update, patch and apply: metadata rules, per-kind defaulting,
 // CRD pruning/defaulting/validation, status-subresource rules, generation, finalizer rules and
 // managedFields. Objects here are in storage shape.
-import { applyDefaults, pruneUnknownFields, validateAgainstSchema } from "./crd/schema.ts";
+import { applyDefaults, pruneUnknownFields, validateAgainstSchema, validateCelRules } from "./crd/schema.ts";
 import { ApiError, badRequest, cause, conflict, invalid, invalidValue, notFound } from "./errors.ts";
 import { listTypeOf } from "./list-types.ts";
 import { storageKey } from "./registry.ts";
 import { updateManagedFields } from "./ssa/index.ts";
 import { timestamp, type ApiState } from "./state.ts";
+import type { UserInfo } from "./auth.ts";
+import { admitByPolicies, type Operation } from "./cel/vap.ts";
 import type { FieldCause, KObject, ResourceType } from "./types.ts";
 import { groupVersion } from "./types.ts";
 
@@ -21,6 +23,8 @@ export interface WriteContext {
   fieldManager: string;
   fieldValidation: FieldValidation;
   warnings: string[];
+  /** Who asked (for admission policies); undefined for in-process writes. */
+  user?: UserInfo;
 }
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -109,7 +113,24 @@ function validateMetadata(obj: KObject, type: ResourceType): FieldCause[] {
 
 function finishValidation(ctx: WriteContext, obj: KObject, old: KObject | undefined) {
   const causes = [...validateMetadata(obj, ctx.type), ...(ctx.type.validate?.(obj, old) ?? [])];
+  if (ctx.type.schema) causes.push(...validateCelRules(obj, old, ctx.type.schema));
   if (causes.length) throw invalid(ctx.type.kind, ctx.type.group, obj.metadata.name ?? "", causes);
+}
+
+/** ValidatingAdmissionPolicies run after the object passed its own validation, as in kube-apiserver. */
+function admitPolicies(ctx: WriteContext, operation: Operation, obj: KObject, old: KObject | undefined) {
+  const warnings = admitByPolicies(ctx.state, {
+    operation,
+    type: ctx.type,
+    subresource: ctx.subresource,
+    namespace: ctx.type.namespaced ? ctx.namespace : undefined,
+    name: obj.metadata.name ?? "",
+    object: obj,
+    oldObject: old,
+    user: ctx.user,
+    dryRun: ctx.dryRun,
+  });
+  ctx.warnings.push(...warnings);
 }
 
 function namespaceGuard(ctx: WriteContext, name: string) {
@@ -149,6 +170,7 @@ export function admitCreate(ctx: WriteContext, incoming: KObject): KObject {
   pruneAndDefault(ctx, obj);
   type.prepare?.(obj, undefined);
   finishValidation(ctx, obj, undefined);
+  admitPolicies(ctx, "CREATE", obj, undefined);
   if (meta.finalizers?.length === 0) delete meta.finalizers;
   obj.metadata.managedFields = updateManagedFields({
     old: undefined,
@@ -234,6 +256,7 @@ export function admitUpdate(ctx: WriteContext, incoming: KObject, old: KObject, 
     type.prepare?.(obj, old);
   }
   finishValidation(ctx, obj, old);
+  admitPolicies(ctx, "UPDATE", obj, old);
 
   if (type.generation) {
     const dropStatus = !!type.subresources.status;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { authenticate, bearerToken, isAuthEnabled, unauthorizedStatus, type AuthConfig, type UserInfo } from "./auth.ts";
+import { authenticate, bearerToken, isAuthEnabled, parseTokenFile, unauthorizedStatus, type AuthConfig, type UserInfo } from "./auth.ts";
 import { serve, type PeerIdentity, type RunningServer } from "./listener.ts";
 import { generateTlsMaterial, type TlsMaterial } from "./tls.ts";
 
@@ -51,6 +51,35 @@ describe("authenticate", () => {
     const cfg: AuthConfig = { token: "", clientCertAuth: false };
     expect(isAuthEnabled(cfg)).toBe(true);
     expect(authenticate(get({ authorization: "Bearer " }), undefined, cfg)).toBeUndefined();
+  });
+});
+
+describe("token file (kube-apiserver --token-file)", () => {
+  const file = parseTokenFile('# comment\n\nt1,alice,1001,"dev,qa"\nt2,bob,1002\n t3 , carol , , ops \n');
+
+  test("parses token,user,uid,groups with a quoted group list", () => {
+    expect(file.get("t1")).toEqual({ user: "alice", uid: "1001", groups: ["dev", "qa"] });
+    expect(file.get("t2")).toEqual({ user: "bob", uid: "1002", groups: [] });
+    expect(file.get("t3")).toEqual({ user: "carol", groups: ["ops"] });
+    expect(file.size).toBe(3);
+  });
+
+  test("a malformed line is refused with its number", () => {
+    expect(() => parseTokenFile("t1,alice,1\nbroken\n")).toThrow("token file line 2");
+  });
+
+  test("each token authenticates as its user, plus system:authenticated; others get nobody", () => {
+    const cfg: AuthConfig = { clientCertAuth: false, tokens: file };
+    expect(isAuthEnabled(cfg)).toBe(true);
+    expect(authenticate(bearer("t1"), undefined, cfg)).toEqual({ user: "alice", uid: "1001", groups: ["dev", "qa", "system:authenticated"] });
+    expect(authenticate(bearer("t9"), undefined, cfg)).toBeUndefined();
+    expect(authenticate(get(), undefined, cfg)).toBeUndefined();
+  });
+
+  test("rejectUnknownTokens: without auth, no credentials is admin but a wrong token is nobody", () => {
+    const cfg: AuthConfig = { clientCertAuth: false, rejectUnknownTokens: true };
+    expect(authenticate(get(), undefined, cfg)?.user).toBe("admin");
+    expect(authenticate(bearer("wrong"), undefined, cfg)).toBeUndefined();
   });
 });
 

@@ -1,6 +1,7 @@
 // Per-kind defaulting, validation and field labels of the built-in kinds: the parts of the real
 // registry strategies that clients notice. Keyed by "<group>/<Kind>".
 import { crdDefaults, validateCustomResourceDefinition } from "./crd/schema.ts";
+import { bindingDefaults, policyDefaults, validateBinding, validatePolicy } from "./cel/vap.ts";
 import { prepareCrdStatus } from "./crd/register.ts";
 import { cause, invalidValue } from "./errors.ts";
 import { matchesLabels, selectorFromLabelSelectorObject } from "./selectors.ts";
@@ -255,6 +256,8 @@ export const prepareByKind: Record<string, Prepare> = {
       }
     }),
   "batch/Job": prepareJob,
+  "admissionregistration.k8s.io/ValidatingAdmissionPolicy": (policy) => policyDefaults(policy),
+  "admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding": (binding) => bindingDefaults(binding),
   "apiextensions.k8s.io/CustomResourceDefinition": (crd, old) => {
     crdDefaults(crd);
     prepareCrdStatus(crd, old);
@@ -273,6 +276,8 @@ export const validateByKind: Record<string, Validate> = {
   "batch/Job": (o) => validateSelectorMatchesTemplate(o),
   "coordination.k8s.io/Lease": validateLease,
   "apiextensions.k8s.io/CustomResourceDefinition": (crd) => validateCustomResourceDefinition(crd),
+  "admissionregistration.k8s.io/ValidatingAdmissionPolicy": (policy) => validatePolicy(policy),
+  "admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding": (binding) => validateBinding(binding),
 };
 
 const eventFields: FieldLabels = {

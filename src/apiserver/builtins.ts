@@ -50,6 +50,8 @@ export const BUILTIN_KINDS: BuiltinSpec[] = [
   { group: "rbac.authorization.k8s.io", kind: "RoleBinding", plural: "rolebindings" },
   { group: "rbac.authorization.k8s.io", kind: "ClusterRole", plural: "clusterroles", clusterScoped: true },
   { group: "rbac.authorization.k8s.io", kind: "ClusterRoleBinding", plural: "clusterrolebindings", clusterScoped: true },
+  { group: "admissionregistration.k8s.io", kind: "ValidatingAdmissionPolicy", plural: "validatingadmissionpolicies", categories: ["api-extensions"], clusterScoped: true, status: true, generation: true },
+  { group: "admissionregistration.k8s.io", kind: "ValidatingAdmissionPolicyBinding", plural: "validatingadmissionpolicybindings", categories: ["api-extensions"], clusterScoped: true, generation: true },
   { group: "snapshot.storage.k8s.io", kind: "VolumeSnapshot", plural: "volumesnapshots", shortNames: ["vs"], status: true, generation: true },
   {
     group: "apiextensions.k8s.io",

@@ -12,7 +12,12 @@ Flags:
   --kubeconfig FILE     where to write the kubeconfig (default .kode/kubeconfig)
   --tls                 serve HTTPS with a CA and certificate generated at start
   --client-cert-auth    require a client certificate (implies --tls; the kubeconfig carries one)
-  --token T             require this bearer token (the kubeconfig carries it)
+  --token T             require this bearer token (the kubeconfig carries it); it authenticates as admin
+                        (group system:masters)
+  --token-file FILE     more bearer tokens, kube-apiserver's static token CSV: token,user,uid,"group1,group2"
+  --authorization-mode MODE
+                        AlwaysAllow (default, as envtest) or RBAC (Roles, ClusterRoles and their bindings
+                        decide; the default cluster roles are created; system:masters may do anything)
   --data-dir DIR        keep state in DIR across restarts
   --gc                  garbage-collect dependents by ownerReferences and finalize namespaces
   --simulate-kubelet    mark StatefulSet/Deployment replicas ready and Jobs complete
@@ -30,6 +35,8 @@ export async function apiserverCommand(argv: string[]): Promise<number> {
       tls: { type: "boolean" },
       "client-cert-auth": { type: "boolean" },
       token: { type: "string" },
+      "token-file": { type: "string" },
+      "authorization-mode": { type: "string", default: "AlwaysAllow" },
       "data-dir": { type: "string" },
       gc: { type: "boolean" },
       "simulate-kubelet": { type: "boolean" },
@@ -45,6 +52,8 @@ export async function apiserverCommand(argv: string[]): Promise<number> {
   }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, got ${values.port}`);
+  const mode = values["authorization-mode"];
+  if (mode !== "AlwaysAllow" && mode !== "RBAC") throw new Error(`--authorization-mode must be AlwaysAllow or RBAC, got ${mode}`);
   const server = await startApiServer({
     port,
     address: values.address,
@@ -52,6 +61,8 @@ export async function apiserverCommand(argv: string[]): Promise<number> {
     tls: values.tls,
     clientCertAuth: values["client-cert-auth"],
     token: values.token,
+    tokenFile: values["token-file"],
+    authorizationMode: mode,
     dataDir: values["data-dir"],
     gc: values.gc,
     simulateKubelet: values["simulate-kubelet"],

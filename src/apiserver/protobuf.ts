@@ -293,6 +293,22 @@ const selfSubjectAccessReview: Schema = {
   }),
 };
 
+// The other review kinds and TokenRequest (k8s.io/api authorization/v1 and authentication/v1 generated.proto).
+const subjectAccessReview: Schema = {
+  1: message("metadata", objectMeta),
+  2: message("spec", { ...(selfSubjectAccessReview[2].type as { message: Schema }).message, 3: str("user"), 4: strings("groups"), 6: str("uid") }),
+};
+const selfSubjectRulesReview: Schema = { 1: message("metadata", objectMeta), 2: message("spec", { 1: str("namespace") }) };
+const selfSubjectReview: Schema = { 1: message("metadata", objectMeta) };
+const tokenRequest: Schema = {
+  1: message("metadata", objectMeta),
+  2: message("spec", {
+    1: strings("audiences"),
+    3: message("boundObjectRef", { 1: str("kind"), 2: str("apiVersion"), 3: str("name"), 4: str("uid") }),
+    4: int("expirationSeconds"),
+  }),
+};
+
 const schemasByGroupVersionKind: Record<string, Schema> = {
   "v1/Secret": secret,
   "v1/ConfigMap": configMap,
@@ -300,6 +316,13 @@ const schemasByGroupVersionKind: Record<string, Schema> = {
   "v1/ServiceAccount": serviceAccount,
   "apps/v1/Deployment": deployment,
   "authorization.k8s.io/v1/SelfSubjectAccessReview": selfSubjectAccessReview,
+  "authorization.k8s.io/v1/SubjectAccessReview": subjectAccessReview,
+  "authorization.k8s.io/v1/LocalSubjectAccessReview": subjectAccessReview,
+  "authorization.k8s.io/v1/SelfSubjectRulesReview": selfSubjectRulesReview,
+  "authentication.k8s.io/v1/SelfSubjectReview": selfSubjectReview,
+  "authentication.k8s.io/v1beta1/SelfSubjectReview": selfSubjectReview,
+  "authentication.k8s.io/v1alpha1/SelfSubjectReview": selfSubjectReview,
+  "authentication.k8s.io/v1/TokenRequest": tokenRequest,
 };
 
 // ---- decoding -----------------------------------------------------------------------------------------------

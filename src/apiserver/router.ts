@@ -101,7 +101,6 @@ export class Router {
       if (doc) return new Response(doc, { headers: { "content-type": "application/json", "cache-control": "public, immutable" } });
       throw notFoundPath();
     }
-    if (p === "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews" && req.method === "POST") return this.accessReview(req);
     const segs = p.split("/").filter(Boolean);
     if ((segs[0] === "api" && segs.length === 2) || (segs[0] === "apis" && segs.length === 3)) {
       const [group, version] = segs[0] === "api" ? ["", segs[1]] : [segs[1], segs[2]];
@@ -120,11 +119,6 @@ export class Router {
     if (!type) throw notFoundPath();
     if (path.namespace !== undefined && !type.namespaced) throw notFoundPath();
     return this.resource(type, path, req, url);
-  }
-
-  private async accessReview(req: Request): Promise<Response> {
-    const body = await readObjectBody(req);
-    return jsonResponse({ ...body, apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview", status: { allowed: true, reason: "kode apiserver allows every authenticated request" } }, 201);
   }
 
   private async resource(type: ResourceType, path: ResourcePath, req: Request, url: URL): Promise<Response> {

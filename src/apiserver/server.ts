@@ -2,17 +2,29 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { authenticate, unauthorizedStatus, type AuthConfig } from "./auth.ts";
+import { readFileSync } from "node:fs";
+import { ANONYMOUS_USER, authenticate, parseTokenFile, UNAUTHENTICATED_GROUP, unauthorizedStatus, type AuthConfig, type UserInfo } from "./auth.ts";
+import { ServiceAccountTokens } from "./auth-serviceaccounts.ts";
+import { ApiError } from "./errors.ts";
+import { ClusterRoleAggregator } from "./rbac/aggregation.ts";
+import { requestAttributes } from "./rbac/attributes.ts";
+import { ALWAYS_ALLOW, RbacAuthorizer, type Authorizer } from "./rbac/authorizer.ts";
+import { seedBootstrapPolicy } from "./rbac/bootstrap.ts";
+import { checkEscalation, isPolicyWrite } from "./rbac/escalation.ts";
+import { forbidden } from "./rbac/forbidden.ts";
+import { impersonate } from "./rbac/impersonation.ts";
+import { reviewEndpoint, type ReviewContext } from "./rbac/reviews.ts";
 import { GarbageCollector } from "./controllers/garbage-collector.ts";
 import { KubeletSimulator } from "./controllers/kubelet.ts";
 import { CrdController } from "./crd/register.ts";
 import { TestHooks } from "./hooks.ts";
 import { renderKubeconfig } from "./kubeconfig.ts";
+import { rememberUser } from "./request-user.ts";
 import { serve, type PeerIdentity } from "./listener.ts";
 import { OpenApiDocs } from "./openapi.ts";
 import { DataDir } from "./persistence.ts";
 import { ResourceRegistry, storageKey } from "./registry.ts";
-import { faultResponse, jsonResponse } from "./respond.ts";
+import { errorResponse, faultResponse, jsonResponse } from "./respond.ts";
 import { requestInfo, Router } from "./router.ts";
 import type { ApiState } from "./state.ts";
 import { Store } from "./store.ts";
@@ -28,8 +40,14 @@ export interface ApiServerOptions {
   tls?: boolean;
   /** Require a client certificate signed by the generated CA (implies tls). */
   clientCertAuth?: boolean;
-  /** Require this bearer token. With clientCertAuth too, either credential works. */
+  /** Subject of the generated client certificate (default CN=admin, O=system:masters): CN is the user, O the group. */
+  clientCertSubject?: { commonName: string; organization: string };
+  /** Require this bearer token (it authenticates as the admin). With clientCertAuth too, either credential works. */
   token?: string;
+  /** kube-apiserver's static token file (CSV `token,user,uid,"group1,group2"`): more tokens, each its own user. */
+  tokenFile?: string;
+  /** "AlwaysAllow" (default, as envtest) or "RBAC": Roles, ClusterRoles and their bindings decide. */
+  authorizationMode?: AuthorizationMode;
   /** Where to write the kubeconfig; default: <dataDir>/kubeconfig or a temporary folder. */
   kubeconfigPath?: string;
   /** Keep state here across restarts. */
@@ -46,6 +64,8 @@ export interface ApiServerOptions {
   now?: () => number;
 }
 
+export type AuthorizationMode = "AlwaysAllow" | "RBAC";
+
 export interface ApiServer {
   url: string;
   port: number;
@@ -54,6 +74,8 @@ export interface ApiServer {
   hooks: TestHooks;
   tls: TlsMaterial | undefined;
   state: ApiState;
+  /** Issues ServiceAccount tokens as TokenRequest does (for harnesses that run a client as a ServiceAccount). */
+  serviceAccountTokens: ServiceAccountTokens;
   stop(): Promise<void>;
 }
 
@@ -95,8 +117,42 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
   const kubelet = opts.simulateKubelet ? new KubeletSimulator(store, state.now, opts.kubeletDelayMs) : undefined;
 
   const useTls = !!(opts.tls || opts.clientCertAuth);
-  const tls = useTls ? await generateTlsMaterial() : undefined;
-  const auth: AuthConfig = { token: opts.token, clientCertAuth: !!opts.clientCertAuth };
+  const subject = opts.clientCertSubject;
+  const tls = useTls ? await generateTlsMaterial(subject ? { clientCommonName: subject.commonName, clientOrganization: subject.organization } : {}) : undefined;
+  const serviceAccountTokens = new ServiceAccountTokens(store, state.now);
+  const rbac = opts.authorizationMode === "RBAC" ? new RbacAuthorizer(store) : undefined;
+  if (opts.authorizationMode && opts.authorizationMode !== "RBAC" && opts.authorizationMode !== "AlwaysAllow")
+    throw new Error(`authorization mode must be AlwaysAllow or RBAC, got ${opts.authorizationMode}`);
+  let aggregator: ClusterRoleAggregator | undefined;
+  if (rbac) {
+    seedBootstrapPolicy(store, state.now());
+    aggregator = new ClusterRoleAggregator(store);
+  }
+  const authz: Authorizer = rbac ?? ALWAYS_ALLOW;
+  const auth: AuthConfig = {
+    token: opts.token,
+    clientCertAuth: !!opts.clientCertAuth,
+    tokens: opts.tokenFile ? parseTokenFile(readFileSync(opts.tokenFile, "utf8")) : undefined,
+    serviceAccountTokens,
+    rejectUnknownTokens: !!rbac,
+  };
+  const reviews: ReviewContext = { store, authz, tokens: serviceAccountTokens, now: state.now };
+  const anonymous: UserInfo = { user: ANONYMOUS_USER, groups: [UNAUTHENTICATED_GROUP] };
+
+  /** Impersonation, authorization (and escalation checks), then the review endpoints or the router. */
+  const authorized = async (req: Request, url: URL, who: UserInfo): Promise<Response> => {
+    try {
+      const user = impersonate(req.headers, who, authz);
+      rememberUser(req, user);
+      const attrs = requestAttributes(req.method, url);
+      if (!authz.authorize(user, attrs).allowed) throw forbidden(user.user, attrs);
+      if (rbac && isPolicyWrite(req.method, attrs)) await checkEscalation(authz, store, user, attrs, req.clone() as Request, (dry) => router.handle(dry));
+      return (await reviewEndpoint(req, url.pathname, user, reviews)) ?? (await router.handle(req));
+    } catch (e) {
+      if (e instanceof ApiError) return errorResponse(e);
+      throw e;
+    }
+  };
   let hostPort = "";
   const router = new Router(state, new OpenApiDocs(registry), () => hostPort);
 
@@ -107,11 +163,13 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
     const internal = url.pathname.startsWith("/__kode/");
     const info = requestInfo(req.method, url);
     let res: Response;
-    if (!authenticate(req, peer, auth) && !isHealth(url.pathname)) res = jsonResponse(unauthorizedStatus(), 401);
+    const who = authenticate(req, peer, auth);
+    rememberUser(req, who);
+    if (!who && !isHealth(url.pathname)) res = jsonResponse(unauthorizedStatus(), 401);
     else {
       const fault = internal ? undefined : hooks.takeFault(info.verb, info.resource, userAgent);
       if (fault?.latencyMs) await Bun.sleep(fault.latencyMs);
-      res = fault?.status ? faultResponse(fault) : await router.handle(req);
+      res = fault?.status ? faultResponse(fault) : internal ? await router.handle(req) : await authorized(req, url, who ?? anonymous);
     }
     if (!internal) hooks.record(info.verb, info.resource, res.status, userAgent);
     if (opts.logRequests)
@@ -154,9 +212,12 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
     hooks,
     tls,
     state,
+    serviceAccountTokens,
     async stop() {
       if (stopped) return;
       stopped = true;
+      rbac?.stop();
+      aggregator?.stop();
       gc?.stop();
       kubelet?.stop();
       watches.closeAll();

@@ -4,6 +4,7 @@ import type { AccessSpec, Kode, KodeTemplateSpec } from "../api/types.ts";
 import { validateRender } from "../envoy/testing.ts";
 import { renderEnvoy } from "../envoy/render.ts";
 import { resolveKodeAccess, type KodeAccess } from "./access.ts";
+import { jupyterFlags } from "./ide/jupyter.ts";
 import { renderKode, type RenderInput } from "./render.ts";
 
 const kode = (name: string, created = "2026-01-01T00:00:00Z", user = "alice"): Kode => ({
@@ -116,7 +117,9 @@ describe("route child", () => {
     const k = kode("lab");
     const r = renderKode(input(k, spec, must(resolveKodeAccess(k, spec, { envoy: false, available: all }))));
     const c = r.statefulSet.spec.template.spec.containers[0];
-    expect(c.env.find((e) => e.name === "NOTEBOOK_ARGS")).toEqual({ name: "NOTEBOOK_ARGS", value: "--ServerApp.base_url=/nb/lab/" });
+    const ctx = { port: 8888, home: "/home/jovyan", workspacePath: "/home/jovyan/work", puid: 1000, pgid: 100, tz: "UTC", user: "alice", credentials: { secretName: "s", passwordKey: "password" } };
+    expect(jupyterFlags({ ...ctx, basePath: "/nb/lab/" }, false)).toContain("--ServerApp.base_url=/nb/lab/");
+    expect(jupyterFlags({ ...ctx, basePath: "/" }, false).some((f) => f.startsWith("--ServerApp.base_url"))).toBe(false);
     expect(c.readinessProbe.httpGet?.path).toBe("/nb/lab/api");
     expect(c.livenessProbe?.httpGet?.path).toBe("/nb/lab/api");
   });

@@ -321,9 +321,9 @@ export function renderKode(input: RenderInput): RenderResult {
     ports: [{ name: HTTP_PORT_NAME, containerPort: s.port, protocol: "TCP" }],
     // linuxserver images run their first-boot init (chown of home, extension installs) before the IDE listens;
     // the startup probe gives that up to 10 minutes without making liveness lenient afterwards.
-    startupProbe: probe(underPrefix(ide, ide?.readiness, ctx.basePath), { periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 120 }),
-    readinessProbe: probe(underPrefix(ide, ide?.readiness, ctx.basePath), { periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 }),
-    livenessProbe: probe(underPrefix(ide, ide?.liveness, ctx.basePath), { periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 }),
+    startupProbe: probe(underPrefix(ide, ide?.readiness, ctx.basePath ?? "/"), { periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 120 }),
+    readinessProbe: probe(underPrefix(ide, ide?.readiness, ctx.basePath ?? "/"), { periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 }),
+    livenessProbe: probe(underPrefix(ide, ide?.liveness, ctx.basePath ?? "/"), { periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 }),
     ...(t.resources && (t.resources.limits || t.resources.requests) && { resources: structuredClone(t.resources) }),
     volumeMounts: [{ name: HOME_VOLUME, mountPath: s.home }, ...extra.map((v) => ({ name: v.volume.name, mountPath: v.mountPath }))],
   };
@@ -400,13 +400,27 @@ function renderAccess(input: RenderInput, type: string, owner: OwnerReference[] 
   return { resource: child.resource, object };
 }
 
+/** A kept home: no ownerReference; one made before the provenance mark existed (same labels, the keep-volume
+ * annotation, created after this Kode) is taken over. */
+function keptHome(input: RenderInput): Pick<DesiredChild, "keep" | "adoptLegacy"> {
+  const k = input.kode.metadata;
+  return {
+    keep: true,
+    adoptLegacy: {
+      labels: { "app.kubernetes.io/managed-by": MANAGED_BY, [LABEL_KODE_NAME]: k.name },
+      annotations: { [ANNOTATION_KEEP_VOLUME]: "true" },
+      ...(k.creationTimestamp && { createdNotBefore: k.creationTimestamp }),
+    },
+  };
+}
+
 /** The children in apply order: credentials and storage, the sidecar's files and policy, then Service and workload. */
 function childList(r: Omit<RenderResult, "children">, input: RenderInput): DesiredChild[] {
   const obj = (o: unknown) => o as KubeObject;
   const hmac = input.envoy?.hmacGenerated;
   return [
     ...(r.secret ? [{ resource: SECRETS, object: obj(r.secret), ...(input.credentials.createOnly && { createOnly: true }) }] : []),
-    ...(r.pvc ? [{ resource: PVCS, object: obj(r.pvc), ...(r.pvc.metadata.annotations?.[ANNOTATION_KEEP_VOLUME] === "true" && { keep: true }) }] : []),
+    ...(r.pvc ? [{ resource: PVCS, object: obj(r.pvc), ...(r.pvc.metadata.annotations?.[ANNOTATION_KEEP_VOLUME] === "true" && keptHome(input)) }] : []),
     ...(r.envoySecret ? [{ resource: SECRETS, object: obj(r.envoySecret), ...(hmac === "create" && { createOnly: true }), ...(hmac === "ifUnchanged" && { ifUnchanged: true }) }] : []),
     ...(r.envoyConfigMap ? [{ resource: CONFIGMAPS, object: obj(r.envoyConfigMap) }] : []),
     ...(r.networkPolicy ? [{ resource: NETWORK_POLICIES, object: obj(r.networkPolicy) }] : []),

@@ -136,3 +136,38 @@ describe("kept children: released on removal, taken back by an owner of the same
     expect(back.data).toEqual({ files: "precious" });
   });
 });
+
+describe("kept children made by an earlier operator version (labels and annotation only)", () => {
+  const legacyMarks = { labels: { app: "w", owner: "w8" }, annotations: { "example.com/keep": "true" } };
+  const legacyChild = (createdNotBefore: string) =>
+    cm("w8-home", { files: "precious" }, { keep: true, adoptLegacy: { ...legacyMarks, createdNotBefore } });
+
+  test("created after the owner: taken over with the provenance mark, its data untouched", async () => {
+    await client.create(CONFIGMAPS, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "w8-home", namespace: ns, ...legacyMarks }, data: { files: "precious" } });
+    const w = owner("w8", "uid-w8");
+    const r = await applyChildren(client, w, [legacyChild("2000-01-01T00:00:00Z")], await snapshot(), opts);
+    expect(r).toMatchObject({ outcome: "applied", wrote: true });
+    const home = (await get("w8-home"))!;
+    expect(home.metadata.annotations?.[CONTROLLER_UID_ANNOTATION]).toBe("uid-w8");
+    expect(home.metadata.ownerReferences).toBeUndefined();
+    expect(home.data).toEqual({ files: "precious" });
+  });
+
+  test("older than the owner, or without the marks: somebody else's, a conflict that says deleting a claim deletes data", async () => {
+    await client.create(CONFIGMAPS, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "w9-home", namespace: ns, ...legacyMarks }, data: { files: "theirs" } });
+    const w = owner("w9", "uid-w9");
+    const older = await applyChildren(client, w, [{ ...legacyChild("2999-01-01T00:00:00Z"), object: { ...legacyChild("x").object, metadata: { name: "w9-home", namespace: ns } } }], await snapshot(), opts);
+    expect(older.outcome).toBe("conflict");
+    const unmarked = await applyChildren(
+      client,
+      w,
+      [{ ...cm("w9-home", { files: "x" }, { keep: true, adoptLegacy: { labels: { app: "other" }, annotations: {}, createdNotBefore: "2000-01-01T00:00:00Z" } }) }],
+      await snapshot(),
+      opts,
+    );
+    expect(unmarked.outcome).toBe("conflict");
+    const live = (await get("w9-home"))!;
+    expect(live.data).toEqual({ files: "theirs" });
+    expect(live.metadata.annotations?.[CONTROLLER_UID_ANNOTATION]).toBeUndefined();
+  });
+});

@@ -38,6 +38,12 @@ export interface DesiredChild<T extends KubeObject = KubeObject> {
   ifUnchanged?: boolean;
   /** Outlives the owner: no ownerReference (so garbage collection never deletes it), never pruned, released on delete. */
   keep?: boolean;
+  /**
+   * A kept child made by an earlier version of the operator, which marked it only with labels and annotations:
+   * taken over (and given the provenance mark) when it has no other mark, carries all of these and was created
+   * no earlier than the owner. Anything older or differently marked stays somebody else's.
+   */
+  adoptLegacy?: { labels: Record<string, string>; annotations: Record<string, string>; createdNotBefore?: string };
 }
 
 /** The caches of the kinds an owner has children of, in apply order (deletion goes the other way). */
@@ -84,6 +90,16 @@ export function isRetainedFor(obj: KubeObject, owner: Owner): boolean {
   );
 }
 
+/** Whether `obj` is a kept child an earlier operator version made for this owner (see DesiredChild.adoptLegacy). */
+export function isLegacyChild(obj: KubeObject, child: Pick<DesiredChild, "adoptLegacy">): boolean {
+  const legacy = child.adoptLegacy;
+  if (!legacy || hasControllerRef(obj) || obj.metadata.annotations?.[CONTROLLER_UID_ANNOTATION] !== undefined) return false;
+  const has = (have: Record<string, string> | undefined, want: Record<string, string>) => Object.entries(want).every(([k, v]) => have?.[k] === v);
+  if (!has(obj.metadata.labels, legacy.labels) || !has(obj.metadata.annotations, legacy.annotations)) return false;
+  const created = obj.metadata.creationTimestamp;
+  return legacy.createdNotBefore === undefined || (created !== undefined && Date.parse(created) >= Date.parse(legacy.createdNotBefore));
+}
+
 /** The controller uids an object names (ownerReference or provenance mark), for the informers' controller index. */
 export function controllerUids(obj: KubeObject): string[] {
   const refs = (obj.metadata.ownerReferences ?? []).filter((r) => r.controller === true).map((r) => r.uid);
@@ -107,13 +123,17 @@ const describe = (ref: ResourceRef, ns: string | undefined, name: string) => `${
 function conflictOf(ref: ResourceRef, live: KubeObject, owner: Owner): ChildConflict {
   const other = live.metadata.ownerReferences?.find((r) => r.controller === true);
   const held = other ? `is controlled by ${other.kind} ${other.name}` : "is not controlled by it";
+  const what =
+    ref.plural === "persistentvolumeclaims"
+      ? `give the ${owner.kind} another name, or move that claim's data and remove the claim (deleting a claim deletes its data)`
+      : `rename or delete that ${ref.kind}, or give the ${owner.kind} another name`;
   return {
     resource: ref,
     namespace: live.metadata.namespace,
     name: live.metadata.name,
     message:
       `${describe(ref, live.metadata.namespace, live.metadata.name)} already exists and ${held}, so ${owner.kind} ${owner.name} ` +
-      `leaves it untouched and cannot start; rename or delete that ${ref.kind}, or give the ${owner.kind} another name`,
+      `leaves it untouched and cannot start; ${what}`,
   };
 }
 
@@ -136,7 +156,7 @@ export async function applyChildren(
 ): Promise<ApplyChildrenResult> {
   for (const child of desired) {
     const live = cacheFor(kinds, child.resource).get(child.object.metadata.namespace, child.object.metadata.name);
-    if (live && !isControlledBy(live, owner) && !isRetainedFor(live, owner))
+    if (live && !isControlledBy(live, owner) && !isRetainedFor(live, owner) && !isLegacyChild(live, child))
       return { outcome: "conflict", wrote: false, conflict: conflictOf(child.resource, live, owner) };
   }
   let wrote = false;
@@ -174,7 +194,7 @@ async function applyChild(client: KubeClient, owner: Owner, child: DesiredChild,
     if (!live) return { outcome: "waiting", wrote: false, reason: `${describe(ref, namespace, name)} was deleted while being created` };
   }
   const adopting = !isControlledBy(live, owner);
-  if (adopting && !isRetainedFor(live, owner)) return { outcome: "conflict", wrote: false, conflict: conflictOf(ref, live, owner) };
+  if (adopting && !isRetainedFor(live, owner) && !isLegacyChild(live, child)) return { outcome: "conflict", wrote: false, conflict: conflictOf(ref, live, owner) };
   if (child.createOnly && !adopting) return { outcome: "waiting", wrote: false, reason: `${describe(ref, namespace, name)} exists but is not in the cache yet` };
   const patch = computePatch(live, desired) ?? {};
   if (adopting) {

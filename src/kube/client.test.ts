@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startApiServer, type ApiServer } from "../apiserver/server.ts";
 import { generateTlsMaterial } from "../apiserver/tls.ts";
 import { widgetCrd } from "../apiserver/testing.ts";
-import { createClient, DEFAULT_USER_AGENT, collectionPath, objectPath, type Client } from "./client.ts";
+import { createClient, DEFAULT_USER_AGENT, FencedError, collectionPath, fencedClient, objectPath, type Client } from "./client.ts";
 import { KubeError, TransportError, isConflict, isInvalid } from "./errors.ts";
 import { loadClientConfig, staticClientConfig } from "./kubeconfig.ts";
 import { TokenBucket } from "./rate-limit.ts";
@@ -303,5 +303,39 @@ describe("keep-alive", () => {
       c.close();
       server.stop(true);
     }
+  });
+});
+
+describe("fenced clients", () => {
+  test("once the fence aborts, a write in flight is aborted and no further request leaves; the plain client goes on", async () => {
+    const ua = "fence-test/1";
+    const base = createClient(await loadClientConfig({ kubeconfig: api.kubeconfigPath }), { userAgent: ua });
+    const fence = new AbortController();
+    const fenced = base.fenced(fence.signal);
+    await fenced.create(CONFIGMAPS, cm("fenced-1"));
+    const slow = api.hooks.injectFault({ userAgent: ua, verb: "create", resource: "configmaps", latencyMs: 300 });
+    const inFlight = fenced.create(CONFIGMAPS, cm("fenced-2"));
+    await Bun.sleep(50);
+    fence.abort();
+    expect(await inFlight.then(() => "created", (e) => (e instanceof FencedError ? "fenced" : String(e)))).toBe("fenced");
+    api.hooks.removeFault(slow);
+    const before = api.hooks.count({ userAgent: ua });
+    expect(await fenced.create(CONFIGMAPS, cm("fenced-3")).then(() => "created", (e) => (e instanceof FencedError ? "fenced" : String(e)))).toBe("fenced");
+    expect(await fenced.get(CONFIGMAPS, "fenced-1", "default").then(() => "read", (e) => (e instanceof FencedError ? "fenced" : String(e)))).toBe("fenced");
+    expect(api.hooks.count({ userAgent: ua })).toBe(before);
+    expect((await base.get<ConfigMap>(CONFIGMAPS, "fenced-1", "default"))?.data).toEqual({ a: "1" });
+    base.close();
+  });
+
+  test("fencedClient wraps any KubeClient: calls after the fence are refused before reaching it", async () => {
+    const calls: string[] = [];
+    const inner = { ...client, create: async (ref: ResourceRef, obj: KubeObject) => (calls.push(`create ${obj.metadata.name}`), obj) } as Client;
+    delete (inner as Partial<Client>).fenced;
+    const fence = new AbortController();
+    const wrapped = fencedClient(inner, fence.signal);
+    await wrapped.create(CONFIGMAPS, cm("w-1"));
+    fence.abort();
+    await expect(wrapped.create(CONFIGMAPS, cm("w-2"))).rejects.toBeInstanceOf(FencedError);
+    expect(calls).toEqual(["create w-1"]);
   });
 });

@@ -18,6 +18,8 @@ export interface CreateClientOptions {
   burst?: number;
   /** Share a limiter between clients, or inject one with a fake clock. */
   rateLimiter?: TokenBucket;
+  /** Called as each request leaves (after the rate limit and the fence check). */
+  onRequest?: (method: string, path: string) => void;
   /** Observes every response (metrics: API requests by verb and code). Status 0: no response. */
   onResponse?: (method: string, status: number) => void;
 }
@@ -34,8 +36,22 @@ export interface Client extends KubeClient {
   readonly config: ClientConfig;
   readonly rateLimiter: TokenBucket;
   watch<T extends KubeObject>(ref: ResourceRef, opts: WatchOptions): AsyncIterable<WatchEvent<T>>;
+  /**
+   * The same client (connections, rate limit) fenced by `signal`: once it aborts, requests in flight are
+   * aborted and no further request is sent (each fails with a FencedError). A leader's writes go through
+   * one, so none leaves the process after its lease is lost.
+   */
+  fenced(signal: AbortSignal): Client;
   /** Close idle keep-alive connections. */
   close(): void;
+}
+
+/** A request refused because the client's fence (e.g. leadership) was gone before it was sent. */
+export class FencedError extends Error {
+  override name = "FencedError";
+  constructor(what: string) {
+    super(`${what}: not sent, the client is fenced (leadership lost or stopping)`);
+  }
 }
 
 type FetchInit = RequestInit & { tls?: Credentials["tls"]; timeout?: number | boolean; session?: unknown };
@@ -71,104 +87,118 @@ export function createClient(cfg: ClientConfig, opts: CreateClientOptions = {}):
   const FetchSession = (Bun as unknown as { FetchSession?: new (init?: object) => { fetch: typeof fetch; close(): void } }).FetchSession;
   const session = FetchSession ? new FetchSession({}) : undefined;
   const doFetch = (url: string, init: FetchInit) => (session ? session.fetch(url, init as RequestInit) : fetch(url, init as RequestInit));
+  const root = build(undefined);
+  return root;
 
-  /** One HTTP exchange; retries once after a 401 with freshly loaded credentials. Throws TransportError. */
-  async function send(method: string, path: string, init: { body?: string | Uint8Array; headers?: Record<string, string>; signal?: AbortSignal; stream?: boolean } = {}): Promise<Response> {
-    await limiter.take();
-    const url = `${cfg.server}${path}`;
-    for (let attempt = 0; ; attempt++) {
-      const creds = await cfg.credentials();
-      const headers: Record<string, string> = { accept: "application/json", "user-agent": userAgent, ...creds.headers, ...init.headers };
-      const req: FetchInit = { method, headers, body: init.body as any, signal: init.signal };
-      if (creds.tls && Object.keys(creds.tls).length && url.startsWith("https:")) req.tls = creds.tls;
-      // Bun's fetch has a 5-minute idle timeout by default; watches keep their own inactivity timer.
-      if (init.stream) req.timeout = false;
-      let res: Response;
-      try {
-        res = await doFetch(url, req);
-      } catch (e) {
-        if (isAbortError(e) || init.signal?.aborted) throw e;
-        opts.onResponse?.(method, 0);
-        throw new TransportError(`${method} ${url}`, e);
+  function build(fence: AbortSignal | undefined): Client {
+
+    /** One HTTP exchange; retries once after a 401 with freshly loaded credentials. Throws TransportError. */
+    async function send(method: string, path: string, init: { body?: string | Uint8Array; headers?: Record<string, string>; signal?: AbortSignal; stream?: boolean } = {}): Promise<Response> {
+      await limiter.take();
+      const url = `${cfg.server}${path}`;
+      const signal = fence ? (init.signal ? AbortSignal.any([init.signal, fence]) : fence) : init.signal;
+      for (let attempt = 0; ; attempt++) {
+        const creds = await cfg.credentials();
+        // Checked last before the request leaves: the rate limiter and credentials may have waited.
+        if (fence?.aborted) throw new FencedError(`${method} ${path}`);
+        const headers: Record<string, string> = { accept: "application/json", "user-agent": userAgent, ...creds.headers, ...init.headers };
+        const req: FetchInit = { method, headers, body: init.body as any, signal };
+        if (creds.tls && Object.keys(creds.tls).length && url.startsWith("https:")) req.tls = creds.tls;
+        // Bun's fetch has a 5-minute idle timeout by default; watches keep their own inactivity timer.
+        if (init.stream) req.timeout = false;
+        let res: Response;
+        opts.onRequest?.(method, path);
+        try {
+          res = await doFetch(url, req);
+        } catch (e) {
+          if (fence?.aborted && !init.signal?.aborted) throw new FencedError(`${method} ${path}`);
+          if (isAbortError(e) || init.signal?.aborted) throw e;
+          opts.onResponse?.(method, 0);
+          throw new TransportError(`${method} ${url}`, e);
+        }
+        opts.onResponse?.(method, res.status);
+        if (res.status === 401 && attempt === 0 && cfg.source !== "static") {
+          await res.body?.cancel().catch(() => {});
+          cfg.invalidate();
+          continue;
+        }
+        return res;
       }
-      opts.onResponse?.(method, res.status);
-      if (res.status === 401 && attempt === 0 && cfg.source !== "static") {
-        await res.body?.cancel().catch(() => {});
-        cfg.invalidate();
-        continue;
-      }
-      return res;
     }
+
+    async function json<T>(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<T> {
+      const res = await send(method, path, body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": contentType } });
+      if (!res.ok) throw await kubeErrorFromResponse(res, `${method} ${path}`);
+      return (await res.json()) as T;
+    }
+
+    const client: Client = {
+      server: cfg.server,
+      config: cfg,
+      rateLimiter: limiter,
+
+      async get<T extends KubeObject>(ref: ResourceRef, name: string, namespace?: string): Promise<T | undefined> {
+        try {
+          return await json<T>("GET", objectPath(ref, name, namespace));
+        } catch (e) {
+          if (e instanceof KubeError && e.code === 404) return undefined;
+          throw e;
+        }
+      },
+
+      async list<T extends KubeObject>(ref: ResourceRef, o: ListOptions = {}): Promise<KubeList<T>> {
+        const q = query({ labelSelector: o.labelSelector, fieldSelector: o.fieldSelector, limit: o.limit, continue: o.continue, resourceVersion: o.resourceVersion });
+        const list = await json<KubeList<T>>("GET", `${collectionPath(ref, o.namespace)}${q}`);
+        list.items ??= [];
+        list.metadata ??= { resourceVersion: "" };
+        return list;
+      },
+
+      async create<T extends KubeObject>(ref: ResourceRef, obj: T, o: { fieldManager?: string; dryRun?: boolean } = {}): Promise<T> {
+        if (ref.namespaced && !obj.metadata?.namespace) throw new Error(`${ref.plural} "${obj.metadata?.name ?? ""}": metadata.namespace is required to create a namespaced object`);
+        const q = query({ fieldManager: o.fieldManager, dryRun: o.dryRun ? "All" : undefined });
+        return json<T>("POST", `${collectionPath(ref, obj.metadata.namespace)}${q}`, obj);
+      },
+
+      async mergePatch<T extends KubeObject>(ref: ResourceRef, name: string, patch: unknown, o: { namespace?: string; subresource?: "status"; fieldManager?: string } = {}): Promise<T> {
+        const q = query({ fieldManager: o.fieldManager });
+        return json<T>("PATCH", `${objectPath(ref, name, o.namespace, o.subresource)}${q}`, patch, "application/merge-patch+json");
+      },
+
+      async delete(ref, name, o = {}): Promise<boolean> {
+        const body: Record<string, unknown> = { kind: "DeleteOptions", apiVersion: "v1" };
+        if (o.propagationPolicy) body.propagationPolicy = o.propagationPolicy;
+        if (o.preconditions) body.preconditions = o.preconditions;
+        try {
+          await json("DELETE", objectPath(ref, name, o.namespace), body);
+          return true;
+        } catch (e) {
+          if (e instanceof KubeError && e.code === 404) return false;
+          throw e;
+        }
+      },
+
+      watch<T extends KubeObject>(ref: ResourceRef, o: WatchOptions): AsyncIterable<WatchEvent<T>> {
+        return watchStream<T>(send, ref, o);
+      },
+
+      async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+        if (body === undefined) return send(method, path, { headers });
+        if (typeof body === "string" || body instanceof Uint8Array) return send(method, path, { body, headers });
+        const h = { "content-type": "application/json", ...headers };
+        return send(method, path, { body: JSON.stringify(body), headers: h });
+      },
+
+      fenced(signal: AbortSignal): Client {
+        return build(fence ? AbortSignal.any([fence, signal]) : signal);
+      },
+
+      close() {
+        if (!fence) session?.close();
+      },
+    };
+    return client;
   }
-
-  async function json<T>(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<T> {
-    const res = await send(method, path, body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": contentType } });
-    if (!res.ok) throw await kubeErrorFromResponse(res, `${method} ${path}`);
-    return (await res.json()) as T;
-  }
-
-  const client: Client = {
-    server: cfg.server,
-    config: cfg,
-    rateLimiter: limiter,
-
-    async get<T extends KubeObject>(ref: ResourceRef, name: string, namespace?: string): Promise<T | undefined> {
-      try {
-        return await json<T>("GET", objectPath(ref, name, namespace));
-      } catch (e) {
-        if (e instanceof KubeError && e.code === 404) return undefined;
-        throw e;
-      }
-    },
-
-    async list<T extends KubeObject>(ref: ResourceRef, o: ListOptions = {}): Promise<KubeList<T>> {
-      const q = query({ labelSelector: o.labelSelector, fieldSelector: o.fieldSelector, limit: o.limit, continue: o.continue, resourceVersion: o.resourceVersion });
-      const list = await json<KubeList<T>>("GET", `${collectionPath(ref, o.namespace)}${q}`);
-      list.items ??= [];
-      list.metadata ??= { resourceVersion: "" };
-      return list;
-    },
-
-    async create<T extends KubeObject>(ref: ResourceRef, obj: T, o: { fieldManager?: string; dryRun?: boolean } = {}): Promise<T> {
-      if (ref.namespaced && !obj.metadata?.namespace) throw new Error(`${ref.plural} "${obj.metadata?.name ?? ""}": metadata.namespace is required to create a namespaced object`);
-      const q = query({ fieldManager: o.fieldManager, dryRun: o.dryRun ? "All" : undefined });
-      return json<T>("POST", `${collectionPath(ref, obj.metadata.namespace)}${q}`, obj);
-    },
-
-    async mergePatch<T extends KubeObject>(ref: ResourceRef, name: string, patch: unknown, o: { namespace?: string; subresource?: "status"; fieldManager?: string } = {}): Promise<T> {
-      const q = query({ fieldManager: o.fieldManager });
-      return json<T>("PATCH", `${objectPath(ref, name, o.namespace, o.subresource)}${q}`, patch, "application/merge-patch+json");
-    },
-
-    async delete(ref, name, o = {}): Promise<boolean> {
-      const body: Record<string, unknown> = { kind: "DeleteOptions", apiVersion: "v1" };
-      if (o.propagationPolicy) body.propagationPolicy = o.propagationPolicy;
-      if (o.preconditions) body.preconditions = o.preconditions;
-      try {
-        await json("DELETE", objectPath(ref, name, o.namespace), body);
-        return true;
-      } catch (e) {
-        if (e instanceof KubeError && e.code === 404) return false;
-        throw e;
-      }
-    },
-
-    watch<T extends KubeObject>(ref: ResourceRef, o: WatchOptions): AsyncIterable<WatchEvent<T>> {
-      return watchStream<T>(send, ref, o);
-    },
-
-    async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
-      if (body === undefined) return send(method, path, { headers });
-      if (typeof body === "string" || body instanceof Uint8Array) return send(method, path, { body, headers });
-      const h = { "content-type": "application/json", ...headers };
-      return send(method, path, { body: JSON.stringify(body), headers: h });
-    },
-
-    close() {
-      session?.close();
-    },
-  };
-  return client;
 }
 
 type Send = (method: string, path: string, init: { signal?: AbortSignal; stream?: boolean }) => Promise<Response>;
@@ -251,4 +281,27 @@ function parseEvent<T>(line: string, path: string): WatchEvent<T> {
   } catch {
     throw new TransportError(`GET ${path} (watch stream)`, new Error(`malformed watch event: ${line.slice(0, 200)}`));
   }
+}
+
+/** `inner` fenced by `signal` (see Client.fenced); any other KubeClient is checked before each call. */
+export function fencedClient(inner: KubeClient, signal: AbortSignal): KubeClient {
+  const own = (inner as Partial<Client>).fenced;
+  if (typeof own === "function") return own.call(inner, signal);
+  const check = (what: string) => {
+    if (signal.aborted) throw new FencedError(what);
+  };
+  return {
+    server: inner.server,
+    get: async (ref, name, ns) => (check(`GET ${ref.plural}`), inner.get(ref, name, ns)),
+    list: async (ref, o) => (check(`LIST ${ref.plural}`), inner.list(ref, o)),
+    create: async (ref, obj, o) => (check(`POST ${ref.plural}`), inner.create(ref, obj, o)),
+    mergePatch: async (ref, name, patch, o) => (check(`PATCH ${ref.plural}`), inner.mergePatch(ref, name, patch, o)),
+    delete: async (ref, name, o) => (check(`DELETE ${ref.plural}`), inner.delete(ref, name, o)),
+    watch: (ref, o) =>
+      (async function* () {
+        check(`WATCH ${ref.plural}`);
+        yield* inner.watch(ref, { ...o, signal: o.signal ? AbortSignal.any([o.signal, signal]) : signal });
+      })(),
+    request: async (method, path, body, headers) => (check(`${method} ${path}`), inner.request(method, path, body, headers)),
+  };
 }

@@ -369,3 +369,57 @@ describe("Backoff", () => {
     expect(hi.next()).toBe(200);
   });
 });
+
+describe("Informer with keep: only wanted objects are cached", () => {
+  test("unwanted objects are dropped from the list and from watch events; recheck fetches a newly wanted one and drops an unwanted one", async () => {
+    const f = await fixture();
+    const wanted = new Set(["child"]);
+    await f.cm("child", { v: "1" });
+    for (let i = 0; i < 20; i++) await f.cm(`unrelated-${i}`);
+    await f.cm("referenced-later", { v: "r" });
+    const inf = informer(f, { keep: (o) => wanted.has(o.metadata.name), pageSize: 5 });
+    const events = record(inf);
+    await inf.start().waitForSync();
+    expect(inf.keys()).toEqual([`${f.ns}/child`]);
+    expect(events).toEqual(["add:child"]);
+
+    // Watch events of unwanted objects leave no trace.
+    await admin.mergePatch(CONFIGMAPS, "unrelated-3", { data: { v: "2" } }, { namespace: f.ns });
+    await admin.mergePatch(CONFIGMAPS, "child", { data: { v: "2" } }, { namespace: f.ns });
+    await eventually(() => events.length === 2, "the child's update");
+    expect(events).toEqual(["add:child", "update:child"]);
+    expect(inf.size).toBe(1);
+
+    // A reference appears: one GET, then the object is cached and reported as added.
+    const gets = f.count("get");
+    wanted.add("referenced-later");
+    await inf.recheck(f.ns, "referenced-later");
+    expect(f.count("get")).toBe(gets + 1);
+    expect(inf.get(f.ns, "referenced-later")?.data).toEqual({ v: "r" });
+    expect(events).toEqual(["add:child", "update:child", "add:referenced-later"]);
+    // Already cached: no request.
+    await inf.recheck(f.ns, "referenced-later");
+    expect(f.count("get")).toBe(gets + 1);
+
+    // A wanted object that does not exist yet: nothing cached; its creation arrives by the watch.
+    wanted.add("not-yet");
+    await inf.recheck(f.ns, "not-yet");
+    expect(inf.get(f.ns, "not-yet")).toBeUndefined();
+    await f.cm("not-yet");
+    await eventually(() => !!inf.get(f.ns, "not-yet"), "the created object");
+
+    // The reference goes: dropped without an event (it still exists).
+    wanted.delete("referenced-later");
+    await inf.recheck(f.ns, "referenced-later");
+    expect(inf.get(f.ns, "referenced-later")).toBeUndefined();
+    expect(events).toEqual(["add:child", "update:child", "add:referenced-later", "add:not-yet"]);
+
+    // Deleting a wanted object is reported even when it was never cached; deleting an unwanted one is not.
+    wanted.add("unrelated-5");
+    await admin.delete(CONFIGMAPS, "unrelated-5", { namespace: f.ns });
+    await admin.delete(CONFIGMAPS, "unrelated-6", { namespace: f.ns });
+    await eventually(() => events.length === 5, "the delete");
+    await Bun.sleep(100);
+    expect(events.slice(4)).toEqual(["delete:unrelated-5"]);
+  });
+});

@@ -45,6 +45,13 @@ export interface InformerOptions {
    * objects much smaller.
    */
   transform?: (obj: KubeObject) => void;
+  /**
+   * Which objects the cache keeps (default all). Others are dropped as they arrive: a watch over a large
+   * collection (every Secret) then costs memory only for the objects someone refers to. Their deletion is
+   * still reported when `keep` says yes to the deleted object. When what `keep` decides changes for an
+   * object (a reference appears or goes), call recheck() for it.
+   */
+  keep?: (obj: KubeObject) => boolean;
 }
 
 /** A `transform` dropping metadata.managedFields (server-side apply bookkeeping) from cached objects. */
@@ -106,6 +113,8 @@ export class Informer<T extends KubeObject = KubeObject> {
   private loop: Promise<void> | undefined;
   private resyncTimer: Timer | undefined;
   private rv = "";
+  /** recheck() GETs in flight, and whether a watch event for the key arrived meanwhile (the event wins). */
+  private fetching = new Map<string, { superseded: boolean; done: Promise<void> }>();
   private readonly backoff: Backoff;
   private readonly log: InformerLogger;
   readonly stats: InformerStats = { lists: 0, watches: 0, relists: 0, errors: 0, inactivityTimeouts: 0 };
@@ -157,6 +166,40 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   keys(): string[] {
     return [...this.cache.keys()];
+  }
+
+  /**
+   * Bring one object in line with `keep` after what it decides changed: a cached object it no longer wants
+   * is dropped (silently: it still exists), a wanted one that is not cached is fetched with a GET and
+   * reported as added. Resolves when the cache is up to date for that key (a no-op before the first sync:
+   * the list will see it).
+   */
+  recheck(namespace: string | undefined, name: string): Promise<void> {
+    const key = namespace ? `${namespace}/${name}` : name;
+    const cached = this.cache.get(key);
+    if (cached) {
+      if (this.opts.keep && !this.opts.keep(cached)) this.remove(key);
+      return Promise.resolve();
+    }
+    if (!this.synced || this.stopped) return Promise.resolve();
+    const inflight = this.fetching.get(key);
+    if (inflight) return inflight.done;
+    const entry = { superseded: false, done: Promise.resolve() };
+    entry.done = this.client
+      .get<T>(this.ref, name, this.ref.namespaced ? namespace : undefined)
+      .then(
+        (obj) => {
+          if (!obj || entry.superseded || this.stopped || this.cache.has(key)) return;
+          this.ingest(obj);
+          if (this.opts.keep && !this.opts.keep(obj)) return;
+          this.put(key, obj);
+          this.emitAdd(obj);
+        },
+        (e) => this.log.warn?.("fetching a referenced object failed", { resource: this.ref.plural, key, error: (e as Error).message }),
+      )
+      .finally(() => this.fetching.delete(key));
+    this.fetching.set(key, entry);
+    return entry.done;
   }
 
   /** Index objects by the values `fn` returns (e.g. the template a Kode refers to). */
@@ -275,7 +318,11 @@ export class Informer<T extends KubeObject = KubeObject> {
         continue: cont,
       });
       if (this.stopped) return;
-      for (const item of page.items) items.push(this.ingest(item));
+      // Filtered page by page: a list of every Secret never sits in memory as a whole.
+      for (const item of page.items) {
+        this.ingest(item);
+        if (!this.opts.keep || this.opts.keep(item)) items.push(item);
+      }
       rv = page.metadata.resourceVersion;
       cont = page.metadata.continue || undefined;
     } while (cont);
@@ -341,9 +388,15 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.ingest(obj);
     const key = keyOf(obj);
     const old = this.cache.get(key);
+    const fetching = this.fetching.get(key);
+    if (fetching) fetching.superseded = true;
+    const keep = !this.opts.keep || this.opts.keep(obj);
     if (event.type === "DELETED") {
       if (old) this.remove(key);
-      this.emitDelete(obj);
+      if (old || keep) this.emitDelete(obj);
+    } else if (!keep) {
+      // Not (or no longer) wanted: dropped without an event, it still exists.
+      if (old) this.remove(key);
     } else {
       this.put(key, obj);
       if (old) this.emitUpdate(obj, old);

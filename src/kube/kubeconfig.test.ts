@@ -178,10 +178,11 @@ describe("exec credential plugin", () => {
   afterAll(() => api.stop());
 
   test("the token is cached until its expirationTimestamp, then the plugin runs again", async () => {
+    // Loaded first: loading an exec kubeconfig imports client-node, which may take longer than the expiry below.
+    const c = createClient(await loadClientConfig({ kubeconfig: path }));
     writeFileSync(join(pluginDir, "token"), TOKEN);
     const expiry = Date.now() + 800;
     writeFileSync(join(pluginDir, "expiry"), new Date(expiry).toISOString());
-    const c = createClient(await loadClientConfig({ kubeconfig: path }));
     const before = runs();
     await c.get(NAMESPACES, "default");
     await c.get(NAMESPACES, "default");

@@ -1,14 +1,16 @@
 // Where the operator's client gets its server, TLS material and credentials from.
 //
-// Kubeconfig files are parsed by @kubernetes/client-node's KubeConfig (contexts, merging, exec plugins,
-// auth providers, relative paths), and only that: its HTTP layer ignores TLS settings under Bun
+// A single kubeconfig file whose context needs nothing dynamic (a token, client certificate, basic auth,
+// CA; no exec plugin, auth provider, proxy or impersonation) is read here: importing client-node costs
+// the process tens of MB of memory it never gives back. Everything else (several files merged, exec
+// plugins, auth providers) is parsed by @kubernetes/client-node's KubeConfig, and only that: its HTTP layer ignores TLS settings under Bun
 // (shared/reference/bun-and-client-node.md §2.4). `applyToHTTPSOptions` yields the CA, client
 // certificate and key, skip-verify and the Authorization header, running exec plugins as needed; we
 // hand that to Bun's fetch `tls` option. In-cluster loading is done here (env vars plus a service
 // account directory that tests can point elsewhere), re-reading the projected token every minute.
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { delimiter, join } from "node:path";
+import { delimiter, dirname, isAbsolute, join } from "node:path";
 import { isIPv6 } from "node:net";
 import type { KubeConfig } from "@kubernetes/client-node";
 
@@ -127,6 +129,10 @@ function inClusterConfig(opts: LoadClientConfigOptions, env: Record<string, stri
 // ---- kubeconfig files ----
 
 async function kubeconfigConfig(files: string[], opts: LoadClientConfigOptions): Promise<ClientConfig> {
+  if (files.length === 1) {
+    const simple = simpleKubeconfig(files[0], opts);
+    if (simple) return simple;
+  }
   const { KubeConfig } = await import("@kubernetes/client-node");
   const kc = new KubeConfig();
   kc.loadFromFile(files[0]);
@@ -162,6 +168,56 @@ async function kubeconfigConfig(files: string[], opts: LoadClientConfigOptions):
       if (user) forgetExecCredential(kc, user.name);
     },
   };
+}
+
+type Named<T> = { name?: string } & T;
+type RawCluster = { server?: string; "certificate-authority"?: string; "certificate-authority-data"?: string; "insecure-skip-tls-verify"?: boolean; "tls-server-name"?: string; [k: string]: unknown };
+type RawUser = { token?: string; "client-certificate"?: string; "client-certificate-data"?: string; "client-key"?: string; "client-key-data"?: string; username?: string; password?: string; [k: string]: unknown };
+const SIMPLE_CLUSTER_KEYS = new Set(["server", "certificate-authority", "certificate-authority-data", "insecure-skip-tls-verify", "tls-server-name", "extensions"]);
+const SIMPLE_USER_KEYS = new Set(["token", "client-certificate", "client-certificate-data", "client-key", "client-key-data", "username", "password", "extensions"]);
+
+/** The configuration of a kubeconfig file that needs nothing dynamic; undefined when client-node must read it. */
+function simpleKubeconfig(file: string, opts: LoadClientConfigOptions): ClientConfig | undefined {
+  let doc: any;
+  try {
+    doc = Bun.YAML.parse(readFileSync(file, "utf8"));
+  } catch {
+    return undefined; // client-node reports the error in its words
+  }
+  if (!doc || typeof doc !== "object") return undefined;
+  const byName = <T>(list: unknown, name: string, key: string): T | undefined =>
+    Array.isArray(list) ? ((list as Named<Record<string, T>>[]).find((e) => e?.name === name)?.[key] as T | undefined) : undefined;
+  const contextName: string | undefined = opts.context ?? doc["current-context"];
+  if (!contextName) return undefined;
+  const ctx = byName<{ cluster?: string; user?: string; namespace?: string }>(doc.contexts, contextName, "context");
+  if (!ctx?.cluster) return undefined;
+  const cluster = byName<RawCluster>(doc.clusters, ctx.cluster, "cluster");
+  const user = ctx.user ? byName<RawUser>(doc.users, ctx.user, "user") : {};
+  if (!cluster?.server || !user) return undefined;
+  if (Object.keys(cluster).some((k) => !SIMPLE_CLUSTER_KEYS.has(k)) || Object.keys(user).some((k) => !SIMPLE_USER_KEYS.has(k))) return undefined;
+  const dir = dirname(file);
+  const path = (p: string) => (isAbsolute(p) ? p : join(dir, p));
+  const pem = (data: string | undefined, filePath: string | undefined) =>
+    data ? Buffer.from(data, "base64").toString("utf8") : filePath ? readFileSync(path(filePath), "utf8") : undefined;
+  const server = cluster.server.replace(/\/+$/, "");
+  const load = async (): Promise<Credentials> => {
+    const headers: Record<string, string> = {};
+    if (user.token) headers.authorization = `Bearer ${String(user.token).trim()}`;
+    else if (user.username !== undefined) headers.authorization = `Basic ${Buffer.from(`${user.username}:${user.password ?? ""}`).toString("base64")}`;
+    const tls: TlsSettings = {};
+    const ca = pem(cluster["certificate-authority-data"], cluster["certificate-authority"]);
+    if (ca) tls.ca = ca;
+    const cert = pem(user["client-certificate-data"], user["client-certificate"]);
+    const key = pem(user["client-key-data"], user["client-key"]);
+    if (cert) tls.cert = cert;
+    if (key) tls.key = key;
+    // Plain http has nothing to verify.
+    if (cluster["insecure-skip-tls-verify"] || server.startsWith("http:")) tls.rejectUnauthorized = false;
+    if (cluster["tls-server-name"]) tls.serverName = cluster["tls-server-name"];
+    return { headers, tls };
+  };
+  const cache = new CredentialCache(load, () => opts.reloadIntervalMs ?? DEFAULT_RELOAD_MS, opts.now);
+  return { server, namespace: ctx.namespace, source: "kubeconfig", context: contextName, credentials: () => cache.get(), invalidate: () => cache.clear() };
 }
 
 async function credentialsFromKubeConfig(kc: KubeConfig): Promise<Credentials> {

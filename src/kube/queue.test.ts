@@ -252,3 +252,54 @@ describe("runWorkers", () => {
     await workers;
   });
 });
+
+describe("two levels: changes ahead of resync work", () => {
+  test("a change added after 1,000 resync keys is taken first; resync keys keep their order", async () => {
+    const q = new WorkQueue();
+    for (let i = 0; i < 1000; i++) q.addLow(`ns/settled-${i}`);
+    q.add("ns/new");
+    expect(q.depth).toBe(1001);
+    expect(q.lowDepth).toBe(1000);
+    expect(await q.get()).toBe("ns/new");
+    q.done("ns/new");
+    expect(await q.get()).toBe("ns/settled-0");
+    q.done("ns/settled-0");
+    expect(await q.get()).toBe("ns/settled-1");
+  });
+
+  test("a waiting resync key added as a change moves up, once; a change added again as resync stays a change", async () => {
+    const q = new WorkQueue();
+    q.addLow("a");
+    q.addLow("b");
+    q.addLow("c");
+    q.add("c");
+    q.addLow("c");
+    expect(q.depth).toBe(3);
+    expect(q.lowDepth).toBe(2);
+    expect(await q.get()).toBe("c");
+    expect(await q.get()).toBe("a");
+    expect(await q.get()).toBe("b");
+    expect(q.depth).toBe(0);
+  });
+
+  test("a key re-added while processing comes back at the highest level it was added with", async () => {
+    const q = new WorkQueue();
+    q.addLow("k");
+    expect(await q.get()).toBe("k");
+    q.addLow("x");
+    q.addLow("k");
+    q.add("k");
+    q.done("k");
+    expect(await q.get()).toBe("k");
+    expect(await q.get()).toBe("x");
+  });
+
+  test("shutDown without drain drops both levels", async () => {
+    const q = new WorkQueue();
+    q.add("a");
+    q.addLow("b");
+    await q.shutDown({ drain: false });
+    expect(q.depth).toBe(0);
+    expect(await q.get()).toBeUndefined();
+  });
+});

@@ -4,7 +4,10 @@
 //   the worker calls done();
 // - per-key exponential backoff for failures (addRateLimited / forget), and delayed adds (addAfter) that
 //   keep the earliest due time;
-// - shutDown() stops accepting adds and lets the workers drain what is queued.
+// - two levels: add() is for changes (watch events), addLow() for background work (periodic resync, fan-out);
+//   workers always take a change first, so a resync of many settled keys never delays a new one. A key
+//   waiting at the low level that is added as a change moves up;
+// - shutDown() stops accepting adds and lets the workers drain what is queued (or drops it).
 
 export interface QueueTimers {
   now(): number;
@@ -40,11 +43,15 @@ const realTimers: QueueTimers = {
   clearTimeout: (h) => clearTimeout(h as Timer),
 };
 
+type Level = "high" | "low";
+
 export class WorkQueue {
   readonly name: string;
-  private queue: string[] = [];
-  /** Keys that need processing: waiting in `queue`, or re-added while processing. */
-  private dirty = new Set<string>();
+  // Sets keep insertion order and delete in O(1): FIFO queues that can also move a key up.
+  private high = new Set<string>();
+  private low = new Set<string>();
+  /** Keys that need processing (waiting, or re-added while processing), with their level. */
+  private dirty = new Map<string, Level>();
   private processing = new Map<string, number>();
   private addedAt = new Map<string, number>();
   private waiting = new Map<string, { due: number; handle: unknown }>();
@@ -71,7 +78,12 @@ export class WorkQueue {
 
   /** Keys waiting to be processed. */
   get depth(): number {
-    return this.queue.length;
+    return this.high.size + this.low.size;
+  }
+
+  /** Keys waiting at the low level (resync). */
+  get lowDepth(): number {
+    return this.low.size;
   }
 
   /** Keys being processed right now. */
@@ -96,14 +108,31 @@ export class WorkQueue {
     return longest;
   }
 
+  /** Queue a change: ahead of everything added with addLow. */
   add(key: string) {
-    if (this.shuttingDown || this.dirty.has(key)) return;
-    this.dirty.add(key);
+    this.addAt(key, "high");
+  }
+
+  /** Queue background work (a periodic resync): taken only when no change waits. */
+  addLow(key: string) {
+    this.addAt(key, "low");
+  }
+
+  private addAt(key: string, level: Level) {
+    if (this.shuttingDown) return;
+    const queued = this.dirty.get(key);
+    if (queued === "high" || queued === level) return;
+    this.dirty.set(key, level);
+    if (queued === "low") {
+      // Moves up; it keeps its original add time for the latency hook.
+      if (this.low.delete(key)) this.push(key, level);
+      return;
+    }
     this.adds++;
     this.addedAt.set(key, this.timers.now());
     this.hooks.onAdd?.(key);
     if (this.processing.has(key)) return; // queued by done()
-    this.push(key);
+    this.push(key, level);
   }
 
   /** Add after `ms`; of several pending delays for a key, the earliest wins. */
@@ -154,7 +183,7 @@ export class WorkQueue {
    * The caller must call done(key) when finished.
    */
   get(): Promise<string | undefined> {
-    if (this.queue.length) return Promise.resolve(this.take());
+    if (this.depth) return Promise.resolve(this.take());
     if (this.shuttingDown) return Promise.resolve(undefined);
     return new Promise((resolve) => this.getters.push(resolve));
   }
@@ -165,7 +194,8 @@ export class WorkQueue {
     this.processing.delete(key);
     this.processed++;
     this.hooks.onWorkDuration?.(key, this.timers.now() - started, ok);
-    if (this.dirty.has(key)) this.push(key);
+    const level = this.dirty.get(key);
+    if (level) this.push(key, level);
     this.checkDrained();
   }
 
@@ -179,10 +209,11 @@ export class WorkQueue {
       for (const { handle } of this.waiting.values()) this.timers.clearTimeout(handle);
       this.waiting.clear();
       if (opts.drain === false) {
-        for (const k of this.queue) this.dirty.delete(k);
-        this.queue = [];
+        for (const k of [...this.high, ...this.low]) this.dirty.delete(k);
+        this.high.clear();
+        this.low.clear();
       }
-      if (!this.queue.length) for (const g of this.getters.splice(0)) g(undefined);
+      if (!this.depth) for (const g of this.getters.splice(0)) g(undefined);
     }
     return new Promise((resolve) => {
       this.drained.push(resolve);
@@ -190,16 +221,16 @@ export class WorkQueue {
     });
   }
 
-  private push(key: string) {
+  private push(key: string, level: Level) {
+    (level === "high" ? this.high : this.low).add(key);
     const getter = this.getters.shift();
-    if (getter) {
-      this.queue.push(key);
-      getter(this.take());
-    } else this.queue.push(key);
+    if (getter) getter(this.take());
   }
 
   private take(): string {
-    const key = this.queue.shift()!;
+    const from = this.high.size ? this.high : this.low;
+    const key = from.values().next().value as string;
+    from.delete(key);
     this.dirty.delete(key);
     const now = this.timers.now();
     this.processing.set(key, now);
@@ -211,8 +242,8 @@ export class WorkQueue {
 
   private checkDrained() {
     if (!this.shuttingDown) return;
-    if (!this.queue.length) for (const g of this.getters.splice(0)) g(undefined);
-    if (this.queue.length || this.processing.size) return;
+    if (!this.depth) for (const g of this.getters.splice(0)) g(undefined);
+    if (this.depth || this.processing.size) return;
     for (const d of this.drained.splice(0)) d();
   }
 }

@@ -46,8 +46,8 @@ function podNamespace(): string | undefined {
   return existsSync(file) ? readFileSync(file, "utf8").trim() : undefined;
 }
 
-/** Stop gracefully on SIGTERM/SIGINT (or when the operator stops by itself). */
-export async function runUntilSignal(stop: () => Promise<void>, done: Promise<void>, log: Logger): Promise<void> {
+/** Stop gracefully on SIGTERM/SIGINT (or when the operator stops by itself); returns what ended it. */
+export async function runUntilSignal(stop: () => Promise<void>, done: Promise<void>, log: Logger): Promise<string> {
   const signal = await Promise.race([
     new Promise<string>((resolve) => {
       process.once("SIGINT", () => resolve("SIGINT"));
@@ -57,6 +57,7 @@ export async function runUntilSignal(stop: () => Promise<void>, done: Promise<vo
   ]);
   log.info("shutting down", { signal });
   await stop();
+  return signal;
 }
 
 export async function operatorCommand(argv: string[]): Promise<number> {
@@ -113,5 +114,11 @@ export async function operatorCommand(argv: string[]): Promise<number> {
   });
   await runUntilSignal(() => op.stop(), op.done, log);
   client.close();
+  // As controller-runtime's manager: a replica that lost its lease exits non-zero, and is restarted to
+  // campaign again with fresh caches, rather than resuming with the state of a term another leader followed.
+  if (op.lostLeadership) {
+    log.error("leader election lost; exiting");
+    return 1;
+  }
   return 0;
 }

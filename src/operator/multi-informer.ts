@@ -34,6 +34,12 @@ export class MultiNamespaceInformer<T extends KubeObject> {
     return scoped?.get(namespace, name);
   }
 
+  /** See Informer.recheck. */
+  recheck(namespace: string | undefined, name: string): Promise<void> {
+    const scoped = this.byNamespace.get(namespace) ?? this.byNamespace.get(undefined);
+    return scoped?.recheck(namespace, name) ?? Promise.resolve();
+  }
+
   list(namespace?: string): T[] {
     return this.informers.flatMap((i) => i.list(namespace));
   }

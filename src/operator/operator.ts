@@ -9,12 +9,14 @@ import { envoyConfigKey, reconcileEnvoyConfig } from "../envoy/reconcile.ts";
 import { OidcDiscoveryCache } from "../envoy/oidc.ts";
 import { envoyConfigKeyOf } from "../kode/resolve-envoy.ts";
 import { reconcileKode, templateKeyOf, type KodeDeps } from "../kode/reconcile.ts";
+import { childNames, MANAGED_BY } from "../kode/render.ts";
+import { envoyChildNames } from "../envoy/render.ts";
 import { objectKey, type ChildCache } from "../kube/cache.ts";
 import { controllerUids } from "../kube/children.ts";
-import { MANAGED_BY } from "../kode/render.ts";
+import { fencedClient, FencedError } from "../kube/client.ts";
 import { EventRecorder } from "../kube/events.ts";
 import { startOperatorHttp, type OperatorHttp } from "../kube/http.ts";
-import { Informer, stripManagedFields } from "../kube/informer.ts";
+import { Informer, stripManagedFields, type InformerOptions } from "../kube/informer.ts";
 import { LeaderElector } from "../kube/leader-election.ts";
 import { silentLogger, type Logger } from "../kube/logger.ts";
 import { Registry } from "../kube/metrics.ts";
@@ -38,7 +40,7 @@ export interface OperatorOptions {
   resyncMs?: number;
   /** Concurrent Kode reconciles (default 4). */
   concurrency?: number;
-  leaderElection?: { namespace: string; name?: string; identity?: string };
+  leaderElection?: { namespace: string; name?: string; identity?: string; leaseDurationSeconds?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
   healthAddress?: string;
   metricsAddress?: string;
   logger?: Logger;
@@ -62,6 +64,8 @@ export interface RunningOperator {
   stop(): Promise<void>;
   /** Resolves when the operator stopped on its own (lost leadership). */
   done: Promise<void>;
+  /** Whether it stopped because the lease was lost (the process should exit non-zero and start afresh). */
+  readonly lostLeadership: boolean;
 }
 
 const asKode = (o: KubeObject) => o as unknown as Kode;
@@ -92,12 +96,13 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   const now = opts.now ?? Date.now;
   const client = opts.client;
   const resyncPeriodMs = opts.resyncMs ?? 10 * 60_000;
-  const informer = <T extends KubeObject>(ref: ResourceRef, extra: { labelSelector?: string; resync?: boolean } = {}) =>
+  const informer = <T extends KubeObject>(ref: ResourceRef, extra: { labelSelector?: string; resync?: boolean; keep?: InformerOptions["keep"] } = {}) =>
     new MultiNamespaceInformer<T>(
       (namespace) =>
         new Informer<T>(client, ref, {
           namespace,
           labelSelector: extra.labelSelector,
+          keep: extra.keep,
           resyncPeriodMs: extra.resync ? resyncPeriodMs : 0,
           // Nothing here reads managedFields; without them the caches of 1,000 Kodes are ~30 % smaller.
           transform: stripManagedFields,
@@ -109,8 +114,10 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   const kodes = informer<Kode & KubeObject>(KODES, { resync: true });
   const templates = informer<KodeTemplate & KubeObject>(KODE_TEMPLATES, { resync: true });
   const clusterTemplates = informer<KodeTemplate & KubeObject>(KODE_CLUSTER_TEMPLATES, { resync: true });
-  // Every Secret: existingSecret references carry no label. Children are filtered by our label.
-  const secrets = informer<KubeObject & { data?: Record<string, string> }>(SECRETS);
+  // Secrets are watched unfiltered (a user's existingSecret carries no label of ours) but the cache keeps only
+  // those something refers to: our children, a Kode's existingSecret, an OAuth2 client Secret, and any
+  // Secret bearing a child's name (so a user's object in the way is seen, and seen going away).
+  const secrets = informer<KubeObject & { data?: Record<string, string> }>(SECRETS, { keep: (s) => secretWanted(s) });
   const statefulSets = informer(STATEFULSETS, { labelSelector: CHILD_SELECTOR });
   const services = informer(SERVICES, { labelSelector: CHILD_SELECTOR });
   const pvcs = informer(PVCS, { labelSelector: CHILD_SELECTOR });
@@ -152,7 +159,54 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     for (const k of kodes.byIndex("routeConflict", "yes")) kodeQueue.add(keyOf(k));
   };
   for (const t of [templates, clusterTemplates]) t.addIndex("envoy", (o) => [envoyConfigKeyOf(asTemplate(o)) ?? ""].filter(Boolean));
-  kodes.addIndex("secret", (k) => (asKode(k).spec?.existingSecret ? [`${k.metadata.namespace}/${asKode(k).spec.existingSecret}`] : []));
+  kodes.addIndex("secret", (k) => secretNamesOf(asKode(k)).map((n) => `${k.metadata.namespace}/${n}`));
+
+  /** Every Secret a Kode refers to by name: its own children's names and its existingSecret. */
+  function secretNamesOf(k: Kode): string[] {
+    const names = [childNames(k.metadata.name).secret, envoyChildNames(k.metadata.name).secret];
+    if (k.spec?.existingSecret) names.push(k.spec.existingSecret);
+    return names;
+  }
+  /** The user's Secrets a Kode needs to exist (existingSecret, the OAuth2 client Secret of its Envoy config). */
+  function referencedSecretsOf(k: Kode): string[] {
+    const names: string[] = [];
+    if (k.spec?.existingSecret) names.push(k.spec.existingSecret);
+    const template = byKindKey(templateKeyOf(k));
+    const configKey = template && envoyConfigKeyOf(asTemplate(template));
+    const clientSecret = configKey && (byKindKey(configKey) as (EnvoyProxyConfig & KubeObject) | undefined)?.spec?.oauth2?.clientSecretRef?.name;
+    if (clientSecret) names.push(clientSecret);
+    return names;
+  }
+  /** A template or Envoy config by its "<Kind>/<namespace>/<name>" key. */
+  function byKindKey(key: string): KubeObject | undefined {
+    const [kind, ns, ...rest] = key.split("/");
+    const name = rest.join("/");
+    const inf = { KodeTemplate: templates, KodeClusterTemplate: clusterTemplates, EnvoyProxyConfig: envoyConfigs, EnvoyProxyClusterConfig: envoyClusterConfigs }[kind];
+    return inf?.get(ns || undefined, name);
+  }
+  function oauthClientSecretNames(): Set<string> {
+    const names = new Set<string>();
+    for (const c of [...envoyConfigs.list(), ...envoyClusterConfigs.list()]) {
+      const n = (c as unknown as EnvoyProxyConfig).spec?.oauth2?.clientSecretRef?.name;
+      if (n) names.add(n);
+    }
+    return names;
+  }
+  function secretWanted(s: KubeObject): boolean {
+    if (s.metadata.labels?.["app.kubernetes.io/managed-by"] === MANAGED_BY) return true;
+    if (kodes.byIndex("secret", keyOf(s)).length) return true;
+    return oauthClientSecretNames().has(s.metadata.name) || oidcCaSecretKeys().has(keyOf(s));
+  }
+  /** "<namespace>/<name>" of every private CA an oauth2 config names (caSecretRef). */
+  function oidcCaSecretKeys(): Set<string> {
+    const keys = new Set<string>();
+    for (const c of [...envoyConfigs.list(), ...envoyClusterConfigs.list()]) {
+      const ref = (c as unknown as EnvoyProxyConfig).spec?.oauth2?.caSecretRef;
+      const ns = ref?.namespace ?? c.metadata.namespace;
+      if (ref && ns) keys.add(`${ns}/${ref.name}`);
+    }
+    return keys;
+  }
 
   // Metrics.
   const metrics = opts.metrics ?? new Registry();
@@ -179,37 +233,68 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   const keyOf = objectKey;
 
   // Event routing: every change leads to the keys whose desired state it may affect.
-  const onKode = (k: KubeObject, old?: KubeObject) => {
-    kodeQueue.add(keyOf(k));
+  // A resync (the informer hands the same object as old and new) is background work: it goes behind every
+  // change, so 1,000 settled Kodes being re-checked never delay a new one.
+  const onKode = (k: KubeObject, old?: KubeObject, deleted = false) => {
+    if (old === k) {
+      kodeQueue.addLow(keyOf(k));
+      templateQueue.addLow(templateKeyOf(asKode(k)));
+      return;
+    }
     requeueRouteConflicts();
     templateQueue.add(templateKeyOf(asKode(k)));
     if (old && templateKeyOf(asKode(old)) !== templateKeyOf(asKode(k))) templateQueue.add(templateKeyOf(asKode(old)));
+    // Secrets it no longer refers to leave the cache; ones it newly refers to are fetched before it reconciles.
+    const ns = k.metadata.namespace;
+    const now = deleted ? [] : referencedSecretsOf(asKode(k));
+    const before = old ? referencedSecretsOf(asKode(old)) : [];
+    const gone = deleted ? [...secretNamesOf(asKode(k)), ...referencedSecretsOf(asKode(k))] : before.filter((n) => !now.includes(n));
+    for (const n of gone) void secrets.recheck(ns, n);
+    if (!deleted) return enqueueKode(k);
+    kodeQueue.add(keyOf(k));
   };
-  kodes.on("add", (k) => onKode(k)).on("update", (k, old) => onKode(k, old)).on("delete", (k) => onKode(k));
+  /** Queue a Kode whose inputs changed, once the user's Secrets it refers to are in the cache. */
+  const enqueueKode = (k: KubeObject) => {
+    const ns = k.metadata.namespace;
+    const missing = referencedSecretsOf(asKode(k)).filter((n) => !secrets.get(ns, n));
+    if (!missing.length) return kodeQueue.add(keyOf(k));
+    void Promise.all(missing.map((n) => secrets.recheck(ns, n))).then(() => kodeQueue.add(keyOf(k)));
+  };
+  kodes.on("add", (k) => onKode(k)).on("update", (k, old) => onKode(k, old)).on("delete", (k) => onKode(k, undefined, true));
   const onTemplate = (t: KubeObject, old?: KubeObject) => {
     const key = templateKey(asTemplate(t));
+    if (old === t) return templateQueue.addLow(key);
     templateQueue.add(key);
     requeueRouteConflicts();
     // A status-only update (our own kodes count) or a resync changes nothing a Kode renders from: re-queueing
     // every Kode of the template on each of those made a burst of creates cost ~4x the reconciles.
     if (old && !templateSpecChanged(t, old)) return;
-    for (const k of kodes.byIndex("template", key)) kodeQueue.add(keyOf(k));
+    for (const k of kodes.byIndex("template", key)) enqueueKode(k);
   };
   for (const inf of [templates, clusterTemplates])
     inf.on("add", (t) => onTemplate(t)).on("update", (t, old) => onTemplate(t, old)).on("delete", (t) => onTemplate(t));
   /** Kodes whose template names this Envoy config ("<Kind>/<namespace>/<name>"), optionally only in one namespace. */
   const kodesOfEnvoyConfig = (configKey: string, namespace?: string) => {
-    const keys: string[] = [];
+    const found: KubeObject[] = [];
     for (const inf of [templates, clusterTemplates])
       for (const t of inf.byIndex("envoy", configKey))
-        for (const k of kodes.byIndex("template", templateKey(asTemplate(t)))) if (!namespace || k.metadata.namespace === namespace) keys.push(keyOf(k));
-    return keys;
+        for (const k of kodes.byIndex("template", templateKey(asTemplate(t)))) if (!namespace || k.metadata.namespace === namespace) found.push(k);
+    return found;
   };
   const onEnvoyConfig = (c: KubeObject, old?: KubeObject) => {
     const key = envoyConfigKey(c as unknown as EnvoyProxyConfig);
+    if (old === c) return envoyQueue.addLow(key);
     envoyQueue.add(key);
     if (old && !templateSpecChanged(c, old)) return;
-    for (const k of kodesOfEnvoyConfig(key)) kodeQueue.add(k);
+    // A private CA the config now names may have been left out of the Secret cache so far.
+    const ca = (c as unknown as EnvoyProxyConfig).spec?.oauth2?.caSecretRef;
+    if (ca && (ca.namespace ?? c.metadata.namespace)) void secrets.recheck(ca.namespace ?? c.metadata.namespace, ca.name).then(() => envoyQueue.add(key));
+    const clientSecret = (c as unknown as EnvoyProxyConfig).spec?.oauth2?.clientSecretRef?.name;
+    const previous = old ? (old as unknown as EnvoyProxyConfig).spec?.oauth2?.clientSecretRef?.name : undefined;
+    for (const k of kodesOfEnvoyConfig(key)) {
+      if (previous && previous !== clientSecret) void secrets.recheck(k.metadata.namespace, previous);
+      enqueueKode(k);
+    }
   };
   for (const inf of [envoyConfigs, envoyClusterConfigs])
     inf.on("add", (c) => onEnvoyConfig(c)).on("update", (c, old) => onEnvoyConfig(c, old)).on("delete", (c) => onEnvoyConfig(c));
@@ -224,14 +309,14 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     // An OAuth2 client secret lives in each Kode's namespace under the name the config gives.
     for (const c of [...envoyConfigs.list(), ...envoyClusterConfigs.list()])
       if ((c as unknown as EnvoyProxyConfig).spec?.oauth2?.clientSecretRef?.name === s.metadata.name)
-        for (const k of kodesOfEnvoyConfig(envoyConfigKey(c as unknown as EnvoyProxyConfig), s.metadata.namespace)) kodeQueue.add(k);
+        for (const k of kodesOfEnvoyConfig(envoyConfigKey(c as unknown as EnvoyProxyConfig), s.metadata.namespace)) kodeQueue.add(keyOf(k));
   };
   const onCaSecret = (s: KubeObject) => {
     for (const c of [...envoyConfigs.list(), ...envoyClusterConfigs.list()]) {
       const ref = (c as unknown as EnvoyProxyConfig).spec?.oauth2?.caSecretRef;
       if (ref?.name === s.metadata.name && (ref.namespace ?? c.metadata.namespace) === s.metadata.namespace) {
         envoyQueue.add(envoyConfigKey(c as unknown as EnvoyProxyConfig));
-        for (const k of kodesOfEnvoyConfig(envoyConfigKey(c as unknown as EnvoyProxyConfig))) kodeQueue.add(k);
+        for (const k of kodesOfEnvoyConfig(envoyConfigKey(c as unknown as EnvoyProxyConfig))) kodeQueue.add(keyOf(k));
       }
     }
   };
@@ -245,14 +330,18 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     onChange: (key) => {
       for (const c of [...envoyConfigs.list(), ...envoyClusterConfigs.list()]) {
         const issuer = (c as unknown as EnvoyProxyConfig).spec?.oauth2?.issuer;
-        if (issuer && (key === issuer || key.startsWith(`${issuer}\u0000`))) for (const k of kodesOfEnvoyConfig(envoyConfigKey(c as unknown as EnvoyProxyConfig))) kodeQueue.add(k);
+        if (issuer && (key === issuer || key.startsWith(`${issuer}\u0000`))) for (const k of kodesOfEnvoyConfig(envoyConfigKey(c as unknown as EnvoyProxyConfig))) kodeQueue.add(keyOf(k));
       }
     },
   });
-  const events = new EventRecorder({ client, component: "kode-operator", logger: log.child({ component: "events" }), now });
+  // Every write goes through `writer`: fenced, so that once leadership is lost (or the operator stops) requests
+  // in flight are aborted and none is sent any more. Informers read through the plain client.
+  const term = new AbortController();
+  const writer = fencedClient(client, term.signal);
+  const events = new EventRecorder({ client: writer, component: "kode-operator", logger: log.child({ component: "events" }), now });
   const iso = () => new Date(now()).toISOString().replace(/\.\d+Z$/, "Z");
   const kodeDeps: KodeDeps = {
-    client,
+    client: writer,
     kodes: kodes as never,
     templates: templates as never,
     clusterTemplates: clusterTemplates as never,
@@ -284,6 +373,11 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
       end({ result: "success" });
       return result;
     } catch (e) {
+      // Cut off by the fence (leadership lost, stopping): not a failure of the reconcile.
+      if (term.signal.aborted || e instanceof FencedError) {
+        log.debug("reconcile cut off", { controller, key });
+        return;
+      }
       reconciles.inc({ controller, result: "error" });
       end({ result: "error" });
       log.warn("reconcile failed", { controller, key, error: (e as Error).message });
@@ -295,8 +389,13 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   let stopping = false;
   const workersDone: Promise<void>[] = [];
   const runControllers = async () => {
-    for (const inf of all) inf.start();
-    await Promise.all(all.map((i) => i.waitForSync()));
+    // Which Secrets the cache keeps depends on the Kodes and Envoy configs: those are listed first.
+    const first = all.filter((i) => i !== secrets);
+    for (const inf of first) inf.start();
+    await Promise.all(first.map((i) => i.waitForSync()));
+    if (stopping) return;
+    secrets.start();
+    await secrets.waitForSync();
     if (stopping) return;
     running = true;
     log.info("caches synced; starting workers", { kodes: kodes.size, templates: templates.size + clusterTemplates.size });
@@ -306,7 +405,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
         envoyQueue,
         1,
         timed("envoyproxyconfig", (key) =>
-          reconcileEnvoyConfig({ client, envoyConfigs: envoyConfigs as never, envoyClusterConfigs: envoyClusterConfigs as never, events, now: iso, oidc, secrets: secretChildren }, key),
+          reconcileEnvoyConfig({ client: writer, envoyConfigs: envoyConfigs as never, envoyClusterConfigs: envoyClusterConfigs as never, events, now: iso, oidc, secrets: secretChildren }, key),
         ),
       ),
     );
@@ -315,7 +414,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
         templateQueue,
         1,
         timed("template", (key) =>
-          reconcileTemplate({ client, templates: templates as never, clusterTemplates: clusterTemplates as never, kodesUsing: (k) => kodes.byIndex("template", k).length, now: iso }, key),
+          reconcileTemplate({ client: writer, templates: templates as never, clusterTemplates: clusterTemplates as never, kodesUsing: (k) => kodes.byIndex("template", k).length, now: iso }, key),
         ),
       ),
     );
@@ -334,17 +433,29 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
 
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
-  const stopAll = async () => {
-    stopping = true;
-    running = false;
-    await Promise.all([kodeQueue.shutDown({ drain: true }), templateQueue.shutDown({ drain: true }), envoyQueue.shutDown({ drain: true })]);
-    await Promise.all(workersDone);
-    await Promise.all(all.map((i) => i.stop()));
-    await events.flush();
-  };
+  let stopped: Promise<void> | undefined;
+  /**
+   * "lost": leadership is gone, another replica may lead already: fence at once (requests in flight are
+   * aborted, nothing more is sent), drop the queues. "graceful": let the reconciles in flight finish (and,
+   * without leader election, the queued keys), flush Events, then fence.
+   */
+  const stopAll = (how: "graceful" | "lost") =>
+    (stopped ??= (async () => {
+      stopping = true;
+      running = false;
+      if (how === "lost") term.abort();
+      const drain = how === "graceful" && !opts.leaderElection;
+      await Promise.all([kodeQueue, templateQueue, envoyQueue].map((q) => q.shutDown({ drain })));
+      await Promise.all(workersDone);
+      if (how === "graceful") await events.flush().catch(() => {});
+      term.abort();
+      await Promise.all(all.map((i) => i.stop()));
+    })());
 
   let ready: Promise<void>;
   let elector: LeaderElector | undefined;
+  let releasing = false;
+  let lostLeadership = false;
   const electionAbort = new AbortController();
   if (opts.leaderElection) {
     let resolveReady!: () => void;
@@ -354,15 +465,30 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
       namespace: opts.leaderElection.namespace,
       name: opts.leaderElection.name ?? "kode-operator-leader",
       identity: opts.leaderElection.identity ?? `${hostname()}_${randomBytes(4).toString("hex")}`,
+      leaseDurationSeconds: opts.leaderElection.leaseDurationSeconds,
+      renewDeadlineMs: opts.leaderElection.renewDeadlineMs,
+      retryPeriodMs: opts.leaderElection.retryPeriodMs,
       logger: log.child({ component: "leader-election" }),
       onStartedLeading: async (signal) => {
         log.info("became leader");
+        const ended = new Promise<void>((r) => {
+          const onEnd = () => {
+            // Lost (not given up by stop()): no write may leave from here on, not even one in flight.
+            if (!releasing) term.abort();
+            r();
+          };
+          if (signal.aborted) onEnd();
+          else signal.addEventListener("abort", onEnd, { once: true });
+        });
         await runControllers();
         resolveReady();
-        await new Promise<void>((r) => signal.addEventListener("abort", () => r(), { once: true }));
-        await stopAll();
+        await ended;
+        await stopAll(releasing ? "graceful" : "lost");
       },
-      onStoppedLeading: () => log.info("stopped leading"),
+      onStoppedLeading: () => {
+        lostLeadership = !releasing;
+        log.info("stopped leading");
+      },
     });
     void elector.run(electionAbort.signal).then(() => resolveDone());
   } else {
@@ -374,12 +500,16 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     metrics,
     http,
     done,
+    get lostLeadership() {
+      return lostLeadership;
+    },
     async stop() {
       if (elector) {
+        releasing = true;
         electionAbort.abort();
         await elector.release().catch(() => false);
       }
-      await stopAll();
+      await stopAll("graceful");
       await http?.stop();
       resolveDone();
     },

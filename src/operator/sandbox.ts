@@ -1,14 +1,23 @@
 // `kode sandbox`: everything on one machine without a cluster. The embedded API server (garbage
-// collection and kubelet simulation on), the CRDs and sample templates installed, and the operator
-// running in the same process. Users drive it with their own kubectl.
+// collection, kubelet simulation and RBAC on), the CRDs, sample templates and the shipped RBAC installed,
+// and the operator running in the same process as its ServiceAccount, so the sandbox proves the shipped
+// RBAC is enough. Users drive it with their own kubectl; the kubeconfig written for them is admin.
 import { parseArgs } from "node:util";
+import { YAML } from "bun";
+import defaultKustomization from "../../manifests/default/kustomization.yaml" with { type: "text" };
+import leaderElectionRole from "../../manifests/rbac/leader_election_role.yaml" with { type: "text" };
+import leaderElectionRoleBinding from "../../manifests/rbac/leader_election_role_binding.yaml" with { type: "text" };
+import role from "../../manifests/rbac/role.yaml" with { type: "text" };
+import roleBinding from "../../manifests/rbac/role_binding.yaml" with { type: "text" };
+import serviceAccount from "../../manifests/rbac/service_account.yaml" with { type: "text" };
 import { KODE_CLUSTER_TEMPLATES, KODE_TEMPLATES } from "../api/resources.ts";
 import { buildCrds } from "../api/crds.ts";
 import { startApiServer, type ApiServer } from "../apiserver/server.ts";
 import { applyObject } from "../kube/apply.ts";
 import { createClient, type Client } from "../kube/client.ts";
-import { loadClientConfig } from "../kube/kubeconfig.ts";
+import { loadClientConfig, staticClientConfig } from "../kube/kubeconfig.ts";
 import { createLogger, type LogFormat, type Logger } from "../kube/logger.ts";
+import { NAMESPACES } from "../kube/resources.ts";
 import type { KubeObject, ResourceRef } from "../kube/types.ts";
 import { runUntilSignal } from "./cli.ts";
 import { startOperator, type RunningOperator } from "./operator.ts";
@@ -16,7 +25,8 @@ import { startOperator, type RunningOperator } from "./operator.ts";
 export const SANDBOX_USAGE = `Usage: kode sandbox [flags]
 
 Starts the embedded Kubernetes API server with the kode CRDs and sample templates installed, and runs the
-operator against it in the same process. Use it with your own kubectl.
+operator against it in the same process, as the ServiceAccount of manifests/ with exactly the shipped RBAC
+(the API server enforces RBAC). Use it with your own kubectl: the kubeconfig written is admin.
 
 Flags:
   --port N              API server port (default 0: a free port)
@@ -24,6 +34,9 @@ Flags:
   --data-dir DIR        keep the sandbox's state across restarts
   --log-format json|pretty   (default pretty)
 `;
+
+/** The operator's token lives as long as a sandbox plausibly runs (a year); a restart issues a new one. */
+const OPERATOR_TOKEN_SECONDS = 365 * 24 * 3600;
 
 const CRD_REF: ResourceRef = { group: "apiextensions.k8s.io", version: "v1", plural: "customresourcedefinitions", kind: "CustomResourceDefinition", namespaced: false };
 
@@ -45,7 +58,10 @@ export const SAMPLE_TEMPLATES: KubeObject[] = [
 
 export interface Sandbox {
   server: ApiServer;
+  /** The admin's client (the tests' and the installer's). */
   client: Client;
+  /** The operator's client: its ServiceAccount's token. */
+  operatorClient: Client;
   operator: RunningOperator;
   stop(): Promise<void>;
 }
@@ -58,17 +74,31 @@ export async function installSandboxResources(client: Client) {
 }
 
 export async function startSandbox(opts: { port?: number; kubeconfigPath?: string; dataDir?: string; logger?: Logger; kubeletDelayMs?: number; resyncMs?: number } = {}): Promise<Sandbox> {
-  const server = await startApiServer({ port: opts.port ?? 0, kubeconfigPath: opts.kubeconfigPath, dataDir: opts.dataDir, gc: true, simulateKubelet: true, kubeletDelayMs: opts.kubeletDelayMs ?? 500 });
+  const server = await startApiServer({
+    port: opts.port ?? 0,
+    kubeconfigPath: opts.kubeconfigPath,
+    dataDir: opts.dataDir,
+    gc: true,
+    simulateKubelet: true,
+    kubeletDelayMs: opts.kubeletDelayMs ?? 500,
+    authorizationMode: "RBAC",
+  });
   const client = createClient(await loadClientConfig({ kubeconfig: server.kubeconfigPath }), { qps: 0 });
   await installSandboxResources(client);
-  const operator = startOperator({ client, logger: opts.logger, resyncMs: opts.resyncMs });
+  await installShippedRbac(client, "kode-sandbox");
+  const sa = operatorServiceAccount();
+  const token = await serviceAccountToken(client, sa.namespace, sa.name, OPERATOR_TOKEN_SECONDS);
+  const operatorClient = createClient(staticClientConfig({ server: server.url, token }), { qps: 0 });
+  const operator = startOperator({ client: operatorClient, logger: opts.logger, resyncMs: opts.resyncMs });
   await operator.ready;
   return {
     server,
     client,
+    operatorClient,
     operator,
     async stop() {
       await operator.stop();
+      operatorClient.close();
       client.close();
       await server.stop();
     },
@@ -94,7 +124,9 @@ export async function sandboxCommand(argv: string[]): Promise<number> {
   const log = createLogger(values["log-format"] as LogFormat, "info");
   const sandbox = await startSandbox({ port: Number(values.port), kubeconfigPath: values.kubeconfig, dataDir: values["data-dir"], logger: log });
   const kc = sandbox.server.kubeconfigPath;
-  console.log(`kode sandbox: API server at ${sandbox.server.url}, operator running.
+  const sa = operatorServiceAccount();
+  console.log(`kode sandbox: API server at ${sandbox.server.url} (RBAC enforced), operator running as ServiceAccount
+${sa.namespace}/${sa.name} with the shipped RBAC. Your kubeconfig is admin.
 
   export KUBECONFIG=${kc}
   kubectl get kodetemplates,kodeclustertemplates
@@ -120,4 +152,73 @@ EOF
 `);
   await runUntilSignal(() => sandbox.stop(), sandbox.operator.done, log);
   return 0;
+}
+
+// ---- the shipped RBAC (manifests/rbac with manifests/default's namespace and name prefix, as kustomize applies them),
+// embedded in the binary so the sandbox runs its operator with exactly that RBAC ----
+
+const FILES = [serviceAccount, role, roleBinding, leaderElectionRole, leaderElectionRoleBinding];
+const CLUSTER_SCOPED = new Set(["ClusterRole", "ClusterRoleBinding", "Namespace"]);
+
+interface Kustomization {
+  namespace: string;
+  namePrefix: string;
+}
+
+function kustomization(): Kustomization {
+  const k = YAML.parse(defaultKustomization as unknown as string) as { namespace?: string; namePrefix?: string };
+  return { namespace: k.namespace ?? "default", namePrefix: k.namePrefix ?? "" };
+}
+
+/** The ServiceAccount the operator runs as (manifests/rbac/service_account.yaml after the kustomization). */
+export function operatorServiceAccount(): { namespace: string; name: string } {
+  const k = kustomization();
+  const sa = YAML.parse(serviceAccount as unknown as string) as KubeObject;
+  return { namespace: k.namespace, name: k.namePrefix + sa.metadata.name };
+}
+
+/**
+ * The shipped ServiceAccount, Roles, ClusterRoles and bindings as `kubectl apply -k manifests/default` creates
+ * them: names prefixed, namespaced objects and ServiceAccount subjects moved to the kustomization's namespace,
+ * roleRef and ServiceAccount subject names prefixed too.
+ */
+export function shippedRbac(): KubeObject[] {
+  const { namespace, namePrefix } = kustomization();
+  return FILES.map((text) => {
+    const o = YAML.parse(text as unknown as string) as KubeObject & { roleRef?: { name: string }; subjects?: { kind: string; name: string; namespace?: string }[] };
+    o.metadata.name = namePrefix + o.metadata.name;
+    if (!CLUSTER_SCOPED.has(o.kind!)) o.metadata.namespace = namespace;
+    if (o.roleRef) o.roleRef.name = namePrefix + o.roleRef.name;
+    for (const s of o.subjects ?? [])
+      if (s.kind === "ServiceAccount") {
+        s.name = namePrefix + s.name;
+        s.namespace = namespace;
+      }
+    return o;
+  });
+}
+
+const refOf = (o: KubeObject): ResourceRef => {
+  const [group, version] = o.apiVersion!.includes("/") ? o.apiVersion!.split("/") : ["", o.apiVersion!];
+  const plural = `${o.kind!.toLowerCase()}s`;
+  return { group, version, plural, kind: o.kind!, namespaced: !CLUSTER_SCOPED.has(o.kind!) };
+};
+
+/** Creates the operator's namespace and applies the shipped RBAC (server-side apply: idempotent). */
+export async function installShippedRbac(client: Client, fieldManager: string): Promise<void> {
+  const { namespace } = operatorServiceAccount();
+  await applyObject(client, NAMESPACES, { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } }, { fieldManager });
+  for (const o of shippedRbac()) await applyObject(client, refOf(o), o, { fieldManager });
+}
+
+/** A token for the ServiceAccount from the TokenRequest API (`kubectl create token`). */
+export async function serviceAccountToken(client: Client, namespace: string, name: string, expirationSeconds = 24 * 3600): Promise<string> {
+  const res = await client.request("POST", `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`, {
+    apiVersion: "authentication.k8s.io/v1",
+    kind: "TokenRequest",
+    spec: { expirationSeconds },
+  });
+  const body = (await res.json()) as { status?: { token?: string }; message?: string };
+  if (!res.ok || !body.status?.token) throw new Error(`TokenRequest for ${namespace}/${name}: ${res.status} ${body.message ?? ""}`);
+  return body.status.token;
 }

@@ -3,4 +3,5 @@
 export { pruneUnknownFields } from "./prune";
 export { applyDefaults } from "./defaults";
 export { validateAgainstSchema } from "./validate";
+export { validateCelRules } from "./cel-rules";
 export { crdDefaults, validateCustomResourceDefinition } from "./validate-crd";

@@ -1,6 +1,7 @@
 // Checks on a CRD's openAPIV3Schema: structural invariants, defaults, and the OpenAPI subset CRDs allow
 // (apiextensions schema.ValidateStructural, defaulting.ValidateDefaults and
 // ValidateCustomResourceDefinitionOpenAPISchema).
+import { celRuleCauses } from "./cel-rules";
 import type { FieldCause, JSONSchemaProps } from "../types";
 import { deepCopy } from "./defaults";
 import { causeText, forbidden, invalid, notSupported, required } from "./field-errors";
@@ -263,6 +264,7 @@ function validateOpenAPISchema(s: JSONSchemaProps, path: string, ctx: SchemaCont
   s["x-kubernetes-validations"]?.forEach((rule, i) => {
     if (!rule.rule?.trim()) causes.push(required(child(key(child(path, "x-kubernetes-validations"), i), "rule"), "rule is not specified"));
   });
+  if (s["x-kubernetes-validations"]?.length) causes.push(...celRuleCauses(s, path, ctx.isRoot));
   return causes;
 }
 

@@ -6,7 +6,9 @@ import { parseJson } from "../body.ts";
 import { badRequest, conflict, notFound, successStatus } from "../errors.ts";
 import { storageKey } from "../registry.ts";
 import type { ResourcePath } from "../request-path.ts";
-import { jsonResponse } from "../respond.ts";
+import { jsonResponse, warningHeaders } from "../respond.ts";
+import { admitByPolicies } from "../cel/vap.ts";
+import { userOf } from "../request-user.ts";
 import { present, timestamp, type ApiState } from "../state.ts";
 import type { KObject, ResourceType } from "../types.ts";
 import { selectorFilter } from "./read.ts";
@@ -74,12 +76,26 @@ export function deleteStored(state: ApiState, type: ResourceType, stored: KObjec
   return { body: present(type, result), removed: false };
 }
 
+/** ValidatingAdmissionPolicies see a DELETE with the stored object as oldObject. */
+function admitDelete(state: ApiState, type: ResourceType, stored: KObject, req: Request, opts: DeleteOptions): string[] {
+  return admitByPolicies(state, {
+    operation: "DELETE",
+    type,
+    namespace: type.namespaced ? stored.metadata.namespace : undefined,
+    name: stored.metadata.name!,
+    oldObject: stored,
+    user: userOf(req),
+    dryRun: opts.dryRun,
+  });
+}
+
 export async function deleteObject(state: ApiState, type: ResourceType, path: ResourcePath, req: Request, url: URL): Promise<Response> {
   const opts = await readDeleteOptions(req, url);
   const stored = state.store.get(storageKey(type), type.namespaced ? path.namespace : undefined, path.name!);
   if (!stored) throw notFound(type.group, type.plural, path.name!);
+  const warnings = admitDelete(state, type, stored, req, opts);
   const { body } = deleteStored(state, type, stored, opts);
-  return jsonResponse(body, 200);
+  return new Response(JSON.stringify(body), { status: 200, headers: warningHeaders(warnings) });
 }
 
 export async function deleteCollection(state: ApiState, type: ResourceType, path: ResourcePath, req: Request, url: URL): Promise<Response> {
@@ -88,6 +104,7 @@ export async function deleteCollection(state: ApiState, type: ResourceType, path
   const items = state.store.list(storageKey(type), type.namespaced ? path.namespace : undefined).filter(filter);
   const out: unknown[] = [];
   for (const item of items) {
+    admitDelete(state, type, item, req, opts);
     const { body } = deleteStored(state, type, item, opts);
     out.push(type.deleteReturnsObject ? body : present(type, item));
   }

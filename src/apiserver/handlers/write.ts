@@ -14,6 +14,7 @@ import { conflictCauses, conflictMessage, managerFromUserAgent, serverSideApply 
 import { present, timestamp, type ApiState } from "../state.ts";
 import type { KObject, ResourceType } from "../types.ts";
 import { groupVersion } from "../types.ts";
+import { userOf } from "../request-user.ts";
 
 export function writeContext(state: ApiState, type: ResourceType, path: ResourcePath, req: Request, url: URL): WriteContext {
   const q = url.searchParams;
@@ -25,7 +26,7 @@ export function writeContext(state: ApiState, type: ResourceType, path: Resource
   const fieldManager = q.get("fieldManager") ?? managerFromUserAgent(req.headers.get("user-agent") ?? "unknown");
   if (fieldManager.length > 128) throw badRequest("fieldManager: Too long: may not be longer than 128");
   const subresource = path.subresource === "status" ? "status" : undefined;
-  return { state, type, namespace: path.namespace, subresource, dryRun: dryRun.length > 0, fieldManager, fieldValidation, warnings: [] };
+  return { state, type, namespace: path.namespace, subresource, dryRun: dryRun.length > 0, fieldManager, fieldValidation, warnings: [], user: userOf(req) };
 }
 
 function reply(ctx: WriteContext, obj: KObject, status: number): Response {

@@ -1,6 +1,13 @@
-// Alnoda workspaces (see /work/shared/reference/envoy-ides-backup.md §3.4, §6.5). Described, not yet supported:
-// its UI is on 8020 but every tool has its own port (8020-8039), which needs per-port routing.
+// Alnoda workspaces (see /work/shared/reference/envoy-ides-backup.md §6.5): the workspace UI on 8020, and the
+// tools of the workspace (code editor, terminal, file browser, …) each on its own port in 8020-8039, as the
+// project's Helm chart exposes them. Which tool is on which port depends on the workspace image. Alnoda has no
+// authentication of its own: without an Envoy sidecar anyone who reaches the Service reaches the workspace.
+// The project looks dormant: best effort.
 import type { IdeTypeSpec } from "./spec.ts";
+
+export const ALNODA_UI_PORT = 8020;
+/** The tool ports after the UI (8021-8039). */
+export const ALNODA_TOOL_PORTS = Array.from({ length: 19 }, (_, i) => ALNODA_UI_PORT + 1 + i);
 
 export const alnoda: IdeTypeSpec = {
   type: "alnoda",
@@ -8,7 +15,7 @@ export const alnoda: IdeTypeSpec = {
   supported: false,
   unsupportedReason: "not yet supported",
   defaultImage: "alnoda/alnoda-workspace:latest",
-  defaultPort: 8020,
+  defaultPort: ALNODA_UI_PORT,
   env: (ctx) => [{ name: "TZ", value: ctx.tz }],
   // Its UI links are relative to the page; a proxy in front strips a path prefix.
   pathPrefix: "strip",
@@ -16,3 +23,17 @@ export const alnoda: IdeTypeSpec = {
   liveness: { kind: "tcp" },
   activity: { kind: "none", note: "no activity API: use proxy traffic statistics" },
 };
+
+/** Container ports of the IDE container besides "http" (the UI): one per tool, named tool-<port>. */
+export const alnodaToolContainerPorts = () => ALNODA_TOOL_PORTS.map((p) => ({ name: `tool-${p}`, containerPort: p, protocol: "TCP" as const }));
+
+/**
+ * Service ports besides 80 → http (the UI): each tool on its own port number, so links the UI builds
+ * (`<host>:<port>`) keep working through the one Service. Behind Envoy the same ports are Envoy listeners that
+ * proxy to 127.0.0.1:<port> (the integration adds one listener per tool port, or routes them by host).
+ */
+export const alnodaToolServicePorts = () => ALNODA_TOOL_PORTS.map((p) => ({ name: `tool-${p}`, port: p, targetPort: p, protocol: "TCP" as const }));
+
+/** Warning when no Envoy sidecar protects the workspace. */
+export const alnodaNoAuthWarning = (behindEnvoy: boolean): string | undefined =>
+  behindEnvoy ? undefined : "alnoda has no authentication of its own: without an Envoy sidecar (envoyProxyRef) anyone who reaches the Service can use the workspace";

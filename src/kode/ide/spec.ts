@@ -28,8 +28,9 @@ export interface IdeEnvContext {
   /**
    * The path prefix the browser uses ("/" without path routing; else e.g. "/team/my-kode/", always ending in "/").
    * Only types with `pathPrefix: "serve"` use it; for "strip" types the proxy removes it before the IDE sees it.
+   * Unset: "/".
    */
-  basePath: string;
+  basePath?: string;
   /** Where the credentials live. Secrets enter the pod only through secretKeyRef, never as literal values. */
   credentials: { secretName: string; usernameKey?: string; passwordKey: string };
 }

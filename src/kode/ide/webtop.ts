@@ -21,7 +21,7 @@ export const webtop: IdeTypeSpec = {
     ...portEnvIfChanged("CUSTOM_PORT", ctx, WEBTOP_IMAGE_PORT),
     usernameEnv("CUSTOM_USER", ctx),
     passwordEnv("PASSWORD", ctx),
-    ...(ctx.basePath !== "/" ? [{ name: "SUBFOLDER", value: ctx.basePath }] : []),
+    ...(ctx.basePath && ctx.basePath !== "/" ? [{ name: "SUBFOLDER", value: ctx.basePath }] : []),
   ],
   pathPrefix: "serve",
   readiness: { kind: "tcp" },

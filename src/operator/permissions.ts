@@ -1,0 +1,43 @@
+// Every (group, resource[/subresource], verb) the operator's code sends to the API server, and why. The shipped
+// RBAC (manifests/rbac) grants exactly this; e2e/operator-rbac.test.ts checks both directions: the manifests
+// against this table, and this table against the requests a recorded operator run actually makes.
+// A new call in the code (a new child kind, a new subresource) needs a line here and a rule there.
+
+export interface Permission {
+  /** API group ("" for core). */
+  group: string;
+  /** Plural, with "/<subresource>" when the call goes to a subresource. */
+  resource: string;
+  verbs: string[];
+  /** "cluster": the ClusterRole (Kodes in any namespace); "own-namespace": the leader-election Role. */
+  scope: "cluster" | "own-namespace";
+  why: string;
+}
+
+const KODE = "kode.jacero.io";
+const CHILD_VERBS = ["get", "list", "watch", "create", "patch", "delete"];
+
+export const OPERATOR_PERMISSIONS: readonly Permission[] = [
+  { group: KODE, resource: "kodes", verbs: ["list", "watch"], scope: "cluster", why: "informer" },
+  { group: KODE, resource: "kodes", verbs: ["patch"], scope: "cluster", why: "finalizer added and removed with a merge patch" },
+  { group: KODE, resource: "kodes/status", verbs: ["patch"], scope: "cluster", why: "status" },
+  { group: KODE, resource: "kodes/finalizers", verbs: ["update"], scope: "cluster", why: "children's ownerReferences set blockOwnerDeletion (checked on create by a real API server)" },
+  { group: KODE, resource: "kodetemplates", verbs: ["list", "watch"], scope: "cluster", why: "informer" },
+  { group: KODE, resource: "kodetemplates/status", verbs: ["patch"], scope: "cluster", why: "status" },
+  { group: KODE, resource: "kodeclustertemplates", verbs: ["list", "watch"], scope: "cluster", why: "informer" },
+  { group: KODE, resource: "kodeclustertemplates/status", verbs: ["patch"], scope: "cluster", why: "status" },
+  { group: KODE, resource: "envoyproxyconfigs", verbs: ["list", "watch"], scope: "cluster", why: "informer" },
+  { group: KODE, resource: "envoyproxyconfigs/status", verbs: ["patch"], scope: "cluster", why: "status" },
+  { group: KODE, resource: "envoyproxyclusterconfigs", verbs: ["list", "watch"], scope: "cluster", why: "informer" },
+  { group: KODE, resource: "envoyproxyclusterconfigs/status", verbs: ["patch"], scope: "cluster", why: "status" },
+  { group: "", resource: "secrets", verbs: CHILD_VERBS, scope: "cluster", why: "<kode>-auth and <kode>-envoy-auth children; a user's existingSecret and OAuth2 client Secret fetched by name (get)" },
+  { group: "", resource: "services", verbs: CHILD_VERBS, scope: "cluster", why: "<kode> Service child; get when a create meets an existing object" },
+  { group: "", resource: "persistentvolumeclaims", verbs: CHILD_VERBS, scope: "cluster", why: "<kode>-home child; keepVolume patch on delete" },
+  { group: "", resource: "configmaps", verbs: CHILD_VERBS, scope: "cluster", why: "<kode>-envoy bootstrap child" },
+  { group: "apps", resource: "statefulsets", verbs: CHILD_VERBS, scope: "cluster", why: "<kode> StatefulSet child" },
+  { group: "networking.k8s.io", resource: "networkpolicies", verbs: CHILD_VERBS, scope: "cluster", why: "<kode> NetworkPolicy child of an Envoy sidecar" },
+  { group: "networking.k8s.io", resource: "ingresses", verbs: CHILD_VERBS, scope: "cluster", why: "<kode> Ingress child for a template's access" },
+  { group: "gateway.networking.k8s.io", resource: "httproutes", verbs: CHILD_VERBS, scope: "cluster", why: "<kode> HTTPRoute child for access.gateway (with --gateway-api)" },
+  { group: "", resource: "events", verbs: ["create", "patch"], scope: "cluster", why: "Events on Kodes (a repeated one has its count patched)" },
+  { group: "coordination.k8s.io", resource: "leases", verbs: ["get", "create", "update"], scope: "own-namespace", why: "leader election: read, create, renew and release with PUT" },
+];
