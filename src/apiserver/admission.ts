@@ -4,7 +4,9 @@
 import { applyDefaults, pruneUnknownFields, validateAgainstSchema, validateCelRules } from "./crd/schema.ts";
 import { ApiError, badRequest, cause, conflict, invalid, invalidValue, notFound } from "./errors.ts";
 import { listTypeOf } from "./list-types.ts";
+import { dropUnknownBuiltinFields } from "./protobuf/unknown-fields.ts";
 import { storageKey } from "./registry.ts";
+import { sortedJson, withSortedKeys } from "./sorted-keys.ts";
 import { updateManagedFields } from "./ssa/index.ts";
 import { timestamp, type ApiState } from "./state.ts";
 import type { UserInfo } from "./auth.ts";
@@ -52,6 +54,7 @@ export function decodeIncoming(ctx: WriteContext, body: Record<string, unknown>)
     throw badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: metadata must be an object`);
   const obj = { ...body, apiVersion: gv, kind: type.kind, metadata: { ...(meta as object) } } as KObject;
   for (const path of type.microTimeFields ?? []) checkMicroTime(type, obj, path);
+  if (!type.schema && !type.crd) reportUnknownFields(ctx, dropUnknownBuiltinFields(gv, type.kind, obj) ?? []);
   return type.view ? type.view.toStorage(obj) : obj;
 }
 
@@ -70,7 +73,12 @@ function checkMicroTime(type: ResourceType, obj: KObject, path: string) {
 function pruneAndDefault(ctx: WriteContext, obj: KObject) {
   const schema = ctx.type.schema;
   if (!schema) return;
-  const unknown = pruneUnknownFields(obj, schema);
+  reportUnknownFields(ctx, pruneUnknownFields(obj, schema));
+  applyDefaults(obj, schema);
+}
+
+/** fieldValidation for fields the kind does not have (already dropped): Strict fails, Warn warns. */
+function reportUnknownFields(ctx: WriteContext, unknown: string[]) {
   if (unknown.length && ctx.fieldValidation === "Strict")
     throw badRequest(
       `${ctx.type.kind} in version "${ctx.type.version}" cannot be handled as a ${ctx.type.kind}: strict decoding error: ${unknown
@@ -78,7 +86,6 @@ function pruneAndDefault(ctx: WriteContext, obj: KObject) {
         .join(", ")}`,
     );
   if (ctx.fieldValidation === "Warn") for (const f of unknown) ctx.warnings.push(`unknown field "${f}"`);
-  applyDefaults(obj, schema);
 }
 
 function validateMetadata(obj: KObject, type: ResourceType): FieldCause[] {
@@ -185,7 +192,7 @@ export function admitCreate(ctx: WriteContext, incoming: KObject): KObject {
 
 function withoutMeta(obj: KObject, dropStatus: boolean): string {
   const { metadata: _m, status, ...rest } = obj;
-  return JSON.stringify(dropStatus ? rest : { ...rest, status });
+  return sortedJson(dropStatus ? rest : { ...rest, status });
 }
 
 export interface UpdateOptions {
@@ -280,7 +287,7 @@ export function admitUpdate(ctx: WriteContext, incoming: KObject, old: KObject, 
 /** Equal apart from managedFields timestamps. */
 function sameContent(a: KObject, b: KObject): boolean {
   const strip = (o: KObject) =>
-    JSON.stringify({ ...o, metadata: { ...o.metadata, managedFields: o.metadata.managedFields?.map(({ time: _t, ...rest }) => rest) } });
+    sortedJson({ ...o, metadata: { ...o.metadata, managedFields: o.metadata.managedFields?.map(({ time: _t, ...rest }) => rest) } });
   return strip(a) === strip(b);
 }
 
@@ -288,7 +295,7 @@ function sameContent(a: KObject, b: KObject): boolean {
 export function commitWrite(ctx: WriteContext, obj: KObject, old: KObject | undefined): KObject {
   const { store } = ctx.state;
   const key = storageKey(ctx.type);
-  if (ctx.dryRun) return obj;
+  if (ctx.dryRun) return withSortedKeys(obj);
   if (old && obj.metadata.deletionTimestamp && !obj.metadata.finalizers?.length && !hasSpecFinalizers(obj))
     return store.remove(key, obj);
   return store.put(key, obj, old);

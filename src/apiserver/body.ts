@@ -9,7 +9,37 @@ export const PATCH_TYPES = {
   apply: "application/apply-patch+yaml",
 } as const;
 
-const WRITE_TYPES = ["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"];
+const PROTOBUF = "application/vnd.kubernetes.protobuf";
+const WRITE_TYPES = ["application/json", "application/yaml", PROTOBUF];
+
+/** A protobuf body: malformed is the real server's 400; a kind with no protobuf table here is 415. */
+function decodeProtobufBody(bytes: Uint8Array): Record<string, unknown> {
+  try {
+    return decodeKubernetesProtobuf(bytes);
+  } catch (e) {
+    if (!(e instanceof ProtobufDecodeError)) throw e;
+    if (e.unsupportedKind) {
+      throw new ApiError(
+        415,
+        "UnsupportedMediaType",
+        `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (${e.message})`,
+      );
+    }
+    throw badRequest(`error decoding protobuf request body: ${e.message}`);
+  }
+}
+
+/** The optional DeleteOptions body of a DELETE: JSON, or protobuf as client-go (helm) sends it. */
+export async function readDeleteOptionsBody(req: Request): Promise<Record<string, unknown>> {
+  if (mediaType(req) === PROTOBUF) {
+    const bytes = new Uint8Array(await req.arrayBuffer());
+    return bytes.length === 0 ? {} : decodeProtobufBody(bytes);
+  }
+  const text = await req.text();
+  const body = text.trim() ? parseJson(text) : {};
+  if (!body || typeof body !== "object" || Array.isArray(body)) throw badRequest("the request body must be a JSON object");
+  return body as Record<string, unknown>;
+}
 
 export function mediaType(req: Request): string {
   return (req.headers.get("content-type") ?? "application/json").split(";")[0].trim().toLowerCase();
@@ -18,20 +48,7 @@ export function mediaType(req: Request): string {
 /** The body of a create or update (POST/PUT). */
 export async function readObjectBody(req: Request): Promise<Record<string, unknown>> {
   const type = mediaType(req);
-  if (type === "application/vnd.kubernetes.protobuf") {
-    const bytes = new Uint8Array(await req.arrayBuffer());
-    try {
-      return decodeKubernetesProtobuf(bytes);
-    } catch (e) {
-      if (e instanceof ProtobufDecodeError)
-        throw new ApiError(
-          415,
-          "UnsupportedMediaType",
-          `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (this server decodes protobuf only for Secret, ConfigMap, Namespace, ServiceAccount and Deployment: ${e.message})`,
-        );
-      throw e;
-    }
-  }
+  if (type === PROTOBUF) return decodeProtobufBody(new Uint8Array(await req.arrayBuffer()));
   if (type !== "application/json" && type !== "application/yaml" && type !== "*/*") throw unsupportedMediaType(WRITE_TYPES);
   const text = await req.text();
   const value = type === "application/yaml" ? parseYaml(text) : parseJson(text);

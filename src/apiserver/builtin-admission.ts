@@ -3,7 +3,9 @@
 import { crdDefaults, validateCustomResourceDefinition } from "./crd/schema.ts";
 import { bindingDefaults, policyDefaults, validateBinding, validatePolicy } from "./cel/vap.ts";
 import { prepareCrdStatus } from "./crd/register.ts";
+import { moreDefaults, moreValidation } from "./builtin-defaults.ts";
 import { cause, invalidValue } from "./errors.ts";
+import { sameJson } from "./sorted-keys.ts";
 import { matchesLabels, selectorFromLabelSelectorObject } from "./selectors.ts";
 import type { FieldCause, KObject } from "./types.ts";
 
@@ -38,13 +40,13 @@ function validateSecret(secret: KObject, old: KObject | undefined): FieldCause[]
   }
   if (old && old.type !== secret.type)
     causes.push(invalidValue("type", secret.type, "field is immutable"));
-  if (old?.immutable === true && JSON.stringify(old.data ?? {}) !== JSON.stringify(secret.data ?? {}))
+  if (old?.immutable === true && !sameJson(old.data ?? {}, secret.data ?? {}))
     causes.push(cause("FieldValueForbidden", "data", "Forbidden: field is immutable when `immutable` is set"));
   return causes;
 }
 
 function validateConfigMap(cm: KObject, old: KObject | undefined): FieldCause[] {
-  if (old?.immutable === true && JSON.stringify(old.data ?? {}) !== JSON.stringify(cm.data ?? {}))
+  if (old?.immutable === true && !sameJson(old.data ?? {}, cm.data ?? {}))
     return [cause("FieldValueForbidden", "data", "Forbidden: field is immutable when `immutable` is set")];
   return [];
 }
@@ -152,7 +154,7 @@ function validateSelectorMatchesTemplate(o: KObject, templatePath = ["spec", "te
 }
 
 function validateImmutableSelector(o: KObject, old: KObject | undefined): FieldCause[] {
-  if (old && JSON.stringify(obj(old.spec).selector) !== JSON.stringify(obj(o.spec).selector))
+  if (old && !sameJson(obj(old.spec).selector, obj(o.spec).selector))
     return [invalidValue("spec.selector", obj(o.spec).selector, "field is immutable")];
   return [];
 }
@@ -201,7 +203,7 @@ function validateEventsV1(ev: KObject, old: KObject | undefined): FieldCause[] {
   for (const c of ev.eventTime ? validateCoreEvent(ev) : []) causes.push({ ...c, field: v1Name[c.field] ?? c.field });
   if (old)
     for (const field of ["eventTime", "reason", "action", "reportingComponent", "reportingInstance", "type"])
-      if (JSON.stringify(old[field]) !== JSON.stringify(ev[field]))
+      if (!sameJson(old[field], ev[field]))
         causes.push(invalidValue(v1Name[field] ?? field, ev[field], "field is immutable"));
   return causes;
 }
@@ -225,6 +227,7 @@ function validateLease(lease: KObject): FieldCause[] {
 }
 
 export const prepareByKind: Record<string, Prepare> = {
+  ...moreDefaults,
   "/Secret": prepareSecret,
   "/Namespace": prepareNamespace,
   "/Service": prepareService,
@@ -265,6 +268,7 @@ export const prepareByKind: Record<string, Prepare> = {
 };
 
 export const validateByKind: Record<string, Validate> = {
+  ...moreValidation,
   "/Secret": validateSecret,
   "/ConfigMap": validateConfigMap,
   "/Namespace": validateNamespace,

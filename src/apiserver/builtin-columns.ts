@@ -7,16 +7,16 @@ import { formatLabelSelector, selectorFromLabelSelectorObject, type LabelRequire
 import { ageSince, CREATION_TIMESTAMP_DESCRIPTION, humanDuration, NAME_DESCRIPTION, parseRfc3339 } from "./table.ts";
 import type { KObject, PrinterColumn } from "./types.ts";
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
-const asMap = (v: unknown): Json => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Json) : {});
-const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const asString = (v: unknown): string => (typeof v === "string" ? v : "");
-const asCount = (v: unknown): number => (typeof v === "number" ? v : 0);
-const specOf = (o: KObject): Json => asMap(o.spec);
-const statusOf = (o: KObject): Json => asMap(o.status);
+export const asMap = (v: unknown): Json => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Json) : {});
+export const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+export const asString = (v: unknown): string => (typeof v === "string" ? v : "");
+export const asCount = (v: unknown): number => (typeof v === "number" ? v : 0);
+export const specOf = (o: KObject): Json => asMap(o.spec);
+export const statusOf = (o: KObject): Json => asMap(o.status);
 
-function column(
+export function column(
   name: string,
   description: string,
   value: (o: KObject, now: number) => unknown,
@@ -25,12 +25,12 @@ function column(
   return { name, type: "string", description, value, ...extra };
 }
 
-const wide = { priority: 1 };
+export const wide = { priority: 1 };
 
-const ageColumn = column("Age", CREATION_TIMESTAMP_DESCRIPTION, (o, now) => ageSince(o.metadata.creationTimestamp, now));
+export const ageColumn = column("Age", CREATION_TIMESTAMP_DESCRIPTION, (o, now) => ageSince(o.metadata.creationTimestamp, now));
 
 /** The default table convertor (`rest.NewDefaultTableConvertor`) used by RBAC roles and CRDs. */
-const createdAtColumn: PrinterColumn = {
+export const createdAtColumn: PrinterColumn = {
   name: "Created At",
   type: "date",
   description: CREATION_TIMESTAMP_DESCRIPTION,
@@ -40,12 +40,12 @@ const createdAtColumn: PrinterColumn = {
   },
 };
 
-function containersOf(template: unknown): Json[] {
+export function containersOf(template: unknown): Json[] {
   return asList(asMap(asMap(template).spec).containers).map(asMap);
 }
 
 /** layoutContainerCells: names and images, comma-joined. */
-function containerColumns(template: (o: KObject) => unknown): PrinterColumn[] {
+export function containerColumns(template: (o: KObject) => unknown): PrinterColumn[] {
   return [
     column("Containers", "Names of each container in the template.", (o) => containersOf(template(o)).map((c) => asString(c.name)).join(","), wide),
     column("Images", "Images referenced by each container in the template.", (o) => containersOf(template(o)).map((c) => asString(c.image)).join(","), wide),
@@ -53,7 +53,7 @@ function containerColumns(template: (o: KObject) => unknown): PrinterColumn[] {
 }
 
 /** metav1.FormatLabelSelector: `<none>` for an empty selector, `<error>` for an invalid one. */
-function labelSelectorText(selector: unknown): string {
+export function labelSelectorText(selector: unknown): string {
   let reqs: LabelRequirement[];
   try {
     reqs = selectorFromLabelSelectorObject(asMap(selector) as Parameters<typeof selectorFromLabelSelectorObject>[0]);
@@ -64,12 +64,12 @@ function labelSelectorText(selector: unknown): string {
 }
 
 /** labels.FormatLabels: sorted `k=v` pairs, `<none>` when empty. */
-function labelsText(labels: unknown): string {
+export function labelsText(labels: unknown): string {
   const pairs = Object.entries(asMap(labels)).map(([k, v]) => `${k}=${asString(v)}`);
   return pairs.sort().join(",") || "<none>";
 }
 
-function hasCondition(o: KObject, type: string): boolean {
+export function hasCondition(o: KObject, type: string): boolean {
   return asList(statusOf(o).conditions).some((c) => asMap(c).type === type && asMap(c).status === "True");
 }
 
@@ -355,8 +355,8 @@ const eventColumns: PrinterColumn[] = [
 // Workloads
 // ---------------------------------------------------------------------------------------------
 
-const replicasOf = (o: KObject): number => (typeof specOf(o).replicas === "number" ? asCount(specOf(o).replicas) : 1);
-const podTemplate = (o: KObject): unknown => specOf(o).template;
+export const replicasOf = (o: KObject): number => (typeof specOf(o).replicas === "number" ? asCount(specOf(o).replicas) : 1);
+export const podTemplate = (o: KObject): unknown => specOf(o).template;
 
 const statefulSetColumns: PrinterColumn[] = [
   column("Ready", "Number of the pod with ready state", (o) => `${asCount(statusOf(o).readyReplicas)}/${replicasOf(o)}`),

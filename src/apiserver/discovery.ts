@@ -26,7 +26,17 @@ export function wantsAggregated(accept: string | null): AggregatedVersion | unde
 }
 
 function subresourceVerbs(sub: string): string[] {
-  return sub === "proxy" ? ["create", "delete", "get", "patch", "update"] : ["get", "patch", "update"];
+  if (sub === "proxy") return ["create", "delete", "get", "patch", "update"];
+  if (sub === "log") return ["get"];
+  if (sub === "exec" || sub === "attach" || sub === "portforward") return ["create", "get"];
+  return ["get", "patch", "update"];
+}
+
+const OPTIONS_KINDS: Record<string, string> = { exec: "PodExecOptions", attach: "PodAttachOptions", portforward: "PodPortForwardOptions" };
+
+function subresourceKind(t: ResourceType, sub: string) {
+  if (sub === "scale") return { group: "autoscaling", version: "v1", kind: "Scale" };
+  return { group: t.group, version: t.version, kind: OPTIONS_KINDS[sub] ?? t.kind };
 }
 
 function subresourcesOf(t: ResourceType): string[] {
@@ -35,6 +45,7 @@ function subresourcesOf(t: ResourceType): string[] {
   if (t.subresources.scale) out.push("scale");
   if (t.subresources.proxy) out.push("proxy");
   if (t.group === "" && t.kind === "Namespace") out.push("finalize");
+  if (t.group === "" && t.kind === "Pod") out.push("attach", "exec", "log", "portforward");
   return out;
 }
 
@@ -78,7 +89,7 @@ export function apiResourceList(registry: ResourceRegistry, group: string, versi
         name: `${t.plural}/${sub}`,
         singularName: "",
         namespaced: t.namespaced,
-        ...(sub === "scale" ? { group: "autoscaling", version: "v1", kind: "Scale" } : { kind: t.kind }),
+        ...(sub === "scale" ? subresourceKind(t, sub) : { kind: subresourceKind(t, sub).kind }),
         verbs: subresourceVerbs(sub),
       });
   }
@@ -99,7 +110,7 @@ function aggregatedResource(t: ResourceType) {
   if (subs.length)
     r.subresources = subs.map((sub) => ({
       subresource: sub,
-      responseKind: sub === "scale" ? { group: "autoscaling", version: "v1", kind: "Scale" } : { group: t.group, version: t.version, kind: t.kind },
+      responseKind: subresourceKind(t, sub),
       verbs: subresourceVerbs(sub),
     }));
   return r;

@@ -7,6 +7,7 @@
 //   POST   /__kode/hooks/watches/expire?resource=     (the next resumed watch gets 410)
 //   POST   /__kode/hooks/compact                      (drop watch history)
 //   POST   /__kode/hooks/pod-proxy {namespace, pod, target}
+//   POST   /__kode/hooks/pod-log {namespace, pod, container?, log}    (what pods/<pod>/log serves)
 //   GET    /__kode/hooks/stats                                                      → {resourceVersion, objects, watches}
 import { badRequest, notFound } from "./errors.ts";
 import type { FaultRule } from "./hooks.ts";
@@ -59,6 +60,12 @@ export async function hooksEndpoint(state: ApiState, req: Request, url: URL): Pr
       } catch (e) {
         throw badRequest((e as Error).message);
       }
+      return jsonResponse({}, 201);
+    }
+    case route === "POST /pod-log": {
+      const body = (await req.json().catch(() => ({}))) as { namespace?: string; pod?: string; container?: string; log?: string };
+      if (!body.namespace || !body.pod || typeof body.log !== "string") throw badRequest("namespace, pod and log are required");
+      hooks.setPodLog(body.namespace, body.pod, body.log, body.container);
       return jsonResponse({}, 201);
     }
     case route === "GET /stats": {

@@ -50,6 +50,7 @@ export class TestHooks {
   private nextId = 1;
   private records = new Map<string, RequestRecord>();
   private podProxies = new Map<string, string>();
+  private podLogs = new Map<string, string>();
   watchControl: WatchControl | undefined;
 
   injectFault(rule: FaultRule): number {
@@ -136,5 +137,14 @@ export class TestHooks {
 
   podProxyTarget(namespace: string, pod: string): string | undefined {
     return this.podProxies.get(`${namespace}/${pod}`);
+  }
+
+  /** What `pods/<name>/log` serves for a container (every container of the pod when none is named). */
+  setPodLog(namespace: string, pod: string, log: string, container?: string) {
+    this.podLogs.set(`${namespace}/${pod}/${container ?? ""}`, log);
+  }
+
+  podLog(namespace: string, pod: string, container: string): string | undefined {
+    return this.podLogs.get(`${namespace}/${pod}/${container}`) ?? this.podLogs.get(`${namespace}/${pod}/`);
   }
 }

@@ -488,10 +488,12 @@ describe("decodeKubernetesProtobuf rejects malformed input", () => {
     );
   });
 
-  test("a kind without a decoder names the kind and version", () => {
-    const error = decodeError(envelope("apps/v1", "StatefulSet", len(1, goObjectMeta("db"))));
-    expect(error.message).toContain('kind "StatefulSet" in version "apps/v1"');
-    expect(error.message).toContain("Secret");
+  test("a kind outside the table names the kind and version and is marked unsupported (415), not malformed", () => {
+    const error = decodeError(envelope("kode.jacero.io/v1alpha1", "Kode", len(1, goObjectMeta("k"))));
+    expect(error.message).toContain('kind "Kode" in version "kode.jacero.io/v1alpha1"');
+    expect(error.message).toContain("application/json");
+    expect(error.unsupportedKind).toBe(true);
+    expect(decodeError(envelope("v1", "ConfigMap", num(1, 5))).unsupportedKind).toBe(false);
   });
 
   test("a known kind under the wrong version is not guessed", () => {

@@ -1,12 +1,22 @@
-// Decodes the Kubernetes protobuf envelope ("k8s\0" + runtime.Unknown) that kubectl's `create secret|configmap|
-// namespace|serviceaccount|deployment` generators POST, into the object the JSON API would carry.
-// Field numbers follow k8s.io/api and k8s.io/apimachinery generated.proto.
+// Decodes the Kubernetes protobuf envelope ("k8s\0" + runtime.Unknown) that client-go sends (kubectl 1.32+ for
+// its `create` generators, helm for DeleteOptions) into the object the JSON API would carry. The envelope's
+// TypeMeta names the kind; its message comes from protobuf/messages.json, a table of every stable built-in
+// message (field number, JSON name, type) generated from k8s.io/api and k8s.io/apimachinery (protobuf/generate.ts).
 //
-// The Go marshaller writes every non-pointer field, zero or not, so zero scalars are dropped here as JSON's
-// `omitempty` would; fields marked keepZero are pointers or lack omitempty in JSON and keep their zero value.
+// The Go marshaller writes every non-pointer field, zero or not, so a zero scalar is dropped as JSON's omitempty
+// would, unless the table marks the field "z" (a pointer, or no omitempty in JSON).
 
+import { isWrapper, messageOfKind, messageTable, SPECIAL, type FieldRow } from "./protobuf/table.ts";
+
+/** Malformed protobuf (the real server's 400), or `unsupportedKind`: well-formed but of a kind we have no table for. */
 export class ProtobufDecodeError extends Error {
   override name = "ProtobufDecodeError";
+  constructor(
+    message: string,
+    readonly unsupportedKind = false,
+  ) {
+    super(message);
+  }
 }
 
 const MAGIC = [0x6b, 0x38, 0x73, 0x00]; // "k8s\0"
@@ -36,27 +46,42 @@ class ProtoReader {
     throw new ProtobufDecodeError(`varint longer than 10 bytes at offset ${start}`);
   }
 
+  /** A varint as a Number: plain arithmetic for the usual short ones, BigInt beyond 7 bytes (2^49). */
+  readNumber(): number {
+    const start = this.pos;
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; i < 7 && this.pos < this.bytes.length; i++) {
+      const byte = this.bytes[this.pos++];
+      value += (byte & 0x7f) * scale;
+      if ((byte & 0x80) === 0) return value;
+      scale *= 128;
+    }
+    this.pos = start;
+    return Number(BigInt.asIntN(64, this.readVarint()));
+  }
+
   readTag(): { fieldNumber: number; wireType: number } {
     const offset = this.pos;
-    const tag = this.readVarint();
-    const fieldNumber = Number(tag >> 3n);
-    if (fieldNumber === 0 || tag >> 3n > 0x1fffffffn) {
-      throw new ProtobufDecodeError(`invalid field number ${tag >> 3n} at offset ${offset}`);
+    const tag = this.readNumber();
+    const fieldNumber = Math.floor(tag / 8);
+    if (fieldNumber <= 0 || fieldNumber > 0x1fffffff) {
+      throw new ProtobufDecodeError(`invalid field number ${fieldNumber} at offset ${offset}`);
     }
-    return { fieldNumber, wireType: Number(tag & 7n) };
+    return { fieldNumber, wireType: tag % 8 };
   }
 
   readLengthDelimited(): Uint8Array {
     const offset = this.pos;
-    const length = this.readVarint();
+    const length = this.readNumber();
     const remaining = this.bytes.length - this.pos;
-    if (length > BigInt(remaining)) {
+    if (length < 0 || length > remaining) {
       throw new ProtobufDecodeError(
         `length ${length} at offset ${offset} runs past the end of the message (${remaining} bytes left)`,
       );
     }
     const start = this.pos;
-    this.pos += Number(length);
+    this.pos += length;
     return this.bytes.subarray(start, this.pos);
   }
 
@@ -77,6 +102,12 @@ class ProtoReader {
     }
   }
 
+  readFixed(count: number): Uint8Array {
+    const start = this.pos;
+    this.skipBytes(count);
+    return this.bytes.subarray(start, start + count);
+  }
+
   private skipBytes(count: number): void {
     if (this.pos + count > this.bytes.length) {
       throw new ProtobufDecodeError(`truncated ${count}-byte fixed field at offset ${this.pos}`);
@@ -85,341 +116,261 @@ class ProtoReader {
   }
 }
 
-// ---- field tables -------------------------------------------------------------------------------------------
-
-/** string/bytes/bool/int are proto scalars; the rest are Kubernetes messages with a special JSON form. */
-type ScalarType = "string" | "bytes" | "bool" | "int" | "time" | "quantity" | "intOrString" | "fieldsV1";
-type FieldType = ScalarType | { message: Schema } | { map: "string" | "bytes" | "quantity" };
-interface Field {
-  name: string;
-  type: FieldType;
-  repeated?: true;
-  keepZero?: true;
-}
-type Schema = Record<number, Field>;
-
-const str = (name: string): Field => ({ name, type: "string" });
-const int = (name: string): Field => ({ name, type: "int" });
-const bool = (name: string): Field => ({ name, type: "bool" });
-const strings = (name: string): Field => ({ name, type: "string", repeated: true });
-const message = (name: string, schema: Schema): Field => ({ name, type: { message: schema } });
-const messages = (name: string, schema: Schema): Field => ({ name, type: { message: schema }, repeated: true });
-const map = (name: string, values: "string" | "bytes" | "quantity"): Field => ({ name, type: { map: values } });
-const keepZero = (field: Field): Field => ({ ...field, keepZero: true });
-
-const ownerReference: Schema = {
-  1: keepZero(str("kind")),
-  3: keepZero(str("name")),
-  4: keepZero(str("uid")),
-  5: keepZero(str("apiVersion")),
-  6: keepZero(bool("controller")),
-  7: keepZero(bool("blockOwnerDeletion")),
-};
-
-const managedFieldsEntry: Schema = {
-  1: str("manager"),
-  2: str("operation"),
-  3: str("apiVersion"),
-  4: { name: "time", type: "time" },
-  6: str("fieldsType"),
-  7: { name: "fieldsV1", type: "fieldsV1" },
-  8: str("subresource"),
-};
-
-const objectMeta: Schema = {
-  1: str("name"),
-  2: str("generateName"),
-  3: str("namespace"),
-  4: str("selfLink"),
-  5: str("uid"),
-  6: str("resourceVersion"),
-  7: int("generation"),
-  8: { name: "creationTimestamp", type: "time" },
-  9: { name: "deletionTimestamp", type: "time" },
-  10: keepZero(int("deletionGracePeriodSeconds")),
-  11: map("labels", "string"),
-  12: map("annotations", "string"),
-  13: messages("ownerReferences", ownerReference),
-  14: strings("finalizers"),
-  17: messages("managedFields", managedFieldsEntry),
-};
-
-const localObjectReference: Schema = { 1: str("name") };
-
-const objectReference: Schema = {
-  1: str("kind"),
-  2: str("namespace"),
-  3: str("name"),
-  4: str("uid"),
-  5: str("apiVersion"),
-  6: str("resourceVersion"),
-  7: str("fieldPath"),
-};
-
-const secret: Schema = {
-  1: message("metadata", objectMeta),
-  2: map("data", "bytes"),
-  3: str("type"),
-  4: map("stringData", "string"),
-  5: keepZero(bool("immutable")),
-};
-
-const configMap: Schema = {
-  1: message("metadata", objectMeta),
-  2: map("data", "string"),
-  3: map("binaryData", "bytes"),
-  4: keepZero(bool("immutable")),
-};
-
-const namespace: Schema = {
-  1: message("metadata", objectMeta),
-  2: message("spec", { 1: strings("finalizers") }),
-  3: message("status", {
-    1: str("phase"),
-    2: messages("conditions", {
-      1: keepZero(str("type")),
-      2: keepZero(str("status")),
-      4: { name: "lastTransitionTime", type: "time" },
-      5: str("reason"),
-      6: str("message"),
-    }),
-  }),
-};
-
-const serviceAccount: Schema = {
-  1: message("metadata", objectMeta),
-  2: messages("secrets", objectReference),
-  3: messages("imagePullSecrets", localObjectReference),
-  4: keepZero(bool("automountServiceAccountToken")),
-};
-
-// Deployment: what `kubectl create deployment` sends plus the commonly used pod fields; others are skipped.
-const labelSelector: Schema = {
-  1: map("matchLabels", "string"),
-  2: messages("matchExpressions", { 1: keepZero(str("key")), 2: keepZero(str("operator")), 3: strings("values") }),
-};
-
-const container: Schema = {
-  1: keepZero(str("name")),
-  2: str("image"),
-  3: strings("command"),
-  4: strings("args"),
-  5: str("workingDir"),
-  6: messages("ports", {
-    1: str("name"),
-    2: int("hostPort"),
-    3: keepZero(int("containerPort")),
-    4: str("protocol"),
-    5: str("hostIP"),
-  }),
-  7: messages("env", { 1: keepZero(str("name")), 2: str("value") }),
-  8: message("resources", { 1: map("limits", "quantity"), 2: map("requests", "quantity") }),
-  13: str("terminationMessagePath"),
-  14: str("imagePullPolicy"),
-  16: bool("stdin"),
-  17: bool("stdinOnce"),
-  18: bool("tty"),
-  20: str("terminationMessagePolicy"),
-};
-
-const podSpec: Schema = {
-  2: messages("containers", container),
-  3: str("restartPolicy"),
-  4: keepZero(int("terminationGracePeriodSeconds")),
-  5: keepZero(int("activeDeadlineSeconds")),
-  6: str("dnsPolicy"),
-  7: map("nodeSelector", "string"),
-  8: str("serviceAccountName"),
-  9: str("serviceAccount"),
-  10: str("nodeName"),
-  11: bool("hostNetwork"),
-  12: bool("hostPID"),
-  13: bool("hostIPC"),
-  15: messages("imagePullSecrets", localObjectReference),
-  16: str("hostname"),
-  17: str("subdomain"),
-  19: str("schedulerName"),
-  20: messages("initContainers", container),
-  21: keepZero(bool("automountServiceAccountToken")),
-  24: str("priorityClassName"),
-  25: keepZero(int("priority")),
-  30: keepZero(bool("enableServiceLinks")),
-};
-
-const deployment: Schema = {
-  1: message("metadata", objectMeta),
-  2: message("spec", {
-    1: keepZero(int("replicas")),
-    2: message("selector", labelSelector),
-    3: message("template", { 1: message("metadata", objectMeta), 2: message("spec", podSpec) }),
-    4: message("strategy", {
-      1: str("type"),
-      2: message("rollingUpdate", {
-        1: { name: "maxUnavailable", type: "intOrString" },
-        2: { name: "maxSurge", type: "intOrString" },
-      }),
-    }),
-    5: int("minReadySeconds"),
-    6: keepZero(int("revisionHistoryLimit")),
-    7: bool("paused"),
-    9: keepZero(int("progressDeadlineSeconds")),
-  }),
-  3: message("status", {
-    1: int("observedGeneration"),
-    2: int("replicas"),
-    3: int("updatedReplicas"),
-    4: int("availableReplicas"),
-    5: int("unavailableReplicas"),
-    7: int("readyReplicas"),
-    8: keepZero(int("collisionCount")),
-    9: keepZero(int("terminatingReplicas")),
-  }),
-};
-
-// `kubectl auth can-i` posts this (k8s.io/api/authorization/v1 generated.proto); selector attributes are skipped.
-const selfSubjectAccessReview: Schema = {
-  1: message("metadata", objectMeta),
-  2: message("spec", {
-    1: message("resourceAttributes", {
-      1: str("namespace"),
-      2: str("verb"),
-      3: str("group"),
-      4: str("version"),
-      5: str("resource"),
-      6: str("subresource"),
-      7: str("name"),
-    }),
-    2: message("nonResourceAttributes", { 1: str("path"), 2: str("verb") }),
-  }),
-};
-
-// The other review kinds and TokenRequest (k8s.io/api authorization/v1 and authentication/v1 generated.proto).
-const subjectAccessReview: Schema = {
-  1: message("metadata", objectMeta),
-  2: message("spec", { ...(selfSubjectAccessReview[2].type as { message: Schema }).message, 3: str("user"), 4: strings("groups"), 6: str("uid") }),
-};
-const selfSubjectRulesReview: Schema = { 1: message("metadata", objectMeta), 2: message("spec", { 1: str("namespace") }) };
-const selfSubjectReview: Schema = { 1: message("metadata", objectMeta) };
-const tokenRequest: Schema = {
-  1: message("metadata", objectMeta),
-  2: message("spec", {
-    1: strings("audiences"),
-    3: message("boundObjectRef", { 1: str("kind"), 2: str("apiVersion"), 3: str("name"), 4: str("uid") }),
-    4: int("expirationSeconds"),
-  }),
-};
-
-const schemasByGroupVersionKind: Record<string, Schema> = {
-  "v1/Secret": secret,
-  "v1/ConfigMap": configMap,
-  "v1/Namespace": namespace,
-  "v1/ServiceAccount": serviceAccount,
-  "apps/v1/Deployment": deployment,
-  "authorization.k8s.io/v1/SelfSubjectAccessReview": selfSubjectAccessReview,
-  "authorization.k8s.io/v1/SubjectAccessReview": subjectAccessReview,
-  "authorization.k8s.io/v1/LocalSubjectAccessReview": subjectAccessReview,
-  "authorization.k8s.io/v1/SelfSubjectRulesReview": selfSubjectRulesReview,
-  "authentication.k8s.io/v1/SelfSubjectReview": selfSubjectReview,
-  "authentication.k8s.io/v1beta1/SelfSubjectReview": selfSubjectReview,
-  "authentication.k8s.io/v1alpha1/SelfSubjectReview": selfSubjectReview,
-  "authentication.k8s.io/v1/TokenRequest": tokenRequest,
-};
-
 // ---- decoding -----------------------------------------------------------------------------------------------
 
 const utf8 = new TextDecoder(); // invalid UTF-8 becomes U+FFFD, as Go's JSON encoder would print it
 
-function expectedWireType(type: FieldType): number {
-  return type === "bool" || type === "int" ? WIRE_VARINT : WIRE_LENGTH_DELIMITED;
+const VARINT_TYPES = new Set(["bool", "int32", "int64", "uint32", "uint64"]);
+
+function wireTypeOf(type: string): number {
+  if (VARINT_TYPES.has(type)) return WIRE_VARINT;
+  if (type === "double") return WIRE_FIXED64;
+  if (type === "float") return WIRE_FIXED32;
+  return WIRE_LENGTH_DELIMITED;
 }
 
-function decodeMessage(bytes: Uint8Array, schema: Schema, path: string): Record<string, unknown> {
+interface CompiledMessage {
+  rows: FieldRow[];
+  byNumber: Map<number, number>; // field number → index in rows
+}
+const compiled = new Map<string, CompiledMessage>();
+
+function compiledMessage(message: string, path: string): CompiledMessage {
+  let found = compiled.get(message);
+  if (!found) {
+    const rows = messageTable().messages[message];
+    if (!rows) throw new ProtobufDecodeError(`field ${path || "(root)"}: message ${message} is not in this server's table`);
+    found = { rows, byNumber: new Map(rows.map((row, index) => [row[0], index])) };
+    compiled.set(message, found);
+  }
+  return found;
+}
+
+function rowsOf(message: string, path: string): FieldRow[] {
+  return compiledMessage(message, path).rows;
+}
+
+/** One message as JSON shows it, fields in Go's struct order, zero scalars dropped unless kept ("z"). */
+function decodeMessage(bytes: Uint8Array, message: string, path: string): Record<string, unknown> {
+  const { rows, byNumber } = compiledMessage(message, path);
+  const values: unknown[] = new Array(rows.length);
   const reader = new ProtoReader(bytes);
-  const out: Record<string, unknown> = {};
   while (!reader.done()) {
     const { fieldNumber, wireType } = reader.readTag();
-    const field = schema[fieldNumber];
-    if (!field) {
-      reader.skip(wireType);
+    const index = byNumber.get(fieldNumber);
+    if (index === undefined) {
+      reader.skip(wireType); // a field newer than the table: the Go decoder skips it too
       continue;
     }
-    const fieldPath = path ? `${path}.${field.name}` : field.name;
-    if (wireType !== expectedWireType(field.type)) {
-      throw new ProtobufDecodeError(`field ${fieldPath} has wire type ${wireType}, expected ${expectedWireType(field.type)}`);
-    }
-    const value = decodeField(reader, field.type, fieldPath);
-    if (typeof field.type === "object" && "map" in field.type) {
-      const [key, entry] = value as [string, unknown];
-      const target = (out[field.name] ??= {}) as Record<string, unknown>;
-      target[key] = entry;
-    } else if (field.repeated) {
-      ((out[field.name] ??= []) as unknown[]).push(value);
+    const [, name, type, flags] = rows[index];
+    const fieldPath = path ? `${path}.${name || type.slice(type.lastIndexOf(".") + 1)}` : name;
+    if (type.startsWith("map:")) {
+      expectWireType(wireType, WIRE_LENGTH_DELIMITED, fieldPath);
+      const [key, value] = decodeMapEntry(reader.readLengthDelimited(), type.slice(4), fieldPath);
+      const map = (values[index] ??= {}) as Record<string, unknown>;
+      map[key] = value;
+    } else if (flags.includes("r")) {
+      const list = (values[index] ??= []) as unknown[];
+      if (wireType === WIRE_LENGTH_DELIMITED && wireTypeOf(type) !== WIRE_LENGTH_DELIMITED) {
+        const packed = new ProtoReader(reader.readLengthDelimited());
+        while (!packed.done()) list.push(decodeValue(packed, type, fieldPath));
+      } else {
+        expectWireType(wireType, wireTypeOf(type), fieldPath);
+        list.push(decodeValue(reader, type, fieldPath));
+      }
     } else {
-      out[field.name] = value;
+      expectWireType(wireType, wireTypeOf(type), fieldPath);
+      values[index] = decodeValue(reader, type, fieldPath);
     }
   }
-  for (const field of Object.values(schema)) {
-    if (field.name in out && !field.keepZero && isZero(out[field.name])) delete out[field.name];
+  const out: Record<string, unknown> = {};
+  for (let index = 0; index < rows.length; index++) {
+    const value = values[index];
+    const [, name, , flags] = rows[index];
+    if (value === undefined || (!flags.includes("z") && isZero(value))) continue;
+    if (name === "" && value && typeof value === "object") Object.assign(out, value);
+    else out[name] = value;
   }
   return out;
 }
 
-function isZero(value: unknown): boolean {
-  return value === undefined || value === "" || value === 0 || value === false;
+function expectWireType(actual: number, expected: number, path: string): void {
+  if (actual !== expected) throw new ProtobufDecodeError(`field ${path} has wire type ${actual}, expected ${expected}`);
 }
 
-function decodeField(reader: ProtoReader, type: FieldType, path: string): unknown {
+function isZero(value: unknown): boolean {
+  return value === "" || value === 0 || value === false;
+}
+
+const FIXED_VIEW = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+function decodeValue(reader: ProtoReader, type: string, path: string): unknown {
   switch (type) {
     case "bool":
-      return reader.readVarint() !== 0n;
-    case "int":
-      return Number(BigInt.asIntN(64, reader.readVarint()));
+      return reader.readNumber() !== 0;
+    case "int32":
+      return reader.readNumber() | 0;
+    case "int64":
+      return reader.readNumber();
+    case "uint32":
+      return reader.readNumber() >>> 0;
+    case "uint64":
+      return Number(reader.readVarint());
+    case "double":
+      return FIXED_VIEW(reader.readFixed(8)).getFloat64(0, true);
+    case "float":
+      return FIXED_VIEW(reader.readFixed(4)).getFloat32(0, true);
     case "string":
       return utf8.decode(reader.readLengthDelimited());
     case "bytes":
       return Buffer.from(reader.readLengthDelimited()).toString("base64");
-    case "time":
-      return decodeTime(reader.readLengthDelimited(), path);
-    case "quantity":
-      return decodeMessage(reader.readLengthDelimited(), { 1: keepZero(str("string")) }, path).string ?? "";
-    case "intOrString":
-      return decodeIntOrString(reader.readLengthDelimited(), path);
-    case "fieldsV1":
-      return decodeFieldsV1(reader.readLengthDelimited(), path);
   }
-  if ("message" in type) return decodeMessage(reader.readLengthDelimited(), type.message, path);
-  return decodeMapEntry(reader.readLengthDelimited(), type.map, path);
+  const bytes = reader.readLengthDelimited();
+  switch (type) {
+    case SPECIAL.time:
+      return decodeTime(bytes, path, false);
+    case SPECIAL.microTime:
+      return decodeTime(bytes, path, true);
+    case SPECIAL.duration:
+      return goDuration(scalarField(bytes, 1, path));
+    case SPECIAL.quantity:
+      return utf8.decode(stringField(bytes, 1, path));
+    case SPECIAL.intOrString:
+      return decodeIntOrString(bytes, path);
+    case SPECIAL.fieldsV1:
+      return decodeJsonBytes(stringField(bytes, 1, path), path) ?? {};
+    case SPECIAL.rawExtension:
+      return decodeRawExtension(stringField(bytes, 1, path), path);
+  }
+  if (isWrapper(type)) {
+    const items: string[] = [];
+    const inner = new ProtoReader(bytes);
+    while (!inner.done()) {
+      const { fieldNumber, wireType } = inner.readTag();
+      if (fieldNumber === 1 && wireType === WIRE_LENGTH_DELIMITED) items.push(utf8.decode(inner.readLengthDelimited()));
+      else inner.skip(wireType);
+    }
+    return items;
+  }
+  return decodeMessage(bytes, type, path);
 }
 
-function decodeMapEntry(bytes: Uint8Array, valueType: "string" | "bytes" | "quantity", path: string): [string, unknown] {
-  const entry = decodeMessage(bytes, { 1: keepZero(str("key")), 2: keepZero({ name: "value", type: valueType }) }, path);
-  const key = (entry.key as string | undefined) ?? "";
-  // A missing value is the proto default, which JSON shows as "" for strings and empty bytes alike.
-  return [key, entry.value ?? ""];
+function decodeMapEntry(bytes: Uint8Array, valueType: string, path: string): [string, unknown] {
+  const reader = new ProtoReader(bytes);
+  let key = "";
+  let value: unknown;
+  while (!reader.done()) {
+    const { fieldNumber, wireType } = reader.readTag();
+    if (fieldNumber === 1) {
+      expectWireType(wireType, WIRE_LENGTH_DELIMITED, `${path} key`);
+      key = utf8.decode(reader.readLengthDelimited());
+    } else if (fieldNumber === 2) {
+      expectWireType(wireType, wireTypeOf(valueType), `${path}[${key}]`);
+      value = decodeValue(reader, valueType, `${path}[${key}]`);
+    } else {
+      reader.skip(wireType);
+    }
+  }
+  // A missing value is the proto default: "" for strings and bytes alike, 0 and false, or an empty message.
+  if (value === undefined) value = defaultOf(valueType);
+  return [key, value];
 }
 
-/** meta/v1 Time: an empty message is the zero time (unset); otherwise whole seconds in RFC 3339, as JSON has it. */
-function decodeTime(bytes: Uint8Array, path: string): string | undefined {
-  if (bytes.length === 0) return undefined;
-  const { seconds } = decodeMessage(bytes, { 1: keepZero(int("seconds")), 2: int("nanos") }, path);
-  const date = new Date(Number(seconds ?? 0) * 1000);
-  if (Number.isNaN(date.getTime())) throw new ProtobufDecodeError(`field ${path} holds an out-of-range time`);
-  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+function defaultOf(type: string): unknown {
+  if (type === "string" || type === "bytes" || type === SPECIAL.quantity) return "";
+  if (type === "bool") return false;
+  if (wireTypeOf(type) !== WIRE_LENGTH_DELIMITED) return 0;
+  if (isWrapper(type)) return [];
+  return {};
+}
+
+/** The raw bytes of a length-delimited field of a small message (e.g. Quantity.string), or empty. */
+function stringField(bytes: Uint8Array, number: number, path: string): Uint8Array {
+  const reader = new ProtoReader(bytes);
+  let found: Uint8Array = new Uint8Array();
+  while (!reader.done()) {
+    const { fieldNumber, wireType } = reader.readTag();
+    if (fieldNumber === number) {
+      expectWireType(wireType, WIRE_LENGTH_DELIMITED, path);
+      found = reader.readLengthDelimited();
+    } else reader.skip(wireType);
+  }
+  return found;
+}
+
+function scalarField(bytes: Uint8Array, number: number, path: string): bigint {
+  const reader = new ProtoReader(bytes);
+  let found = 0n;
+  while (!reader.done()) {
+    const { fieldNumber, wireType } = reader.readTag();
+    if (fieldNumber === number) {
+      expectWireType(wireType, WIRE_VARINT, path);
+      found = BigInt.asIntN(64, reader.readVarint());
+    } else reader.skip(wireType);
+  }
+  return found;
+}
+
+/** meta/v1 Time (whole seconds) and MicroTime (microseconds), RFC 3339 in UTC as Go prints them. */
+function decodeTime(bytes: Uint8Array, path: string, micro: boolean): string | undefined {
+  if (bytes.length === 0) return undefined; // the zero time: JSON null, i.e. unset
+  const seconds = scalarField(bytes, 1, path);
+  const nanos = Number(scalarField(bytes, 2, path));
+  const date = new Date(Number(seconds) * 1000);
+  if (Number.isNaN(date.getTime()) || date.getUTCFullYear() > 9999 || date.getUTCFullYear() < 1) {
+    throw new ProtobufDecodeError(`field ${path} holds an out-of-range time`);
+  }
+  const base = date.toISOString().slice(0, 19);
+  return micro ? `${base}.${String(Math.floor(nanos / 1000)).padStart(6, "0")}Z` : `${base}Z`;
+}
+
+/** time.Duration.String(): "1h2m3.5s", "150ms", "0s". */
+export function goDuration(nanos: bigint): string {
+  if (nanos === 0n) return "0s";
+  const sign = nanos < 0n ? "-" : "";
+  let n = nanos < 0n ? -nanos : nanos;
+  if (n < 1000000000n) {
+    const [unit, size] = n < 1000n ? ["ns", 1n] : n < 1000000n ? ["µs", 1000n] : ["ms", 1000000n];
+    return `${sign}${fraction(n, size)}${unit}`;
+  }
+  const hours = n / 3600000000000n;
+  n %= 3600000000000n;
+  const minutes = n / 60000000000n;
+  n %= 60000000000n;
+  let text = `${fraction(n, 1000000000n)}s`;
+  if (hours > 0n) text = `${hours}h${minutes}m${text}`;
+  else if (minutes > 0n) text = `${minutes}m${text}`;
+  return sign + text;
+}
+
+function fraction(value: bigint, unit: bigint): string {
+  const whole = value / unit;
+  const rest = value % unit;
+  if (rest === 0n) return String(whole);
+  const digits = String(unit).length - 1;
+  return `${whole}.${String(rest).padStart(digits, "0").replace(/0+$/, "")}`;
 }
 
 function decodeIntOrString(bytes: Uint8Array, path: string): number | string {
-  const decoded = decodeMessage(bytes, { 1: int("type"), 2: int("intVal"), 3: str("strVal") }, path);
-  return decoded.type === 1 ? ((decoded.strVal as string | undefined) ?? "") : ((decoded.intVal as number) ?? 0);
+  const type = scalarField(bytes, 1, path);
+  if (type === 1n) return utf8.decode(stringField(bytes, 3, path));
+  return Number(BigInt.asIntN(32, scalarField(bytes, 2, path)));
 }
 
-function decodeFieldsV1(bytes: Uint8Array, path: string): unknown {
-  const raw = decodeMessage(bytes, { 1: keepZero(str("raw")) }, path).raw as string | undefined;
-  if (raw === undefined || raw === "") return {};
+function decodeJsonBytes(raw: Uint8Array, path: string): unknown {
+  if (raw.length === 0) return undefined;
   try {
-    return JSON.parse(raw);
+    return JSON.parse(utf8.decode(raw));
   } catch {
     throw new ProtobufDecodeError(`field ${path} does not hold valid JSON`);
   }
+}
+
+/** runtime.RawExtension holds JSON, or (from a protobuf client) a nested envelope. */
+function decodeRawExtension(raw: Uint8Array, path: string): unknown {
+  if (raw.length === 0) return undefined;
+  if (hasMagic(raw)) return decodeKubernetesProtobuf(raw);
+  return decodeJsonBytes(raw, path);
 }
 
 function hasMagic(body: Uint8Array): boolean {
@@ -435,9 +386,9 @@ function decodeEnvelope(data: Uint8Array): { apiVersion: string; kind: string; r
   while (!reader.done()) {
     const { fieldNumber, wireType } = reader.readTag();
     if (fieldNumber === 1 && wireType === WIRE_LENGTH_DELIMITED) {
-      const typeMeta = decodeMessage(reader.readLengthDelimited(), { 1: str("apiVersion"), 2: str("kind") }, "typeMeta");
-      apiVersion = (typeMeta.apiVersion as string | undefined) ?? "";
-      kind = (typeMeta.kind as string | undefined) ?? "";
+      const typeMeta = reader.readLengthDelimited();
+      apiVersion = utf8.decode(stringField(typeMeta, 1, "typeMeta.apiVersion"));
+      kind = utf8.decode(stringField(typeMeta, 2, "typeMeta.kind"));
     } else if (fieldNumber === 2 && wireType === WIRE_LENGTH_DELIMITED) {
       raw = reader.readLengthDelimited();
     } else {
@@ -470,16 +421,17 @@ export function decodeKubernetesProtobuf(body: Uint8Array): Record<string, unkno
   if (!kind) throw new ProtobufDecodeError("Object 'Kind' is missing in the protobuf envelope");
   if (!apiVersion) throw new ProtobufDecodeError(`Object 'apiVersion' is missing in the protobuf envelope of kind "${kind}"`);
 
-  const schema = schemasByGroupVersionKind[`${apiVersion}/${kind}`];
-  if (!schema) {
+  const message = messageOfKind(apiVersion, kind);
+  if (!message) {
     throw new ProtobufDecodeError(
-      `cannot decode protobuf for kind "${kind}" in version "${apiVersion}": this server decodes protobuf only for ` +
-        `${Object.keys(schemasByGroupVersionKind).join(", ")}; send it as application/json`,
+      `this server has no protobuf table for kind "${kind}" in version "${apiVersion}"; send it as application/json`,
+      true,
     );
   }
   try {
-    const object = decodeMessage(raw, schema, "");
-    return { apiVersion, kind, ...object, metadata: object.metadata ?? {} };
+    const object = decodeMessage(raw, message, "");
+    const hasMetadata = rowsOf(message, "").some((row) => row[1] === "metadata");
+    return { kind, apiVersion, ...object, ...(hasMetadata ? { metadata: object.metadata ?? {} } : {}) };
   } catch (error) {
     throw new ProtobufDecodeError(`cannot decode protobuf ${apiVersion}, Kind=${kind}: ${messageOf(error)}`);
   }

@@ -2,10 +2,7 @@
 import { builtinResourceTypes } from "./builtins.ts";
 import type { ResourceType } from "./types.ts";
 
-/** Storage is shared by every version (and view) of a resource: "<group>/<plural>". */
-export function storageKey(type: ResourceType): string {
-  return type.view ? `${type.view.storageGroup}/${type.view.storagePlural}` : `${type.group}/${type.plural}`;
-}
+export { storageKey } from "./types.ts";
 
 export class ResourceRegistry {
   private byPath = new Map<string, ResourceType>();

@@ -7,8 +7,10 @@ import { deleteCollection, deleteObject } from "./handlers/delete.ts";
 import { getObject, listObjects, selectorFilter, tableOptions, validateWatchOptions } from "./handlers/read.ts";
 import { createObject, patchObject, replaceObject, scaleRequest, writeContext } from "./handlers/write.ts";
 import { hooksEndpoint } from "./hooks-http.ts";
-import { openApiV2, type OpenApiDocs } from "./openapi.ts";
+import type { OpenApiDocs } from "./openapi.ts";
 import { storageKey } from "./registry.ts";
+import { POD_STREAM_SUBRESOURCES, podStream } from "./pod-subresources.ts";
+import { queryFlag, queryInt } from "./query.ts";
 import { parseResourcePath, type ResourcePath } from "./request-path.ts";
 import { errorResponse, jsonResponse, wantsTable } from "./respond.ts";
 import { present, type ApiState } from "./state.ts";
@@ -42,10 +44,9 @@ export function requestInfo(method: string, url: URL): RequestInfo {
 }
 
 function verbOf(method: string, path: ResourcePath, url: URL): string {
-  const watch = url.searchParams.get("watch");
   switch (method) {
     case "GET":
-      return path.name ? "get" : watch === "true" || watch === "1" ? "watch" : "list";
+      return path.name ? "get" : queryFlag(url.searchParams, "watch") ? "watch" : "list";
     case "POST":
       return "create";
     case "PUT":
@@ -94,7 +95,7 @@ export class Router {
       if (aggregated) return jsonResponse(aggregatedDiscovery(this.state.registry, false, aggregated), 200, { "content-type": aggregatedType(aggregated) });
       return jsonResponse(apiGroupList(this.state.registry));
     }
-    if (p === "/openapi/v2") return openApiV2(accept);
+    if (p === "/openapi/v2") return this.openapi.v2Response(accept);
     if (p === "/openapi/v3") return jsonResponse(this.openapi.root());
     if (p.startsWith("/openapi/v3/")) {
       const doc = this.openapi.groupVersion(p.slice("/openapi/v3/".length));
@@ -128,6 +129,8 @@ export class Router {
     if (sub) {
       if (!path.name) throw notFoundPath();
       if (sub === "proxy" && type.subresources.proxy) return this.proxy(path, req, url);
+      if (type.group === "" && type.kind === "Pod" && POD_STREAM_SUBRESOURCES.has(sub))
+        return podStream(state.hooks, state.store.get("/pods", path.namespace, path.name), path.name, sub, m, url);
       if (sub === "scale" && type.subresources.scale && (m === "GET" || m === "PUT" || m === "PATCH"))
         return scaleRequest(writeContext(state, type, { ...path, subresource: undefined }, req, url), req, path.name);
       if (sub === "finalize" && type.kind === "Namespace" && m === "PUT") return this.finalizeNamespace(type, path, req, url);
@@ -139,13 +142,13 @@ export class Router {
     }
     if (m === "GET") {
       if (path.name) return getObject(state, type, path, req, url);
-      const watch = url.searchParams.get("watch");
-      if (watch === "true" || watch === "1") return this.watch(type, path, req, url);
+      if (queryFlag(url.searchParams, "watch")) return this.watch(type, path, req, url);
       return listObjects(state, type, path, req, url);
     }
     if (m === "POST" && !path.name) return createObject(writeContext(state, type, path, req, url), req);
     if (m === "PUT" && path.name) return replaceObject(writeContext(state, type, path, req, url), req, path.name);
     if (m === "PATCH" && path.name) return patchObject(writeContext(state, type, path, req, url), req, url, path.name);
+    if (m === "DELETE" && !path.name && !type.verbs.includes("deletecollection")) throw methodNotAllowed(m, type.group, type.plural);
     if (m === "DELETE") return path.name ? deleteObject(state, type, path, req, url) : deleteCollection(state, type, path, req, url);
     throw methodNotAllowed(m, type.group, type.plural);
   }
@@ -153,17 +156,16 @@ export class Router {
   private watch(type: ResourceType, path: ResourcePath, req: Request, url: URL): Response {
     const q = url.searchParams;
     validateWatchOptions(q);
-    const sendInitialEvents = q.get("sendInitialEvents") === "true";
-    const timeout = q.get("timeoutSeconds");
-    if (timeout !== null && !/^\d+$/.test(timeout)) throw badRequest(`invalid timeoutSeconds: ${timeout}`);
+    const sendInitialEvents = queryFlag(q, "sendInitialEvents");
+    const timeout = queryInt(q, "timeoutSeconds");
     return this.state.watches.open({
       type,
       namespace: path.namespace,
       filter: selectorFilter(type, q),
       resourceVersion: q.get("resourceVersion"),
       sendInitialEvents,
-      allowBookmarks: q.get("allowWatchBookmarks") === "true",
-      timeoutSeconds: timeout ? Number(timeout) : undefined,
+      allowBookmarks: queryFlag(q, "allowWatchBookmarks"),
+      timeoutSeconds: timeout && timeout > 0 ? timeout : undefined,
       table: wantsTable(req.headers.get("accept")) ? { includeObject: tableOptions(q) } : undefined,
       now: () => this.state.now(),
     });

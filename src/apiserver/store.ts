@@ -1,5 +1,6 @@
 // The object store: one global resourceVersion (etcd revision semantics), a bounded event history
 // for watches, and synchronous subscribers. Stored objects are never mutated: writers store new ones.
+import { withSortedKeys } from "./sorted-keys.ts";
 import type { KObject } from "./types.ts";
 
 export type EventType = "ADDED" | "MODIFIED" | "DELETED";
@@ -96,7 +97,7 @@ export class Store {
   /** Store an object under a new resourceVersion and notify. Returns the stored object. */
   put(resource: string, obj: KObject, previous: KObject | undefined): KObject {
     const rv = ++this.rv;
-    const stored: KObject = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv) } };
+    const stored = withSortedKeys<KObject>({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv) } });
     this.commit({ type: previous ? "MODIFIED" : "ADDED", resource, object: stored, previous, rv });
     return stored;
   }
@@ -104,7 +105,7 @@ export class Store {
   /** Remove an object; the DELETED event carries its last state with the deletion's resourceVersion. */
   remove(resource: string, obj: KObject): KObject {
     const rv = ++this.rv;
-    const last: KObject = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv) } };
+    const last = withSortedKeys<KObject>({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv) } });
     this.commit({ type: "DELETED", resource, object: last, previous: obj, rv });
     return last;
   }
@@ -125,7 +126,7 @@ export class Store {
 
   /** Load a recovered event without logging or notifying (used when replaying the write-ahead log). */
   restore(event: StoreEvent) {
-    this.apply(event);
+    this.apply({ ...event, object: withSortedKeys(event.object) });
     this.rv = Math.max(this.rv, event.rv);
   }
 

@@ -171,3 +171,8 @@ export const CORE = "";
 export function groupVersion(t: Pick<ResourceType, "group" | "version">): string {
   return t.group ? `${t.group}/${t.version}` : t.version;
 }
+
+/** Storage is shared by every version (and view) of a resource: "<group>/<plural>". */
+export function storageKey(type: ResourceType): string {
+  return type.view ? `${type.view.storageGroup}/${type.view.storagePlural}` : `${type.group}/${type.plural}`;
+}

@@ -1,30 +1,40 @@
-// Optional (--simulate-kubelet): pretends workloads run. After a delay, StatefulSets get their pods
-// (<name>-<ordinal>, Running and Ready) and a ready status, Deployments a ready status, and Jobs
-// complete. Status is written only when it differs, so a settled cluster makes no writes.
-import { randomSuffix } from "../admission.ts";
+// Optional (--simulate-kubelet): pretends workloads run, on one simulated Node. After a delay,
+// StatefulSets get their pods (<name>-<ordinal>), Deployments a ReplicaSet per template and the
+// ReplicaSets their pods, DaemonSets one pod on the Node, Jobs a completed pod and a Complete status.
+// Pods are Running and Ready at once. Writes happen only when something differs, so a settled cluster
+// makes none.
+import { SERVER_VERSION } from "../router.ts";
+import { sameJson } from "../sorted-keys.ts";
 import { timestamp } from "../state.ts";
 import type { Store, StoreEvent } from "../store.ts";
 import type { KObject } from "../types.ts";
+import { DAEMONSETS, ensureNode, reconcileDaemonSet } from "./daemonsets.ts";
+import { controllerOf, DeploymentController, DEPLOYMENTS, ownedBy, ownerRef, REPLICASETS } from "./deployments.ts";
+import { generatedName, runningPod } from "./running-pod.ts";
 
 const STATEFULSETS = "apps/statefulsets";
-const DEPLOYMENTS = "apps/deployments";
 const JOBS = "batch/jobs";
 const PODS = "/pods";
+const WORKLOADS = [STATEFULSETS, DEPLOYMENTS, REPLICASETS, DAEMONSETS, JOBS];
+const RESOURCE_OF_KIND: Record<string, string> = { StatefulSet: STATEFULSETS, ReplicaSet: REPLICASETS, DaemonSet: DAEMONSETS, Deployment: DEPLOYMENTS, Job: JOBS };
 
 const spec = (o: KObject) => (o.spec ?? {}) as any;
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const same = sameJson;
 
 export class KubeletSimulator {
   private timers = new Map<string, Timer>();
   private unsubscribe: () => void;
+  private deployments: DeploymentController;
 
   constructor(
     private store: Store,
     private now: () => number,
     private delayMs = 1000,
   ) {
+    this.deployments = new DeploymentController(store, now);
+    ensureNode(store, now(), SERVER_VERSION.gitVersion);
     this.unsubscribe = store.subscribe((e) => this.onEvent(e));
-    for (const resource of [STATEFULSETS, DEPLOYMENTS, JOBS]) for (const obj of store.list(resource)) this.schedule(resource, obj);
+    for (const resource of WORKLOADS) for (const obj of store.list(resource)) this.schedule(resource, obj.metadata.namespace, obj.metadata.name!);
   }
 
   stop() {
@@ -33,63 +43,85 @@ export class KubeletSimulator {
   }
 
   private onEvent(e: StoreEvent) {
-    // A StatefulSet replaces a pod that went away, as the real controller does.
+    // A controller replaces a pod that went away, as the real ones do.
     if (e.resource === PODS && e.type === "DELETED") {
-      const owner = e.object.metadata.ownerReferences?.find((r) => r.kind === "StatefulSet" && r.controller);
-      const sts = owner && this.store.list(STATEFULSETS, e.object.metadata.namespace).find((s) => s.metadata.uid === owner.uid);
-      if (sts) this.schedule(STATEFULSETS, sts);
+      const owner = controllerOf(e.object);
+      const resource = owner && RESOURCE_OF_KIND[owner.kind];
+      if (resource && resource !== JOBS) this.schedule(resource, e.object.metadata.namespace, owner.name);
       return;
     }
+    if (!WORKLOADS.includes(e.resource)) return;
+    // A ReplicaSet's progress is its Deployment's status.
+    if (e.resource === REPLICASETS) {
+      const owner = controllerOf(e.object);
+      if (owner?.kind === "Deployment") this.schedule(DEPLOYMENTS, e.object.metadata.namespace, owner.name);
+    }
     if (e.type === "DELETED" || e.object.metadata.deletionTimestamp) return;
-    if (e.resource === STATEFULSETS || e.resource === DEPLOYMENTS || e.resource === JOBS) this.schedule(e.resource, e.object);
+    this.schedule(e.resource, e.object.metadata.namespace, e.object.metadata.name!);
   }
 
-  private schedule(resource: string, obj: KObject) {
-    const key = `${resource}|${obj.metadata.namespace}|${obj.metadata.name}`;
+  private schedule(resource: string, namespace: string | undefined, name: string) {
+    const key = `${resource}|${namespace}|${name}`;
     clearTimeout(this.timers.get(key));
     this.timers.set(
       key,
       setTimeout(() => {
         this.timers.delete(key);
-        const cur = this.store.get(resource, obj.metadata.namespace, obj.metadata.name!);
+        const cur = this.store.get(resource, namespace, name);
         if (cur && !cur.metadata.deletionTimestamp) this.reconcile(resource, cur);
       }, this.delayMs),
     );
   }
 
   private reconcile(resource: string, obj: KObject) {
-    if (resource === STATEFULSETS) this.runStatefulSet(obj);
-    const status = resource === JOBS ? this.jobStatus(obj) : this.workloadStatus(resource, obj);
+    switch (resource) {
+      case DEPLOYMENTS:
+        return this.deployments.reconcileDeployment(obj);
+      case REPLICASETS:
+        return this.deployments.reconcileReplicaSet(obj);
+      case DAEMONSETS:
+        return reconcileDaemonSet(this.store, this.now, obj);
+      case STATEFULSETS:
+        this.runStatefulSet(obj);
+        return this.writeStatus(resource, obj, this.statefulSetStatus(obj));
+      case JOBS:
+        return this.writeStatus(resource, obj, this.runJob(obj));
+    }
+  }
+
+  private writeStatus(resource: string, obj: KObject, status: unknown) {
     if (!same(status, obj.status)) this.store.put(resource, { ...obj, status }, obj);
   }
 
-  private workloadStatus(resource: string, obj: KObject) {
+  private statefulSetStatus(obj: KObject) {
     const replicas: number = spec(obj).replicas ?? 1;
     const revision = `${obj.metadata.name}-${(obj.metadata.generation ?? 1).toString(16)}`;
-    const base = {
+    return {
       observedGeneration: obj.metadata.generation,
       replicas,
       readyReplicas: replicas,
       availableReplicas: replicas,
       updatedReplicas: replicas,
-    };
-    if (resource === STATEFULSETS) return { ...base, currentReplicas: replicas, currentRevision: revision, updateRevision: revision, collisionCount: 0 };
-    const prev = ((obj.status as any)?.conditions ?? []) as any[];
-    const since = (type: string) => prev.find((c) => c.type === type && c.status === "True")?.lastTransitionTime ?? timestamp(this.now());
-    return {
-      ...base,
-      conditions: [
-        { type: "Available", status: "True", reason: "MinimumReplicasAvailable", message: "Deployment has minimum availability.", lastTransitionTime: since("Available"), lastUpdateTime: since("Available") },
-        { type: "Progressing", status: "True", reason: "NewReplicaSetAvailable", message: `ReplicaSet "${obj.metadata.name}" has successfully progressed.`, lastTransitionTime: since("Progressing"), lastUpdateTime: since("Progressing") },
-      ],
+      currentReplicas: replicas,
+      currentRevision: revision,
+      updateRevision: revision,
+      collisionCount: 0,
     };
   }
 
-  private jobStatus(job: KObject) {
+  /** A Job runs `completions` pods to completion at once, then reports Complete. */
+  private runJob(job: KObject) {
     const prev = (job.status ?? {}) as any;
     if (prev.completionTime) return prev;
+    const completions: number = spec(job).completions ?? 1;
+    const template = spec(job).template ?? {};
+    const ns = job.metadata.namespace;
+    const labels = { ...template.metadata?.labels, "batch.kubernetes.io/controller-uid": job.metadata.uid!, "controller-uid": job.metadata.uid!, "job-name": job.metadata.name! };
+    for (let i = ownedBy(this.store.list(PODS, ns), job).length; i < completions; i++) {
+      const pod = runningPod({ name: generatedName(`${job.metadata.name}-`), generateName: `${job.metadata.name}-`, namespace: ns, template, labels, owner: ownerRef(job, "batch/v1", "Job"), now: this.now(), succeeded: true });
+      this.store.put(PODS, pod, undefined);
+    }
     const now = timestamp(this.now());
-    const completions = spec(job).completions ?? 1;
     return {
       ...prev,
       startTime: prev.startTime ?? now,
@@ -115,44 +147,9 @@ export class KubeletSimulator {
       const name = `${sts.metadata.name}-${i}`;
       const old = this.store.get(PODS, ns, name);
       const labels = { ...template.metadata?.labels, "apps.kubernetes.io/pod-index": String(i), "controller-revision-hash": revision, "statefulset.kubernetes.io/pod-name": name };
-      const podSpec = { ...template.spec, hostname: name, subdomain: spec(sts).serviceName, nodeName: "kode-simulated-node" };
-      if (old && same(old.metadata.labels, labels) && same(old.spec, podSpec)) continue;
-      const now = timestamp(this.now());
-      const containers = ((template.spec?.containers ?? []) as any[]).map((c) => ({
-        name: c.name,
-        image: c.image,
-        ready: true,
-        started: true,
-        restartCount: 0,
-        state: { running: { startedAt: now } },
-        imageID: `${c.image}@sha256:${"0".repeat(64)}`,
-        containerID: `containerd://${randomSuffix(12)}`,
-      }));
-      const ready = (type: string) => ({ type, status: "True", lastProbeTime: null, lastTransitionTime: now });
-      const pod: KObject = {
-        apiVersion: "v1",
-        kind: "Pod",
-        metadata: {
-          name,
-          namespace: ns,
-          uid: old?.metadata.uid ?? crypto.randomUUID(),
-          creationTimestamp: old?.metadata.creationTimestamp ?? now,
-          labels,
-          annotations: template.metadata?.annotations,
-          ownerReferences: [{ apiVersion: "apps/v1", kind: "StatefulSet", name: sts.metadata.name!, uid: sts.metadata.uid!, controller: true, blockOwnerDeletion: true }],
-        },
-        spec: podSpec,
-        status: {
-          phase: "Running",
-          conditions: [ready("PodReadyToStartContainers"), ready("Initialized"), ready("Ready"), ready("ContainersReady"), ready("PodScheduled")],
-          hostIP: "127.0.0.1",
-          podIP: `10.244.0.${(i % 250) + 2}`,
-          startTime: now,
-          containerStatuses: containers,
-          qosClass: "BestEffort",
-        },
-      };
-      if (!pod.metadata.annotations) delete pod.metadata.annotations;
+      const specExtra = { hostname: name, subdomain: spec(sts).serviceName };
+      const pod = runningPod({ name, namespace: ns, template, labels, owner: ownerRef(sts, "apps/v1", "StatefulSet"), now: this.now(), old, specExtra });
+      if (old && same(old.metadata.labels, labels) && same(old.spec, pod.spec)) continue;
       this.store.put(PODS, pod, old);
     }
     for (const pod of this.store.list(PODS, ns)) {

@@ -2,7 +2,7 @@
 // registered in the same tick the CRD is stored (so discovery shows them before the create returns),
 // and deletion that removes every custom resource before the CRD goes.
 import type { ResourceRegistry } from "../registry.ts";
-import { storageKey } from "../registry.ts";
+import { storageKey } from "../types.ts";
 import { timestamp } from "../state.ts";
 import type { Store, StoreEvent } from "../store.ts";
 import type { JSONSchemaProps, KObject, PrinterColumn, ResourceType } from "../types.ts";

@@ -2,9 +2,10 @@
 // finalizers and propagation policies. Without --gc nothing removes foregroundDeletion/orphan
 // finalizers, exactly as in envtest.
 import { clone } from "../admission.ts";
-import { parseJson } from "../body.ts";
+import { readDeleteOptionsBody } from "../body.ts";
 import { badRequest, conflict, notFound, successStatus } from "../errors.ts";
 import { storageKey } from "../registry.ts";
+import { queryBool } from "../query.ts";
 import type { ResourcePath } from "../request-path.ts";
 import { jsonResponse, warningHeaders } from "../respond.ts";
 import { admitByPolicies } from "../cel/vap.ts";
@@ -21,12 +22,11 @@ export interface DeleteOptions {
 
 export async function readDeleteOptions(req: Request, url: URL): Promise<DeleteOptions> {
   const q = url.searchParams;
-  const text = await req.text();
-  const body = (text.trim() ? parseJson(text) : {}) as Record<string, any>;
+  const body = (await readDeleteOptionsBody(req)) as Record<string, any>;
   const policy = body.propagationPolicy ?? q.get("propagationPolicy") ?? undefined;
   if (policy !== undefined && !["Orphan", "Background", "Foreground"].includes(policy))
     throw badRequest(`propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
-  const orphan = body.orphanDependents ?? (q.get("orphanDependents") === null ? undefined : q.get("orphanDependents") === "true");
+  const orphan = body.orphanDependents ?? queryBool(q, "orphanDependents");
   const dryRun = [...(body.dryRun ?? []), ...q.getAll("dryRun")];
   return {
     propagationPolicy: policy ?? (orphan === true ? "Orphan" : undefined),

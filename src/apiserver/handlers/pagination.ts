@@ -2,6 +2,7 @@
 // it (same resourceVersion), as etcd-backed lists are. Snapshots expire; an expired token gets 410.
 import { badRequest, expired } from "../errors.ts";
 import { storageKey } from "../registry.ts";
+import { queryInt } from "../query.ts";
 import type { ApiState } from "../state.ts";
 import type { KObject, ResourceType } from "../types.ts";
 
@@ -51,8 +52,8 @@ export function pagination(
   filter: (o: KObject) => boolean,
   params: URLSearchParams,
 ): Page {
-  const limit = Number(params.get("limit") ?? 0);
-  if (!Number.isInteger(limit) || limit < 0) throw badRequest(`invalid limit: ${params.get("limit")}`);
+  // A zero or negative limit means no limit, as the storage layer reads it.
+  const limit = Math.max(0, queryInt(params, "limit") ?? 0);
   const token = params.get("continue");
   const now = state.now();
   let snapshot: Snapshot;

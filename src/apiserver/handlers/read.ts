@@ -105,5 +105,7 @@ export function listObjects(state: ApiState, type: ResourceType, path: ResourceP
     });
     return jsonResponse(table, 200, { "content-type": TABLE_TYPE });
   }
+  // Custom resource lists are Go maps (keys sorted); built-in lists follow their struct's field order.
+  if (type.crd) return jsonResponse({ apiVersion: groupVersion(type), items, kind: type.listKind, metadata });
   return jsonResponse({ kind: type.listKind, apiVersion: groupVersion(type), metadata, items });
 }

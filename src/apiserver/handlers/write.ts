@@ -8,6 +8,7 @@ import { applyJsonPatch, PatchError } from "../patch/json-patch.ts";
 import { applyMergePatch } from "../patch/merge-patch.ts";
 import { applyStrategicMergePatch } from "../patch/strategic-merge.ts";
 import { storageKey } from "../registry.ts";
+import { queryFlag } from "../query.ts";
 import type { ResourcePath } from "../request-path.ts";
 import { jsonResponse, warningHeaders } from "../respond.ts";
 import { conflictCauses, conflictMessage, managerFromUserAgent, serverSideApply } from "../ssa/index.ts";
@@ -105,7 +106,7 @@ export async function patchObject(ctx: WriteContext, req: Request, url: URL, nam
 
 async function applyObject(ctx: WriteContext, req: Request, url: URL, name: string): Promise<Response> {
   const kind = ctx.type;
-  const force = url.searchParams.get("force") === "true";
+  const force = queryFlag(url.searchParams, "force");
   const body = parseYaml(await req.text());
   if (!body || typeof body !== "object" || Array.isArray(body)) throw badRequest("the apply configuration must be an object");
   const applied = decodeIncoming(ctx, body as Record<string, unknown>);
@@ -146,6 +147,8 @@ export function scaleOf(type: ResourceType, obj: KObject): Record<string, unknow
   let selector = scale.labelSelectorPath ? read(scale.labelSelectorPath) : undefined;
   // CRDs point at a selector string; built-ins at a LabelSelector object (metav1.LabelSelectorAsSelector).
   if (selector && typeof selector === "object") {
+    // ReplicationControllers select with a plain label map rather than a LabelSelector.
+    if (!("matchLabels" in selector) && !("matchExpressions" in selector)) selector = { matchLabels: selector };
     try {
       selector = formatLabelSelector(selectorFromLabelSelectorObject(selector));
     } catch {

@@ -4,6 +4,11 @@ import { describe, expect, test } from "bun:test";
 import { useApiServer } from "../testing.ts";
 import { buildCrds } from "../../api/crds.ts";
 import { lintStructural } from "../../api/to-crd.ts";
+import { celRuleCauses } from "../crd/cel-rules.ts";
+import type { JSONSchemaProps } from "../types.ts";
+
+const ruleProblems = (node: JSONSchemaProps, path: string, isRoot: boolean) =>
+  celRuleCauses(node, path, isRoot).map((c) => `${c.field}: ${c.message}`);
 
 const CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
 const KODES = "/apis/kode.jacero.io/v1alpha1/namespaces/default/kodes";
@@ -77,7 +82,7 @@ describe("CEL rules in the kode.jacero.io CRDs", () => {
         name: { type: "string", description: "d", "x-kubernetes-validations": [{ rule: "self.first == 'x'" }] },
         size: { type: "object", description: "d", properties: { n: { type: "integer", description: "d" } }, "x-kubernetes-validations": [{ rule: "self.m > 1" }] },
       },
-    });
+    }, { ruleProblems });
     expect(problems).toEqual([
       "openAPIV3Schema.properties[name].x-kubernetes-validations[0].rule: Invalid value: apiextensions.ValidationRule{Rule:\"self.first == 'x'\", Message:\"\", MessageExpression:\"\", Reason:(*apiextensions.FieldValueErrorReason)(nil), FieldPath:\"\", OptionalOldSelf:(*bool)(nil)}: compilation failed: ERROR: <input>:1:5: type 'string' does not support field selection\n | self.first == 'x'\n | ....^",
       "openAPIV3Schema.properties[size].x-kubernetes-validations[0].rule: Invalid value: apiextensions.ValidationRule{Rule:\"self.m > 1\", Message:\"\", MessageExpression:\"\", Reason:(*apiextensions.FieldValueErrorReason)(nil), FieldPath:\"\", OptionalOldSelf:(*bool)(nil)}: compilation failed: ERROR: <input>:1:5: undefined field 'm'\n | self.m > 1\n | ....^",

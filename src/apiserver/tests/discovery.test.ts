@@ -153,7 +153,7 @@ describe("discovery documents (§4.1, §4.2)", () => {
     expect(v1).toMatchObject({ version: "v1", freshness: "Current" });
     const pods = v1.resources.find((r: any) => r.resource === "pods");
     expect(pods).toMatchObject({ responseKind: { group: "", version: "v1", kind: "Pod" }, scope: "Namespaced", singularResource: "pod", shortNames: ["po"], categories: ["all"] });
-    expect(pods.subresources.map((s: any) => s.subresource).sort()).toEqual(["proxy", "status"]);
+    expect(pods.subresources.map((s: any) => s.subresource).sort()).toEqual(["attach", "exec", "log", "portforward", "proxy", "status"]);
     expect(v1.resources.find((r: any) => r.resource === "namespaces").scope).toBe("Cluster");
   });
 
@@ -382,13 +382,13 @@ describe("protobuf request bodies (§4.9)", () => {
     expect(res.body.metadata.labels["kubernetes.io/metadata.name"]).toBe(res.body.metadata.name);
   });
 
-  test("garbage protobuf gives 415 and creates nothing", async () => {
+  test("garbage protobuf gives 400 as the real server's decoder does, and creates nothing", async () => {
     const before = (await ctx.client.get("/api/v1/namespaces/default/configmaps")).body.items.length;
     for (const garbage of [new Uint8Array(readFileSync(join(dir, "binary.dat"))), Uint8Array.from([0x6b, 0x38, 0x73, 0x00, 0xff, 0xff, 0xff])]) {
       const res = await ctx.client.post("/api/v1/namespaces/default/configmaps", garbage, { "content-type": PROTOBUF });
-      expect(res.status).toBe(415);
-      expect(res.body).toMatchObject({ kind: "Status", status: "Failure", reason: "UnsupportedMediaType", code: 415 });
-      expect(res.body.message).toStartWith("the body of the request was in an unknown format - accepted media types include: ");
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ kind: "Status", status: "Failure", reason: "BadRequest", code: 400 });
+      expect(res.body.message).toStartWith("error decoding protobuf request body: ");
     }
     expect((await ctx.client.get("/api/v1/namespaces/default/configmaps")).body.items.length).toBe(before);
   });

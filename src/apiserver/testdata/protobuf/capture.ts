@@ -5,7 +5,8 @@
 // tls.crt/tls.key, binary.dat and script.sh are reused when present, so the expected values in protobuf.test.ts
 // stay valid. Each <name>.bin also gets <name>.json: the same command with `--dry-run=client -o json`, i.e. the
 // JSON that kubectl itself would print for the object, used by the tests as an independent oracle.
-// CAPTURE_DIR=/some/dir writes the captures there instead (to compare kubectl versions).
+// CAPTURE_DIR=/some/dir writes the captures there instead (to compare kubectl versions). The fixtures from job.bin
+// on were captured with kubectl 1.35 (KUBECTL=<the v35 layer's kubectl>), the ones before with 1.32.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -55,6 +56,43 @@ const captures: Capture[] = [
       "--", "nginx", "-g", "daemon off;",
     ],
   },
+  { fixture: "job.bin", args: ["create", "job", "pi", "--image=busybox:1.36", "--", "sh", "-c", "echo hi"] },
+  {
+    fixture: "cronjob.bin",
+    args: ["create", "cronjob", "nightly", "--image=busybox:1.36", "--schedule=*/5 * * * *", "--restart=OnFailure", "--", "date"],
+  },
+  {
+    fixture: "role.bin",
+    args: ["create", "role", "pod-reader", "-n", "team-a", "--verb=get,list,watch", "--resource=pods,pods/log,deployments.apps",
+      "--resource-name=web"],
+  },
+  { fixture: "clusterrole.bin", args: ["create", "clusterrole", "node-reader", "--verb=get,list,watch", "--resource=nodes"] },
+  {
+    fixture: "clusterrole-aggregate.bin",
+    args: ["create", "clusterrole", "monitoring", "--aggregation-rule=rbac.example.com/aggregate-to-monitoring=true"],
+  },
+  { fixture: "clusterrole-nonresource.bin", args: ["create", "clusterrole", "healthz", "--verb=get", "--non-resource-url=/healthz,/livez"] },
+  {
+    fixture: "rolebinding.bin",
+    args: ["create", "rolebinding", "read-pods", "-n", "team-a", "--role=pod-reader", "--user=jane", "--group=devs",
+      "--serviceaccount=team-a:robot"],
+  },
+  { fixture: "clusterrolebinding.bin", args: ["create", "clusterrolebinding", "read-nodes", "--clusterrole=node-reader", "--user=jane"] },
+  { fixture: "service-clusterip.bin", args: ["create", "service", "clusterip", "web", "--tcp=80:8080", "--tcp=443:8443"] },
+  { fixture: "service-headless.bin", args: ["create", "service", "clusterip", "headless", "--clusterip=None"] },
+  { fixture: "service-nodeport.bin", args: ["create", "service", "nodeport", "np", "--tcp=80:8080", "--node-port=30080"] },
+  { fixture: "service-loadbalancer.bin", args: ["create", "service", "loadbalancer", "lb", "--tcp=5678:8080"] },
+  { fixture: "service-externalname.bin", args: ["create", "service", "externalname", "ext", "--external-name=example.com"] },
+  { fixture: "quota.bin", args: ["create", "quota", "q", "--hard=cpu=1,memory=1Gi,pods=10", "--scopes=NotTerminating"] },
+  {
+    fixture: "priorityclass.bin",
+    args: ["create", "priorityclass", "high", "--value=1000", "--description=for the important pods", "--preemption-policy=Never"],
+  },
+  { fixture: "pdb.bin", args: ["create", "poddisruptionbudget", "web-pdb", "--selector=app=web", "--min-available=50%"] },
+  {
+    fixture: "ingress.bin",
+    args: ["create", "ingress", "web", "--class=nginx", "--rule=example.com/app*=web:80,tls=web-tls", "--annotation=team=a"],
+  },
 ];
 
 function ensureInputs(): void {
@@ -75,15 +113,23 @@ function ensureInputs(): void {
   }
 }
 
-const coreResources = [
-  ["secrets", "Secret"],
-  ["configmaps", "ConfigMap"],
-  ["namespaces", "Namespace"],
-  ["serviceaccounts", "ServiceAccount"],
-].map(([name, kind]) => ({
-  name, singularName: kind.toLowerCase(), namespaced: kind !== "Namespace", kind,
-  verbs: ["create", "delete", "get", "list", "patch", "update", "watch"],
-}));
+const CLUSTER_SCOPED = new Set(["Namespace", "ClusterRole", "ClusterRoleBinding", "PriorityClass", "Node"]);
+const served: Record<string, [plural: string, kind: string][]> = {
+  v1: [["secrets", "Secret"], ["configmaps", "ConfigMap"], ["namespaces", "Namespace"], ["serviceaccounts", "ServiceAccount"],
+    ["services", "Service"], ["resourcequotas", "ResourceQuota"], ["pods", "Pod"], ["nodes", "Node"]],
+  "apps/v1": [["deployments", "Deployment"]],
+  "batch/v1": [["jobs", "Job"], ["cronjobs", "CronJob"]],
+  "rbac.authorization.k8s.io/v1": [["roles", "Role"], ["clusterroles", "ClusterRole"], ["rolebindings", "RoleBinding"],
+    ["clusterrolebindings", "ClusterRoleBinding"]],
+  "scheduling.k8s.io/v1": [["priorityclasses", "PriorityClass"]],
+  "policy/v1": [["poddisruptionbudgets", "PodDisruptionBudget"]],
+  "networking.k8s.io/v1": [["ingresses", "Ingress"]],
+};
+const resourcesOf = (groupVersion: string) =>
+  (served[groupVersion] ?? []).map(([name, kind]) => ({
+    name, singularName: kind.toLowerCase(), namespaced: !CLUSTER_SCOPED.has(kind), kind,
+    verbs: ["create", "delete", "get", "list", "patch", "update", "watch"],
+  }));
 
 function discovery(path: string): unknown {
   switch (path) {
@@ -94,29 +140,28 @@ function discovery(path: string): unknown {
     case "/apis":
       return {
         kind: "APIGroupList", apiVersion: "v1",
-        groups: [{
-          name: "apps", versions: [{ groupVersion: "apps/v1", version: "v1" }],
-          preferredVersion: { groupVersion: "apps/v1", version: "v1" },
-        }],
+        groups: Object.keys(served).filter((gv) => gv.includes("/")).map((groupVersion) => {
+          const [name, version] = groupVersion.split("/");
+          return { name, versions: [{ groupVersion, version }], preferredVersion: { groupVersion, version } };
+        }),
       };
     case "/api/v1":
-      return { kind: "APIResourceList", apiVersion: "v1", groupVersion: "v1", resources: coreResources };
-    case "/apis/apps/v1":
-      return {
-        kind: "APIResourceList", apiVersion: "v1", groupVersion: "apps/v1",
-        resources: [{ name: "deployments", singularName: "deployment", namespaced: true, kind: "Deployment",
-          verbs: ["create", "get", "list"] }],
-      };
-    default:
-      return undefined;
+      return { kind: "APIResourceList", apiVersion: "v1", groupVersion: "v1", resources: resourcesOf("v1") };
+    default: {
+      const groupVersion = /^\/apis\/([^/]+\/[^/]+)$/.exec(path)?.[1];
+      if (!groupVersion || !served[groupVersion]) return undefined;
+      return { kind: "APIResourceList", apiVersion: "v1", groupVersion, resources: resourcesOf(groupVersion) };
+    }
   }
 }
 
 function kindOfPath(path: string): { apiVersion: string; kind: string } {
   const plural = path.split("/").pop() ?? "";
-  if (plural === "deployments") return { apiVersion: "apps/v1", kind: "Deployment" };
-  const found = coreResources.find((r) => r.name === plural);
-  return { apiVersion: "v1", kind: found?.kind ?? "Unknown" };
+  for (const [apiVersion, resources] of Object.entries(served)) {
+    const found = resources.find(([name]) => name === plural);
+    if (found) return { apiVersion, kind: found[1] };
+  }
+  return { apiVersion: "v1", kind: "Unknown" };
 }
 
 async function run(
@@ -136,6 +181,10 @@ async function run(
   ]);
   return { exitCode, stdout, stderr };
 }
+
+// ONLY=job.bin,role.bin captures just those (to add fixtures without rewriting the others).
+const only = process.env.ONLY?.split(",");
+const selected = only ? captures.filter((c) => only.includes(c.fixture)) : captures;
 
 async function main(): Promise<void> {
   ensureInputs();
@@ -171,7 +220,7 @@ async function main(): Promise<void> {
   ].join("\n"));
 
   try {
-    for (const capture of captures) {
+    for (const capture of selected) {
       current = capture.fixture;
       const created = await run([kubectl, ...capture.args], home, kubeconfig);
       console.log(`${capture.fixture}: exit ${created.exitCode}: ${created.stdout.trim()} ${created.stderr.trim()}`);
@@ -185,7 +234,7 @@ async function main(): Promise<void> {
     server.stop(true);
     rmSync(home, { recursive: true, force: true });
   }
-  const missing = captures.filter((c) => !saved.includes(c.fixture)).map((c) => c.fixture);
+  const missing = selected.filter((c) => !saved.includes(c.fixture)).map((c) => c.fixture);
   if (missing.length > 0) throw new Error(`no POST captured for ${missing.join(", ")}`);
 }
 
