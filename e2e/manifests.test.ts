@@ -13,7 +13,7 @@ import { seedExamples } from "../src/api/testdata/seed-examples.ts";
 import { startApiServer, type ApiServer } from "../src/apiserver/server.ts";
 import * as kubeResources from "../src/kube/resources.ts";
 import { HTTPROUTES, INGRESSES } from "../src/access/routes.ts";
-import { CONFIGMAPS, EVENTS, LEASES, NETWORK_POLICIES, PVCS, SECRETS, SERVICES, STATEFULSETS } from "../src/kube/resources.ts";
+import { CONFIGMAPS, EVENTS, LEASES, NAMESPACES, NETWORK_POLICIES, PVCS, SECRETS, SERVICES, STATEFULSETS } from "../src/kube/resources.ts";
 import type { ResourceRef } from "../src/kube/types.ts";
 import { OPERATOR_USAGE } from "../src/operator/cli.ts";
 import { scratchDir } from "./kubectl-harness.ts";
@@ -60,6 +60,7 @@ const CLUSTER_NEEDS: Need[] = [
   { ref: STATEFULSETS, verbs: CHILD_VERBS, why: "<kode> StatefulSet child" },
   { ref: CONFIGMAPS, verbs: CHILD_VERBS, why: "<kode>-envoy bootstrap ConfigMap child, label-filtered informer (src/kode/reconcile.ts)" },
   { ref: NETWORK_POLICIES, verbs: CHILD_VERBS, why: "<kode> NetworkPolicy child of an Envoy sidecar (src/kode/reconcile.ts)" },
+  { ref: NAMESPACES, verbs: ["list", "watch"], why: "informer: the owner label of a user's namespace (src/operator/operator.ts)" },
   { ref: INGRESSES, verbs: CHILD_VERBS, why: "<kode> Ingress child for a template's access (src/kode/render.ts)" },
   { ref: HTTPROUTES, verbs: CHILD_VERBS, why: "<kode> HTTPRoute child for access.gateway, with --gateway-api (src/kode/render.ts)" },
   { ref: EVENTS, verbs: ["create", "patch"], why: "Events on Kodes in their namespaces (src/kube/events.ts)" },

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { HTTPROUTES, INGRESSES } from "../src/access/routes.ts";
 import { KODES } from "../src/api/resources.ts";
+import { NAMESPACES, NETWORK_POLICIES } from "../src/kube/resources.ts";
 import { condition, createKode, createNamespace, createTemplate, eventually, getKode, startE2E, waitEvent, waitFailed, waitGone, waitKode, waitRunning, type E2E, type Obj } from "./operator-harness.ts";
 
 let env: E2E;
@@ -99,5 +100,39 @@ describe("routes from a browser", () => {
     const fixed = await waitKode(env.client, ns, "oops", "Running with a route", (k) => k.status?.phase === "Running" && k.status?.url === "http://oops-carol.dev.example.com/");
     expect(fixed.status.internalURL).toBe("http://oops.web.svc.cluster.local");
     expect((await getKode(env.client, ns, "oops"))!.status.phase).toBe("Running");
+  });
+
+  it("isolation: the NetworkPolicy admits only the template's peers on the IDE port, never Kodes", async () => {
+    await createTemplate(env.client, "isolated", ns, {
+      ...CS,
+      access: { host: "{kode}.dev.example.com" },
+      networkPolicy: { ingressFrom: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } } }] },
+    });
+    await createKode(env.client, "iso", ns, { templateRef: { name: "isolated" }, user: "dana" });
+    await waitRunning(env.client, ns, "iso");
+    const np = await eventually("the NetworkPolicy", () => env.client.get<Obj>(NETWORK_POLICIES, "iso", ns));
+    expect(np.spec.ingress).toEqual([
+      {
+        ports: [{ protocol: "TCP", port: 8443 }],
+        from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } }, podSelector: { matchExpressions: [{ key: "kode.jacero.io/name", operator: "DoesNotExist" }] } }],
+      },
+    ]);
+  });
+
+  it("a namespace owned by alice admits alice's Kode and refuses bob's with OwnerMismatch", async () => {
+    await env.client.create(NAMESPACES, { apiVersion: "v1", kind: "Namespace", metadata: { name: "alice-home", labels: { "kode.jacero.io/owner": "alice" } } } as never);
+    await createTemplate(env.client, "plain", "alice-home", CS);
+    await createKode(env.client, "mine", "alice-home", { templateRef: { name: "plain" }, user: "alice" });
+    await createKode(env.client, "intruder", "alice-home", { templateRef: { name: "plain" }, user: "bob" });
+    await waitRunning(env.client, "alice-home", "mine");
+    const refused = await waitFailed(env.client, "alice-home", "intruder", "OwnerMismatch");
+    expect(condition(refused, "Ready")!.message).toBe(
+      'namespace alice-home belongs to alice (label kode.jacero.io/owner), but spec.user is "bob"; create the Kode in your own namespace or set spec.user to alice',
+    );
+    await waitEvent(env.client, "alice-home", "intruder", "Warning", "OwnerMismatch");
+    // Relabelling the namespace re-checks its Kodes.
+    await env.client.mergePatch(NAMESPACES, "alice-home", { metadata: { labels: { "kode.jacero.io/owner": "bob" } } });
+    await waitRunning(env.client, "alice-home", "intruder");
+    await waitFailed(env.client, "alice-home", "mine", "OwnerMismatch");
   });
 });

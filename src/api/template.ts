@@ -128,6 +128,48 @@ const AccessSchema = v.pipe(
   v.description("How a browser reaches Kodes of this template: one Ingress or HTTPRoute per Kode to its Service."),
 );
 
+const LabelSelectorSchema = (what: string) =>
+  v.pipe(
+    v.object({
+      matchLabels: v.optional(v.pipe(v.record(v.string(), v.string()), v.description("Labels the objects must all carry."))),
+      matchExpressions: v.optional(
+        v.pipe(
+          v.array(
+            v.pipe(
+              v.object({
+                key: v.pipe(v.string(), v.minLength(1), v.description("Label key.")),
+                operator: v.pipe(v.picklist(["In", "NotIn", "Exists", "DoesNotExist"]), v.description("In, NotIn, Exists or DoesNotExist.")),
+                values: v.optional(v.pipe(v.array(v.string()), v.description("Values for In and NotIn."))),
+              }),
+              v.description("A label requirement."),
+            ),
+          ),
+          v.description("Label requirements the objects must all meet."),
+        ),
+      ),
+    }),
+    v.description(what),
+  );
+
+const NetworkPolicySchema = v.pipe(
+  v.object({
+    ingressFrom: v.pipe(
+      v.array(
+        v.pipe(
+          v.object({
+            namespaceSelector: v.optional(LabelSelectorSchema("Namespaces the traffic may come from (e.g. the ingress controller's). Unset: the Kode's own namespace.")),
+            podSelector: v.optional(LabelSelectorSchema("Pods the traffic may come from (e.g. the ingress controller's). Unset: every pod of the selected namespaces except Kodes.")),
+          }),
+          v.description("A source of traffic to the Kode; pods of other Kodes never match."),
+        ),
+      ),
+      v.minLength(1),
+      v.description("Where traffic to a Kode may come from: only these peers, only on Envoy's public port (or the IDE port without Envoy)."),
+    ),
+  }),
+  v.description("Isolation of Kodes: a NetworkPolicy <kode> that admits only the named peers (the ingress controller or gateway), never other Kodes."),
+);
+
 export const KodeTemplateSpecSchema = v.pipe(
   v.object({
     type: v.pipe(
@@ -192,6 +234,7 @@ export const KodeTemplateSpecSchema = v.pipe(
     storage: v.optional(v.pipe(StorageSchema, v.description("Default storage for Kodes using this template; a Kode's own spec.storage fields take precedence."))),
     envoyProxyRef: v.optional(EnvoyProxyRefSchema),
     access: v.optional(AccessSchema),
+    networkPolicy: v.optional(NetworkPolicySchema),
   }),
   v.description("Desired state of the template: the image and the defaults of Kodes created from it."),
 );

@@ -121,6 +121,18 @@ export interface KodeTemplateSpec {
   envoyProxyRef?: EnvoyProxyRef;
   /** How a browser reaches the Kodes: one Ingress or HTTPRoute per Kode. */
   access?: AccessSpec;
+  /** Isolation: only these peers reach a Kode, never other Kodes. */
+  networkPolicy?: { ingressFrom: NetworkPeer[] };
+}
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: "In" | "NotIn" | "Exists" | "DoesNotExist"; values?: string[] }[];
+}
+
+export interface NetworkPeer {
+  namespaceSelector?: LabelSelector;
+  podSelector?: LabelSelector;
 }
 
 export interface AccessSpec {

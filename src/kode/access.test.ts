@@ -3,7 +3,7 @@ import { routeClaimsCache } from "../access/claims.ts";
 import type { AccessSpec, Kode, KodeTemplateSpec } from "../api/types.ts";
 import { validateRender } from "../envoy/testing.ts";
 import { renderEnvoy } from "../envoy/render.ts";
-import { resolveKodeAccess, type KodeAccess } from "./access.ts";
+import { ownerProblem, resolveKodeAccess, type KodeAccess } from "./access.ts";
 import { jupyterFlags } from "./ide/jupyter.ts";
 import { renderKode, type RenderInput } from "./render.ts";
 
@@ -205,5 +205,46 @@ describe("route conflicts", () => {
     c.invalidate();
     expect(c.get(undefined, "dev.example.com/shared/")?.metadata.resourceVersion).toBe("dev/first@7,dev/second@1");
     expect(c.get(undefined, "other.example.com/")).toBeUndefined();
+  });
+});
+
+describe("isolation", () => {
+  const peers = [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "ingress-nginx" } } }];
+  test("without Envoy: only the IDE port, only from the named peers, never from a Kode", () => {
+    const spec = tpl("code-server", { host: "{kode}.example.com" }, { networkPolicy: { ingressFrom: [...peers, {}] } });
+    const r = renderKode(input(kode("iso"), spec, undefined));
+    expect(r.children.find((c) => c.resource.kind === "NetworkPolicy")?.object.spec).toEqual({
+      podSelector: { matchLabels: { "app.kubernetes.io/instance": "iso", "kode.jacero.io/name": "iso" } },
+      policyTypes: ["Ingress"],
+      ingress: [
+        {
+          ports: [{ protocol: "TCP", port: 8443 }],
+          from: [
+            {
+              namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } },
+              podSelector: { matchLabels: { "app.kubernetes.io/name": "ingress-nginx" }, matchExpressions: [{ key: "kode.jacero.io/name", operator: "DoesNotExist" }] },
+            },
+            { podSelector: { matchExpressions: [{ key: "kode.jacero.io/name", operator: "DoesNotExist" }] } },
+          ],
+        },
+      ],
+    });
+  });
+  test("with Envoy: Envoy's public port only (the sidecar's open policy is replaced)", () => {
+    const spec = tpl("code-server", { host: "{kode}.example.com" }, { networkPolicy: { ingressFrom: peers } });
+    const k = kode("iso2");
+    const r = renderKode(input(k, spec, undefined, { envoy: basicEnvoy(k) }));
+    const np = r.children.filter((c) => c.resource.kind === "NetworkPolicy");
+    expect(np.length).toBe(1);
+    expect((np[0].object.spec as { ingress: { ports: unknown }[] }).ingress[0].ports).toEqual([{ protocol: "TCP", port: 10080 }]);
+  });
+  test("a namespace labelled with an owner admits only that owner's Kodes", () => {
+    const home = { metadata: { labels: { "kode.jacero.io/owner": "alice" } } };
+    expect(ownerProblem(kode("a", undefined, "alice"), home)).toBeUndefined();
+    expect(ownerProblem(kode("b", undefined, "bob"), home)).toEqual({
+      reason: "OwnerMismatch",
+      message: 'namespace dev belongs to alice (label kode.jacero.io/owner), but spec.user is "bob"; create the Kode in your own namespace or set spec.user to alice',
+    });
+    expect(ownerProblem(kode("c", undefined, "bob"), { metadata: {} })).toBeUndefined();
   });
 });

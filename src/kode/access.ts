@@ -54,3 +54,16 @@ export function resolveKodeAccess(
   };
   return { access: { spec, route: r.route, stripPrefix, ...(conflict && { conflict }) } };
 }
+
+/** The label that makes a namespace a user's own: only Kodes of that user are admitted there. */
+export const OWNER_LABEL = "kode.jacero.io/owner";
+
+/** OwnerMismatch when the Kode's namespace belongs to somebody else than spec.user. */
+export function ownerProblem(kode: Kode, namespace: { metadata: { labels?: Record<string, string> } } | undefined): Problem | undefined {
+  const owner = namespace?.metadata.labels?.[OWNER_LABEL];
+  if (owner === undefined || owner === kode.spec.user) return undefined;
+  return {
+    reason: "OwnerMismatch",
+    message: `namespace ${kode.metadata.namespace} belongs to ${owner} (label ${OWNER_LABEL}), but spec.user is ${kode.spec.user === undefined ? "unset" : `"${kode.spec.user}"`}; create the Kode in your own namespace or set spec.user to ${owner}`,
+  };
+}

@@ -16,7 +16,7 @@ import type { KubeClient, KubeObject } from "../kube/types.ts";
 import { API_VERSION } from "../api/types.ts";
 import { childNames, renderKode, SECRET_PASSWORD_KEY, SECRET_ROLLOUT_KEY, SECRET_USERNAME_KEY, serviceUrl, type RenderInput } from "./render.ts";
 import { resolveEnvoy } from "./resolve-envoy.ts";
-import { resolveKodeAccess } from "./access.ts";
+import { ownerProblem, resolveKodeAccess } from "./access.ts";
 import type { RouteClaims } from "../access/claims.ts";
 import type { DiscoveryEntry } from "../envoy/oidc.ts";
 import { HTTPROUTES, INGRESSES } from "../access/routes.ts";
@@ -54,6 +54,8 @@ export interface KodeDeps {
   httpRoutes?: ChildCache;
   /** Which Kodes would get a host and path (src/access/claims.ts); absent: no conflict check. */
   routeClaims?: Cache<RouteClaims>;
+  /** Namespaces (metadata only), for the owner label; absent: no owner check. */
+  namespaces?: Cache<KubeObject>;
   /** OpenID discovery results (filled by the EnvoyProxyConfig reconciler). */
   oidc?: Cache<DiscoveryEntry>;
   events: { event(obj: KubeObject, type: "Normal" | "Warning", reason: string, message: string): unknown };
@@ -268,6 +270,7 @@ const cachesOf = (deps: KodeDeps) => ({
   ...(deps.httpRoutes && { httpRoutes: deps.httpRoutes }),
   ...(deps.routeClaims && { routeClaims: deps.routeClaims }),
   ...(deps.oidc && { oidc: deps.oidc }),
+  ...(deps.namespaces && { namespaces: deps.namespaces }),
 });
 
 export async function reconcileKode(deps: KodeDeps, key: string): Promise<ReconcileResult> {
@@ -287,6 +290,13 @@ export async function reconcileKode(deps: KodeDeps, key: string): Promise<Reconc
   const pass = await reconcileInputs(scoped, kode);
   if (!pass.wrote && pass.requeueAfterMs === undefined) deps.settled?.set(key, recorder.recorded());
   return pass.requeueAfterMs === undefined ? undefined : { requeueAfterMs: pass.requeueAfterMs };
+}
+
+/** A namespace labelled with an owner admits only that owner's Kodes. */
+function namespaceProblems(deps: KodeDeps, kode: Kode): Problem[] {
+  if (!deps.namespaces) return [];
+  const p = ownerProblem(kode, deps.namespaces.get(undefined, kode.metadata.namespace ?? ""));
+  return p ? [p] : [];
 }
 
 /** One pass over a live Kode: whether it wrote anything, and when to look again if it must. */
@@ -324,6 +334,7 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
     ...(credentials.problem ? [credentials.problem] : []),
     ...(envoy.problem ? [envoy.problem] : []),
     ...(access.problem ? [access.problem] : []),
+    ...namespaceProblems(deps, kode),
   ];
   // Bad input: report it and leave whatever runs untouched until the input is fixed. A broken proxy config
   // never falls back to a Kode without auth: nothing is rendered until it is fixed.

@@ -23,6 +23,8 @@ import type { DesiredChild } from "../kube/children.ts";
 import { CONFIGMAPS, NETWORK_POLICIES, PVCS, SECRETS, SERVICES, STATEFULSETS } from "../kube/resources.ts";
 import type { KubeObject } from "../kube/types.ts";
 import { renderRoute } from "../access/routes.ts";
+import { renderKodeNetworkPolicy } from "../access/network-policy.ts";
+import { ENVOY_PUBLIC_PORT } from "../envoy/render.ts";
 import type { KodeAccess } from "./access.ts";
 import type { IdeEnvContext, IdeTypeSpec, ProbeCheck } from "./ide/index.ts";
 import { DEFAULT_ACCESS_MODES, DEFAULT_USER, resolveSettings } from "./settings.ts";
@@ -208,7 +210,7 @@ export interface RenderResult {
   /** With an Envoy sidecar: its bootstrap, its secret files (absent for none) and the NetworkPolicy. */
   envoyConfigMap?: EnvoyConfigMap & { metadata: ChildMeta };
   envoySecret?: EnvoySecret & { metadata: ChildMeta };
-  networkPolicy?: NetworkPolicy & { metadata: ChildMeta };
+  networkPolicy?: (NetworkPolicy | ReturnType<typeof renderKodeNetworkPolicy>) & { metadata: ChildMeta };
   /** The Ingress or HTTPRoute (absent without access, or when an older Kode holds the host and path). */
   route?: DesiredChild;
   warnings: string[];
@@ -369,9 +371,28 @@ export function renderKode(input: RenderInput): RenderResult {
 
   const result: Omit<RenderResult, "children"> = { statefulSet, service, ...(secret && { secret }), ...(pvc && { pvc }), warnings };
   if (input.envoy) attachEnvoy(result, input, s.port, s.type, owner, credentials.secretName);
+  const isolation = renderIsolation(input, s.port, s.type, owner);
+  if (isolation) result.networkPolicy = isolation;
   const route = renderAccess(input, s.type, owner);
   if (route) result.route = route;
   return { ...result, children: childList(result, input) };
+}
+
+/**
+ * The template's isolation (networkPolicy.ingressFrom): the NetworkPolicy <kode> admits only its peers, never other
+ * Kodes, on Envoy's public port or, without Envoy, the IDE's port. It replaces the sidecar's open policy.
+ */
+function renderIsolation(input: RenderInput, idePort: number, type: string, owner: OwnerReference[] | undefined) {
+  const peers = input.template.spec.networkPolicy?.ingressFrom;
+  if (!peers?.length) return undefined;
+  const name = input.kode.metadata.name;
+  const policy = renderKodeNetworkPolicy({
+    metadata: { name, ...(input.kode.metadata.namespace !== undefined && { namespace: input.kode.metadata.namespace }), labels: childLabels(name, type, input.envoy ? "proxy" : "ide") },
+    selectorLabels: selectorLabels(name),
+    port: input.envoy ? ENVOY_PUBLIC_PORT : idePort,
+    ingressFrom: peers,
+  });
+  return { ...policy, metadata: { ...policy.metadata, ...(owner && { ownerReferences: owner }) } };
 }
 
 /** The path prefix the IDE is told about ("/" without path routing). */

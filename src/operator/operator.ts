@@ -21,7 +21,7 @@ import { LeaderElector } from "../kube/leader-election.ts";
 import { silentLogger, type Logger } from "../kube/logger.ts";
 import { Registry } from "../kube/metrics.ts";
 import { runWorkers, WorkQueue, type ReconcileResult } from "../kube/queue.ts";
-import { CONFIGMAPS, NETWORK_POLICIES, PVCS, SECRETS, SERVICES, STATEFULSETS } from "../kube/resources.ts";
+import { CONFIGMAPS, NETWORK_POLICIES, PVCS, SECRETS, SERVICES, STATEFULSETS, NAMESPACES } from "../kube/resources.ts";
 import type { KubeClient, KubeObject, ResourceRef } from "../kube/types.ts";
 import { reconcileTemplate, templateKey } from "../template/reconcile.ts";
 import { MultiNamespaceInformer } from "./multi-informer.ts";
@@ -29,6 +29,7 @@ import { routeClaimsCache } from "../access/claims.ts";
 import { HTTPROUTES, INGRESSES } from "../access/routes.ts";
 import type { AccessSpec } from "../api/types.ts";
 import { DEFAULT_USER } from "../kode/settings.ts";
+import { OWNER_LABEL } from "../kode/access.ts";
 
 export interface OperatorOptions {
   client: KubeClient;
@@ -128,7 +129,9 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   const ingresses = opts.routes?.ingress !== false ? informer(INGRESSES, { labelSelector: CHILD_SELECTOR }) : undefined;
   const httpRoutes = opts.routes?.gateway ? informer(HTTPROUTES, { labelSelector: CHILD_SELECTOR }) : undefined;
   const routeInformers = [ingresses, httpRoutes].filter((i) => i !== undefined);
-  const all = [kodes, templates, clusterTemplates, secrets, statefulSets, services, pvcs, envoyConfigs, envoyClusterConfigs, configMaps, networkPolicies, ...routeInformers];
+  // Namespaces for the owner label (kode.jacero.io/owner): a user's namespace admits only that user's Kodes.
+  const namespaces = informer(NAMESPACES);
+  const all = [kodes, templates, clusterTemplates, secrets, statefulSets, services, pvcs, envoyConfigs, envoyClusterConfigs, configMaps, networkPolicies, ...routeInformers, namespaces];
 
   // Children by controller uid: what the generic child step prunes and removes.
   const asChildCache = <T extends KubeObject>(inf: MultiNamespaceInformer<T>): ChildCache<T> => {
@@ -298,6 +301,11 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   };
   for (const inf of [envoyConfigs, envoyClusterConfigs])
     inf.on("add", (c) => onEnvoyConfig(c)).on("update", (c, old) => onEnvoyConfig(c, old)).on("delete", (c) => onEnvoyConfig(c));
+  const onNamespace = (n: KubeObject, old?: KubeObject) => {
+    if (old && old.metadata.labels?.[OWNER_LABEL] === n.metadata.labels?.[OWNER_LABEL]) return;
+    for (const k of kodes.list()) if (k.metadata.namespace === n.metadata.name) kodeQueue.add(keyOf(k));
+  };
+  namespaces.on("add", (n) => onNamespace(n)).on("update", (n, old) => onNamespace(n, old)).on("delete", (n) => onNamespace(n));
   const onChild = (o: KubeObject) => {
     const owner = o.metadata.labels?.["kode.jacero.io/name"];
     if (owner && o.metadata.namespace) kodeQueue.add(`${o.metadata.namespace}/${owner}`);
@@ -357,6 +365,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     ...(httpRoutes && { httpRoutes: asChildCache(httpRoutes) }),
     routeClaims,
     oidc,
+    namespaces: namespaces as never,
     events,
     now: iso,
     generatePassword,

@@ -36,6 +36,7 @@ export const OPERATOR_PERMISSIONS: readonly Permission[] = [
   { group: "", resource: "configmaps", verbs: CHILD_VERBS, scope: "cluster", why: "<kode>-envoy bootstrap child" },
   { group: "apps", resource: "statefulsets", verbs: CHILD_VERBS, scope: "cluster", why: "<kode> StatefulSet child" },
   { group: "networking.k8s.io", resource: "networkpolicies", verbs: CHILD_VERBS, scope: "cluster", why: "<kode> NetworkPolicy child of an Envoy sidecar" },
+  { group: "", resource: "namespaces", verbs: ["list", "watch"], scope: "cluster", why: "informer: the owner label kode.jacero.io/owner of a user's namespace" },
   { group: "networking.k8s.io", resource: "ingresses", verbs: CHILD_VERBS, scope: "cluster", why: "<kode> Ingress child for a template's access" },
   { group: "gateway.networking.k8s.io", resource: "httproutes", verbs: CHILD_VERBS, scope: "cluster", why: "<kode> HTTPRoute child for access.gateway (with --gateway-api)" },
   { group: "", resource: "events", verbs: ["create", "patch"], scope: "cluster", why: "Events on Kodes (a repeated one has its count patched)" },
