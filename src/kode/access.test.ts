@@ -5,6 +5,7 @@ import { validateRender } from "../envoy/testing.ts";
 import { renderEnvoy } from "../envoy/render.ts";
 import { ownerProblem, resolveKodeAccess, type KodeAccess } from "./access.ts";
 import { jupyterFlags } from "./ide/jupyter.ts";
+import { renderDocuments } from "./render-command.ts";
 import { renderKode, type RenderInput } from "./render.ts";
 
 const kode = (name: string, created = "2026-01-01T00:00:00Z", user = "alice"): Kode => ({
@@ -246,5 +247,26 @@ describe("isolation", () => {
       message: 'namespace dev belongs to alice (label kode.jacero.io/owner), but spec.user is "bob"; create the Kode in your own namespace or set spec.user to alice',
     });
     expect(ownerProblem(kode("c", undefined, "bob"), { metadata: {} })).toBeUndefined();
+  });
+});
+
+describe("kode render", () => {
+  const docs = (oauth2: Record<string, unknown>) =>
+    [
+      { apiVersion: "kode.jacero.io/v1alpha1", kind: "EnvoyProxyConfig", metadata: { name: "sso", namespace: "dev" }, spec: { authType: "oauth2", oauth2: { issuer: "https://idp.example.com", clientId: "kode", clientSecretRef: { name: "sso" }, ...oauth2 } } },
+      { apiVersion: "kode.jacero.io/v1alpha1", kind: "KodeTemplate", metadata: { name: "tpl", namespace: "dev" }, spec: { type: "code-server", image: "img", envoyProxyRef: { name: "sso" }, access: { host: "{kode}.example.com" } } },
+      { apiVersion: "kode.jacero.io/v1alpha1", kind: "Kode", metadata: { name: "ws", namespace: "dev" }, spec: { templateRef: { name: "tpl" }, user: "alice" } },
+    ] as never;
+  test("an issuer-only oauth2 config renders nothing offline (never a route without its auth)", () => {
+    const r = renderDocuments(docs({}));
+    expect(r.yaml).toBe("");
+    expect(r.problems).toEqual([
+      "Kode ws: IssuerNotDiscovered: the oauth2 endpoints come from the discovery of https://idp.example.com, which only the operator reads; set authorizationEndpoint and tokenEndpoint to render offline",
+    ]);
+  });
+  test("with the endpoints given, the route is rendered with the sidecar", () => {
+    const r = renderDocuments(docs({ authorizationEndpoint: "https://idp.example.com/auth", tokenEndpoint: "https://idp.example.com/token" }));
+    expect(r.yaml).toContain("kind: Ingress");
+    expect(r.yaml).toContain("host: ws.example.com");
   });
 });
