@@ -138,7 +138,7 @@ describe("manifests: static", () => {
       for (const d of docs) {
         expect(typeof d.apiVersion, `${relative(ROOT, file)}: apiVersion`).toBe("string");
         expect(typeof d.kind, `${relative(ROOT, file)}: kind`).toBe("string");
-        if (d.kind !== "Kustomization") expect(typeof d.metadata?.name, `${relative(ROOT, file)}: metadata.name`).toBe("string");
+        if (d.kind !== "Kustomization" && d.kind !== "Component") expect(typeof d.metadata?.name, `${relative(ROOT, file)}: metadata.name`).toBe("string");
       }
     }
   });
