@@ -1,5 +1,5 @@
 // Defaulting and validation of the kinds added beyond the operator's own needs (ReplicaSet, DaemonSet,
-// ReplicationController, PersistentVolume, StorageClass, admission configuration, ...): the
+// ReplicationController, PersistentVolume, StorageClass, webhook configurations, ...): the
 // SetDefaults_* and Validate* rules that clients notice. Keyed by "<group>/<Kind>".
 import { cause, invalidValue } from "./errors.ts";
 import { sameJson } from "./sorted-keys.ts";
@@ -123,39 +123,6 @@ function validateWebhooks(config: KObject): FieldCause[] {
   return causes;
 }
 
-function prepareAdmissionPolicy(policy: KObject) {
-  const spec = ensure(policy, "spec");
-  spec.failurePolicy ??= "Fail";
-  const constraints = ensure(spec, "matchConstraints");
-  constraints.matchPolicy ??= "Equivalent";
-  constraints.namespaceSelector ??= {};
-  constraints.objectSelector ??= {};
-  for (const rule of Array.isArray(constraints.resourceRules) ? constraints.resourceRules : []) if (rule && typeof rule === "object") rule.scope ??= "*";
-}
-
-function validateAdmissionPolicy(policy: KObject): FieldCause[] {
-  const spec = rec(policy.spec);
-  const causes: FieldCause[] = [];
-  const validations = Array.isArray(spec.validations) ? spec.validations : [];
-  const hasAny = validations.length > 0 || (Array.isArray(spec.auditAnnotations) && spec.auditAnnotations.length > 0);
-  if (!hasAny) causes.push(cause("FieldValueRequired", "spec.validations", "Required value: validations or auditAnnotations must contain at least one item"));
-  validations.forEach((v: any, i: number) => {
-    if (!v?.expression) causes.push(cause("FieldValueRequired", `spec.validations[${i}].expression`, "Required value: expression is not specified"));
-  });
-  if (!Array.isArray(rec(spec.matchConstraints).resourceRules))
-    causes.push(cause("FieldValueRequired", "spec.matchConstraints.resourceRules", "Required value"));
-  return causes;
-}
-
-function validatePolicyBinding(binding: KObject): FieldCause[] {
-  const spec = rec(binding.spec);
-  const causes: FieldCause[] = [];
-  if (!spec.policyName) causes.push(cause("FieldValueRequired", "spec.policyName", "Required value"));
-  if (!Array.isArray(spec.validationActions) || spec.validationActions.length === 0)
-    causes.push(cause("FieldValueRequired", "spec.validationActions", "Required value: at least one validation action is required"));
-  return causes;
-}
-
 function validateEndpointSlice(slice: KObject): FieldCause[] {
   const types = ["IPv4", "IPv6", "FQDN"];
   if (!types.includes(slice.addressType as string))
@@ -205,7 +172,6 @@ export const moreDefaults: Record<string, Prepare> = {
   },
   "admissionregistration.k8s.io/ValidatingWebhookConfiguration": (c) => prepareWebhooks(c, false),
   "admissionregistration.k8s.io/MutatingWebhookConfiguration": (c) => prepareWebhooks(c, true),
-  "admissionregistration.k8s.io/ValidatingAdmissionPolicy": prepareAdmissionPolicy,
 };
 
 export const moreValidation: Record<string, Validate> = {
@@ -216,8 +182,6 @@ export const moreValidation: Record<string, Validate> = {
   "scheduling.k8s.io/PriorityClass": validatePriorityClass,
   "admissionregistration.k8s.io/ValidatingWebhookConfiguration": validateWebhooks,
   "admissionregistration.k8s.io/MutatingWebhookConfiguration": validateWebhooks,
-  "admissionregistration.k8s.io/ValidatingAdmissionPolicy": validateAdmissionPolicy,
-  "admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding": validatePolicyBinding,
   "discovery.k8s.io/EndpointSlice": validateEndpointSlice,
   "autoscaling/HorizontalPodAutoscaler": validateHpa,
   "policy/PodDisruptionBudget": validatePdb,

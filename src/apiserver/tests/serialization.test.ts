@@ -55,6 +55,12 @@ describe("sorted keys in responses and watch events", () => {
     expect(dry.text).toContain('"data":{"aa":"2","mm":"3","zz":"1"}');
   });
 
+  test("a __proto__ data key survives sorting as an ordinary key", async () => {
+    const created = await raw(ctx, "POST", CM, { metadata: { name: "proto" }, data: JSON.parse('{"z":"1","__proto__":"2"}') });
+    expect(created.status).toBe(201);
+    expect(created.text).toContain('"data":{"__proto__":"2","z":"1"}');
+  });
+
   test("watch events carry sorted objects", async () => {
     const events = ctx.client.watch(`${CM}?watch=true&fieldSelector=metadata.name%3Dwatched`, (ev) => ev.length >= 1, 3000);
     await Bun.sleep(100);
