@@ -25,6 +25,12 @@ export interface IdeEnvContext {
   tz: string;
   /** The login name, used when the credentials Secret has no username key. */
   user: string;
+  /**
+   * The path prefix the browser uses ("/" without path routing; else e.g. "/team/my-kode/", always ending in "/").
+   * Only types with `pathPrefix: "serve"` use it; for "strip" types the proxy removes it before the IDE sees it.
+   * Unset: "/".
+   */
+  basePath?: string;
   /** Where the credentials live. Secrets enter the pod only through secretKeyRef, never as literal values. */
   credentials: { secretName: string; usernameKey?: string; passwordKey: string };
 }
@@ -53,6 +59,12 @@ export interface IdeTypeSpec {
   proxiedReadiness?: ProbeCheck;
   liveness: ProbeCheck;
   activity: ActivitySignal;
+  /**
+   * How the IDE runs under a path prefix (access.path): "strip" = it serves at "/" with relative URLs, so the
+   * proxy in front (Envoy, or an HTTPRoute URLRewrite) removes the prefix; "serve" = it is told the prefix
+   * (basePath in the env) and serves everything, probes included, below it.
+   */
+  pathPrefix: "strip" | "serve";
   /** Volumes the image needs besides home (e.g. a memory-backed /dev/shm for browsers in webtop). */
   extraVolumes?: IdeExtraVolume[];
 }
