@@ -15,6 +15,10 @@ import {
   str,
 } from "./common.ts";
 import { celRules, HOME_RULES } from "./common.ts";
+import { initPlugins } from "./environment.ts";
+import { DevcontainerSourceSchema } from "../devcontainer/source.ts";
+import { DotfilesSchema } from "../dotfiles/dotfiles.ts";
+import { VscodeSchema } from "../vscode/vscode.ts";
 
 export const TEMPLATE_KINDS = ["KodeTemplate", "KodeClusterTemplate"] as const;
 
@@ -80,6 +84,10 @@ export const KodeSpecSchema = v.pipe(
       ),
     ),
     storage: v.optional(StorageSchema),
+    devcontainer: v.optional(v.pipe(DevcontainerSourceSchema, v.description("devcontainers: the devcontainer.json of this Kode, replacing the template's (exactly one of config, configMapRef, git)."))),
+    dotfiles: v.optional(DotfilesSchema),
+    vscode: v.optional(v.pipe(VscodeSchema, v.description("VS Code settings and extensions (code-server, devcontainers), added to the template's: these settings keys win, extensions are appended."))),
+    initPlugins: initPlugins("Init containers run after the template's initPlugins, in list order; names unique across both lists."),
   }),
   v.description("Desired state of the Kode."),
 );
@@ -89,9 +97,10 @@ export const KodeStatusSchema = v.pipe(
     phase: v.optional(
       v.pipe(v.picklist(KODE_PHASES), v.description("Lifecycle phase: Pending, Provisioning, Running, Updating, Failed or Deleting.")),
     ),
-    conditions: conditions("Conditions of the Kode: Ready, TemplateResolved, ResourcesReady and Progressing. Ready=False with reason ChildConflict names an existing object with a child's name that the Kode does not control."),
+    conditions: conditions("Conditions of the Kode: Ready, TemplateResolved, ResourcesReady and Progressing. Ready=False with reason ChildConflict names an existing object with a child's name that the Kode does not control; reason RouteConflict: an older Kode has the same host and path, so this one gets no route."),
     observedGeneration: observedGeneration(),
-    url: v.optional(str("In-cluster URL of the Kode's Service.")),
+    url: v.optional(str("The URL a user opens from a browser: the route's (https when the template names a TLS Secret). Unset when the template has no access section or the route is refused (RouteConflict).")),
+    internalURL: v.optional(str("In-cluster URL of the Kode's Service.")),
     credentialsSecret: v.optional(str("Name of the Secret holding the credentials in use.")),
     type: v.optional(v.pipe(v.picklist(IDE_TYPES), v.description("IDE type, copied from the resolved template."))),
     template: v.optional(
@@ -102,6 +111,15 @@ export const KodeStatusSchema = v.pipe(
           namespace: v.optional(str("Namespace of the resolved template (KodeTemplate only).")),
         }),
         v.description("The template the Kode was last reconciled from."),
+      ),
+    ),
+    devcontainer: v.optional(
+      v.pipe(
+        v.object({
+          source: v.optional(str("Where the devcontainer.json in use was read (git URL and path, ConfigMap, inline).")),
+          commit: v.optional(str("The git commit the devcontainer.json in use was read at.")),
+        }),
+        v.description("devcontainers: the devcontainer.json in use (kept while a later git read fails)."),
       ),
     ),
   }),

@@ -1,6 +1,10 @@
 // The kode.jacero.io/v1alpha1 API as TypeScript types. The valibot schemas in this folder are the source
 // of the CRDs; a type test keeps them and these types in step.
 
+import type { DevcontainerSource } from "../devcontainer/source.ts";
+import type { Dotfiles } from "../dotfiles/dotfiles.ts";
+import type { Vscode } from "../vscode/vscode.ts";
+
 export const GROUP = "kode.jacero.io";
 export const VERSION = "v1alpha1";
 export const API_VERSION = `${GROUP}/${VERSION}`;
@@ -67,18 +71,25 @@ export interface KodeSpec {
   /** Workspace folder relative to home (default: the template's defaultWorkspace). */
   workspace?: string;
   storage?: KodeStorage;
+  devcontainer?: DevcontainerSource;
+  dotfiles?: Dotfiles;
+  vscode?: Vscode;
+  initPlugins?: InitPlugin[];
 }
 
 export interface KodeStatus {
   phase?: KodePhase;
   conditions?: Condition[];
   observedGeneration?: number;
-  /** In-cluster URL of the Service. */
+  /** The URL a user opens: the route's (https with TLS). Absent without a route (the template sets no access). */
   url?: string;
+  /** In-cluster URL of the Service. */
+  internalURL?: string;
   /** Name of the Secret holding the credentials in use. */
   credentialsSecret?: string;
   type?: IdeType;
   template?: { kind: string; name: string; namespace?: string };
+  devcontainer?: { source?: string; commit?: string };
 }
 
 export interface Kode {
@@ -117,6 +128,60 @@ export interface KodeTemplateSpec {
   /** Default storage for Kodes using this template. */
   storage?: KodeStorage;
   envoyProxyRef?: EnvoyProxyRef;
+  runtimeClassName?: string;
+  podSecurityContext?: Record<string, unknown>;
+  securityContext?: Record<string, unknown>;
+  serviceAccountName?: string;
+  automountServiceAccountToken?: boolean;
+  affinity?: Record<string, unknown>;
+  priorityClassName?: string;
+  devcontainer?: DevcontainerSource;
+  ideServer?: { kind: "openvscode-server" | "code-server"; image?: string };
+  gitImage?: string;
+  allowRootStart?: boolean;
+  allowPrivilegedPlugins?: boolean;
+  initPlugins?: InitPlugin[];
+  dotfiles?: Dotfiles;
+  vscode?: Vscode;
+  /** How a browser reaches the Kodes: one Ingress or HTTPRoute per Kode. */
+  access?: AccessSpec;
+  /** Isolation: only these peers reach a Kode, never other Kodes. */
+  networkPolicy?: { ingressFrom: NetworkPeer[] };
+}
+
+export interface InitPlugin {
+  name: string;
+  image: string;
+  command?: string[];
+  args?: string[];
+  env?: EnvVar[];
+  envFrom?: EnvFromSource[];
+  volumeMounts?: { name: string; mountPath: string; subPath?: string; readOnly?: boolean }[];
+  resources?: ResourceRequirements;
+  securityContext?: Record<string, unknown>;
+}
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: "In" | "NotIn" | "Exists" | "DoesNotExist"; values?: string[] }[];
+}
+
+export interface NetworkPeer {
+  namespaceSelector?: LabelSelector;
+  podSelector?: LabelSelector;
+}
+
+export interface AccessSpec {
+  /** Render an Ingress (the default when neither ingress nor gateway is set). */
+  ingress?: { className?: string; annotations?: Record<string, string> };
+  /** Render an HTTPRoute attached to these Gateways. */
+  gateway?: { parentRefs: { name: string; namespace?: string; sectionName?: string }[] };
+  /** Host pattern with {kode}, {namespace}, {user}, e.g. "{kode}-{user}.dev.example.com". */
+  host: string;
+  /** Path prefix pattern, e.g. "/{namespace}/{kode}/" (default "/"). */
+  path?: string;
+  /** A TLS Secret in the Kode's namespace: the route serves https. */
+  tlsSecretName?: string;
 }
 
 export interface KodeTemplateStatus {
@@ -142,6 +207,8 @@ export interface EnvoyOAuth2Spec {
   tokenEndpoint?: string;
   /** Default: <issuer>/protocol/openid-connect/certs (Keycloak). */
   jwksUri?: string;
+  /** A private CA (PEM in a Secret) for the identity provider's certificate. */
+  caSecretRef?: { name: string; namespace?: string; key?: string };
   clientId?: string;
   clientSecretRef?: { name: string; key?: string };
   /** Default [openid, profile, email]. */

@@ -5,6 +5,7 @@
 //   so PORT is how a template moves the listen port. The image's internal s6 readiness check keeps probing 8443,
 //   which is why PORT is only set when the port really differs;
 // - auth is on (AUTH=password) iff PASSWORD or HASHED_PASSWORD is set;
+// - every URL the UI uses is relative, so under a path prefix it runs as is once the proxy strips the prefix;
 // - GET /healthz is unauthenticated, does not count as activity, and answers {status, lastHeartbeat}.
 import { type IdeTypeSpec, linuxserverBaseEnv, passwordEnv, portEnvIfChanged } from "./spec.ts";
 
@@ -22,6 +23,7 @@ export const codeServer: IdeTypeSpec = {
     { name: "DEFAULT_WORKSPACE", value: ctx.workspacePath },
     passwordEnv("PASSWORD", ctx),
   ],
+  pathPrefix: "strip",
   readiness: { kind: "http", path: "/healthz" },
   liveness: { kind: "http", path: "/healthz" },
   activity: {

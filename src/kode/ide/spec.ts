@@ -34,6 +34,12 @@ export interface IdeEnvContext {
   tz: string;
   /** The login name, used when the credentials Secret has no username key. */
   user: string;
+  /**
+   * The path prefix the browser uses ("/" without path routing; else e.g. "/team/my-kode/", always ending in "/").
+   * Only types with `pathPrefix: "serve"` use it; for "strip" types the proxy removes it before the IDE sees it.
+   * Unset: "/".
+   */
+  basePath?: string;
   /** Where the credentials live. Secrets enter the pod only through secretKeyRef, never as literal values. */
   credentials: { secretName: string; usernameKey?: string; passwordKey: string };
 }
@@ -51,15 +57,25 @@ export interface IdeTypeSpec {
   /** Why it is unsupported (shown in the UnsupportedType message). */
   unsupportedReason?: string;
   defaultImage: string;
+  /** The image's home directory, used when neither the Kode nor the template names one (default /config). */
+  defaultHome?: string;
   /** The port the image listens on when the contract does not change it. */
   defaultPort: number;
   /** The env the image expects, in order. Template env is appended after it and wins on equal names. */
   env(ctx: IdeEnvContext): EnvVar[];
   readiness: ProbeCheck;
+  /** Readiness when an authenticating Envoy sidecar is in front and the IDE's own auth is off (default: readiness). */
+  proxiedReadiness?: ProbeCheck;
   liveness: ProbeCheck;
   activity: ActivitySignal;
   /** How the activity poller reads this type; a type without it gets DEFAULT_ENVOY_FLOOR and no native reader. */
   activityReading?: ActivityReading;
+  /**
+   * How the IDE runs under a path prefix (access.path): "strip" = it serves at "/" with relative URLs, so the
+   * proxy in front (Envoy, or an HTTPRoute URLRewrite) removes the prefix; "serve" = it is told the prefix
+   * (basePath in the env) and serves everything, probes included, below it.
+   */
+  pathPrefix: "strip" | "serve";
   /** Volumes the image needs besides home (e.g. a memory-backed /dev/shm for browsers in webtop). */
   extraVolumes?: IdeExtraVolume[];
 }
