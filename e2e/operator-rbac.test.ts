@@ -14,6 +14,7 @@ import { loadClientConfig } from "../src/kube/kubeconfig.ts";
 import { CONFIGMAPS, NETWORK_POLICIES, PVCS, SERVICES, STATEFULSETS } from "../src/kube/resources.ts";
 import { OPERATOR_PERMISSIONS } from "../src/operator/permissions.ts";
 import { startOperator } from "../src/operator/operator.ts";
+import { HTTPROUTES, INGRESSES } from "../src/access/routes.ts";
 import { createNamespace, createKode, createSecret, createTemplate, eventually, isRunning, REPO_ROOT, startE2E, waitGone, waitKode, type E2E } from "./operator-harness.ts";
 
 setDefaultTimeout(120_000);
@@ -23,6 +24,8 @@ const NS = "rbac";
 const API = "kode.jacero.io/v1alpha1";
 const CODE_SERVER = { type: "code-server", image: "linuxserver/code-server:latest" };
 const COLLIDING = ["d1", "d2", "d3", "d4", "d5"];
+/** Kodes with a route child (Ingress, HTTPRoute). */
+const ROUTED = ["r1", "r2"];
 const triple = (group: string, resource: string, verb: string) => `${group}|${resource}|${verb}`;
 
 type Rule = { apiGroups?: string[]; resources?: string[]; verbs: string[]; resourceNames?: string[] };
@@ -56,7 +59,7 @@ describe("RBAC: every request of a recorded operator run is in the table", () =>
     // The operator runs as its ServiceAccount, with exactly the shipped RBAC, on a server that enforces it.
     const client = createClient(await loadClientConfig({ kubeconfig: env.operatorKubeconfig }), { userAgent: UA, qps: 0 });
     await createNamespace(env.client, NS);
-    const op = startOperator({ client, leaderElection: { namespace: env.operatorNamespace, leaseDurationSeconds: 3, renewDeadlineMs: 1500, retryPeriodMs: 300 } });
+    const op = startOperator({ client, routes: { ingress: true, gateway: true }, leaderElection: { namespace: env.operatorNamespace, leaseDurationSeconds: 3, renewDeadlineMs: 1500, retryPeriodMs: 300 } });
     await op.ready;
     try {
       await createSecret(env.client, "oidc-client", NS, { "client-secret": "s3cr3t-client-value" });
@@ -80,18 +83,24 @@ describe("RBAC: every request of a recorded operator run is in the table", () =>
       await createTemplate(env.client, "with-basic", NS, { ...CODE_SERVER, envoyProxyRef: { kind: "EnvoyProxyConfig", name: "basic" } });
       await createTemplate(env.client, "plain", NS, CODE_SERVER);
       await createTemplate(env.client, "with-sso", undefined, { ...CODE_SERVER, envoyProxyRef: { kind: "EnvoyProxyClusterConfig", name: "sso" } });
+      await createTemplate(env.client, "routed", NS, { ...CODE_SERVER, access: { host: "{kode}.dev.example.com" } });
+      await createTemplate(env.client, "routed-gw", NS, { ...CODE_SERVER, access: { host: "{kode}.gw.example.com", gateway: { parentRefs: [{ name: "web" }] } } });
 
       await createKode(env.client, "a", NS, { templateRef: { name: "with-basic" }, user: "alice", password: "alice-password" });
       await createKode(env.client, "b", NS, { templateRef: { kind: "KodeClusterTemplate", name: "with-sso" }, existingSecret: "mine", user: "bob", storage: { resources: { requests: { storage: "1Gi" } } } });
       await createKode(env.client, "c", NS, { templateRef: { name: "plain" }, storage: { resources: { requests: { storage: "1Gi" } }, keepVolume: true } });
-      for (const k of ["a", "b", "c"]) await waitKode(env.client, NS, k, "Running", isRunning);
+      await createKode(env.client, "r1", NS, { templateRef: { name: "routed" }, user: "rita" });
+      await createKode(env.client, "r2", NS, { templateRef: { name: "routed-gw" }, user: "rita" });
+      for (const k of ["a", "b", "c", ...ROUTED]) await waitKode(env.client, NS, k, "Running", isRunning);
 
       // Drift: children changed by hand are repaired; a new password is written to both auth Secrets.
       await env.client.mergePatch(CONFIGMAPS, "a-envoy", { data: { "envoy.json": "{}" } }, { namespace: NS });
       await env.client.mergePatch(NETWORK_POLICIES, "a", { spec: { ingress: [] } }, { namespace: NS });
       await env.client.mergePatch(SERVICES, "a", { spec: { ports: [{ name: "other", port: 1234, targetPort: 1234 }] } }, { namespace: NS });
       await env.client.mergePatch(KODES, "a", { spec: { password: "alice-new-password" } }, { namespace: NS });
-      for (const resource of ["configmaps", "networkpolicies", "services", "secrets"])
+      await env.client.mergePatch(INGRESSES, "r1", { spec: { rules: [] } }, { namespace: NS });
+      await env.client.mergePatch(HTTPROUTES, "r2", { spec: { hostnames: ["other.example.com"] } }, { namespace: NS });
+      for (const resource of ["configmaps", "networkpolicies", "services", "secrets", "ingresses", "httproutes"])
         await eventually(`a ${resource} repair`, () => env.server.hooks.count({ userAgent: UA, verb: "patch", resource }) > 0);
 
       // A user's object in the way of each child kind, one Kode each: the operator meets it (create refused, then read).
@@ -102,16 +111,20 @@ describe("RBAC: every request of a recorded operator run is in the table", () =>
       await env.client.create(PVCS, { apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: mine("d3-home"), spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } });
       await env.client.create(CONFIGMAPS, { apiVersion: "v1", kind: "ConfigMap", metadata: mine("d4-envoy"), data: { mine: "yes" } });
       await env.client.create(NETWORK_POLICIES, { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: mine("d5"), spec: { podSelector: selector } });
+      await env.client.create(INGRESSES, { apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: mine("d6"), spec: { rules: [{ host: "mine.example.com" }] } });
+      await env.client.create(HTTPROUTES, { apiVersion: "gateway.networking.k8s.io/v1", kind: "HTTPRoute", metadata: mine("d7"), spec: { hostnames: ["mine.example.com"] } });
       for (const d of COLLIDING) await createKode(env.client, d, NS, { templateRef: { name: "with-basic" }, storage: { resources: { requests: { storage: "1Gi" } } } });
-      for (const resource of ["services", "statefulsets", "persistentvolumeclaims", "configmaps", "networkpolicies"])
+      await createKode(env.client, "d6", NS, { templateRef: { name: "routed" }, user: "rita" });
+      await createKode(env.client, "d7", NS, { templateRef: { name: "routed-gw" }, user: "rita" });
+      for (const resource of ["services", "statefulsets", "persistentvolumeclaims", "configmaps", "networkpolicies", "ingresses", "httproutes"])
         await eventually(`the operator to meet the user's ${resource}`, () => env.server.hooks.count({ userAgent: UA, verb: "get", resource }) > 0);
 
       // The sidecar goes: its ConfigMap, NetworkPolicy and Secret are removed.
       await env.client.mergePatch(KODE_TEMPLATES, "with-basic", { spec: { envoyProxyRef: null } }, { namespace: NS });
       await eventually("the sidecar's children to be removed", () => env.server.hooks.count({ userAgent: UA, verb: "delete", resource: "networkpolicies" }) > 0);
 
-      for (const k of ["a", "b", "c", ...COLLIDING]) await env.client.delete(KODES, k, { namespace: NS });
-      for (const k of ["a", "b", "c", ...COLLIDING]) await waitGone(env.client, KODES, NS, k);
+      for (const k of ["a", "b", "c", ...COLLIDING, ...ROUTED, "d6", "d7"]) await env.client.delete(KODES, k, { namespace: NS });
+      for (const k of ["a", "b", "c", ...COLLIDING, ...ROUTED, "d6", "d7"]) await waitGone(env.client, KODES, NS, k);
     } finally {
       await op.stop(); // releases the lease
     }

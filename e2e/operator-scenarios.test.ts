@@ -112,7 +112,7 @@ describe(`Scenario 1 (${operatorMode()}; ${Bun.which("kubectl") ? "real kubectl"
       phase: "Running",
       type: "code-server",
       template: { kind: "KodeTemplate", name: "code-server-template" },
-      url: "http://my-code-server.default.svc.cluster.local",
+      internalURL: "http://my-code-server.default.svc.cluster.local",
       credentialsSecret: "my-code-server-auth",
       observedGeneration: kode.metadata.generation,
     });
@@ -143,7 +143,8 @@ describe(`Scenario 1 (${operatorMode()}; ${Bun.which("kubectl") ? "real kubectl"
       TYPE: "code-server",
       TEMPLATE: "code-server-template",
       USER: "devuser",
-      URL: "http://my-code-server.default.svc.cluster.local",
+      // No access section in the template: no route, so no URL (status.internalURL has the Service).
+      URL: "",
     });
     const short = parseTable(await kubectl(["get", "kd", "my-code-server"]));
     expect(short[0]?.PHASE).toBe("Running");
@@ -166,7 +167,7 @@ describe(`Scenario 1 (${operatorMode()}; ${Bun.which("kubectl") ? "real kubectl"
         expect(wait.code, wait.out).toBe(0);
       }
       const kode = await waitRunning(env.client, "default", "my-webtop");
-      expect(kode.status).toMatchObject({ type: "webtop", template: { kind: "KodeClusterTemplate", name: "webtop-cluster-template" }, url: "http://my-webtop.default.svc.cluster.local" });
+      expect(kode.status).toMatchObject({ type: "webtop", template: { kind: "KodeClusterTemplate", name: "webtop-cluster-template" }, internalURL: "http://my-webtop.default.svc.cluster.local" });
 
       const c = await children(env.client, "default", "my-webtop");
       expectChildMeta(c.statefulSet, kode, "webtop", "ide");
@@ -187,7 +188,7 @@ describe(`Scenario 1 (${operatorMode()}; ${Bun.which("kubectl") ? "real kubectl"
 
       if (env.kubectl) {
         const rows = parseTable(await kubectl(["get", "kodes"]));
-        expect(rows.find((r) => r.NAME === "my-webtop")).toMatchObject({ PHASE: "Running", TYPE: "webtop", TEMPLATE: "webtop-cluster-template", USER: "webuser", URL: "http://my-webtop.default.svc.cluster.local" });
+        expect(rows.find((r) => r.NAME === "my-webtop")).toMatchObject({ PHASE: "Running", TYPE: "webtop", TEMPLATE: "webtop-cluster-template", USER: "webuser", URL: "" });
         const describe = await kubectl(["describe", "kode", "my-webtop"]);
         expect(describe.slice(describe.indexOf("Events:"))).toContain("kode-operator");
       }

@@ -1,15 +1,13 @@
 // Routes from a browser to a Kode: host and path patterns expanded per Kode, checked, and rendered as one
 // networking.k8s.io/v1 Ingress or one gateway.networking.k8s.io/v1 HTTPRoute pointing at the Kode's Service.
 
-export interface AccessSpec {
-  ingress?: { className?: string; annotations?: Record<string, string> };
-  gateway?: { parentRefs: { name: string; namespace?: string; sectionName?: string }[] };
-  /** e.g. "{kode}-{user}.dev.example.com" */
-  host: string;
-  /** e.g. "/{namespace}/{kode}/"; default "/" */
-  path?: string;
-  tlsSecretName?: string;
-}
+import type { AccessSpec } from "../api/types.ts";
+import type { ResourceRef } from "../kube/types.ts";
+
+export type { AccessSpec };
+
+export const INGRESSES: ResourceRef = { group: "networking.k8s.io", version: "v1", plural: "ingresses", kind: "Ingress", namespaced: true };
+export const HTTPROUTES: ResourceRef = { group: "gateway.networking.k8s.io", version: "v1", plural: "httproutes", kind: "HTTPRoute", namespaced: true };
 
 export interface RouteTarget {
   kode: string;
@@ -109,7 +107,18 @@ export function renderIngress(access: AccessSpec, route: Route, t: RouteTarget, 
   };
 }
 
-export function renderHTTPRoute(access: AccessSpec, route: Route, t: RouteTarget, meta: { labels: Record<string, string> }) {
+/**
+ * The one route child of a Kode: an HTTPRoute when the access names a gateway, else an Ingress. `stripPrefix`: the
+ * IDE serves at "/" and nothing else in front removes the prefix, so the HTTPRoute rewrites it (an Ingress has no
+ * portable rewrite; the caller refuses that combination).
+ */
+export function renderRoute(access: AccessSpec, route: Route, t: RouteTarget, meta: { labels: Record<string, string> }, opts: { stripPrefix?: boolean } = {}) {
+  if (access.gateway) return { resource: HTTPROUTES, object: renderHTTPRoute(access, route, t, meta, opts) };
+  return { resource: INGRESSES, object: renderIngress(access, route, t, meta) };
+}
+
+export function renderHTTPRoute(access: AccessSpec, route: Route, t: RouteTarget, meta: { labels: Record<string, string> }, opts: { stripPrefix?: boolean } = {}) {
+  const rewrite = opts.stripPrefix && route.path !== "/";
   return {
     apiVersion: "gateway.networking.k8s.io/v1",
     kind: "HTTPRoute",
@@ -120,6 +129,7 @@ export function renderHTTPRoute(access: AccessSpec, route: Route, t: RouteTarget
       rules: [
         {
           matches: [{ path: { type: "PathPrefix", value: route.path } }],
+          ...(rewrite && { filters: [{ type: "URLRewrite", urlRewrite: { path: { type: "ReplacePrefixMatch", replacePrefixMatch: "/" } } }] }),
           backendRefs: [{ name: t.serviceName, port: t.servicePort }],
           // "0s" disables the timeouts: IDE websockets stay open for hours.
           timeouts: { request: "0s", backendRequest: "0s" },

@@ -98,7 +98,7 @@ export const KINDS: readonly KindDef[] = [
       { name: "Type", type: "string", jsonPath: ".status.type", description: "IDE type from the resolved template." },
       { name: "Template", type: "string", jsonPath: ".status.template.name", description: "Name of the resolved template." },
       { name: "User", type: "string", jsonPath: ".spec.user", description: "User name in the environment." },
-      { name: "URL", type: "string", jsonPath: ".status.url", description: "In-cluster URL of the Kode." },
+      { name: "URL", type: "string", jsonPath: ".status.url", description: "URL of the Kode from a browser (its route)." },
       AGE,
     ],
   },

@@ -9,4 +9,4 @@ export const DEFAULT_USER = "abc";
 export const DEFAULT_ACCESS_MODES = ["ReadWriteOnce"];
 
 /** A template spec's defaults as the operator sees them (what `kode render` applies to a file's template). */
-export const TEMPLATE_DEFAULTS = { tz: DEFAULT_TZ, puid: DEFAULT_PUID, pgid: DEFAULT_PGID, defaultHome: DEFAULT_HOME, defaultWorkspace: DEFAULT_WORKSPACE };
+export const TEMPLATE_DEFAULTS = { tz: DEFAULT_TZ, puid: DEFAULT_PUID, pgid: DEFAULT_PGID, defaultWorkspace: DEFAULT_WORKSPACE };

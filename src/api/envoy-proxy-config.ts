@@ -21,13 +21,25 @@ export const EnvoyOAuth2Schema = v.pipe(
       url("OpenID Connect issuer: must equal the `iss` claim of the tokens, e.g. https://keycloak.example.com/realms/dev (Keycloak ≥ 17 has no /auth prefix)."),
     ),
     authorizationEndpoint: v.optional(
-      url("Where browsers are sent to log in, e.g. https://keycloak.example.com/realms/dev/protocol/openid-connect/auth."),
+      url("Unset: read from the issuer's /.well-known/openid-configuration by the operator. Where browsers are sent to log in, e.g. https://keycloak.example.com/realms/dev/protocol/openid-connect/auth."),
     ),
     tokenEndpoint: v.optional(
-      url("Where Envoy exchanges the authorization code for tokens, e.g. https://keycloak.example.com/realms/dev/protocol/openid-connect/token. May be an in-cluster URL; https is verified against the image's system CA bundle."),
+      url("Unset: read from the issuer's discovery document. Where Envoy exchanges the authorization code for tokens, e.g. https://keycloak.example.com/realms/dev/protocol/openid-connect/token. May be an in-cluster URL; https is verified against the image's system CA bundle."),
     ),
     jwksUri: v.optional(
-      url("Keys that verify the tokens' signatures. Unset: <issuer>/protocol/openid-connect/certs (Keycloak's layout); set it for other identity providers."),
+      url("Keys that verify the tokens' signatures. Unset: jwks_uri of the issuer's discovery document (when authorizationEndpoint or tokenEndpoint is unset too), else <issuer>/protocol/openid-connect/certs (Keycloak's layout)."),
+    ),
+    caSecretRef: v.optional(
+      v.pipe(
+        v.object({
+          name: objectName("Name of the Secret holding the CA certificate (PEM)."),
+          namespace: v.optional(
+            objectName("Namespace of that Secret. Unset: the EnvoyProxyConfig's own namespace (required for an EnvoyProxyClusterConfig)."),
+          ),
+          key: v.optional(v.pipe(v.string(), v.minLength(1), v.description("Key of the PEM in that Secret. Unset: ca.crt."))),
+        }),
+        v.description("A private CA that signs the identity provider's certificate: trusted by the operator's discovery and by Envoy (instead of the image's CA bundle)."),
+      ),
     ),
     clientId: v.optional(v.pipe(v.string(), v.minLength(1), v.description("OAuth2 client id registered at the identity provider."))),
     clientSecretRef: v.optional(
@@ -45,10 +57,10 @@ export const EnvoyOAuth2Schema = v.pipe(
     redirectPath: v.optional(urlPath("Path of the OAuth2 callback on the Kode's own host (no query). Unset: /oauth2/callback.")),
     signoutPath: v.optional(urlPath("Path that clears the session cookies. Unset: /oauth2/signout.")),
     userClaim: v.optional(
-      v.pipe(v.string(), v.minLength(1), v.description("Token claim compared with the Kode's spec.user; only that user passes. Unset: preferred_username.")),
+      v.pipe(v.string(), v.minLength(1), v.description("Token claim compared with the Kode's spec.user; only that user passes. A dotted name is a nested claim (a.b reads {a: {b}}), unless it contains '://'. Unset: preferred_username.")),
     ),
     groupsClaim: v.optional(
-      v.pipe(v.string(), v.minLength(1), v.description("Token claim holding the user's groups (a list of strings). Unset: groups.")),
+      v.pipe(v.string(), v.minLength(1), v.description("Token claim holding the user's groups (a list of strings). A dotted name is a nested claim, e.g. Keycloak's realm_access.roles or resource_access.<client>.roles (unless it contains '://'). Unset: groups.")),
     ),
     allowedGroups: v.optional(
       v.pipe(

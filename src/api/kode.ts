@@ -97,9 +97,10 @@ export const KodeStatusSchema = v.pipe(
     phase: v.optional(
       v.pipe(v.picklist(KODE_PHASES), v.description("Lifecycle phase: Pending, Provisioning, Running, Updating, Failed or Deleting.")),
     ),
-    conditions: conditions("Conditions of the Kode: Ready, TemplateResolved, ResourcesReady and Progressing. Ready=False with reason ChildConflict names an existing object with a child's name that the Kode does not control."),
+    conditions: conditions("Conditions of the Kode: Ready, TemplateResolved, ResourcesReady and Progressing. Ready=False with reason ChildConflict names an existing object with a child's name that the Kode does not control; reason RouteConflict: an older Kode has the same host and path, so this one gets no route."),
     observedGeneration: observedGeneration(),
-    url: v.optional(str("In-cluster URL of the Kode's Service.")),
+    url: v.optional(str("The URL a user opens from a browser: the route's (https when the template names a TLS Secret). Unset when the template has no access section or the route is refused (RouteConflict).")),
+    internalURL: v.optional(str("In-cluster URL of the Kode's Service.")),
     credentialsSecret: v.optional(str("Name of the Secret holding the credentials in use.")),
     type: v.optional(v.pipe(v.picklist(IDE_TYPES), v.description("IDE type, copied from the resolved template."))),
     template: v.optional(

@@ -83,7 +83,6 @@ describe("parse helpers", () => {
       tz: "UTC",
       puid: 1000,
       pgid: 1000,
-      defaultHome: "/config",
       defaultWorkspace: "workspace",
       envoyProxyRef: { kind: "EnvoyProxyConfig", name: "p" },
     });

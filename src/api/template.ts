@@ -12,6 +12,7 @@ import {
   freeForm,
   int,
   listMap,
+  namespaceName,
   objectName,
   observedGeneration,
   parsers,
@@ -23,6 +24,10 @@ import { IdeServerSchema, initPlugins, podOptionFields } from "./environment.ts"
 import { DevcontainerSourceSchema } from "../devcontainer/source.ts";
 import { DotfilesSchema } from "../dotfiles/dotfiles.ts";
 import { VscodeSchema } from "../vscode/vscode.ts";
+
+/** Letters, digits, '.', '-' and the placeholders' braces (the expanded host is checked per Kode). */
+const HOST_PATTERN = /^[A-Za-z0-9{}.-]+$/;
+const PATH_PATTERN = /^\/[A-Za-z0-9{}._~\/-]*$/;
 
 const EnvVarSchema = v.pipe(
   v.object({
@@ -73,6 +78,102 @@ const TolerationSchema = v.pipe(
 const quantities = (description: string) =>
   v.optional(v.pipe(v.record(v.string(), quantity("A Kubernetes quantity, e.g. 500m or 2Gi.")), v.description(description)));
 
+const AccessSchema = v.pipe(
+  v.object({
+    ingress: v.optional(
+      v.pipe(
+        v.object({
+          className: v.optional(objectName("IngressClass of the Ingress, e.g. nginx. Unset: the cluster's default class.")),
+          annotations: v.optional(
+            v.pipe(v.record(v.string(), v.string()), v.description("Annotations of the Ingress (they win over the operator's streaming defaults for ingress-nginx).")),
+          ),
+        }),
+        v.description("Render a networking.k8s.io/v1 Ingress per Kode (the default when neither ingress nor gateway is set)."),
+      ),
+    ),
+    gateway: v.optional(
+      v.pipe(
+        v.object({
+          parentRefs: v.pipe(
+            v.array(
+              v.pipe(
+                v.object({
+                  name: objectName("Name of the Gateway."),
+                  namespace: v.optional(namespaceName("Namespace of the Gateway. Unset: the Kode's namespace.")),
+                  sectionName: v.optional(objectName("Listener of the Gateway to attach to.")),
+                }),
+                v.description("A Gateway the HTTPRoute attaches to."),
+              ),
+            ),
+            v.minLength(1),
+            v.description("The Gateways the HTTPRoute attaches to (at least one)."),
+          ),
+        }),
+        v.description("Render a gateway.networking.k8s.io/v1 HTTPRoute per Kode instead of an Ingress."),
+      ),
+    ),
+    host: v.pipe(
+      v.string(),
+      v.minLength(1),
+      v.maxLength(253),
+      v.regex(HOST_PATTERN),
+      v.description("Host name pattern with {kode}, {namespace} and {user}, e.g. {kode}-{user}.dev.example.com; must expand to a DNS name."),
+    ),
+    path: v.optional(
+      v.pipe(
+        v.string(),
+        v.maxLength(1024),
+        v.regex(PATH_PATTERN),
+        v.description("Path prefix pattern with {kode}, {namespace} and {user}, e.g. /{namespace}/{kode}/. Unset: /."),
+      ),
+    ),
+    tlsSecretName: v.optional(objectName("A kubernetes.io/tls Secret in the Kode's namespace: the route serves https and status.url starts with https.")),
+  }),
+  v.description("How a browser reaches Kodes of this template: one Ingress or HTTPRoute per Kode to its Service."),
+);
+
+const LabelSelectorSchema = (what: string) =>
+  v.pipe(
+    v.object({
+      matchLabels: v.optional(v.pipe(v.record(v.string(), v.string()), v.description("Labels the objects must all carry."))),
+      matchExpressions: v.optional(
+        v.pipe(
+          v.array(
+            v.pipe(
+              v.object({
+                key: v.pipe(v.string(), v.minLength(1), v.description("Label key.")),
+                operator: v.pipe(v.picklist(["In", "NotIn", "Exists", "DoesNotExist"]), v.description("In, NotIn, Exists or DoesNotExist.")),
+                values: v.optional(v.pipe(v.array(v.string()), v.description("Values for In and NotIn."))),
+              }),
+              v.description("A label requirement."),
+            ),
+          ),
+          v.description("Label requirements the objects must all meet."),
+        ),
+      ),
+    }),
+    v.description(what),
+  );
+
+const NetworkPolicySchema = v.pipe(
+  v.object({
+    ingressFrom: v.pipe(
+      v.array(
+        v.pipe(
+          v.object({
+            namespaceSelector: v.optional(LabelSelectorSchema("Namespaces the traffic may come from (e.g. the ingress controller's). Unset: the Kode's own namespace.")),
+            podSelector: v.optional(LabelSelectorSchema("Pods the traffic may come from (e.g. the ingress controller's). Unset: every pod of the selected namespaces except Kodes.")),
+          }),
+          v.description("A source of traffic to the Kode; pods of other Kodes never match."),
+        ),
+      ),
+      v.minLength(1),
+      v.description("Where traffic to a Kode may come from: only these peers, only on Envoy's public port (or the IDE port without Envoy)."),
+    ),
+  }),
+  v.description("Isolation of Kodes: a NetworkPolicy <kode> that admits only the named peers (the ingress controller or gateway), never other Kodes."),
+);
+
 export const KodeTemplateSpecSchema = v.pipe(
   v.object({
     type: v.pipe(
@@ -90,9 +191,8 @@ export const KodeTemplateSpecSchema = v.pipe(
         v.maxLength(4096),
         v.regex(ABSOLUTE_PATH),
         celRules<string>(...HOME_RULES),
-        v.description("Home directory of Kodes that do not set spec.home: an absolute path without '..' segments."),
+        v.description("Home directory of Kodes that do not set spec.home: an absolute path without '..' segments. Unset: the image type's home (/config for the linuxserver images, /home/jovyan for Jupyter)."),
       ),
-      "/config",
     ),
     defaultWorkspace: v.optional(
       v.pipe(
@@ -145,6 +245,8 @@ export const KodeTemplateSpecSchema = v.pipe(
     initPlugins: initPlugins("Init containers run before the IDE starts, before the Kode's own initPlugins."),
     dotfiles: v.optional(v.pipe(DotfilesSchema, v.description("Default dotfiles repository of Kodes that set none."))),
     vscode: v.optional(v.pipe(VscodeSchema, v.description("Default VS Code settings and extensions (code-server, devcontainers); a Kode's add to them."))),
+    access: v.optional(AccessSchema),
+    networkPolicy: v.optional(NetworkPolicySchema),
   }),
   v.description("Desired state of the template: the image and the defaults of Kodes created from it."),
 );

@@ -81,8 +81,10 @@ export interface KodeStatus {
   phase?: KodePhase;
   conditions?: Condition[];
   observedGeneration?: number;
-  /** In-cluster URL of the Service. */
+  /** The URL a user opens: the route's (https with TLS). Absent without a route (the template sets no access). */
   url?: string;
+  /** In-cluster URL of the Service. */
+  internalURL?: string;
   /** Name of the Secret holding the credentials in use. */
   credentialsSecret?: string;
   type?: IdeType;
@@ -141,6 +143,10 @@ export interface KodeTemplateSpec {
   initPlugins?: InitPlugin[];
   dotfiles?: Dotfiles;
   vscode?: Vscode;
+  /** How a browser reaches the Kodes: one Ingress or HTTPRoute per Kode. */
+  access?: AccessSpec;
+  /** Isolation: only these peers reach a Kode, never other Kodes. */
+  networkPolicy?: { ingressFrom: NetworkPeer[] };
 }
 
 export interface InitPlugin {
@@ -153,6 +159,29 @@ export interface InitPlugin {
   volumeMounts?: { name: string; mountPath: string; subPath?: string; readOnly?: boolean }[];
   resources?: ResourceRequirements;
   securityContext?: Record<string, unknown>;
+}
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: "In" | "NotIn" | "Exists" | "DoesNotExist"; values?: string[] }[];
+}
+
+export interface NetworkPeer {
+  namespaceSelector?: LabelSelector;
+  podSelector?: LabelSelector;
+}
+
+export interface AccessSpec {
+  /** Render an Ingress (the default when neither ingress nor gateway is set). */
+  ingress?: { className?: string; annotations?: Record<string, string> };
+  /** Render an HTTPRoute attached to these Gateways. */
+  gateway?: { parentRefs: { name: string; namespace?: string; sectionName?: string }[] };
+  /** Host pattern with {kode}, {namespace}, {user}, e.g. "{kode}-{user}.dev.example.com". */
+  host: string;
+  /** Path prefix pattern, e.g. "/{namespace}/{kode}/" (default "/"). */
+  path?: string;
+  /** A TLS Secret in the Kode's namespace: the route serves https. */
+  tlsSecretName?: string;
 }
 
 export interface KodeTemplateStatus {
@@ -178,6 +207,8 @@ export interface EnvoyOAuth2Spec {
   tokenEndpoint?: string;
   /** Default: <issuer>/protocol/openid-connect/certs (Keycloak). */
   jwksUri?: string;
+  /** A private CA (PEM in a Secret) for the identity provider's certificate. */
+  caSecretRef?: { name: string; namespace?: string; key?: string };
   clientId?: string;
   clientSecretRef?: { name: string; key?: string };
   /** Default [openid, profile, email]. */

@@ -25,6 +25,8 @@ export const AUTH_DIR = "/etc/envoy/auth";
 export const HTPASSWD_KEY = "htpasswd";
 export const TOKEN_SECRET_KEY = "token-secret.json";
 export const HMAC_SECRET_KEY = "hmac-secret.json";
+/** The private CA of the identity provider (caSecretRef), trusted instead of the image's bundle. */
+export const OIDC_CA_KEY = "oidc-ca.pem";
 /** The system CA bundle in envoyproxy/envoy (Ubuntu) and distroless images: verifies https IdP/authz endpoints. */
 export const SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
 /** Files the bootstrap may name that the image provides rather than a volume. */
@@ -89,7 +91,9 @@ export interface BootstrapInput {
   /** basic: the Kode's credentials (htpasswd). */
   credentials?: { username: string; password: string };
   /** oauth2: the client secret and the cookie HMAC key (SDS files). */
-  oauth2?: { clientSecret: string; hmacSecret: string };
+  oauth2?: { clientSecret: string; hmacSecret: string; ca?: string };
+  /** Path routing: only requests below basePath reach the IDE (with the prefix removed when strip). */
+  prefix?: { basePath: string; strip: boolean };
 }
 
 export interface BuiltBootstrap {
@@ -104,7 +108,7 @@ export function buildBootstrap(input: BootstrapInput): BuiltBootstrap {
   const authType = spec.authType ?? "none";
   const parts: Contribution[] = [];
   if (authType === "basic") parts.push(basicAuth());
-  if (authType === "oauth2") parts.push(oauth2Auth(spec.oauth2!, kode.user));
+  if (authType === "oauth2") parts.push(oauth2Auth(spec.oauth2!, kode.user, input.prefix?.basePath ?? "/", !!input.oauth2?.ca));
   if (spec.extAuthz) parts.push(extAuthz(spec.extAuthz));
 
   const filters: J[] = [
@@ -126,7 +130,7 @@ export function buildBootstrap(input: BootstrapInput): BuiltBootstrap {
   const bootstrap: J = {
     node: { id: `${kode.namespace ?? "default"}/${kode.name}`, cluster: "kode" },
     admin: { address: socket("127.0.0.1", ENVOY_ADMIN_PORT) },
-    static_resources: { listeners: [publicListener(filters, routeHeadersToRemove), healthListener(input.ideReadiness)], clusters },
+    static_resources: { listeners: [publicListener(filters, routeHeadersToRemove, input.prefix), healthListener(input.ideReadiness)], clusters },
   };
   return { bootstrap, secretFiles: secretFilesFor(authType, input) };
 }
@@ -139,6 +143,7 @@ function secretFilesFor(authType: string, input: BootstrapInput): Record<string,
   if (authType === "oauth2") {
     files[TOKEN_SECRET_KEY] = sdsFile("token", input.oauth2!.clientSecret);
     files[HMAC_SECRET_KEY] = sdsFile("hmac", input.oauth2!.hmacSecret);
+    if (input.oauth2!.ca) files[OIDC_CA_KEY] = input.oauth2!.ca.endsWith("\n") ? input.oauth2!.ca : `${input.oauth2!.ca}\n`;
   }
   return files;
 }
@@ -182,7 +187,7 @@ function httpListener(name: string, port: number, hcm: J): J {
 }
 
 /** The public listener: everything to the IDE, websockets on, no route timeout. */
-function publicListener(filters: J[], routeHeadersToRemove: string[]): J {
+function publicListener(filters: J[], routeHeadersToRemove: string[], prefix?: BootstrapInput["prefix"]): J {
   return httpListener("ide", ENVOY_PUBLIC_PORT, {
     stat_prefix: "ide",
     codec_type: "AUTO",
@@ -196,7 +201,7 @@ function publicListener(filters: J[], routeHeadersToRemove: string[]): J {
         {
           name: "ide",
           domains: ["*"],
-          routes: [{ match: { prefix: "/" }, route: { cluster: "ide", timeout: "0s", idle_timeout: IDLE_TIMEOUT } }],
+          routes: ideRoutes(prefix),
         },
       ],
       ...(routeHeadersToRemove.length && { request_headers_to_remove: routeHeadersToRemove }),
@@ -280,18 +285,36 @@ function basicAuth(): Contribution {
   };
 }
 
-/** oauth2 (login, cookies) -> jwt_authn (verifies the access token, forwards the user claim) -> rbac (owner/groups). */
-function oauth2Auth(o: OAuth2Spec, kodeUser: string | undefined): Contribution {
-  const token = new URL(o.tokenEndpoint!);
-  const jwks = new URL(o.jwksUri ?? keycloakJwksUri(o.issuer!));
-  const clusters = [urlCluster("kode_oidc", token)];
-  const jwksCluster = sameEndpoint(token, jwks) ? "kode_oidc" : "kode_oidc_jwks";
-  if (jwksCluster !== "kode_oidc") clusters.push(urlCluster(jwksCluster, jwks));
-  return { filters: [oauth2Filter(o), jwtAuthnFilter(o, jwks, jwksCluster), rbacFilter(o, kodeUser)], clusters };
+/**
+ * Everything to the IDE; with path routing only what is below the prefix ("/p" is redirected to "/p/", anything
+ * else is 404), the prefix removed for an IDE that serves at "/".
+ */
+function ideRoutes(prefix: BootstrapInput["prefix"]): J[] {
+  const toIde = { cluster: "ide", timeout: "0s", idle_timeout: IDLE_TIMEOUT };
+  if (!prefix || prefix.basePath === "/") return [{ match: { prefix: "/" }, route: toIde }];
+  const base = prefix.basePath;
+  return [
+    { match: { path: base.slice(0, -1) }, redirect: { path_redirect: base } },
+    { match: { prefix: base }, route: { ...toIde, ...(prefix.strip && { prefix_rewrite: "/" }) } },
+    { match: { prefix: "/" }, direct_response: { status: 404 } },
+  ];
 }
 
-function oauth2Filter(o: OAuth2Spec): J {
-  const redirectPath = o.redirectPath ?? OAUTH2_DEFAULTS.redirectPath;
+/** oauth2 (login, cookies) -> jwt_authn (verifies the access token, forwards the user claim) -> rbac (owner/groups). */
+function oauth2Auth(o: OAuth2Spec, kodeUser: string | undefined, basePath: string, privateCa: boolean): Contribution {
+  const token = new URL(o.tokenEndpoint!);
+  const jwks = new URL(o.jwksUri ?? keycloakJwksUri(o.issuer!));
+  const caFile = privateCa ? `${AUTH_DIR}/${OIDC_CA_KEY}` : undefined;
+  const clusters = [urlCluster("kode_oidc", token, caFile)];
+  const jwksCluster = sameEndpoint(token, jwks) ? "kode_oidc" : "kode_oidc_jwks";
+  if (jwksCluster !== "kode_oidc") clusters.push(urlCluster(jwksCluster, jwks, caFile));
+  return { filters: [oauth2Filter(o, basePath), jwtAuthnFilter(o, jwks, jwksCluster), rbacFilter(o, kodeUser)], clusters };
+}
+
+/** The callback and signout paths default to below the Kode's prefix, where the route sends them. */
+function oauth2Filter(o: OAuth2Spec, basePath: string): J {
+  const underBase = (p: string) => `${basePath}${p.replace(/^\//, "")}`;
+  const redirectPath = o.redirectPath ?? underBase(OAUTH2_DEFAULTS.redirectPath);
   return {
     name: "kode.oauth2",
     typed_config: {
@@ -302,7 +325,7 @@ function oauth2Filter(o: OAuth2Spec): J {
         credentials: { client_id: o.clientId, token_secret: sdsRef("token", TOKEN_SECRET_KEY), hmac_secret: sdsRef("hmac", HMAC_SECRET_KEY) },
         redirect_uri: `%REQ(x-forwarded-proto)%://%REQ(:authority)%${redirectPath}`,
         redirect_path_matcher: { path: { exact: redirectPath } },
-        signout_path: { path: { exact: o.signoutPath ?? OAUTH2_DEFAULTS.signoutPath } },
+        signout_path: { path: { exact: o.signoutPath ?? underBase(OAUTH2_DEFAULTS.signoutPath) } },
         // The access token goes on as Authorization: Bearer so jwt_authn can verify it (jwt_authn then removes it).
         forward_bearer_token: true,
         auth_scopes: o.scopes?.length ? [...o.scopes] : [...OAUTH2_DEFAULTS.scopes],
@@ -345,9 +368,15 @@ const rbacFilter = (o: OAuth2Spec, kodeUser: string | undefined): J => ({
   },
 });
 
+/**
+ * A claim name as a path into the JWT payload: "realm_access.roles" -> ["realm_access", "roles"] (Keycloak's
+ * nested role claims). A name with "://" is a namespaced claim URL and stays whole.
+ */
+export const claimPath = (name: string): string[] => (name.includes("://") ? [name] : name.split(".").filter(Boolean));
+
 /** RBAC principals: the owner by the user claim, or a member of an allowed group; nobody when neither is known. */
 export function identityPrincipals(user: string | undefined, o: OAuth2Spec): J[] {
-  const claim = (name: string) => [{ key: JWT_PAYLOAD_KEY }, { key: name }];
+  const claim = (name: string) => [{ key: JWT_PAYLOAD_KEY }, ...claimPath(name).map((key) => ({ key }))];
   const out: J[] = [];
   if (user)
     out.push({ metadata: { filter: JWT_METADATA_NAMESPACE, path: claim(o.userClaim ?? OAUTH2_DEFAULTS.userClaim), value: { string_match: { exact: user } } } });
@@ -415,7 +444,7 @@ const probeCluster = (port: number) =>
 
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
-function dnsCluster(name: string, host: string, port: number, opts: { tls?: boolean; http2?: boolean }): J {
+function dnsCluster(name: string, host: string, port: number, opts: { tls?: boolean; http2?: boolean; caFile?: string }): J {
   const ip = IPV4.test(host) || host.includes(":");
   const cluster: J = {
     name,
@@ -428,12 +457,12 @@ function dnsCluster(name: string, host: string, port: number, opts: { tls?: bool
     cluster.typed_extension_protocol_options = {
       [HTTP_OPTIONS_KEY]: { "@type": typeUrl(HTTP_OPTIONS_KEY), explicit_http_config: { http2_protocol_options: {} } },
     };
-  if (opts.tls) cluster.transport_socket = upstreamTls(host, ip);
+  if (opts.tls) cluster.transport_socket = upstreamTls(host, ip, opts.caFile);
   return cluster;
 }
 
 /** TLS to an IdP/authz endpoint, verified against the image's CA bundle (and the DNS name, unless it is an IP). */
-function upstreamTls(host: string, ip: boolean): J {
+function upstreamTls(host: string, ip: boolean, caFile = SYSTEM_CA_BUNDLE): J {
   return {
     name: "envoy.transport_sockets.tls",
     typed_config: {
@@ -441,7 +470,7 @@ function upstreamTls(host: string, ip: boolean): J {
       sni: host,
       common_tls_context: {
         validation_context: {
-          trusted_ca: { filename: SYSTEM_CA_BUNDLE },
+          trusted_ca: { filename: caFile },
           ...(!ip && { match_typed_subject_alt_names: [{ san_type: "DNS", matcher: { exact: host } }] }),
         },
       },
@@ -449,10 +478,10 @@ function upstreamTls(host: string, ip: boolean): J {
   };
 }
 
-function urlCluster(name: string, u: URL): J {
+function urlCluster(name: string, u: URL, caFile?: string): J {
   const tls = u.protocol === "https:";
   const port = u.port ? Number(u.port) : tls ? 443 : 80;
-  return dnsCluster(name, u.hostname.replace(/^\[|\]$/g, ""), port, { tls });
+  return dnsCluster(name, u.hostname.replace(/^\[|\]$/g, ""), port, { tls, caFile });
 }
 
 const sameEndpoint = (a: URL, b: URL) => a.protocol === b.protocol && a.host === b.host;

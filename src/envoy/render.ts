@@ -146,11 +146,13 @@ export interface EnvoyRenderInput {
   credentialsSecretName?: string;
   /** oauth2: the client secret read from clientSecretRef, and the cookie HMAC key (generated once and kept by the
    * caller, e.g. read back from the existing <kode>-envoy-auth Secret: a new key logs everybody out). */
-  oauth2?: { clientSecret: string; hmacSecret: string };
+  oauth2?: { clientSecret: string; hmacSecret: string; ca?: string };
   /** The Kode's selector labels (NetworkPolicy podSelector). Default: app.kubernetes.io/instance + kode.jacero.io/name. */
   selectorLabels?: Record<string, string>;
   /** Labels for the ConfigMap, Secret and NetworkPolicy. Default: the Kode's standard labels, component "proxy". */
   labels?: Record<string, string>;
+  /** Path routing: the browser's prefix (ends in "/"), and whether the IDE wants it removed (it serves at "/"). */
+  prefix?: { basePath: string; strip: boolean };
 }
 
 export interface EnvoyRender {
@@ -189,8 +191,11 @@ export function renderEnvoy(input: EnvoyRenderInput): EnvoyRender {
   const authType = spec.authType ?? "none";
   const authenticates = authType === "basic" || authType === "oauth2";
   const ideSpec = input.ideType ? ideTypeSpec(input.ideType) : undefined;
-  const ideReadiness: ProbeCheck = (authenticates ? ideSpec?.proxiedReadiness : undefined) ?? ideSpec?.readiness ?? { kind: "tcp" };
-  const { bootstrap, secretFiles } = buildBootstrap({ kode, idePort, spec, ideReadiness, credentials: input.credentials, oauth2: input.oauth2 });
+  const ownReadiness: ProbeCheck = (authenticates ? ideSpec?.proxiedReadiness : undefined) ?? ideSpec?.readiness ?? { kind: "tcp" };
+  // An IDE told to serve below the prefix answers its health check there too.
+  const ideReadiness: ProbeCheck =
+    ownReadiness.kind === "http" && input.prefix && !input.prefix.strip ? { kind: "http", path: `${input.prefix.basePath}${ownReadiness.path.replace(/^\//, "")}` } : ownReadiness;
+  const { bootstrap, secretFiles } = buildBootstrap({ kode, idePort, spec, ideReadiness, credentials: input.credentials, oauth2: input.oauth2, prefix: input.prefix });
   const bootstrapJson = `${JSON.stringify(bootstrap, null, 2)}\n`;
 
   const names = envoyChildNames(kode.name);
@@ -224,7 +229,7 @@ function assertRenderable(input: EnvoyRenderInput): void {
   const authType = spec.authType ?? "none";
   const problems = validateEnvoyConfig(spec, {
     idePort,
-    ...(authType === "oauth2" && { clientSecretFound: input.oauth2 !== undefined, kodeUser: kode.user }),
+    ...(authType === "oauth2" && { clientSecretFound: input.oauth2 !== undefined, kodeUser: kode.user, endpointsRequired: true }),
     ...(authType === "basic" && input.credentials && { basicUsername: input.credentials.username }),
   });
   if (authType === "basic" && !input.credentials)

@@ -35,7 +35,10 @@ describe("validateEnvoyConfig", () => {
     expect(reasons({ authType: "oauth2" })).toEqual(["MissingOAuth2Config"]);
     const p = validateEnvoyConfig({ authType: "oauth2", oauth2: { issuer: OAUTH2.issuer, clientId: "x" } });
     expect(p.map((x) => x.reason)).toEqual(["MissingOAuth2Field"]);
-    expect(p[0]!.message).toContain("authorizationEndpoint, tokenEndpoint, clientSecretRef");
+    expect(p[0]!.message).toBe("spec.oauth2 lacks clientSecretRef; issuer, clientId and clientSecretRef are required (the endpoints are read from the issuer's discovery document when unset).");
+    // At render time (after discovery), the endpoints must be there.
+    const atRender = validateEnvoyConfig({ authType: "oauth2", oauth2: { issuer: OAUTH2.issuer, clientId: "x" } }, { endpointsRequired: true });
+    expect(atRender[0]!.message).toContain("lacks authorizationEndpoint, tokenEndpoint, clientSecretRef");
     expect(reasons({ authType: "oauth2", oauth2: { ...OAUTH2, tokenEndpoint: "kc/token" } })).toEqual(["InvalidOAuth2URL"]);
     expect(reasons({ authType: "oauth2", oauth2: { ...OAUTH2, redirectPath: "cb" } })).toEqual(["InvalidOAuth2Path"]);
     expect(reasons({ authType: "oauth2", oauth2: { ...OAUTH2, redirectPath: "/x", signoutPath: "/x" } })).toEqual(["InvalidOAuth2Path"]);

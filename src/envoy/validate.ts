@@ -22,6 +22,10 @@ export interface EnvoyResolved {
   kodeUser?: string;
   /** basic: the user name going into htpasswd (from the Kode or its existingSecret). */
   basicUsername?: string;
+  /** oauth2 at render time: the endpoints must be there (discovery, if any, has filled them in). */
+  endpointsRequired?: boolean;
+  /** oauth2: whether caSecretRef's Secret exists and has the key. */
+  caFound?: boolean;
 }
 
 /** Names of the filters and clusters the operator generates; raw ones must not reuse them. */
@@ -65,8 +69,18 @@ export function validateEnvoyConfig(spec: EnvoyProxyConfigSpec, resolved: EnvoyR
     const o = spec.oauth2;
     if (!o) add("MissingOAuth2Config", "authType is oauth2 but spec.oauth2 is missing; set issuer, authorizationEndpoint, tokenEndpoint, clientId and clientSecretRef.");
     else {
-      const missing = (["issuer", "authorizationEndpoint", "tokenEndpoint", "clientId", "clientSecretRef"] as const).filter((k) => !o[k]);
-      if (missing.length) add("MissingOAuth2Field", `spec.oauth2 lacks ${missing.join(", ")}; all of issuer, authorizationEndpoint, tokenEndpoint, clientId and clientSecretRef are required.`);
+      // Endpoints left unset are read from the issuer's discovery document (src/envoy/oidc.ts) before rendering.
+      const required = resolved.endpointsRequired ? (["issuer", "authorizationEndpoint", "tokenEndpoint", "clientId", "clientSecretRef"] as const) : (["issuer", "clientId", "clientSecretRef"] as const);
+      const missing = required.filter((k) => !o[k]);
+      if (missing.length)
+        add(
+          "MissingOAuth2Field",
+          resolved.endpointsRequired
+            ? `spec.oauth2 lacks ${missing.join(", ")}; all of issuer, authorizationEndpoint, tokenEndpoint, clientId and clientSecretRef are required.`
+            : `spec.oauth2 lacks ${missing.join(", ")}; issuer, clientId and clientSecretRef are required (the endpoints are read from the issuer's discovery document when unset).`,
+        );
+      if (o.caSecretRef && resolved.caFound === false)
+        add("SecretNotFound", `the CA Secret "${o.caSecretRef.name}" (key "${o.caSecretRef.key ?? "ca.crt"}", spec.oauth2.caSecretRef) does not exist or lacks the key; create it.`);
       for (const k of ["issuer", "authorizationEndpoint", "tokenEndpoint", "jwksUri"] as const) {
         const u = o[k];
         if (u !== undefined && !httpUrl(u)) add("InvalidOAuth2URL", `spec.oauth2.${k} "${u}" is not an http(s) URL.`);

@@ -18,6 +18,10 @@ import { childNames, renderKode, SECRET_PASSWORD_KEY, SECRET_ROLLOUT_KEY, SECRET
 import { resolveEnvoy } from "./resolve-envoy.ts";
 import { forgetDevcontainer, resolveDevcontainer, type GitMemo } from "./resolve-devcontainer.ts";
 import type { GitFile, GitFileRequest } from "../devcontainer/git.ts";
+import { ownerProblem, resolveKodeAccess } from "./access.ts";
+import type { RouteClaims } from "../access/claims.ts";
+import type { DiscoveryEntry } from "../envoy/oidc.ts";
+import { HTTPROUTES, INGRESSES } from "../access/routes.ts";
 import { DEFAULT_USER } from "./settings.ts";
 import { deriveStatus, statusEquals, transitions, type ObservedStatefulSet } from "./status.ts";
 import { validateKodeInput, type Problem } from "./validate.ts";
@@ -48,6 +52,15 @@ export interface KodeDeps {
   envoyClusterConfigs: Cache<EnvoyProxyConfig>;
   configMaps: ChildCache;
   networkPolicies: ChildCache;
+  /** Ingresses and HTTPRoutes (the route child); absent: a Kode with access fails with RouteKindUnavailable. */
+  ingresses?: ChildCache;
+  httpRoutes?: ChildCache;
+  /** Which Kodes would get a host and path (src/access/claims.ts); absent: no conflict check. */
+  routeClaims?: Cache<RouteClaims>;
+  /** Namespaces (metadata only), for the owner label; absent: no owner check. */
+  namespaces?: Cache<KubeObject>;
+  /** OpenID discovery results (filled by the EnvoyProxyConfig reconciler). */
+  oidc?: Cache<DiscoveryEntry>;
   events: { event(obj: KubeObject, type: "Normal" | "Warning", reason: string, message: string): unknown };
   now(): string;
   /** A strong random password (only called when a Kode has none yet). */
@@ -91,6 +104,8 @@ export const kodeChildKinds = (deps: KodeDeps): ChildKinds => [
   { resource: NETWORK_POLICIES, cache: deps.networkPolicies },
   { resource: SERVICES, cache: deps.services },
   { resource: STATEFULSETS, cache: deps.statefulSets },
+  ...(deps.ingresses ? [{ resource: INGRESSES, cache: deps.ingresses }] : []),
+  ...(deps.httpRoutes ? [{ resource: HTTPROUTES, cache: deps.httpRoutes }] : []),
 ];
 
 const ownerOf = (kode: Kode): Owner => ({ apiVersion: API_VERSION, kind: "Kode", name: kode.metadata.name, namespace: kode.metadata.namespace, uid: kode.metadata.uid ?? "" });
@@ -261,6 +276,11 @@ const cachesOf = (deps: KodeDeps) => ({
   configMaps: deps.configMaps,
   networkPolicies: deps.networkPolicies,
   ...(deps.pods && { pods: deps.pods }),
+  ...(deps.ingresses && { ingresses: deps.ingresses }),
+  ...(deps.httpRoutes && { httpRoutes: deps.httpRoutes }),
+  ...(deps.routeClaims && { routeClaims: deps.routeClaims }),
+  ...(deps.oidc && { oidc: deps.oidc }),
+  ...(deps.namespaces && { namespaces: deps.namespaces }),
 });
 
 export async function reconcileKode(deps: KodeDeps, key: string): Promise<ReconcileResult> {
@@ -281,6 +301,13 @@ export async function reconcileKode(deps: KodeDeps, key: string): Promise<Reconc
   const pass = await reconcileInputs(scoped, kode);
   if (!pass.wrote && pass.requeueAfterMs === undefined) deps.settled?.set(key, recorder.recorded());
   return pass.requeueAfterMs === undefined ? undefined : { requeueAfterMs: pass.requeueAfterMs };
+}
+
+/** A namespace labelled with an owner admits only that owner's Kodes. */
+function namespaceProblems(deps: KodeDeps, kode: Kode): Problem[] {
+  if (!deps.namespaces) return [];
+  const p = ownerProblem(kode, deps.namespaces.get(undefined, kode.metadata.namespace ?? ""));
+  return p ? [p] : [];
 }
 
 /** One pass over a live Kode: whether it wrote anything, and when to look again if it must. */
@@ -310,7 +337,16 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
   const template = resolved.template;
   const credentials = resolveCredentials(deps, kode);
   const envoy = credentials.problem ? {} : resolveEnvoy(deps, kode, template, credentials.plain);
-  const problems = [...validateKodeInput(kode, template.spec), ...(credentials.problem ? [credentials.problem] : []), ...(envoy.problem ? [envoy.problem] : [])];
+  // Waiting for the issuer's discovery is not bad input: nothing is written, its result re-queues the Kode.
+  if (envoy.pending) return { wrote, requeueAfterMs: CONFLICT_RETRY_MS };
+  const access = resolveKodeAccess(kode, template.spec, { envoy: !!envoy.input, claims: deps.routeClaims, available: { ingress: !!deps.ingresses, gateway: !!deps.httpRoutes } });
+  const problems = [
+    ...validateKodeInput(kode, template.spec),
+    ...(credentials.problem ? [credentials.problem] : []),
+    ...(envoy.problem ? [envoy.problem] : []),
+    ...(access.problem ? [access.problem] : []),
+    ...namespaceProblems(deps, kode),
+  ];
   // Bad input: report it and leave whatever runs untouched until the input is fixed. A broken proxy config
   // never falls back to a Kode without auth: nothing is rendered until it is fixed.
   const fail = async (list: Problem[]) => ({ wrote: await status(deriveStatus({ ...base, problems: list, statefulSet: observedSts() })) });
@@ -332,6 +368,7 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
       rollout: credentials.rollout,
       envoy: envoy.input,
       devcontainer: dc.input,
+      access: access.access,
     });
   } catch (e) {
     if (e instanceof EnvoyRenderError) return fail(e.problems);
@@ -354,12 +391,15 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
 
   const pod = deps.pods?.get(ns, names.pod) as (KubeObject & ObservedPod) | undefined;
   const podOurs = pod && pod.metadata.labels?.["kode.jacero.io/name"] === name && pod.metadata.ownerReferences?.some((o) => o.kind === "StatefulSet" && o.uid === (sts.object as KubeObject).metadata.uid);
+  // A route held by an older Kode: everything else runs, the Kode reports the conflict and has no route.
+  const conflict = access.access?.conflict;
   const next = deriveStatus({
     ...dcBase,
     ...(podOurs && pod.status?.initContainerStatuses?.length && { environmentProblems: initContainerProblems(pod) }),
-    problems: [],
+    problems: conflict ? [conflict] : [],
     statefulSet: sts.object as ObservedStatefulSet,
     serviceUrl: serviceUrl(name, ns!),
+    ...(access.access && !conflict && { routeUrl: access.access.route.url }),
     credentialsSecret: credentials.input.generated ? names.secret : credentials.input.secretName,
   });
   return { wrote: await status(next), ...(dc.requeueAfterMs !== undefined && { requeueAfterMs: dc.requeueAfterMs }) };

@@ -7,6 +7,7 @@ import { EnvoyRenderError, envoyChildNames } from "../envoy/render.ts";
 import type { KubeObject } from "../kube/types.ts";
 import { renderKode } from "./render.ts";
 import { resolveEnvoy } from "./resolve-envoy.ts";
+import { resolveKodeAccess } from "./access.ts";
 import { DEFAULT_USER } from "./settings.ts";
 import { validateKodeInput } from "./validate.ts";
 
@@ -94,6 +95,16 @@ export function renderDocuments(docs: Doc[]): { yaml: string; problems: string[]
       problems.push(`Kode ${kode.metadata.name}: ${envoy.problem.reason}: ${envoy.problem.message}`);
       continue;
     }
+    // Discovery is I/O the operator does; without its result nothing is rendered (never a route without auth).
+    if (envoy.pending) {
+      problems.push(`Kode ${kode.metadata.name}: IssuerNotDiscovered: the oauth2 endpoints come from the ${envoy.pending}, which only the operator reads; set authorizationEndpoint and tokenEndpoint to render offline`);
+      continue;
+    }
+    const access = resolveKodeAccess(kode, spec, { envoy: !!envoy.input });
+    if (access.problem) {
+      problems.push(`Kode ${kode.metadata.name}: ${access.problem.reason}: ${access.problem.message}`);
+      continue;
+    }
     const generated = kode.spec.existingSecret ? undefined : { username: kode.spec.user ?? DEFAULT_USER, password: kode.spec.password ?? PLACEHOLDER_GENERATED };
     let result: ReturnType<typeof renderKode>;
     try {
@@ -102,6 +113,7 @@ export function renderDocuments(docs: Doc[]): { yaml: string; problems: string[]
         template: { kind, name: template.metadata.name, namespace: template.metadata.namespace, spec },
         credentials: { secretName: kode.spec.existingSecret ?? `${kode.metadata.name}-auth`, passwordKey: "password", generated },
         envoy: envoy.input,
+        access: access.access,
       });
     } catch (e) {
       if (!(e instanceof EnvoyRenderError)) throw e;

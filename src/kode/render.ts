@@ -22,7 +22,11 @@ import { API_VERSION, type EnvVar, type Kode, type KodeTemplateSpec } from "../a
 import type { DesiredChild } from "../kube/children.ts";
 import { CONFIGMAPS, NETWORK_POLICIES, PVCS, SECRETS, SERVICES, STATEFULSETS } from "../kube/resources.ts";
 import type { KubeObject } from "../kube/types.ts";
-import type { IdeEnvContext, ProbeCheck } from "./ide/index.ts";
+import { renderRoute } from "../access/routes.ts";
+import { renderKodeNetworkPolicy } from "../access/network-policy.ts";
+import { ENVOY_PUBLIC_PORT } from "../envoy/render.ts";
+import type { KodeAccess } from "./access.ts";
+import type { IdeEnvContext, IdeTypeSpec, ProbeCheck } from "./ide/index.ts";
 import { DEFAULT_ACCESS_MODES, DEFAULT_USER, resolveSettings } from "./settings.ts";
 import { podOptions, renderEnvironment, type InitContainerSpec, type ResolvedDevcontainer } from "./render-environment.ts";
 
@@ -52,7 +56,7 @@ export const childNames = (kode: string) => ({
   pod: `${kode}-0`,
 });
 
-export type Component = "ide" | "storage" | "credentials" | "proxy";
+export type Component = "ide" | "storage" | "credentials" | "proxy" | "access";
 
 /** Labels every child carries. */
 export const childLabels = (kode: string, type: string, component: Component): Record<string, string> => ({
@@ -197,6 +201,8 @@ export interface RenderInput {
   };
   /** devcontainers: the devcontainer.json the reconciler read (ConfigMap or git); an inline one is read by render itself. */
   devcontainer?: ResolvedDevcontainer;
+  /** The route from a browser (the template's access section, resolved by src/kode/access.ts). */
+  access?: KodeAccess;
 }
 
 export interface RenderResult {
@@ -212,7 +218,9 @@ export interface RenderResult {
   /** With an Envoy sidecar: its bootstrap, its secret files (absent for none) and the NetworkPolicy. */
   envoyConfigMap?: EnvoyConfigMap & { metadata: ChildMeta };
   envoySecret?: EnvoySecret & { metadata: ChildMeta };
-  networkPolicy?: NetworkPolicy & { metadata: ChildMeta };
+  networkPolicy?: (NetworkPolicy | ReturnType<typeof renderKodeNetworkPolicy>) & { metadata: ChildMeta };
+  /** The Ingress or HTTPRoute (absent without access, or when an older Kode holds the host and path). */
+  route?: DesiredChild;
   warnings: string[];
 }
 
@@ -300,6 +308,7 @@ export function renderKode(input: RenderInput): RenderResult {
     pgid: s.pgid,
     tz: s.tz,
     user: generated?.username ?? kode.spec.user ?? DEFAULT_USER,
+    basePath: basePathOf(input.access),
     credentials,
   };
   const envoyAuth = input.envoy?.config.spec.authType;
@@ -334,9 +343,9 @@ export function renderKode(input: RenderInput): RenderResult {
     ports: [{ name: HTTP_PORT_NAME, containerPort: s.port, protocol: "TCP" }, ...environment.extraContainerPorts],
     // linuxserver images run their first-boot init (chown of home, extension installs) before the IDE listens;
     // the startup probe gives that up to 10 minutes without making liveness lenient afterwards.
-    startupProbe: probe(ide?.readiness ?? { kind: "tcp" }, { periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 120 }),
-    readinessProbe: probe(ide?.readiness ?? { kind: "tcp" }, { periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 }),
-    livenessProbe: probe(ide?.liveness ?? { kind: "tcp" }, { periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 }),
+    startupProbe: probe(underPrefix(ide, ide?.readiness, ctx.basePath ?? "/"), { periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 120 }),
+    readinessProbe: probe(underPrefix(ide, ide?.readiness, ctx.basePath ?? "/"), { periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 }),
+    livenessProbe: probe(underPrefix(ide, ide?.liveness, ctx.basePath ?? "/"), { periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 }),
     ...(t.resources && (t.resources.limits || t.resources.requests) && { resources: structuredClone(t.resources) }),
     ...((environment.securityContext || t.securityContext) && { securityContext: { ...(environment.securityContext ?? {}), ...structuredClone(t.securityContext ?? {}) } }),
     volumeMounts: [{ name: HOME_VOLUME, mountPath: s.home }, ...extra.map((v) => ({ name: v.volume.name, mountPath: v.mountPath })), ...environment.extraVolumeMounts],
@@ -389,7 +398,54 @@ export function renderKode(input: RenderInput): RenderResult {
 
   const result: Omit<RenderResult, "children"> = { statefulSet, service, ...(secret && { secret }), ...(pvc && { pvc }), warnings };
   if (input.envoy) attachEnvoy(result, input, s.port, s.type, owner, credentials.secretName);
+  const isolation = renderIsolation(input, s.port, s.type, owner);
+  if (isolation) result.networkPolicy = isolation;
+  const route = renderAccess(input, s.type, owner);
+  if (route) result.route = route;
   return { ...result, children: childList(result, input) };
+}
+
+/**
+ * The template's isolation (networkPolicy.ingressFrom): the NetworkPolicy <kode> admits only its peers, never other
+ * Kodes, on Envoy's public port or, without Envoy, the IDE's port. It replaces the sidecar's open policy.
+ */
+function renderIsolation(input: RenderInput, idePort: number, type: string, owner: OwnerReference[] | undefined) {
+  const peers = input.template.spec.networkPolicy?.ingressFrom;
+  if (!peers?.length) return undefined;
+  const name = input.kode.metadata.name;
+  const policy = renderKodeNetworkPolicy({
+    metadata: { name, ...(input.kode.metadata.namespace !== undefined && { namespace: input.kode.metadata.namespace }), labels: childLabels(name, type, input.envoy ? "proxy" : "ide") },
+    selectorLabels: selectorLabels(name),
+    port: input.envoy ? ENVOY_PUBLIC_PORT : idePort,
+    ingressFrom: peers,
+  });
+  return { ...policy, metadata: { ...policy.metadata, ...(owner && { ownerReferences: owner }) } };
+}
+
+/** The path prefix the IDE is told about ("/" without path routing). */
+const basePathOf = (access: KodeAccess | undefined) => access?.route.path ?? "/";
+
+/** An IDE that serves below the prefix answers its HTTP checks there too. */
+export function underPrefix(ide: IdeTypeSpec | undefined, check: ProbeCheck | undefined, basePath: string): ProbeCheck {
+  if (!check) return { kind: "tcp" };
+  if (check.kind !== "http" || ide?.pathPrefix !== "serve" || basePath === "/") return check;
+  return { kind: "http", path: `${basePath}${check.path.replace(/^\//, "")}` };
+}
+
+/**
+ * The route child: the Ingress or HTTPRoute to the Service, unless an older Kode holds the host and path. With
+ * Envoy in front, Envoy strips the prefix; without it an HTTPRoute does (access.ts refuses an Ingress then).
+ */
+function renderAccess(input: RenderInput, type: string, owner: OwnerReference[] | undefined): DesiredChild | undefined {
+  const a = input.access;
+  if (!a || a.conflict) return undefined;
+  const name = input.kode.metadata.name;
+  const target = { kode: name, namespace: input.kode.metadata.namespace ?? "", user: input.kode.spec.user ?? DEFAULT_USER, serviceName: childNames(name).service, servicePort: SERVICE_PORT };
+  const child = renderRoute(a.spec, a.route, target, { labels: childLabels(name, type, "access") }, { stripPrefix: a.stripPrefix && !input.envoy });
+  const object = child.object as unknown as KubeObject;
+  if (input.kode.metadata.namespace === undefined) delete (object.metadata as { namespace?: string }).namespace;
+  if (owner) (object.metadata as ChildMeta).ownerReferences = owner;
+  return { resource: child.resource, object };
 }
 
 /** A kept home: no ownerReference; one made before the provenance mark existed (same labels, the keep-volume
@@ -418,6 +474,7 @@ function childList(r: Omit<RenderResult, "children">, input: RenderInput): Desir
     ...(r.networkPolicy ? [{ resource: NETWORK_POLICIES, object: obj(r.networkPolicy) }] : []),
     { resource: SERVICES, object: obj(r.service) },
     { resource: STATEFULSETS, object: obj(r.statefulSet) },
+    ...(r.route ? [r.route] : []),
   ];
 }
 
@@ -442,6 +499,7 @@ function attachEnvoy(result: Omit<RenderResult, "children">, input: RenderInput,
     credentials: input.envoy!.credentials,
     credentialsSecretName,
     oauth2: input.envoy!.oauth2,
+    ...(input.access && input.access.route.path !== "/" && { prefix: { basePath: input.access.route.path, strip: input.access.stripPrefix } }),
     selectorLabels: selectorLabels(name),
     labels: childLabels(name, ideType, "proxy"),
   });

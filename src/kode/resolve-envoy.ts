@@ -11,6 +11,8 @@ import { isControlledBy } from "../kube/children.ts";
 import type { KubeObject } from "../kube/types.ts";
 import type { RenderInput } from "./render.ts";
 import type { Problem } from "./validate.ts";
+import { discoveryKey, needsDiscovery, withDiscovered, type DiscoveryEntry } from "../envoy/oidc.ts";
+import { oidcCa } from "../envoy/reconcile.ts";
 
 type Secret = KubeObject & { data?: Record<string, string> };
 
@@ -18,6 +20,8 @@ export interface EnvoyDeps {
   envoyConfigs: Cache<EnvoyProxyConfig>;
   envoyClusterConfigs: Cache<EnvoyProxyConfig>;
   secrets: Cache<Secret>;
+  /** OpenID discovery results by issuer (src/envoy/oidc.ts), read without I/O. */
+  oidc?: Cache<DiscoveryEntry>;
 }
 
 export interface ResolvedEnvoy {
@@ -29,6 +33,8 @@ export interface ResolvedEnvoy {
   hmacGenerated?: "create" | "ifUnchanged";
   /** "<Kind>/<namespace>/<name>" of the config, for indexing Kodes by config. */
   configKey?: string;
+  /** The issuer's discovery has not answered yet: wait (its result re-queues the Kode), write nothing. */
+  pending?: string;
 }
 
 const decode = (b64: string | undefined) => (b64 === undefined ? undefined : Buffer.from(b64, "base64").toString());
@@ -74,7 +80,7 @@ export function resolveEnvoy(
   const found = findConfig(deps, template);
   if (!found.config) return { problem: found.problem, configKey };
   const config = found.config;
-  const spec = config.spec ?? {};
+  let spec = config.spec ?? {};
   const ns = kode.metadata.namespace;
   const envoyConfig = { kind: config.kind, name: config.metadata.name, namespace: config.metadata.namespace, spec };
   const authType = spec.authType ?? "none";
@@ -91,7 +97,18 @@ export function resolveEnvoy(
     const sidecarSecret = cached && kode.metadata.uid && isControlledBy(cached, { uid: kode.metadata.uid }) ? cached : undefined;
     const kept = readSdsSecretValue(decode(sidecarSecret?.data?.[HMAC_SECRET_KEY]));
     if (kept === undefined) hmacGenerated = sidecarSecret ? "ifUnchanged" : "create";
-    oauth2 = { clientSecret: clientSecret!, hmacSecret: kept ?? randomBytes(32).toString("base64") };
+    // An issuer named without endpoints: the discovered ones, or no sidecar at all (never a route without auth).
+    const ca = oidcCa(config, deps.secrets);
+    if (ca.problem) return { problem: ca.problem, configKey };
+    const o = spec.oauth2!;
+    if (needsDiscovery(o)) {
+      const entry = deps.oidc?.get(undefined, discoveryKey(o.issuer, ca.ca));
+      if (!entry) return { pending: `discovery of ${o.issuer}`, configKey };
+      if (!entry.result.ok) return { problem: { reason: entry.result.reason, message: entry.result.message }, configKey };
+      spec = { ...spec, oauth2: withDiscovered(o, entry.result.discovered) };
+      envoyConfig.spec = spec;
+    }
+    oauth2 = { clientSecret: clientSecret!, hmacSecret: kept ?? randomBytes(32).toString("base64"), ...(ca.ca && { ca: ca.ca }) };
   } else {
     const problems = validateEnvoyConfig(spec, { kodeUser: kode.spec.user, basicUsername: credentials?.username });
     if (problems.length) return { problem: problems[0], configKey };

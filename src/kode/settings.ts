@@ -28,7 +28,7 @@ export interface KodeSettings {
 
 export function resolveSettings(kode: Kode, template: KodeTemplateSpec): KodeSettings {
   const ide = ideTypeSpec(template.type);
-  const home = trimTrailingSlashes(kode.spec.home ?? template.defaultHome ?? DEFAULT_HOME);
+  const home = trimTrailingSlashes(kode.spec.home ?? template.defaultHome ?? ide?.defaultHome ?? DEFAULT_HOME);
   const workspace = trimTrailingSlashes(kode.spec.workspace ?? template.defaultWorkspace ?? DEFAULT_WORKSPACE);
   return {
     type: template.type,

@@ -154,7 +154,8 @@ describe("status fields", () => {
   test("observedGeneration, url, credentialsSecret, type, template, condition order", () => {
     const s = deriveStatus(base({ generation: 7, statefulSet: sts({ ready: 1 }) }));
     expect(s.observedGeneration).toBe(7);
-    expect(s.url).toBe("http://alice.dev.svc.cluster.local");
+    expect(s.internalURL).toBe("http://alice.dev.svc.cluster.local");
+    expect("url" in s).toBe(false);
     expect(s.credentialsSecret).toBe("alice-auth");
     expect(s.type).toBe("code-server");
     expect(s.template).toEqual(TEMPLATE);
@@ -163,7 +164,13 @@ describe("status fields", () => {
   });
   test("absent inputs leave fields out", () => {
     const s = deriveStatus(base({ serviceUrl: undefined, credentialsSecret: undefined, type: undefined, template: undefined, statefulSet: undefined }));
-    for (const k of ["url", "credentialsSecret", "type", "template"]) expect(k in s).toBe(false);
+    for (const k of ["url", "internalURL", "credentialsSecret", "type", "template"]) expect(k in s).toBe(false);
+  });
+  test("with a route: url is the route's, internalURL the Service's, Ready names the route", () => {
+    const s = deriveStatus(base({ generation: 2, statefulSet: sts({ ready: 1 }), routeUrl: "https://dev.example.com/dev/alice/" }));
+    expect(s.url).toBe("https://dev.example.com/dev/alice/");
+    expect(s.internalURL).toBe("http://alice.dev.svc.cluster.local");
+    expect(s.conditions!.find((c) => c.type === "Ready")!.message).toBe("code-server is running at https://dev.example.com/dev/alice/");
   });
   test("cluster template without namespace", () => {
     const s = deriveStatus(base({ template: { kind: "KodeClusterTemplate", name: "shared" } }));
@@ -204,7 +211,7 @@ describe("statusEquals", () => {
   test("equal to itself and to a reordered copy", () => {
     expect(statusEquals(s, structuredClone(s))).toBe(true);
     const reordered: KodeStatus = { ...structuredClone(s), conditions: [...s.conditions!].reverse() };
-    const keysReordered = JSON.parse(JSON.stringify({ url: s.url, conditions: s.conditions, phase: s.phase, observedGeneration: s.observedGeneration, credentialsSecret: s.credentialsSecret, type: s.type, template: s.template }));
+    const keysReordered = JSON.parse(JSON.stringify({ internalURL: s.internalURL, conditions: s.conditions, phase: s.phase, observedGeneration: s.observedGeneration, credentialsSecret: s.credentialsSecret, type: s.type, template: s.template }));
     expect(statusEquals(s, reordered)).toBe(true);
     expect(statusEquals(s, keysReordered)).toBe(true);
   });

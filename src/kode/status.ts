@@ -33,7 +33,10 @@ export interface StatusInput {
   /** The template could not be resolved (not found, wrong kind, forbidden...). */
   templateProblem?: Problem;
   statefulSet?: ObservedStatefulSet;
+  /** The in-cluster URL (status.internalURL). */
   serviceUrl?: string;
+  /** The route's URL (status.url), when the Kode has a route. */
+  routeUrl?: string;
   credentialsSecret?: string;
   deleting: boolean;
   /** What the operator's init containers of the pod reported (undefined: no pod observed, no condition). */
@@ -116,7 +119,8 @@ export function deriveStatus(input: StatusInput): KodeStatus {
     progressing = { status: "True", reason: "Updating", message: resources.message };
   } else {
     phase = "Running";
-    const where = input.serviceUrl ? ` at ${input.serviceUrl}` : "";
+    const at = input.routeUrl ?? input.serviceUrl;
+    const where = at ? ` at ${at}` : "";
     readyCond = { status: "True", reason: "Running", message: `${input.type ?? "the IDE"} is running${where}` };
     progressing = { status: "False", reason: "Stable", message: "the desired state is rolled out" };
   }
@@ -131,7 +135,8 @@ export function deriveStatus(input: StatusInput): KodeStatus {
   if (input.environmentProblems) conditions.push(nextCondition(ENVIRONMENT_CONDITION, environmentCondition(input.environmentProblems), old?.conditions, generation, input.now));
 
   const status: KodeStatus = { phase, conditions, observedGeneration: generation };
-  if (input.serviceUrl !== undefined) status.url = input.serviceUrl;
+  if (input.routeUrl !== undefined) status.url = input.routeUrl;
+  if (input.serviceUrl !== undefined) status.internalURL = input.serviceUrl;
   if (input.credentialsSecret !== undefined) status.credentialsSecret = input.credentialsSecret;
   if (input.type !== undefined) status.type = input.type;
   if (t) status.template = { kind: t.kind, name: t.name, ...(t.namespace !== undefined && { namespace: t.namespace }) };

@@ -22,6 +22,8 @@ Flags:
   --resync DURATION          periodic resync of every Kode, e.g. 10m (default 10m)
   --concurrency N            concurrent Kode reconciles (default 4)
   --qps N                    client-side API rate limit (default 50; burst is twice)
+  --gateway-api              manage HTTPRoutes for templates with access.gateway (needs the Gateway API CRDs)
+  --no-ingress               do not manage Ingresses (a cluster without networking.k8s.io/v1 Ingress)
   --log-format json|pretty   (default json)
   --log-level LEVEL          error, warn, info, debug, trace (default info)
 `;
@@ -72,6 +74,8 @@ export async function operatorCommand(argv: string[]): Promise<number> {
       resync: { type: "string", default: "10m" },
       concurrency: { type: "string", default: "4" },
       qps: { type: "string", default: "50" },
+      "gateway-api": { type: "boolean" },
+      "no-ingress": { type: "boolean" },
       "log-format": { type: "string", default: "json" },
       "log-level": { type: "string", default: "info" },
       help: { type: "boolean", short: "h" },
@@ -106,6 +110,7 @@ export async function operatorCommand(argv: string[]): Promise<number> {
     healthAddress: values["health-address"],
     metricsAddress: values["metrics-address"],
     logger: log,
+    routes: { ingress: !values["no-ingress"], gateway: !!values["gateway-api"] },
   });
   await runUntilSignal(() => op.stop(), op.done, log);
   client.close();

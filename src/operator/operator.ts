@@ -6,6 +6,7 @@ import { hostname } from "node:os";
 import { ENVOY_PROXY_CLUSTER_CONFIGS, ENVOY_PROXY_CONFIGS, KODE_CLUSTER_TEMPLATES, KODE_TEMPLATES, KODES } from "../api/resources.ts";
 import { KODE_PHASES, type EnvoyProxyConfig, type Kode, type KodeTemplate } from "../api/types.ts";
 import { envoyConfigKey, reconcileEnvoyConfig } from "../envoy/reconcile.ts";
+import { OidcDiscoveryCache } from "../envoy/oidc.ts";
 import { envoyConfigKeyOf } from "../kode/resolve-envoy.ts";
 import { reconcileKode, templateKeyOf, type KodeDeps } from "../kode/reconcile.ts";
 import { childNames, MANAGED_BY } from "../kode/render.ts";
@@ -20,10 +21,15 @@ import { LeaderElector } from "../kube/leader-election.ts";
 import { silentLogger, type Logger } from "../kube/logger.ts";
 import { Registry } from "../kube/metrics.ts";
 import { runWorkers, WorkQueue, type ReconcileResult } from "../kube/queue.ts";
-import { CONFIGMAPS, NETWORK_POLICIES, PODS, PVCS, SECRETS, SERVICES, STATEFULSETS } from "../kube/resources.ts";
+import { CONFIGMAPS, NAMESPACES, NETWORK_POLICIES, PODS, PVCS, SECRETS, SERVICES, STATEFULSETS } from "../kube/resources.ts";
 import type { KubeClient, KubeObject, ResourceRef } from "../kube/types.ts";
 import { reconcileTemplate, templateKey } from "../template/reconcile.ts";
 import { MultiNamespaceInformer } from "./multi-informer.ts";
+import { routeClaimsCache } from "../access/claims.ts";
+import { HTTPROUTES, INGRESSES } from "../access/routes.ts";
+import type { AccessSpec } from "../api/types.ts";
+import { DEFAULT_USER } from "../kode/settings.ts";
+import { OWNER_LABEL } from "../kode/access.ts";
 
 export interface OperatorOptions {
   client: KubeClient;
@@ -41,6 +47,13 @@ export interface OperatorOptions {
   logger?: Logger;
   /** Wall clock (tests). */
   now?: () => number;
+  /**
+   * Route kinds the operator manages (template access): Ingress (default on) and the Gateway API's HTTPRoute
+   * (default off: a cluster without the Gateway API CRDs has no such kind to watch).
+   */
+  routes?: { ingress?: boolean; gateway?: boolean };
+  /** OpenID discovery: re-fetch interval of a good result (default 10 minutes), timeout, first retry after a failure. */
+  oidc?: { refreshMs?: number; timeoutMs?: number; backoffMs?: number };
 }
 
 export interface RunningOperator {
@@ -118,7 +131,12 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   const networkPolicies = informer(NETWORK_POLICIES, { labelSelector: CHILD_SELECTOR });
   // The Kodes' pods (they carry the pod template's labels): what their init containers report goes into status.
   const pods = informer(PODS, { labelSelector: CHILD_SELECTOR });
-  const all = [kodes, templates, clusterTemplates, secrets, statefulSets, services, pvcs, envoyConfigs, envoyClusterConfigs, configMaps, networkPolicies, pods];
+  const ingresses = opts.routes?.ingress !== false ? informer(INGRESSES, { labelSelector: CHILD_SELECTOR }) : undefined;
+  const httpRoutes = opts.routes?.gateway ? informer(HTTPROUTES, { labelSelector: CHILD_SELECTOR }) : undefined;
+  const routeInformers = [ingresses, httpRoutes].filter((i) => i !== undefined);
+  // Namespaces for the owner label (kode.jacero.io/owner): a user's namespace admits only that user's Kodes.
+  const namespaces = informer(NAMESPACES);
+  const all = [kodes, templates, clusterTemplates, secrets, statefulSets, services, pvcs, envoyConfigs, envoyClusterConfigs, configMaps, networkPolicies, pods, ...routeInformers, namespaces];
 
   // Children by controller uid: what the generic child step prunes and removes.
   const asChildCache = <T extends KubeObject>(inf: MultiNamespaceInformer<T>): ChildCache<T> => {
@@ -130,6 +148,24 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     ...ChildCache[],
   ];
   kodes.addIndex("template", (k) => [templateKeyOf(asKode(k))]);
+  // Kodes refused a route: any Kode or template change may free it, so they are looked at again then.
+  kodes.addIndex("routeConflict", (k) => (asKode(k).status?.conditions?.some((c) => c.type === "Ready" && c.reason === "RouteConflict") ? ["yes"] : []));
+  const routeClaims = routeClaimsCache({
+    defaultUser: DEFAULT_USER,
+    kodesWithAccess: () => {
+      const out: { kode: Kode; access: AccessSpec }[] = [];
+      for (const inf of [templates, clusterTemplates])
+        for (const t of inf.list()) {
+          const access = asTemplate(t).spec?.access;
+          if (access) for (const k of kodes.byIndex("template", templateKey(asTemplate(t)))) out.push({ kode: asKode(k), access });
+        }
+      return out;
+    },
+  });
+  const requeueRouteConflicts = () => {
+    routeClaims.invalidate();
+    for (const k of kodes.byIndex("routeConflict", "yes")) kodeQueue.add(keyOf(k));
+  };
   for (const t of [templates, clusterTemplates]) t.addIndex("envoy", (o) => [envoyConfigKeyOf(asTemplate(o)) ?? ""].filter(Boolean));
   kodes.addIndex("secret", (k) => secretNamesOf(asKode(k)).map((n) => `${k.metadata.namespace}/${n}`));
 
@@ -183,7 +219,17 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   function secretWanted(s: KubeObject): boolean {
     if (s.metadata.labels?.["app.kubernetes.io/managed-by"] === MANAGED_BY) return true;
     if (kodes.byIndex("secret", keyOf(s)).length) return true;
-    return oauthClientSecretNames().has(s.metadata.name);
+    return oauthClientSecretNames().has(s.metadata.name) || oidcCaSecretKeys().has(keyOf(s));
+  }
+  /** "<namespace>/<name>" of every private CA an oauth2 config names (caSecretRef). */
+  function oidcCaSecretKeys(): Set<string> {
+    const keys = new Set<string>();
+    for (const c of [...envoyConfigs.list(), ...envoyClusterConfigs.list()]) {
+      const ref = (c as unknown as EnvoyProxyConfig).spec?.oauth2?.caSecretRef;
+      const ns = ref?.namespace ?? c.metadata.namespace;
+      if (ref && ns) keys.add(`${ns}/${ref.name}`);
+    }
+    return keys;
   }
   kodes.addIndex("configmap", (k) => (asKode(k).spec?.devcontainer?.configMapRef ? [`${k.metadata.namespace}/${asKode(k).spec.devcontainer!.configMapRef!.name}`] : []));
 
@@ -221,6 +267,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
       templateQueue.addLow(templateKeyOf(asKode(k)));
       return;
     }
+    requeueRouteConflicts();
     templateQueue.add(templateKeyOf(asKode(k)));
     if (old && templateKeyOf(asKode(old)) !== templateKeyOf(asKode(k))) templateQueue.add(templateKeyOf(asKode(old)));
     // Secrets it no longer refers to leave the cache; ones it newly refers to are fetched before it reconciles.
@@ -245,6 +292,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     const key = templateKey(asTemplate(t));
     if (old === t) return templateQueue.addLow(key);
     templateQueue.add(key);
+    requeueRouteConflicts();
     // A status-only update (our own kodes count) or a resync changes nothing a Kode renders from: re-queueing
     // every Kode of the template on each of those made a burst of creates cost ~4x the reconciles.
     if (old && !templateSpecChanged(t, old)) return;
@@ -265,6 +313,9 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     if (old === c) return envoyQueue.addLow(key);
     envoyQueue.add(key);
     if (old && !templateSpecChanged(c, old)) return;
+    // A private CA the config now names may have been left out of the Secret cache so far.
+    const ca = (c as unknown as EnvoyProxyConfig).spec?.oauth2?.caSecretRef;
+    if (ca && (ca.namespace ?? c.metadata.namespace)) void secrets.recheck(ca.namespace ?? c.metadata.namespace, ca.name).then(() => envoyQueue.add(key));
     const clientSecret = (c as unknown as EnvoyProxyConfig).spec?.oauth2?.clientSecretRef?.name;
     const previous = old ? (old as unknown as EnvoyProxyConfig).spec?.oauth2?.clientSecretRef?.name : undefined;
     for (const k of kodesOfEnvoyConfig(key)) {
@@ -274,11 +325,16 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   };
   for (const inf of [envoyConfigs, envoyClusterConfigs])
     inf.on("add", (c) => onEnvoyConfig(c)).on("update", (c, old) => onEnvoyConfig(c, old)).on("delete", (c) => onEnvoyConfig(c));
+  const onNamespace = (n: KubeObject, old?: KubeObject) => {
+    if (old && old.metadata.labels?.[OWNER_LABEL] === n.metadata.labels?.[OWNER_LABEL]) return;
+    for (const k of kodes.list()) if (k.metadata.namespace === n.metadata.name) kodeQueue.add(keyOf(k));
+  };
+  namespaces.on("add", (n) => onNamespace(n)).on("update", (n, old) => onNamespace(n, old)).on("delete", (n) => onNamespace(n));
   const onChild = (o: KubeObject) => {
     const owner = o.metadata.labels?.["kode.jacero.io/name"];
     if (owner && o.metadata.namespace) kodeQueue.add(`${o.metadata.namespace}/${owner}`);
   };
-  for (const inf of [statefulSets, services, pvcs, networkPolicies, pods]) inf.on("add", onChild).on("update", onChild).on("delete", onChild);
+  for (const inf of [statefulSets, services, pvcs, networkPolicies, pods, ...routeInformers]) inf.on("add", onChild).on("update", onChild).on("delete", onChild);
   // A ConfigMap: its Kode when it is a child, and the Kodes whose devcontainer (own or template's) names it.
   const onConfigMap = (c: KubeObject) => {
     if (c.metadata.labels?.["app.kubernetes.io/managed-by"] === MANAGED_BY) onChild(c);
@@ -297,8 +353,29 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
       if ((c as unknown as EnvoyProxyConfig).spec?.oauth2?.clientSecretRef?.name === s.metadata.name)
         for (const k of kodesOfEnvoyConfig(envoyConfigKey(c as unknown as EnvoyProxyConfig), s.metadata.namespace)) kodeQueue.add(keyOf(k));
   };
+  const onCaSecret = (s: KubeObject) => {
+    for (const c of [...envoyConfigs.list(), ...envoyClusterConfigs.list()]) {
+      const ref = (c as unknown as EnvoyProxyConfig).spec?.oauth2?.caSecretRef;
+      if (ref?.name === s.metadata.name && (ref.namespace ?? c.metadata.namespace) === s.metadata.namespace) {
+        envoyQueue.add(envoyConfigKey(c as unknown as EnvoyProxyConfig));
+        for (const k of kodesOfEnvoyConfig(envoyConfigKey(c as unknown as EnvoyProxyConfig))) kodeQueue.add(keyOf(k));
+      }
+    }
+  };
+  secrets.on("add", onCaSecret).on("update", onCaSecret).on("delete", onCaSecret);
   secrets.on("add", onSecret).on("update", onSecret).on("delete", onSecret);
 
+  // Discovery results by issuer: a changed one (first answer, failure, recovery, rotated keys) re-renders its Kodes.
+  const oidc = new OidcDiscoveryCache({
+    ...opts.oidc,
+    now,
+    onChange: (key) => {
+      for (const c of [...envoyConfigs.list(), ...envoyClusterConfigs.list()]) {
+        const issuer = (c as unknown as EnvoyProxyConfig).spec?.oauth2?.issuer;
+        if (issuer && (key === issuer || key.startsWith(`${issuer}\u0000`))) for (const k of kodesOfEnvoyConfig(envoyConfigKey(c as unknown as EnvoyProxyConfig))) kodeQueue.add(keyOf(k));
+      }
+    },
+  });
   // Every write goes through `writer`: fenced, so that once leadership is lost (or the operator stops) requests
   // in flight are aborted and none is sent any more. Informers read through the plain client.
   const term = new AbortController();
@@ -322,6 +399,11 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     envoyClusterConfigs: bySpec(envoyClusterConfigs) as never,
     configMaps: configMapChildren,
     networkPolicies: networkPolicyChildren,
+    ...(ingresses && { ingresses: asChildCache(ingresses) }),
+    ...(httpRoutes && { httpRoutes: asChildCache(httpRoutes) }),
+    routeClaims,
+    oidc,
+    namespaces: namespaces as never,
     events,
     now: iso,
     generatePassword,
@@ -373,7 +455,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
         envoyQueue,
         1,
         timed("envoyproxyconfig", (key) =>
-          reconcileEnvoyConfig({ client: writer, envoyConfigs: envoyConfigs as never, envoyClusterConfigs: envoyClusterConfigs as never, events, now: iso }, key),
+          reconcileEnvoyConfig({ client: writer, envoyConfigs: envoyConfigs as never, envoyClusterConfigs: envoyClusterConfigs as never, events, now: iso, oidc, secrets: secretChildren }, key),
         ),
       ),
     );

@@ -37,6 +37,9 @@ export const OPERATOR_PERMISSIONS: readonly Permission[] = [
   { group: "", resource: "pods", verbs: ["list", "watch"], scope: "cluster", why: "the Kodes' pods, label-selected informer: init container reports (src/kode/init-reports.ts)" },
   { group: "apps", resource: "statefulsets", verbs: CHILD_VERBS, scope: "cluster", why: "<kode> StatefulSet child" },
   { group: "networking.k8s.io", resource: "networkpolicies", verbs: CHILD_VERBS, scope: "cluster", why: "<kode> NetworkPolicy child of an Envoy sidecar" },
+  { group: "", resource: "namespaces", verbs: ["list", "watch"], scope: "cluster", why: "informer: the owner label kode.jacero.io/owner of a user's namespace" },
+  { group: "networking.k8s.io", resource: "ingresses", verbs: CHILD_VERBS, scope: "cluster", why: "<kode> Ingress child for a template's access" },
+  { group: "gateway.networking.k8s.io", resource: "httproutes", verbs: CHILD_VERBS, scope: "cluster", why: "<kode> HTTPRoute child for access.gateway (with --gateway-api)" },
   { group: "", resource: "events", verbs: ["create", "patch"], scope: "cluster", why: "Events on Kodes (a repeated one has its count patched)" },
   { group: "coordination.k8s.io", resource: "leases", verbs: ["get", "create", "update"], scope: "own-namespace", why: "leader election: read, create, renew and release with PUT" },
 ];

@@ -89,7 +89,8 @@ export async function startSandbox(opts: { port?: number; kubeconfigPath?: strin
   const sa = operatorServiceAccount();
   const token = await serviceAccountToken(client, sa.namespace, sa.name, OPERATOR_TOKEN_SECONDS);
   const operatorClient = createClient(staticClientConfig({ server: server.url, token }), { qps: 0 });
-  const operator = startOperator({ client: operatorClient, logger: opts.logger, resyncMs: opts.resyncMs });
+  // The embedded server serves Ingress and the Gateway API kinds: the sandbox manages both route kinds.
+  const operator = startOperator({ client: operatorClient, logger: opts.logger, resyncMs: opts.resyncMs, routes: { ingress: true, gateway: true } });
   await operator.ready;
   return {
     server,

@@ -16,6 +16,8 @@ export const alnoda: IdeTypeSpec = {
   defaultImage: "alnoda/alnoda-workspace:latest",
   defaultPort: ALNODA_UI_PORT,
   env: (ctx) => [{ name: "TZ", value: ctx.tz }],
+  // Its UI links are relative to the page; a proxy in front strips a path prefix.
+  pathPrefix: "strip",
   readiness: { kind: "tcp" },
   liveness: { kind: "tcp" },
   activity: { kind: "none", note: "no activity API: use proxy traffic statistics" },

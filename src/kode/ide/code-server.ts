@@ -5,6 +5,7 @@
 //   so PORT is how a template moves the listen port. The image's internal s6 readiness check keeps probing 8443,
 //   which is why PORT is only set when the port really differs;
 // - auth is on (AUTH=password) iff PASSWORD or HASHED_PASSWORD is set;
+// - every URL the UI uses is relative, so under a path prefix it runs as is once the proxy strips the prefix;
 // - GET /healthz is unauthenticated, does not count as activity, and answers {status, lastHeartbeat}.
 import { type IdeTypeSpec, linuxserverBaseEnv, passwordEnv, portEnvIfChanged } from "./spec.ts";
 
@@ -22,6 +23,7 @@ export const codeServer: IdeTypeSpec = {
     { name: "DEFAULT_WORKSPACE", value: ctx.workspacePath },
     passwordEnv("PASSWORD", ctx),
   ],
+  pathPrefix: "strip",
   readiness: { kind: "http", path: "/healthz" },
   liveness: { kind: "http", path: "/healthz" },
   activity: {
@@ -29,4 +31,8 @@ export const codeServer: IdeTypeSpec = {
     path: "/healthz",
     note: "JSON {status: alive|expired, lastHeartbeat: epoch ms}; alive while any TCP connection is open",
   },
+  // An open tab sends VS Code's remote-protocol keep-alive every 5 s on each of its two websockets (a few dozen
+  // bytes each, ~1 KiB/min in all) and no HTTP requests; typing, file opens and terminal input go well above this.
+  // Not yet calibrated with a real browser: the floor sits at twice the keep-alive estimate.
+  activityReading: { native: "code-server", envoyFloor: { rxBytesPerMinute: 2048, requestsPerMinute: 2 } },
 };

@@ -54,6 +54,8 @@ export const devcontainers: IdeTypeSpec = {
   defaultImage: "mcr.microsoft.com/devcontainers/base:ubuntu",
   defaultPort: DEVCONTAINERS_DEFAULT_PORT,
   env: (ctx) => [{ name: "TZ", value: ctx.tz }],
+  // The injected web IDE (openvscode-server) uses relative URLs like code-server: the proxy strips a path prefix.
+  pathPrefix: "strip",
   readiness: { kind: "tcp" },
   liveness: { kind: "tcp" },
   // Behind Envoy the server runs without its own auth, so its start page answers 200 (or a redirect to the folder).

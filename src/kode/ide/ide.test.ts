@@ -11,6 +11,7 @@ const ctx: IdeEnvContext = {
   pgid: 1000,
   tz: "UTC",
   user: "abc",
+  basePath: "/",
   credentials: { secretName: "k-auth", passwordKey: "password" },
 };
 

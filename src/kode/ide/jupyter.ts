@@ -25,8 +25,10 @@ export const jupyter: IdeTypeSpec = {
   description: "JupyterLab (jupyter docker-stacks)",
   supported: true,
   defaultImage: "quay.io/jupyter/base-notebook:latest",
+  defaultHome: JUPYTER_DEFAULT_HOME,
   defaultPort: JUPYTER_IMAGE_PORT,
   env: (ctx) => [{ name: "TZ", value: ctx.tz }, passwordEnv("JUPYTER_TOKEN", ctx)],
+  pathPrefix: "serve",
   // GET /api returns the server version without authentication.
   readiness: { kind: "http", path: "/api" },
   liveness: { kind: "http", path: "/api" },
@@ -66,6 +68,8 @@ export function jupyterFlags(ctx: IdeEnvContext, behindEnvoy: boolean): string[]
     `--ServerApp.port=${ctx.port}`,
     `--ServerApp.root_dir=${ctx.workspacePath}`,
     "--ServerApp.open_browser=False",
+    // Path routing: everything (API, static files, websockets) is served below the prefix.
+    ...(ctx.basePath && ctx.basePath !== "/" ? [`--ServerApp.base_url=${ctx.basePath}`] : []),
   ];
   // Behind Envoy: no token, no password (Envoy is the only way in). Otherwise $JUPYTER_TOKEN applies.
   if (behindEnvoy) flags.push("--ServerApp.token=", "--ServerApp.password=");

@@ -1,6 +1,7 @@
 // What the operator needs to know about one IDE type. Adding a type is one file exporting an IdeTypeSpec plus
 // its entry in index.ts; nothing else in the operator knows the list of types.
 import type { EnvVar, IdeType } from "../../api/types.ts";
+import type { TrafficFloor } from "../../lifecycle/verdict.ts";
 
 /** How kubelet checks the IDE container. Probes always target the container port named "http". */
 export type ProbeCheck = { kind: "http"; path: string } | { kind: "tcp" };
@@ -11,6 +12,14 @@ export type ActivitySignal =
   | { kind: "http"; path: string; note: string }
   /** No signal inside the IDE: fall back to proxy traffic statistics. */
   | { kind: "none"; note: string };
+
+/** What the activity poller (src/lifecycle/targets.ts) reads for this type. */
+export interface ActivityReading {
+  /** The IDE's own activity protocol, read on the IDE port when no sidecar is in front (the IDE then binds the pod IP). */
+  native?: "code-server" | "jupyter";
+  /** Client-to-server traffic through the Envoy sidecar below this rate is keep-alive, not use. */
+  envoyFloor: TrafficFloor;
+}
 
 /** Everything an IDE's env contract may depend on. Values are already resolved (template defaults applied). */
 export interface IdeEnvContext {
@@ -25,6 +34,12 @@ export interface IdeEnvContext {
   tz: string;
   /** The login name, used when the credentials Secret has no username key. */
   user: string;
+  /**
+   * The path prefix the browser uses ("/" without path routing; else e.g. "/team/my-kode/", always ending in "/").
+   * Only types with `pathPrefix: "serve"` use it; for "strip" types the proxy removes it before the IDE sees it.
+   * Unset: "/".
+   */
+  basePath?: string;
   /** Where the credentials live. Secrets enter the pod only through secretKeyRef, never as literal values. */
   credentials: { secretName: string; usernameKey?: string; passwordKey: string };
 }
@@ -42,6 +57,8 @@ export interface IdeTypeSpec {
   /** Why it is unsupported (shown in the UnsupportedType message). */
   unsupportedReason?: string;
   defaultImage: string;
+  /** The image's home directory, used when neither the Kode nor the template names one (default /config). */
+  defaultHome?: string;
   /** The port the image listens on when the contract does not change it. */
   defaultPort: number;
   /** The env the image expects, in order. Template env is appended after it and wins on equal names. */
@@ -51,6 +68,14 @@ export interface IdeTypeSpec {
   proxiedReadiness?: ProbeCheck;
   liveness: ProbeCheck;
   activity: ActivitySignal;
+  /** How the activity poller reads this type; a type without it gets DEFAULT_ENVOY_FLOOR and no native reader. */
+  activityReading?: ActivityReading;
+  /**
+   * How the IDE runs under a path prefix (access.path): "strip" = it serves at "/" with relative URLs, so the
+   * proxy in front (Envoy, or an HTTPRoute URLRewrite) removes the prefix; "serve" = it is told the prefix
+   * (basePath in the env) and serves everything, probes included, below it.
+   */
+  pathPrefix: "strip" | "serve";
   /** Volumes the image needs besides home (e.g. a memory-backed /dev/shm for browsers in webtop). */
   extraVolumes?: IdeExtraVolume[];
 }
