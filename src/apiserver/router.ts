@@ -184,10 +184,12 @@ export class Router {
 
   /** pods/<name>/proxy/<path>: forwarded to the loopback target a test registered for that pod. */
   private async proxy(path: ResourcePath, req: Request, url: URL): Promise<Response> {
-    const podName = path.name!.split(":")[0];
+    // "<name>", "<name>:<port>" or "<scheme>:<name>:<port>", as the apiserver splits a proxy name.
+    const parts = path.name!.split(":");
+    const [podName, port] = parts.length === 3 ? [parts[1], parts[2]] : [parts[0], parts[1]];
     const pod = this.state.store.get("/pods", path.namespace, podName);
     if (!pod) throw notFound("", "pods", podName);
-    const target = this.state.hooks.podProxyTarget(path.namespace!, podName);
+    const target = this.state.hooks.podProxyTarget(path.namespace!, podName, port);
     if (!target) throw new ApiError(503, "ServiceUnavailable", `no endpoints available for pod "${podName}"`);
     const marker = `/pods/${path.name}/proxy`;
     const rest = url.pathname.slice(url.pathname.indexOf(marker) + marker.length) || "/";
