@@ -12,7 +12,7 @@ import { ENVOY_PROXY_CLUSTER_CONFIGS, ENVOY_PROXY_CONFIGS, KODE_CLUSTER_TEMPLATE
 import { seedExamples } from "../src/api/testdata/seed-examples.ts";
 import { startApiServer, type ApiServer } from "../src/apiserver/server.ts";
 import * as kubeResources from "../src/kube/resources.ts";
-import { CONFIGMAPS, EVENTS, LEASES, NETWORK_POLICIES, PVCS, SECRETS, SERVICES, STATEFULSETS } from "../src/kube/resources.ts";
+import { CONFIGMAPS, EVENTS, LEASES, NETWORK_POLICIES, PODS, PVCS, SECRETS, SERVICES, STATEFULSETS } from "../src/kube/resources.ts";
 import type { ResourceRef } from "../src/kube/types.ts";
 import { OPERATOR_USAGE } from "../src/operator/cli.ts";
 import { scratchDir } from "./kubectl-harness.ts";
@@ -57,7 +57,8 @@ const CLUSTER_NEEDS: Need[] = [
   { ref: SERVICES, verbs: CHILD_VERBS, why: "<kode> Service child" },
   { ref: PVCS, verbs: CHILD_VERBS, why: "<kode>-home child; keepVolume patch" },
   { ref: STATEFULSETS, verbs: CHILD_VERBS, why: "<kode> StatefulSet child" },
-  { ref: CONFIGMAPS, verbs: CHILD_VERBS, why: "<kode>-envoy bootstrap ConfigMap child, label-filtered informer (src/kode/reconcile.ts)" },
+  { ref: CONFIGMAPS, verbs: CHILD_VERBS, why: "<kode>-envoy bootstrap ConfigMap child; a devcontainer.configMapRef (src/operator/operator.ts)" },
+  { ref: PODS, verbs: ["list", "watch"], why: "the Kodes' pods, label-selected informer: init container reports (src/kode/init-reports.ts)" },
   { ref: NETWORK_POLICIES, verbs: CHILD_VERBS, why: "<kode> NetworkPolicy child of an Envoy sidecar (src/kode/reconcile.ts)" },
   { ref: EVENTS, verbs: ["create", "patch"], why: "Events on Kodes in their namespaces (src/kube/events.ts)" },
 ];
@@ -117,7 +118,7 @@ function parseDocs(text: string): any[] {
 }
 function objectsIn(dir: string): K8sObject[] {
   return walk(join(MANIFESTS, dir))
-    .filter((f) => /\.ya?ml$/.test(f) && !/kustomization\.ya?ml$/.test(f))
+    .filter((f) => /\.ya?ml$/.test(f) && !/kustomization\.ya?ml$/.test(f) && !(dir === "samples" && f.includes("/environments/")))
     .flatMap((f) => parseDocs(readFileSync(f, "utf8")));
 }
 const find = (objs: K8sObject[], kind: string) => objs.filter((o) => o.kind === kind);

@@ -15,6 +15,10 @@ import {
   str,
 } from "./common.ts";
 import { celRules, HOME_RULES } from "./common.ts";
+import { initPlugins } from "./environment.ts";
+import { DevcontainerSourceSchema } from "../devcontainer/source.ts";
+import { DotfilesSchema } from "../dotfiles/dotfiles.ts";
+import { VscodeSchema } from "../vscode/vscode.ts";
 
 export const TEMPLATE_KINDS = ["KodeTemplate", "KodeClusterTemplate"] as const;
 
@@ -80,6 +84,10 @@ export const KodeSpecSchema = v.pipe(
       ),
     ),
     storage: v.optional(StorageSchema),
+    devcontainer: v.optional(v.pipe(DevcontainerSourceSchema, v.description("devcontainers: the devcontainer.json of this Kode, replacing the template's (exactly one of config, configMapRef, git)."))),
+    dotfiles: v.optional(DotfilesSchema),
+    vscode: v.optional(v.pipe(VscodeSchema, v.description("VS Code settings and extensions (code-server, devcontainers), added to the template's: these settings keys win, extensions are appended."))),
+    initPlugins: initPlugins("Init containers run after the template's initPlugins, in list order; names unique across both lists."),
   }),
   v.description("Desired state of the Kode."),
 );
@@ -102,6 +110,15 @@ export const KodeStatusSchema = v.pipe(
           namespace: v.optional(str("Namespace of the resolved template (KodeTemplate only).")),
         }),
         v.description("The template the Kode was last reconciled from."),
+      ),
+    ),
+    devcontainer: v.optional(
+      v.pipe(
+        v.object({
+          source: v.optional(str("Where the devcontainer.json in use was read (git URL and path, ConfigMap, inline).")),
+          commit: v.optional(str("The git commit the devcontainer.json in use was read at.")),
+        }),
+        v.description("devcontainers: the devcontainer.json in use (kept while a later git read fails)."),
       ),
     ),
   }),

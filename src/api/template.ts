@@ -19,6 +19,10 @@ import {
   str,
 } from "./common.ts";
 import { celRules, HOME_RULES } from "./common.ts";
+import { IdeServerSchema, initPlugins, podOptionFields } from "./environment.ts";
+import { DevcontainerSourceSchema } from "../devcontainer/source.ts";
+import { DotfilesSchema } from "../dotfiles/dotfiles.ts";
+import { VscodeSchema } from "../vscode/vscode.ts";
 
 const EnvVarSchema = v.pipe(
   v.object({
@@ -132,6 +136,15 @@ export const KodeTemplateSpecSchema = v.pipe(
     tolerations: v.optional(v.pipe(v.array(TolerationSchema), v.description("Tolerations of the Kode's Pod."))),
     storage: v.optional(v.pipe(StorageSchema, v.description("Default storage for Kodes using this template; a Kode's own spec.storage fields take precedence."))),
     envoyProxyRef: v.optional(EnvoyProxyRefSchema),
+    ...podOptionFields,
+    devcontainer: v.optional(v.pipe(DevcontainerSourceSchema, v.description("devcontainers: the default devcontainer.json of Kodes that set none (exactly one of config, configMapRef, git)."))),
+    ideServer: v.optional(IdeServerSchema),
+    gitImage: v.optional(str("Image with git and sh for the clone init containers (dotfiles, devcontainer git source). Default alpine/git:latest.")),
+    allowRootStart: v.optional(v.pipe(v.boolean(), v.description("jupyter: start the container as root so the image's start script can set NB_UID/NB_GID and chown home, then drop to that user. Default false."))),
+    allowPrivilegedPlugins: v.optional(v.pipe(v.boolean(), v.description("Let init plugins run privileged, as root, with privilege escalation or added capabilities. Default false."))),
+    initPlugins: initPlugins("Init containers run before the IDE starts, before the Kode's own initPlugins."),
+    dotfiles: v.optional(v.pipe(DotfilesSchema, v.description("Default dotfiles repository of Kodes that set none."))),
+    vscode: v.optional(v.pipe(VscodeSchema, v.description("Default VS Code settings and extensions (code-server, devcontainers); a Kode's add to them."))),
   }),
   v.description("Desired state of the template: the image and the defaults of Kodes created from it."),
 );

@@ -1,6 +1,10 @@
 // The kode.jacero.io/v1alpha1 API as TypeScript types. The valibot schemas in this folder are the source
 // of the CRDs; a type test keeps them and these types in step.
 
+import type { DevcontainerSource } from "../devcontainer/source.ts";
+import type { Dotfiles } from "../dotfiles/dotfiles.ts";
+import type { Vscode } from "../vscode/vscode.ts";
+
 export const GROUP = "kode.jacero.io";
 export const VERSION = "v1alpha1";
 export const API_VERSION = `${GROUP}/${VERSION}`;
@@ -67,6 +71,10 @@ export interface KodeSpec {
   /** Workspace folder relative to home (default: the template's defaultWorkspace). */
   workspace?: string;
   storage?: KodeStorage;
+  devcontainer?: DevcontainerSource;
+  dotfiles?: Dotfiles;
+  vscode?: Vscode;
+  initPlugins?: InitPlugin[];
 }
 
 export interface KodeStatus {
@@ -79,6 +87,7 @@ export interface KodeStatus {
   credentialsSecret?: string;
   type?: IdeType;
   template?: { kind: string; name: string; namespace?: string };
+  devcontainer?: { source?: string; commit?: string };
 }
 
 export interface Kode {
@@ -117,6 +126,33 @@ export interface KodeTemplateSpec {
   /** Default storage for Kodes using this template. */
   storage?: KodeStorage;
   envoyProxyRef?: EnvoyProxyRef;
+  runtimeClassName?: string;
+  podSecurityContext?: Record<string, unknown>;
+  securityContext?: Record<string, unknown>;
+  serviceAccountName?: string;
+  automountServiceAccountToken?: boolean;
+  affinity?: Record<string, unknown>;
+  priorityClassName?: string;
+  devcontainer?: DevcontainerSource;
+  ideServer?: { kind: "openvscode-server" | "code-server"; image?: string };
+  gitImage?: string;
+  allowRootStart?: boolean;
+  allowPrivilegedPlugins?: boolean;
+  initPlugins?: InitPlugin[];
+  dotfiles?: Dotfiles;
+  vscode?: Vscode;
+}
+
+export interface InitPlugin {
+  name: string;
+  image: string;
+  command?: string[];
+  args?: string[];
+  env?: EnvVar[];
+  envFrom?: EnvFromSource[];
+  volumeMounts?: { name: string; mountPath: string; subPath?: string; readOnly?: boolean }[];
+  resources?: ResourceRequirements;
+  securityContext?: Record<string, unknown>;
 }
 
 export interface KodeTemplateStatus {

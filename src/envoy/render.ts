@@ -187,7 +187,9 @@ export function renderEnvoy(input: EnvoyRenderInput): EnvoyRender {
   const { kode, idePort, config } = input;
   const spec = config.spec;
   const authType = spec.authType ?? "none";
-  const ideReadiness: ProbeCheck = (input.ideType ? ideTypeSpec(input.ideType) : undefined)?.readiness ?? { kind: "tcp" };
+  const authenticates = authType === "basic" || authType === "oauth2";
+  const ideSpec = input.ideType ? ideTypeSpec(input.ideType) : undefined;
+  const ideReadiness: ProbeCheck = (authenticates ? ideSpec?.proxiedReadiness : undefined) ?? ideSpec?.readiness ?? { kind: "tcp" };
   const { bootstrap, secretFiles } = buildBootstrap({ kode, idePort, spec, ideReadiness, credentials: input.credentials, oauth2: input.oauth2 });
   const bootstrapJson = `${JSON.stringify(bootstrap, null, 2)}\n`;
 
@@ -365,6 +367,18 @@ function ideContainerPatch(ideType: string | undefined, readiness: ProbeCheck, a
       notes.push("webtop cannot bind to loopback; the NetworkPolicy admits only Envoy's ports");
       // Without PASSWORD nginx serves without its own basic auth.
       if (authenticated) removeEnv.push("PASSWORD");
+      break;
+    case "jupyter":
+    case "devcontainers":
+      // Both are started by the operator's own flags: behind an authenticating Envoy they listen on 127.0.0.1 with
+      // their own auth off (the render leaves the secret out); otherwise they keep their token or password.
+      if (authenticated) {
+        bindsLoopback = true;
+        removeEnv.push(ideType === "jupyter" ? "JUPYTER_TOKEN" : "KODE_IDE_SECRET");
+      } else notes.push(`${ideType} keeps its own authentication: Envoy does not authenticate (authType none)`);
+      break;
+    case "alnoda":
+      notes.push("alnoda cannot bind to loopback; only its UI is proxied and the NetworkPolicy admits only Envoy's ports");
       break;
     default:
       notes.push(`IDE type ${ideType ?? "(unknown)"}: no loopback binding known; the NetworkPolicy admits only Envoy's ports`);

@@ -16,9 +16,12 @@ import type { KubeClient, KubeObject } from "../kube/types.ts";
 import { API_VERSION } from "../api/types.ts";
 import { childNames, renderKode, SECRET_PASSWORD_KEY, SECRET_ROLLOUT_KEY, SECRET_USERNAME_KEY, serviceUrl, type RenderInput } from "./render.ts";
 import { resolveEnvoy } from "./resolve-envoy.ts";
+import { forgetDevcontainer, resolveDevcontainer, type GitMemo } from "./resolve-devcontainer.ts";
+import type { GitFile, GitFileRequest } from "../devcontainer/git.ts";
 import { DEFAULT_USER } from "./settings.ts";
 import { deriveStatus, statusEquals, transitions, type ObservedStatefulSet } from "./status.ts";
 import { validateKodeInput, type Problem } from "./validate.ts";
+import { initContainerProblems, type ObservedPod } from "./init-reports.ts";
 
 export const KODE_FINALIZER = "kode.jacero.io/finalizer";
 export const ANNOTATION_RETAINED_FROM = RETAINED_FROM_ANNOTATION;
@@ -62,6 +65,12 @@ export interface KodeDeps {
    * resync whose reads all answer the same has nothing to do: rendering is a pure function of what was read.
    */
   settled?: Map<string, Read[]>;
+  /** The Kodes' pods (label-selected), for what their init containers report. Optional: without it, no EnvironmentReady condition. */
+  pods?: Cache<KubeObject>;
+  /** devcontainers: the last git read of each Kode's devcontainer.json (kept through a git outage). */
+  gitReads?: Map<string, GitMemo>;
+  /** Reads one file from git (default readGitFile; tests may count or fail reads). */
+  readGit?: (req: GitFileRequest) => Promise<GitFile>;
   /** Override CONFLICT_RETRY_MS (tests). */
   conflictRetryMs?: number;
   log?: { debug?(msg: string, fields?: Record<string, unknown>): void; info?(msg: string, fields?: Record<string, unknown>): void };
@@ -251,6 +260,7 @@ const cachesOf = (deps: KodeDeps) => ({
   envoyClusterConfigs: deps.envoyClusterConfigs,
   configMaps: deps.configMaps,
   networkPolicies: deps.networkPolicies,
+  ...(deps.pods && { pods: deps.pods }),
 });
 
 export async function reconcileKode(deps: KodeDeps, key: string): Promise<ReconcileResult> {
@@ -263,6 +273,7 @@ export async function reconcileKode(deps: KodeDeps, key: string): Promise<Reconc
   const cached = scoped.kodes.get(ns, name);
   if (!cached) {
     deps.writtenStatus?.delete(key);
+    forgetDevcontainer(deps, key);
     return;
   }
   const kode = withWrittenStatus(deps, key, cached);
@@ -305,6 +316,13 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
   const fail = async (list: Problem[]) => ({ wrote: await status(deriveStatus({ ...base, problems: list, statefulSet: observedSts() })) });
   if (problems.length) return fail(problems);
 
+  // devcontainers: the devcontainer.json from a ConfigMap or git (I/O here, never in render).
+  const dc = await resolveDevcontainer({ ...deps, configMaps: deps.configMaps as never }, kode, template.spec);
+  const dcBase = { ...base, devcontainer: dc.status };
+  if (dc.problems.length) return { wrote: await status(deriveStatus({ ...dcBase, problems: dc.problems, statefulSet: observedSts() })), requeueAfterMs: dc.requeueAfterMs };
+  if (dc.status && (dc.status.commit !== kode.status?.devcontainer?.commit || dc.status.source !== kode.status?.devcontainer?.source))
+    for (const w of dc.warnings) deps.events.event(asObject(kode), "Warning", "Devcontainer", w);
+
   let rendered: ReturnType<typeof renderKode>;
   try {
     rendered = renderKode({
@@ -313,6 +331,7 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
       credentials: credentials.input,
       rollout: credentials.rollout,
       envoy: envoy.input,
+      devcontainer: dc.input,
     });
   } catch (e) {
     if (e instanceof EnvoyRenderError) return fail(e.problems);
@@ -333,12 +352,15 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
   const sts = applied.results[stsIndex];
   if (sts.action === "created") for (const w of rendered.warnings) deps.events.event(asObject(kode), "Warning", "Configuration", w);
 
+  const pod = deps.pods?.get(ns, names.pod) as (KubeObject & ObservedPod) | undefined;
+  const podOurs = pod && pod.metadata.labels?.["kode.jacero.io/name"] === name && pod.metadata.ownerReferences?.some((o) => o.kind === "StatefulSet" && o.uid === (sts.object as KubeObject).metadata.uid);
   const next = deriveStatus({
-    ...base,
+    ...dcBase,
+    ...(podOurs && pod.status?.initContainerStatuses?.length && { environmentProblems: initContainerProblems(pod) }),
     problems: [],
     statefulSet: sts.object as ObservedStatefulSet,
     serviceUrl: serviceUrl(name, ns!),
     credentialsSecret: credentials.input.generated ? names.secret : credentials.input.secretName,
   });
-  return { wrote: await status(next) };
+  return { wrote: await status(next), ...(dc.requeueAfterMs !== undefined && { requeueAfterMs: dc.requeueAfterMs }) };
 }

@@ -153,3 +153,24 @@ describe("kode render", () => {
     expect(hardProblems(problems)[0]).toMatch(/Kode secure-code-server: \w+: /);
   });
 });
+
+describe("kode render: environments", () => {
+  test("init containers in order: the operator's, the template's plugins, the Kode's", () => {
+    const docs = [
+      { apiVersion: "kode.jacero.io/v1alpha1", kind: "KodeTemplate", metadata: { name: "t", namespace: "dev" }, spec: { type: "devcontainers", image: "mcr.microsoft.com/devcontainers/base:ubuntu", vscode: { settings: { a: 1 } }, initPlugins: [{ name: "from-template", image: "busybox:1.36" }] } },
+      { apiVersion: "kode.jacero.io/v1alpha1", kind: "Kode", metadata: { name: "k", namespace: "dev" }, spec: { templateRef: { name: "t" }, dotfiles: { url: "https://git.example/d.git" }, devcontainer: { config: { onCreateCommand: "make" } }, initPlugins: [{ name: "from-kode", image: "busybox:1.36" }] } },
+    ];
+    const { yaml, problems } = renderDocuments(docs as never);
+    expect(hardProblems(problems)).toEqual([]);
+    const pod = byKind(parse(yaml), "StatefulSet")[0]!.spec.template.spec;
+    expect(pod.initContainers.map((c: J) => c.name)).toEqual(["kode-ide-server", "kode-devcontainer-create", "kode-dotfiles-fetch", "kode-dotfiles", "kode-vscode", "from-template", "from-kode"]);
+  });
+  test("the samples of every type render without problems", () => {
+    const dir = join(SAMPLES, "environments");
+    for (const f of ["code-server.yaml", "webtop.yaml", "jupyter.yaml", "alnoda.yaml", "devcontainers.yaml", "plugin-vscode-extensions.yaml", "plugin-webtop-debian-packages.yaml", "plugin-clone-repository.yaml"]) {
+      const { yaml, problems } = renderDocuments(loadDocs([join(dir, f)]));
+      expect(hardProblems(problems), f).toEqual([]);
+      expect(byKind(parse(yaml), "StatefulSet").length, f).toBe(1);
+    }
+  });
+});

@@ -24,6 +24,7 @@ import { CONFIGMAPS, NETWORK_POLICIES, PVCS, SECRETS, SERVICES, STATEFULSETS } f
 import type { KubeObject } from "../kube/types.ts";
 import type { IdeEnvContext, ProbeCheck } from "./ide/index.ts";
 import { DEFAULT_ACCESS_MODES, DEFAULT_USER, resolveSettings } from "./settings.ts";
+import { podOptions, renderEnvironment, type InitContainerSpec, type ResolvedDevcontainer } from "./render-environment.ts";
 
 export const MANAGED_BY = "kode-operator";
 export const LABEL_KODE_NAME = "kode.jacero.io/name";
@@ -116,11 +117,16 @@ export type Volume = {
   [k: string]: unknown;
 };
 export type PodSpec = {
+  initContainers?: InitContainerSpec[];
   containers: Container[];
   volumes: Volume[];
-  securityContext: { fsGroup: number; fsGroupChangePolicy: "OnRootMismatch" };
+  securityContext: Record<string, unknown>;
   enableServiceLinks: false;
-  automountServiceAccountToken: false;
+  automountServiceAccountToken: boolean;
+  serviceAccountName?: string;
+  runtimeClassName?: string;
+  priorityClassName?: string;
+  affinity?: Record<string, unknown>;
   imagePullSecrets?: { name: string }[];
   nodeSelector?: Record<string, string>;
   tolerations?: KodeTemplateSpec["tolerations"];
@@ -145,7 +151,7 @@ export type Service = {
   spec: {
     type: "ClusterIP";
     selector: Record<string, string>;
-    ports: { name: string; port: number; targetPort: string; protocol: "TCP" }[];
+    ports: { name: string; port: number; targetPort: string | number; protocol: "TCP" }[];
   };
 };
 export type Secret = {
@@ -189,6 +195,8 @@ export interface RenderInput {
     /** The oauth2 HMAC key was generated in this pass: "create" (no sidecar Secret cached) or "ifUnchanged" (one without a key). */
     hmacGenerated?: "create" | "ifUnchanged";
   };
+  /** devcontainers: the devcontainer.json the reconciler read (ConfigMap or git); an inline one is read by render itself. */
+  devcontainer?: ResolvedDevcontainer;
 }
 
 export interface RenderResult {
@@ -294,7 +302,19 @@ export function renderKode(input: RenderInput): RenderResult {
     user: generated?.username ?? kode.spec.user ?? DEFAULT_USER,
     credentials,
   };
-  const contract = ide?.env(ctx) ?? [];
+  const envoyAuth = input.envoy?.config.spec.authType;
+  const environment = renderEnvironment({
+    kode,
+    template: template.spec,
+    settings: s,
+    ctx,
+    homeVolumeName: HOME_VOLUME,
+    behindEnvoy: !!input.envoy,
+    behindAuthProxy: envoyAuth === "basic" || envoyAuth === "oauth2",
+    devcontainer: input.devcontainer,
+  });
+  warnings.push(...environment.warnings);
+  const contract = environment.contractEnv ?? ide?.env(ctx) ?? [];
   const templateEnv = template.spec.env ?? [];
   const overridden = new Set(templateEnv.map((e) => e.name));
   for (const e of contract)
@@ -305,28 +325,35 @@ export function renderKode(input: RenderInput): RenderResult {
   const t = template.spec;
   const container: Container = {
     name: IDE_CONTAINER,
-    image: s.image,
+    image: environment.image ?? s.image,
     ...(t.imagePullPolicy && { imagePullPolicy: t.imagePullPolicy }),
-    ...(t.command?.length && { command: [...t.command] }),
-    ...(t.args?.length && { args: [...t.args] }),
+    ...(t.command?.length ? { command: [...t.command] } : environment.command && { command: environment.command }),
+    ...(t.args?.length ? { args: [...t.args] } : environment.args && { args: environment.args }),
     env,
     ...(t.envFrom?.length && { envFrom: structuredClone(t.envFrom) }),
-    ports: [{ name: HTTP_PORT_NAME, containerPort: s.port, protocol: "TCP" }],
+    ports: [{ name: HTTP_PORT_NAME, containerPort: s.port, protocol: "TCP" }, ...environment.extraContainerPorts],
     // linuxserver images run their first-boot init (chown of home, extension installs) before the IDE listens;
     // the startup probe gives that up to 10 minutes without making liveness lenient afterwards.
     startupProbe: probe(ide?.readiness ?? { kind: "tcp" }, { periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 120 }),
     readinessProbe: probe(ide?.readiness ?? { kind: "tcp" }, { periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 }),
     livenessProbe: probe(ide?.liveness ?? { kind: "tcp" }, { periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 }),
     ...(t.resources && (t.resources.limits || t.resources.requests) && { resources: structuredClone(t.resources) }),
-    volumeMounts: [{ name: HOME_VOLUME, mountPath: s.home }, ...extra.map((v) => ({ name: v.volume.name, mountPath: v.mountPath }))],
+    ...((environment.securityContext || t.securityContext) && { securityContext: { ...(environment.securityContext ?? {}), ...structuredClone(t.securityContext ?? {}) } }),
+    volumeMounts: [{ name: HOME_VOLUME, mountPath: s.home }, ...extra.map((v) => ({ name: v.volume.name, mountPath: v.mountPath })), ...environment.extraVolumeMounts],
   };
 
+  const pod = podOptions(t, s.pgid);
   const podSpec: PodSpec = {
+    ...(environment.initContainers.length && { initContainers: environment.initContainers }),
     containers: [container],
-    volumes: [homeVolume, ...extra.map((v) => structuredClone(v.volume) as Volume)],
-    securityContext: { fsGroup: s.pgid, fsGroupChangePolicy: "OnRootMismatch" },
+    volumes: [homeVolume, ...extra.map((v) => structuredClone(v.volume) as Volume), ...(environment.volumes as Volume[])],
+    securityContext: pod.securityContext,
     enableServiceLinks: false,
-    automountServiceAccountToken: false,
+    automountServiceAccountToken: pod.automountServiceAccountToken,
+    ...(pod.serviceAccountName && { serviceAccountName: pod.serviceAccountName }),
+    ...(pod.runtimeClassName && { runtimeClassName: pod.runtimeClassName }),
+    ...(pod.priorityClassName && { priorityClassName: pod.priorityClassName }),
+    ...(pod.affinity && { affinity: pod.affinity }),
     ...(t.imagePullSecrets?.length && { imagePullSecrets: structuredClone(t.imagePullSecrets) }),
     ...(t.nodeSelector && Object.keys(t.nodeSelector).length && { nodeSelector: { ...t.nodeSelector } }),
     ...(t.tolerations?.length && { tolerations: structuredClone(t.tolerations) }),
@@ -356,7 +383,7 @@ export function renderKode(input: RenderInput): RenderResult {
     spec: {
       type: "ClusterIP",
       selector: selectorLabels(name),
-      ports: [{ name: HTTP_PORT_NAME, port: SERVICE_PORT, targetPort: HTTP_PORT_NAME, protocol: "TCP" }],
+      ports: [{ name: HTTP_PORT_NAME, port: SERVICE_PORT, targetPort: HTTP_PORT_NAME, protocol: "TCP" }, ...environment.extraServicePorts],
     },
   };
 

@@ -36,6 +36,10 @@ export interface StatusInput {
   serviceUrl?: string;
   credentialsSecret?: string;
   deleting: boolean;
+  /** What the operator's init containers of the pod reported (undefined: no pod observed, no condition). */
+  environmentProblems?: string[];
+  /** devcontainers: where the devcontainer.json in use was read, and at which commit. */
+  devcontainer?: { source: string; commit?: string };
   /** RFC 3339 time, for conditions whose status changes now. */
   now: string;
 }
@@ -124,13 +128,24 @@ export function deriveStatus(input: StatusInput): KodeStatus {
     Progressing: progressing,
   };
   const conditions = CONDITION_TYPES.map((type) => nextCondition(type, specs[type], old?.conditions, generation, input.now));
+  if (input.environmentProblems) conditions.push(nextCondition(ENVIRONMENT_CONDITION, environmentCondition(input.environmentProblems), old?.conditions, generation, input.now));
 
   const status: KodeStatus = { phase, conditions, observedGeneration: generation };
   if (input.serviceUrl !== undefined) status.url = input.serviceUrl;
   if (input.credentialsSecret !== undefined) status.credentialsSecret = input.credentialsSecret;
   if (input.type !== undefined) status.type = input.type;
   if (t) status.template = { kind: t.kind, name: t.name, ...(t.namespace !== undefined && { namespace: t.namespace }) };
+  if (input.devcontainer) status.devcontainer = { source: input.devcontainer.source, ...(input.devcontainer.commit && { commit: input.devcontainer.commit }) };
   return status;
+}
+
+/** Present once the pod ran its init containers: whether dotfiles, VS Code settings, clone and create commands worked. */
+export const ENVIRONMENT_CONDITION = "EnvironmentReady";
+
+function environmentCondition(problems: string[]): CondSpec {
+  return problems.length
+    ? { status: "False", reason: "InitContainerProblems", message: problems.join("; ") }
+    : { status: "True", reason: "Applied", message: "dotfiles, VS Code settings, clone and create commands reported no problem" };
 }
 
 /** Semantic equality: key order, condition order and undefined fields do not matter. */
@@ -162,6 +177,11 @@ export function transitions(old: KodeStatus | undefined, next: KodeStatus): Kode
   } else if (nextPhase === "Failed" && nextReady && (oldReady?.reason !== nextReady.reason || oldReady?.message !== nextReady.message)) {
     events.push({ type: "Warning", reason: nextReady.reason, message: nextReady.message });
   }
+
+  const oldEnv = old?.conditions?.find((c) => c.type === ENVIRONMENT_CONDITION);
+  const nextEnv = next.conditions?.find((c) => c.type === ENVIRONMENT_CONDITION);
+  if (nextEnv?.status === "False" && (oldEnv?.status !== "False" || oldEnv.message !== nextEnv.message))
+    events.push({ type: "Warning", reason: nextEnv.reason, message: nextEnv.message });
 
   if (nextPhase === oldPhase) {
     const o = get(old, "TemplateResolved");

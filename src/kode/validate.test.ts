@@ -38,14 +38,11 @@ describe("validateKodeInput", () => {
     expect(reasons(kode({}, "alice-2"), tpl())).toEqual([]);
   });
 
-  test("UnsupportedType for described-but-unsupported and unknown types", () => {
-    for (const type of ["jupyter", "alnoda", "devcontainers"] as const) {
-      const p = validateKodeInput(kode(), tpl({ type }));
-      expect(p.map((x) => x.reason)).toEqual(["UnsupportedType"]);
-      expect(p[0].message).toContain("not yet supported");
-      expect(p[0].message).toContain("code-server or webtop");
-    }
-    expect(reasons(kode(), tpl({ type: "vim" as never }))).toContain("UnsupportedType");
+  test("every type is supported; an unknown type is UnsupportedType naming the five", () => {
+    for (const type of ["jupyter", "alnoda", "devcontainers"] as const) expect(validateKodeInput(kode(), tpl({ type }))).toEqual([]);
+    const p = validateKodeInput(kode(), tpl({ type: "vim" as never }));
+    expect(p.map((x) => x.reason)).toContain("UnsupportedType");
+    expect(p.find((x) => x.reason === "UnsupportedType")!.message).toContain("code-server, webtop, jupyter, alnoda or devcontainers");
   });
 
   test("MissingImage only when there is neither an image nor a type default", () => {
@@ -121,7 +118,7 @@ describe("validateKodeInput", () => {
   });
 
   test("every problem is reported, not only the first", () => {
-    const r = reasons(kode({ home: "rel", workspace: "/abs", storage: { resources: { requests: { storage: "1GB" } } } }, "9".repeat(60)), tpl({ type: "alnoda" }));
+    const r = reasons(kode({ home: "rel", workspace: "/abs", storage: { resources: { requests: { storage: "1GB" } } } }, "9".repeat(60)), tpl({ type: "vim" as never, image: "x", port: 80 }));
     expect(r).toEqual(["NameTooLong", "InvalidName", "UnsupportedType", "InvalidHome", "InvalidWorkspace", "InvalidStorageQuantity"]);
   });
 

@@ -4,6 +4,7 @@ import type { Kode, KodeTemplateSpec, ResourceRequirements } from "../api/types.
 import { parseQuantity, storageQuantityProblem } from "./quantity.ts";
 import { childNames } from "./render.ts";
 import { resolveSettings } from "./settings.ts";
+import { environmentProblems } from "./validate-environment.ts";
 
 export interface Problem {
   /** CamelCase, stable: used as the condition reason and event reason. */
@@ -36,7 +37,7 @@ export function validateKodeInput(kode: Kode, template: KodeTemplateSpec): Probl
 
   // Type.
   const s = resolveSettings(kode, template);
-  if (!s.ide) add("UnsupportedType", `IDE type "${template.type}" is unknown; use code-server or webtop in the template.`);
+  if (!s.ide) add("UnsupportedType", `IDE type "${template.type}" is unknown; use code-server, webtop, jupyter, alnoda or devcontainers in the template.`);
   else if (!s.ide.supported)
     add("UnsupportedType", `IDE type "${template.type}" is ${s.ide.unsupportedReason ?? "not supported"}; use code-server or webtop in the template.`);
 
@@ -85,6 +86,7 @@ export function validateKodeInput(kode: Kode, template: KodeTemplateSpec): Probl
 
   // Template resources.
   problems.push(...resourceProblems(template.resources));
+  problems.push(...environmentProblems(kode, template));
   return problems;
 }
 

@@ -20,7 +20,7 @@ import { LeaderElector } from "../kube/leader-election.ts";
 import { silentLogger, type Logger } from "../kube/logger.ts";
 import { Registry } from "../kube/metrics.ts";
 import { runWorkers, WorkQueue, type ReconcileResult } from "../kube/queue.ts";
-import { CONFIGMAPS, NETWORK_POLICIES, PVCS, SECRETS, SERVICES, STATEFULSETS } from "../kube/resources.ts";
+import { CONFIGMAPS, NETWORK_POLICIES, PODS, PVCS, SECRETS, SERVICES, STATEFULSETS } from "../kube/resources.ts";
 import type { KubeClient, KubeObject, ResourceRef } from "../kube/types.ts";
 import { reconcileTemplate, templateKey } from "../template/reconcile.ts";
 import { MultiNamespaceInformer } from "./multi-informer.ts";
@@ -111,9 +111,13 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   const pvcs = informer(PVCS, { labelSelector: CHILD_SELECTOR });
   const envoyConfigs = informer<EnvoyProxyConfig & KubeObject>(ENVOY_PROXY_CONFIGS, { resync: true });
   const envoyClusterConfigs = informer<EnvoyProxyConfig & KubeObject>(ENVOY_PROXY_CLUSTER_CONFIGS, { resync: true });
-  const configMaps = informer(CONFIGMAPS, { labelSelector: CHILD_SELECTOR });
+  // ConfigMaps are watched unfiltered (a devcontainer.configMapRef names the user's own, without our label); the
+  // cache keeps our children and the referenced ones.
+  const configMaps = informer(CONFIGMAPS, { keep: (c) => configMapWanted(c) });
   const networkPolicies = informer(NETWORK_POLICIES, { labelSelector: CHILD_SELECTOR });
-  const all = [kodes, templates, clusterTemplates, secrets, statefulSets, services, pvcs, envoyConfigs, envoyClusterConfigs, configMaps, networkPolicies];
+  // The Kodes' pods (they carry the pod template's labels): what their init containers report goes into status.
+  const pods = informer(PODS, { labelSelector: CHILD_SELECTOR });
+  const all = [kodes, templates, clusterTemplates, secrets, statefulSets, services, pvcs, envoyConfigs, envoyClusterConfigs, configMaps, networkPolicies, pods];
 
   // Children by controller uid: what the generic child step prunes and removes.
   const asChildCache = <T extends KubeObject>(inf: MultiNamespaceInformer<T>): ChildCache<T> => {
@@ -132,6 +136,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   function secretNamesOf(k: Kode): string[] {
     const names = [childNames(k.metadata.name).secret, envoyChildNames(k.metadata.name).secret];
     if (k.spec?.existingSecret) names.push(k.spec.existingSecret);
+    if (k.spec?.devcontainer?.git?.secretRef) names.push(k.spec.devcontainer.git.secretRef.name);
     return names;
   }
   /** The user's Secrets a Kode needs to exist (existingSecret, the OAuth2 client Secret of its Envoy config). */
@@ -142,7 +147,22 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     const configKey = template && envoyConfigKeyOf(asTemplate(template));
     const clientSecret = configKey && (byKindKey(configKey) as (EnvoyProxyConfig & KubeObject) | undefined)?.spec?.oauth2?.clientSecretRef?.name;
     if (clientSecret) names.push(clientSecret);
+    // The token Secret of a git devcontainer.json source (the Kode's, else the template's).
+    const git = (k.spec?.devcontainer ?? (template && asTemplate(template).spec?.devcontainer))?.git;
+    if (git?.secretRef) names.push(git.secretRef.name);
     return names;
+  }
+  /** The user's ConfigMap a Kode's devcontainer.json is read from (the Kode's source, else the template's). */
+  function referencedConfigMapsOf(k: Kode): string[] {
+    const template = byKindKey(templateKeyOf(k));
+    const ref = (k.spec?.devcontainer ?? (template && asTemplate(template).spec?.devcontainer))?.configMapRef;
+    return ref ? [ref.name] : [];
+  }
+  function configMapWanted(c: KubeObject): boolean {
+    if (c.metadata.labels?.["app.kubernetes.io/managed-by"] === MANAGED_BY) return true;
+    if (kodes.byIndex("configmap", keyOf(c)).length) return true;
+    for (const inf of [templates, clusterTemplates]) for (const t of inf.list()) if (asTemplate(t).spec?.devcontainer?.configMapRef?.name === c.metadata.name) return true;
+    return false;
   }
   /** A template or Envoy config by its "<Kind>/<namespace>/<name>" key. */
   function byKindKey(key: string): KubeObject | undefined {
@@ -164,6 +184,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     if (kodes.byIndex("secret", keyOf(s)).length) return true;
     return oauthClientSecretNames().has(s.metadata.name);
   }
+  kodes.addIndex("configmap", (k) => (asKode(k).spec?.devcontainer?.configMapRef ? [`${k.metadata.namespace}/${asKode(k).spec.devcontainer!.configMapRef!.name}`] : []));
 
   // Metrics.
   const metrics = opts.metrics ?? new Registry();
@@ -213,8 +234,9 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   const enqueueKode = (k: KubeObject) => {
     const ns = k.metadata.namespace;
     const missing = referencedSecretsOf(asKode(k)).filter((n) => !secrets.get(ns, n));
-    if (!missing.length) return kodeQueue.add(keyOf(k));
-    void Promise.all(missing.map((n) => secrets.recheck(ns, n))).then(() => kodeQueue.add(keyOf(k)));
+    const missingConfigMaps = referencedConfigMapsOf(asKode(k)).filter((n) => !configMaps.get(ns, n));
+    if (!missing.length && !missingConfigMaps.length) return kodeQueue.add(keyOf(k));
+    void Promise.all([...missing.map((n) => secrets.recheck(ns, n)), ...missingConfigMaps.map((n) => configMaps.recheck(ns, n))]).then(() => kodeQueue.add(keyOf(k)));
   };
   kodes.on("add", (k) => onKode(k)).on("update", (k, old) => onKode(k, old)).on("delete", (k) => onKode(k, undefined, true));
   const onTemplate = (t: KubeObject, old?: KubeObject) => {
@@ -254,7 +276,17 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     const owner = o.metadata.labels?.["kode.jacero.io/name"];
     if (owner && o.metadata.namespace) kodeQueue.add(`${o.metadata.namespace}/${owner}`);
   };
-  for (const inf of [statefulSets, services, pvcs, configMaps, networkPolicies]) inf.on("add", onChild).on("update", onChild).on("delete", onChild);
+  for (const inf of [statefulSets, services, pvcs, networkPolicies, pods]) inf.on("add", onChild).on("update", onChild).on("delete", onChild);
+  // A ConfigMap: its Kode when it is a child, and the Kodes whose devcontainer (own or template's) names it.
+  const onConfigMap = (c: KubeObject) => {
+    if (c.metadata.labels?.["app.kubernetes.io/managed-by"] === MANAGED_BY) onChild(c);
+    for (const k of kodes.byIndex("configmap", keyOf(c))) kodeQueue.add(keyOf(k));
+    for (const inf of [templates, clusterTemplates])
+      for (const t of inf.list())
+        if (asTemplate(t).spec?.devcontainer?.configMapRef?.name === c.metadata.name)
+          for (const k of kodes.byIndex("template", templateKey(asTemplate(t)))) if (k.metadata.namespace === c.metadata.namespace) kodeQueue.add(keyOf(k));
+  };
+  configMaps.on("add", onConfigMap).on("update", onConfigMap).on("delete", onConfigMap);
   const onSecret = (s: KubeObject) => {
     onChild(s);
     for (const k of kodes.byIndex("secret", keyOf(s))) kodeQueue.add(keyOf(k));
@@ -289,6 +321,8 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     generatePassword,
     writtenStatus: new Map(),
     settled: new Map(),
+    gitReads: new Map(),
+    pods: pods as never,
     log,
   };
 
@@ -316,13 +350,14 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   let stopping = false;
   const workersDone: Promise<void>[] = [];
   const runControllers = async () => {
-    // Which Secrets the cache keeps depends on the Kodes and Envoy configs: those are listed first.
-    const first = all.filter((i) => i !== secrets);
+    // Which Secrets and ConfigMaps the caches keep depends on the Kodes, templates and Envoy configs: those first.
+    const later = [secrets, configMaps] as MultiNamespaceInformer<KubeObject>[];
+    const first = all.filter((i) => !later.includes(i as never));
     for (const inf of first) inf.start();
     await Promise.all(first.map((i) => i.waitForSync()));
     if (stopping) return;
-    secrets.start();
-    await secrets.waitForSync();
+    for (const inf of later) inf.start();
+    await Promise.all(later.map((i) => i.waitForSync()));
     if (stopping) return;
     running = true;
     log.info("caches synced; starting workers", { kodes: kodes.size, templates: templates.size + clusterTemplates.size });

@@ -40,9 +40,9 @@ describe("kode sandbox", () => {
       groups: ["system:serviceaccounts", "system:serviceaccounts:kode-system", "system:authenticated"],
     });
     expect((await whoami(sandbox.client)).groups).toContain("system:masters");
-    // RBAC is enforced: the ServiceAccount may not read Pods (the shipped ClusterRole does not grant them)
-    const pods = await sandbox.operatorClient.request("GET", "/api/v1/namespaces/default/pods");
-    expect(pods.status).toBe(403);
+    // RBAC is enforced: the ServiceAccount may not read Deployments (the shipped ClusterRole does not grant them)
+    const deployments = await sandbox.operatorClient.request("GET", "/apis/apps/v1/namespaces/default/deployments");
+    expect(deployments.status).toBe(403);
   });
 
   test("a Kode converges and is deleted with no request of the operator refused", async () => {

@@ -12,8 +12,7 @@ export const ALNODA_TOOL_PORTS = Array.from({ length: 19 }, (_, i) => ALNODA_UI_
 export const alnoda: IdeTypeSpec = {
   type: "alnoda",
   description: "Alnoda workspace (UI plus tools on ports 8020-8039)",
-  supported: false,
-  unsupportedReason: "not yet supported",
+  supported: true,
   defaultImage: "alnoda/alnoda-workspace:latest",
   defaultPort: ALNODA_UI_PORT,
   env: (ctx) => [{ name: "TZ", value: ctx.tz }],
@@ -27,8 +26,8 @@ export const alnodaToolContainerPorts = () => ALNODA_TOOL_PORTS.map((p) => ({ na
 
 /**
  * Service ports besides 80 → http (the UI): each tool on its own port number, so links the UI builds
- * (`<host>:<port>`) keep working through the one Service. Behind Envoy the same ports are Envoy listeners that
- * proxy to 127.0.0.1:<port> (the integration adds one listener per tool port, or routes them by host).
+ * (`<host>:<port>`) keep working through the one Service. Without Envoy only: behind Envoy only the UI is
+ * proxied (one listener), and the NetworkPolicy keeps the tool ports closed.
  */
 export const alnodaToolServicePorts = () => ALNODA_TOOL_PORTS.map((p) => ({ name: `tool-${p}`, port: p, targetPort: p, protocol: "TCP" as const }));
 

@@ -50,13 +50,14 @@ export const IDE_SERVERS: Record<IdeServerKind, IdeServer> = {
 export const devcontainers: IdeTypeSpec = {
   type: "devcontainers",
   description: "A Dev Container image with an injected web IDE",
-  supported: false,
-  unsupportedReason: "not yet supported",
+  supported: true,
   defaultImage: "mcr.microsoft.com/devcontainers/base:ubuntu",
   defaultPort: DEVCONTAINERS_DEFAULT_PORT,
   env: (ctx) => [{ name: "TZ", value: ctx.tz }],
   readiness: { kind: "tcp" },
   liveness: { kind: "tcp" },
+  // Behind Envoy the server runs without its own auth, so its start page answers 200 (or a redirect to the folder).
+  proxiedReadiness: { kind: "http", path: "/" },
   activity: { kind: "none", note: "no activity API: use proxy traffic statistics" },
 };
 

@@ -19,12 +19,10 @@ describe("ideTypes registry", () => {
     expect(Object.keys(ideTypes).sort()).toEqual([...IDE_TYPES].sort());
     for (const t of IDE_TYPES) expect(ideTypes[t].type).toBe(t);
   });
-  test("code-server and webtop are supported; the others say why not", () => {
-    expect(ideTypes["code-server"].supported).toBe(true);
-    expect(ideTypes.webtop.supported).toBe(true);
-    for (const t of ["jupyter", "alnoda", "devcontainers"] as const) {
-      expect(ideTypes[t].supported).toBe(false);
-      expect(ideTypes[t].unsupportedReason).toBe("not yet supported");
+  test("every type is supported", () => {
+    for (const t of ["code-server", "webtop", "jupyter", "alnoda", "devcontainers"] as const) {
+      expect(ideTypes[t].supported).toBe(true);
+      expect(ideTypes[t].unsupportedReason).toBeUndefined();
     }
   });
   test("ideTypeSpec rejects names that are not types (including prototype keys)", () => {

@@ -23,8 +23,7 @@ export const JUPYTER_IMAGE_GID = 100;
 export const jupyter: IdeTypeSpec = {
   type: "jupyter",
   description: "JupyterLab (jupyter docker-stacks)",
-  supported: false,
-  unsupportedReason: "not yet supported",
+  supported: true,
   defaultImage: "quay.io/jupyter/base-notebook:latest",
   defaultPort: JUPYTER_IMAGE_PORT,
   env: (ctx) => [{ name: "TZ", value: ctx.tz }, passwordEnv("JUPYTER_TOKEN", ctx)],

@@ -47,6 +47,8 @@ export interface IdeTypeSpec {
   /** The env the image expects, in order. Template env is appended after it and wins on equal names. */
   env(ctx: IdeEnvContext): EnvVar[];
   readiness: ProbeCheck;
+  /** Readiness when an authenticating Envoy sidecar is in front and the IDE's own auth is off (default: readiness). */
+  proxiedReadiness?: ProbeCheck;
   liveness: ProbeCheck;
   activity: ActivitySignal;
   /** Volumes the image needs besides home (e.g. a memory-backed /dev/shm for browsers in webtop). */

@@ -1,0 +1,200 @@
+// The environment part of a Kode's pod, kept apart from render.ts: what each IDE type changes in the IDE
+// container (jupyter's flags, the devcontainers start script, alnoda's tool ports), the operator's init containers
+// (IDE server copy, devcontainer clone and create commands, dotfiles, VS Code settings) followed by the
+// template's and the Kode's init plugins, and the template's pod options. Pure, like render.ts.
+//
+// Init container order: kode-ide-server, kode-devcontainer-clone, kode-devcontainer-create, kode-dotfiles-fetch,
+// kode-dotfiles, kode-vscode, then the template's initPlugins, then the Kode's.
+import type { EnvVar, InitPlugin, Kode, KodeTemplateSpec } from "../api/types.ts";
+import { renderCloneInitContainer } from "../devcontainer/clone.ts";
+import type { DevcontainerConfig } from "../devcontainer/config.ts";
+import { renderCreateInitContainer, substituteConfig } from "../devcontainer/lifecycle.ts";
+import { effectiveSource, fromInline, type DevcontainerSource } from "../devcontainer/source.ts";
+import { effectiveDotfiles, renderDotfilesInitContainers, restrictedSecurityContext } from "../dotfiles/dotfiles.ts";
+import { LINUXSERVER_CODE_SERVER_LAYOUT, mergeVscode, renderVscodeInitContainer, type IdeLayout } from "../vscode/vscode.ts";
+import { alnodaNoAuthWarning, alnodaToolContainerPorts, alnodaToolServicePorts } from "./ide/alnoda.ts";
+import { devcontainerUserWarning, renderDevcontainers } from "./ide/devcontainers.ts";
+import { jupyterContainer } from "./ide/jupyter.ts";
+import type { IdeEnvContext } from "./ide/index.ts";
+import type { KodeSettings } from "./settings.ts";
+
+export const SCRATCH_VOLUME = "kode-scratch";
+export const SCRATCH_MOUNT = "/kode-scratch";
+
+/** A devcontainer.json the reconciler has read (ConfigMap or git) for this Kode. */
+export interface ResolvedDevcontainer {
+  config: DevcontainerConfig;
+  /** The git commit it was read at (git sources). */
+  commit?: string;
+}
+
+export type InitContainerSpec = {
+  name: string;
+  image: string;
+  command?: string[];
+  args?: string[];
+  env?: EnvVar[];
+  envFrom?: KodeTemplateSpec["envFrom"];
+  volumeMounts: { name: string; mountPath: string; subPath?: string; readOnly?: boolean }[];
+  resources?: KodeTemplateSpec["resources"];
+  securityContext?: Record<string, unknown>;
+  terminationMessagePolicy?: "File";
+};
+
+export interface EnvironmentInput {
+  kode: Kode;
+  template: KodeTemplateSpec;
+  settings: KodeSettings;
+  ctx: IdeEnvContext;
+  homeVolumeName: string;
+  /** The IDE listens on loopback with its own auth off: an Envoy sidecar authenticates. */
+  behindAuthProxy: boolean;
+  /** An Envoy sidecar is in front (authenticating or not). */
+  behindEnvoy: boolean;
+  devcontainer?: ResolvedDevcontainer;
+}
+
+export interface EnvironmentRender {
+  /** Replaces the IDE type's env contract. */
+  contractEnv?: EnvVar[];
+  image?: string;
+  command?: string[];
+  args?: string[];
+  securityContext?: Record<string, unknown>;
+  extraContainerPorts: { name: string; containerPort: number; protocol: "TCP" }[];
+  extraServicePorts: { name: string; port: number; targetPort: number; protocol: "TCP" }[];
+  extraVolumeMounts: { name: string; mountPath: string }[];
+  volumes: Record<string, unknown>[];
+  initContainers: InitContainerSpec[];
+  warnings: string[];
+}
+
+/** The devcontainer source of a Kode (the Kode's replaces the template's). */
+export const devcontainerSourceOf = (kode: Kode, template: KodeTemplateSpec): DevcontainerSource | undefined =>
+  effectiveSource(kode.spec.devcontainer, template.devcontainer);
+
+export function renderEnvironment(input: EnvironmentInput): EnvironmentRender {
+  const { kode, template: t, settings: s, ctx } = input;
+  const out: EnvironmentRender = { extraContainerPorts: [], extraServicePorts: [], extraVolumeMounts: [], volumes: [], initContainers: [], warnings: [] };
+  const home = { name: input.homeVolumeName, mountPath: s.home };
+  let ideImage = s.image;
+  let ideLayout: IdeLayout | undefined;
+  let ideMounts: { name: string; mountPath: string }[] = [home];
+  let devcontainerVscode: DevcontainerConfig["vscode"];
+
+  switch (s.type) {
+    case "jupyter": {
+      const j = jupyterContainer({ ctx, behindEnvoy: input.behindAuthProxy, allowRootStart: t.allowRootStart });
+      out.contractEnv = j.env;
+      out.args = j.args;
+      out.securityContext = j.securityContext;
+      break;
+    }
+    case "alnoda": {
+      out.extraContainerPorts.push(...alnodaToolContainerPorts().filter((p) => p.containerPort !== s.port));
+      if (input.behindEnvoy)
+        out.warnings.push("alnoda behind Envoy: only the workspace UI is proxied; the tool ports 8021-8039 are not on the Service (the NetworkPolicy admits only Envoy's ports)");
+      else out.extraServicePorts.push(...alnodaToolServicePorts().filter((p) => p.port !== s.port));
+      const w = alnodaNoAuthWarning(input.behindAuthProxy);
+      if (w) out.warnings.push(w);
+      break;
+    }
+    case "devcontainers": {
+      const source = devcontainerSourceOf(kode, t);
+      let raw = input.devcontainer?.config;
+      if (!raw && source?.config) raw = fromInline(source.config).config;
+      if (!raw && source && !source.config) out.warnings.push(`the devcontainer.json of ${source.git ? `git ${source.git.url}` : `ConfigMap ${source.configMapRef?.name}`} is not resolved here: rendered without it`);
+      let config: DevcontainerConfig | undefined;
+      if (raw) {
+        const base = raw.workspaceFolder && isUnder(raw.workspaceFolder, s.home) ? raw.workspaceFolder : ctx.workspacePath;
+        if (raw.workspaceFolder && !isUnder(raw.workspaceFolder, s.home) && !raw.workspaceFolder.includes("${"))
+          out.warnings.push(`devcontainer.json workspaceFolder ${raw.workspaceFolder} is not on the home volume (${s.home}): the workspace is ${ctx.workspacePath}`);
+        const sub = substituteConfig({ ...raw, workspaceFolder: base }, { workspaceFolder: base, devcontainerId: kode.metadata.uid ?? kode.metadata.name });
+        config = sub.config;
+        if (!isUnder(config.workspaceFolder ?? base, s.home)) config.workspaceFolder = ctx.workspacePath;
+        out.warnings.push(...sub.warnings);
+        const userWarning = devcontainerUserWarning(config, s.puid);
+        if (userWarning) out.warnings.push(userWarning);
+        devcontainerVscode = config.vscode;
+      }
+      ideImage = config?.image ?? s.image;
+      const d = renderDevcontainers({ ctx, behindEnvoy: input.behindAuthProxy, server: t.ideServer?.kind ?? "openvscode-server", serverImage: t.ideServer?.image, config });
+      out.image = ideImage;
+      out.command = d.command;
+      out.contractEnv = d.env;
+      out.securityContext = restrictedSecurityContext(s.puid, s.pgid);
+      out.volumes.push(d.volume);
+      out.extraVolumeMounts.push(d.volumeMount);
+      ideMounts = [home, d.volumeMount];
+      ideLayout = d.layout;
+      out.initContainers.push({ ...d.initContainer, terminationMessagePolicy: "File" });
+      if (source?.git)
+        out.initContainers.push(
+          renderCloneInitContainer({ git: source.git, dir: d.workspaceFolder, home: s.home, homeVolumeName: input.homeVolumeName, uid: s.puid, gid: s.pgid, gitImage: t.gitImage }),
+        );
+      if (config) {
+        const create = renderCreateInitContainer({ config, image: ideImage, home: s.home, homeVolumeName: input.homeVolumeName, workspaceFolder: d.workspaceFolder, securityContext: restrictedSecurityContext(s.puid, s.pgid), volumeMounts: [d.volumeMount] });
+        if (create) out.initContainers.push(create);
+      }
+      break;
+    }
+    case "code-server":
+      ideLayout = LINUXSERVER_CODE_SERVER_LAYOUT;
+      break;
+  }
+
+  const dotfiles = effectiveDotfiles(kode.spec.dotfiles, t.dotfiles);
+  if (dotfiles)
+    out.initContainers.push(...renderDotfilesInitContainers({ dotfiles, home: s.home, homeVolumeName: input.homeVolumeName, uid: s.puid, gid: s.pgid, ideImage, gitImage: t.gitImage }));
+
+  const vscode = mergeVscode(t.vscode, devcontainerVscode, kode.spec.vscode);
+  if (vscode && ideLayout) {
+    const c = renderVscodeInitContainer({ vscode, layout: ideLayout, image: ideImage, home: s.home, volumeMounts: ideMounts, securityContext: restrictedSecurityContext(s.puid, s.pgid) });
+    if (c) out.initContainers.push(c);
+  } else if ((t.vscode || kode.spec.vscode) && !ideLayout) out.warnings.push(`vscode settings and extensions apply to code-server and devcontainers only; ignored for ${s.type}`);
+
+  const plugins = [...(t.initPlugins ?? []), ...(kode.spec.initPlugins ?? [])];
+  if (plugins.length) {
+    out.volumes.push({ name: SCRATCH_VOLUME, emptyDir: {} });
+    out.extraVolumeMounts.push({ name: SCRATCH_VOLUME, mountPath: SCRATCH_MOUNT });
+    for (const p of plugins) out.initContainers.push(pluginContainer(p, s, input.homeVolumeName));
+  }
+  return out;
+}
+
+/** One init plugin: home and scratch mounted, the IDE's uid, restricted unless the plugin's own securityContext says otherwise (validate allows that only with allowPrivilegedPlugins). */
+export function pluginContainer(p: InitPlugin, s: KodeSettings, homeVolumeName: string): InitContainerSpec {
+  const mounts = [{ name: homeVolumeName, mountPath: s.home }, { name: SCRATCH_VOLUME, mountPath: SCRATCH_MOUNT }];
+  for (const m of p.volumeMounts ?? []) if (!mounts.some((x) => x.mountPath === m.mountPath)) mounts.push({ ...m });
+  const env: EnvVar[] = [{ name: "HOME", value: s.home }, { name: "KODE_SCRATCH", value: SCRATCH_MOUNT }, { name: "KODE_WORKSPACE", value: s.workspacePath }];
+  for (const e of p.env ?? []) {
+    const i = env.findIndex((x) => x.name === e.name);
+    if (i >= 0) env[i] = structuredClone(e);
+    else env.push(structuredClone(e));
+  }
+  return {
+    name: p.name,
+    image: p.image,
+    ...(p.command?.length && { command: [...p.command] }),
+    ...(p.args?.length && { args: [...p.args] }),
+    env,
+    ...(p.envFrom?.length && { envFrom: structuredClone(p.envFrom) }),
+    volumeMounts: mounts,
+    ...(p.resources && (p.resources.limits || p.resources.requests) && { resources: structuredClone(p.resources) }),
+    securityContext: { ...restrictedSecurityContext(s.puid, s.pgid), ...structuredClone(p.securityContext ?? {}) },
+  };
+}
+
+/** The pod-level options of the template, merged over the defaults. */
+export function podOptions(t: KodeTemplateSpec, pgid: number) {
+  return {
+    securityContext: { fsGroup: pgid, fsGroupChangePolicy: "OnRootMismatch", seccompProfile: { type: "RuntimeDefault" }, ...structuredClone(t.podSecurityContext ?? {}) },
+    automountServiceAccountToken: t.automountServiceAccountToken ?? false,
+    ...(t.serviceAccountName && { serviceAccountName: t.serviceAccountName }),
+    ...(t.runtimeClassName && { runtimeClassName: t.runtimeClassName }),
+    ...(t.priorityClassName && { priorityClassName: t.priorityClassName }),
+    ...(t.affinity && Object.keys(t.affinity).length && { affinity: structuredClone(t.affinity) }),
+  };
+}
+
+const isUnder = (path: string, dir: string) => path === dir || path.startsWith(dir === "/" ? "/" : `${dir}/`);
