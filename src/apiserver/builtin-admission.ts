@@ -4,6 +4,7 @@ import { crdDefaults, validateCustomResourceDefinition } from "./crd/schema.ts";
 import { bindingDefaults, policyDefaults, validateBinding, validatePolicy } from "./cel/vap.ts";
 import { prepareCrdStatus } from "./crd/register.ts";
 import { moreDefaults, moreValidation } from "./builtin-defaults.ts";
+import { rbacDefaults, rbacValidation } from "./rbac/validation.ts";
 import { cause, invalidValue } from "./errors.ts";
 import { sameJson } from "./sorted-keys.ts";
 import { matchesLabels, selectorFromLabelSelectorObject } from "./selectors.ts";
@@ -227,6 +228,7 @@ function validateLease(lease: KObject): FieldCause[] {
 }
 
 export const prepareByKind: Record<string, Prepare> = {
+  ...rbacDefaults,
   ...moreDefaults,
   "/Secret": prepareSecret,
   "/Namespace": prepareNamespace,
@@ -269,6 +271,7 @@ export const prepareByKind: Record<string, Prepare> = {
 
 export const validateByKind: Record<string, Validate> = {
   ...moreValidation,
+  ...rbacValidation,
   "/Secret": validateSecret,
   "/ConfigMap": validateConfigMap,
   "/Namespace": validateNamespace,

@@ -25,7 +25,41 @@ export function wantsAggregated(accept: string | null): AggregatedVersion | unde
   return undefined;
 }
 
+/**
+ * The review APIs: create-only resources that store nothing (answered by rbac/reviews.ts before the
+ * router), listed in discovery as kube-apiserver lists them.
+ */
+export interface CreateOnlyResource {
+  group: string;
+  version: string;
+  plural: string;
+  kind: string;
+  namespaced: boolean;
+}
+
+export const CREATE_ONLY_RESOURCES: CreateOnlyResource[] = [
+  { group: "authentication.k8s.io", version: "v1", plural: "selfsubjectreviews", kind: "SelfSubjectReview", namespaced: false },
+  { group: "authentication.k8s.io", version: "v1", plural: "tokenreviews", kind: "TokenReview", namespaced: false },
+  { group: "authorization.k8s.io", version: "v1", plural: "localsubjectaccessreviews", kind: "LocalSubjectAccessReview", namespaced: true },
+  { group: "authorization.k8s.io", version: "v1", plural: "selfsubjectaccessreviews", kind: "SelfSubjectAccessReview", namespaced: false },
+  { group: "authorization.k8s.io", version: "v1", plural: "selfsubjectrulesreviews", kind: "SelfSubjectRulesReview", namespaced: false },
+  { group: "authorization.k8s.io", version: "v1", plural: "subjectaccessreviews", kind: "SubjectAccessReview", namespaced: false },
+];
+
+/** The create-only resource a request path names (`.../<plural>` of a review API), if any. */
+export function createOnlyResourceOf(path: string): CreateOnlyResource | undefined {
+  const segs = path.split("/").filter(Boolean);
+  if (segs[0] !== "apis") return undefined;
+  const plural = segs.length === 4 ? segs[3] : segs.length === 6 && segs[3] === "namespaces" ? segs[5] : undefined;
+  return CREATE_ONLY_RESOURCES.find(
+    (r) => r.group === segs[1] && r.version === segs[2] && r.plural === plural && (segs.length === 6) === r.namespaced,
+  );
+}
+
+const createOnlyIn = (group: string, version: string) => CREATE_ONLY_RESOURCES.filter((r) => r.group === group && r.version === version);
+
 function subresourceVerbs(sub: string): string[] {
+  if (sub === "token") return ["create"];
   if (sub === "proxy") return ["create", "delete", "get", "patch", "update"];
   if (sub === "log") return ["get"];
   if (sub === "exec" || sub === "attach" || sub === "portforward") return ["create", "get"];
@@ -36,6 +70,7 @@ const OPTIONS_KINDS: Record<string, string> = { exec: "PodExecOptions", attach: 
 
 function subresourceKind(t: ResourceType, sub: string) {
   if (sub === "scale") return { group: "autoscaling", version: "v1", kind: "Scale" };
+  if (sub === "token") return { group: "authentication.k8s.io", version: "v1", kind: "TokenRequest" };
   return { group: t.group, version: t.version, kind: OPTIONS_KINDS[sub] ?? t.kind };
 }
 
@@ -46,6 +81,7 @@ function subresourcesOf(t: ResourceType): string[] {
   if (t.subresources.proxy) out.push("proxy");
   if (t.group === "" && t.kind === "Namespace") out.push("finalize");
   if (t.group === "" && t.kind === "Pod") out.push("attach", "exec", "log", "portforward");
+  if (t.group === "" && t.kind === "ServiceAccount") out.push("token");
   return out;
 }
 
@@ -57,9 +93,19 @@ export function apiVersions(hostPort: string) {
   };
 }
 
+/** The registry's groups and the review API groups, in preference order. */
+function servedGroups(registry: ResourceRegistry): { group: string; versions: string[] }[] {
+  const groups = registry.groups();
+  for (const r of CREATE_ONLY_RESOURCES) {
+    const g = groups.find((x) => x.group === r.group);
+    if (!g) groups.push({ group: r.group, versions: [r.version] });
+    else if (!g.versions.includes(r.version)) g.versions.push(r.version);
+  }
+  return groups;
+}
+
 export function apiGroupList(registry: ResourceRegistry) {
-  const groups = registry
-    .groups()
+  const groups = servedGroups(registry)
     .filter((g) => g.group !== "")
     .map(({ group, versions }) => ({
       name: group,
@@ -71,8 +117,15 @@ export function apiGroupList(registry: ResourceRegistry) {
 
 export function apiResourceList(registry: ResourceRegistry, group: string, version: string) {
   const types = registry.all().filter((t) => t.group === group && t.version === version);
-  if (!types.length) return undefined;
-  const resources: unknown[] = [];
+  const createOnly = createOnlyIn(group, version);
+  if (!types.length && !createOnly.length) return undefined;
+  const resources: unknown[] = createOnly.map((r) => ({
+    name: r.plural,
+    singularName: r.kind.toLowerCase(),
+    namespaced: r.namespaced,
+    kind: r.kind,
+    verbs: ["create"],
+  }));
   for (const t of types) {
     const main: Record<string, unknown> = {
       name: t.plural,
@@ -89,7 +142,7 @@ export function apiResourceList(registry: ResourceRegistry, group: string, versi
         name: `${t.plural}/${sub}`,
         singularName: "",
         namespaced: t.namespaced,
-        ...(sub === "scale" ? subresourceKind(t, sub) : { kind: subresourceKind(t, sub).kind }),
+        ...(sub === "scale" || sub === "token" ? subresourceKind(t, sub) : { kind: subresourceKind(t, sub).kind }),
         verbs: subresourceVerbs(sub),
       });
   }
@@ -119,15 +172,23 @@ function aggregatedResource(t: ResourceType) {
 /** `/api` (core only) or `/apis` (every other group) in the aggregated format (v2 and v2beta1 have the same shape). */
 export function aggregatedDiscovery(registry: ResourceRegistry, core: boolean, discoveryVersion: AggregatedVersion = "v2") {
   const all = registry.all();
-  const items = registry
-    .groups()
+  const items = servedGroups(registry)
     .filter((g) => (g.group === "") === core)
     .map(({ group, versions }) => ({
       metadata: { name: group, creationTimestamp: null },
       versions: versions.map((version) => ({
         version,
         freshness: "Current",
-        resources: all.filter((t) => t.group === group && t.version === version).map(aggregatedResource),
+        resources: [
+          ...createOnlyIn(group, version).map((r) => ({
+            resource: r.plural,
+            responseKind: { group: r.group, version: r.version, kind: r.kind },
+            scope: r.namespaced ? "Namespaced" : "Cluster",
+            singularResource: r.kind.toLowerCase(),
+            verbs: ["create"],
+          })),
+          ...all.filter((t) => t.group === group && t.version === version).map(aggregatedResource),
+        ].sort((a, b) => String(a.resource).localeCompare(String(b.resource))),
       })),
     }));
   return { kind: "APIGroupDiscoveryList", apiVersion: `apidiscovery.k8s.io/${discoveryVersion}`, metadata: {}, items };

@@ -6,7 +6,7 @@
 //   POST   /__kode/hooks/watches/close?resource=                                    → {closed}
 //   POST   /__kode/hooks/watches/expire?resource=     (the next resumed watch gets 410)
 //   POST   /__kode/hooks/compact                      (drop watch history)
-//   POST   /__kode/hooks/pod-proxy {namespace, pod, target}
+//   POST   /__kode/hooks/pod-proxy {namespace, pod, port?, target}   (no port: every port of the pod)
 //   POST   /__kode/hooks/pod-log {namespace, pod, container?, log}    (what pods/<pod>/log serves)
 //   GET    /__kode/hooks/stats                                                      → {resourceVersion, objects, watches}
 import { badRequest, notFound } from "./errors.ts";
@@ -53,10 +53,12 @@ export async function hooksEndpoint(state: ApiState, req: Request, url: URL): Pr
       hooks.compactHistory();
       return jsonResponse({});
     case route === "POST /pod-proxy": {
-      const body = (await req.json().catch(() => ({}))) as { namespace?: string; pod?: string; target?: string };
+      const body = (await req.json().catch(() => ({}))) as { namespace?: string; pod?: string; port?: unknown; target?: string };
       if (!body.namespace || !body.pod || !body.target) throw badRequest("namespace, pod and target are required");
+      if (body.port !== undefined && !(typeof body.port === "string" && body.port) && !(Number.isInteger(body.port) && (body.port as number) > 0))
+        throw badRequest("port must be a port number or a port name");
       try {
-        hooks.registerPodProxy(body.namespace, body.pod, body.target);
+        hooks.registerPodProxy(body.namespace, body.pod, body.target, body.port as string | number | undefined);
       } catch (e) {
         throw badRequest((e as Error).message);
       }

@@ -124,19 +124,24 @@ export class TestHooks {
     this.watchControl?.compact();
   }
 
-  /** Route `pods/<name>/proxy/...` of this pod to a loopback URL (e.g. a test's fake IDE). */
-  registerPodProxy(namespace: string, pod: string, target: string) {
+  /**
+   * Route `pods/<name>/proxy/...` of this pod to a loopback URL (e.g. a test's fake IDE). With `port`
+   * (a number or a port name) only `pods/<name>:<port>/proxy/...` goes there; without, every port of the
+   * pod that has no target of its own does.
+   */
+  registerPodProxy(namespace: string, pod: string, target: string, port?: string | number) {
     const url = new URL(target);
     if (!["127.0.0.1", "localhost", "[::1]"].includes(url.hostname)) throw new Error(`pod proxy targets must be loopback, got ${url.hostname}`);
-    this.podProxies.set(`${namespace}/${pod}`, target.replace(/\/$/, ""));
+    this.podProxies.set(podProxyKey(namespace, pod, port), target.replace(/\/$/, ""));
   }
 
-  unregisterPodProxy(namespace: string, pod: string) {
-    this.podProxies.delete(`${namespace}/${pod}`);
+  unregisterPodProxy(namespace: string, pod: string, port?: string | number) {
+    this.podProxies.delete(podProxyKey(namespace, pod, port));
   }
 
-  podProxyTarget(namespace: string, pod: string): string | undefined {
-    return this.podProxies.get(`${namespace}/${pod}`);
+  /** The target of `pods/<pod>[:<port>]/proxy`: the port's own one, else the pod-wide default. */
+  podProxyTarget(namespace: string, pod: string, port?: string): string | undefined {
+    return (port ? this.podProxies.get(podProxyKey(namespace, pod, port)) : undefined) ?? this.podProxies.get(podProxyKey(namespace, pod));
   }
 
   /** What `pods/<name>/log` serves for a container (every container of the pod when none is named). */
@@ -147,4 +152,8 @@ export class TestHooks {
   podLog(namespace: string, pod: string, container: string): string | undefined {
     return this.podLogs.get(`${namespace}/${pod}/${container}`) ?? this.podLogs.get(`${namespace}/${pod}/`);
   }
+}
+
+function podProxyKey(namespace: string, pod: string, port?: string | number): string {
+  return port === undefined || port === "" ? `${namespace}/${pod}` : `${namespace}/${pod}:${port}`;
 }

@@ -1,7 +1,7 @@
 // Request routing: non-resource endpoints, discovery, OpenAPI, test hooks, and resource verbs.
 import { clone, commitWrite } from "./admission.ts";
 import { readObjectBody } from "./body.ts";
-import { aggregatedDiscovery, aggregatedType, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from "./discovery.ts";
+import { aggregatedDiscovery, aggregatedType, apiGroupList, apiResourceList, apiVersions, createOnlyResourceOf, wantsAggregated } from "./discovery.ts";
 import { ApiError, badRequest, internalError, methodNotAllowed, notFound } from "./errors.ts";
 import { deleteCollection, deleteObject } from "./handlers/delete.ts";
 import { getObject, listObjects, selectorFilter, tableOptions, validateWatchOptions } from "./handlers/read.ts";
@@ -114,6 +114,9 @@ export class Router {
       if (group) return jsonResponse({ kind: "APIGroup", apiVersion: "v1", ...group });
       throw notFoundPath();
     }
+    // A review API reached the router: its POST was answered before, so this is another verb.
+    const review = createOnlyResourceOf(p);
+    if (review) throw new ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {});
     const path = parseResourcePath(p);
     if (!path) throw notFoundPath();
     const type = this.state.registry.lookup(path.group, path.version, path.plural);
@@ -184,10 +187,12 @@ export class Router {
 
   /** pods/<name>/proxy/<path>: forwarded to the loopback target a test registered for that pod. */
   private async proxy(path: ResourcePath, req: Request, url: URL): Promise<Response> {
-    const podName = path.name!.split(":")[0];
+    // "<name>", "<name>:<port>" or "<scheme>:<name>:<port>", as the apiserver splits a proxy name.
+    const parts = path.name!.split(":");
+    const [podName, port] = parts.length === 3 ? [parts[1], parts[2]] : [parts[0], parts[1]];
     const pod = this.state.store.get("/pods", path.namespace, podName);
     if (!pod) throw notFound("", "pods", podName);
-    const target = this.state.hooks.podProxyTarget(path.namespace!, podName);
+    const target = this.state.hooks.podProxyTarget(path.namespace!, podName, port);
     if (!target) throw new ApiError(503, "ServiceUnavailable", `no endpoints available for pod "${podName}"`);
     const marker = `/pods/${path.name}/proxy`;
     const rest = url.pathname.slice(url.pathname.indexOf(marker) + marker.length) || "/";

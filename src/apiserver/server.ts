@@ -16,6 +16,7 @@ import { impersonate } from "./rbac/impersonation.ts";
 import { reviewEndpoint, type ReviewContext } from "./rbac/reviews.ts";
 import { GarbageCollector } from "./controllers/garbage-collector.ts";
 import { KubeletSimulator } from "./controllers/kubelet.ts";
+import { ServiceAccountController } from "./controllers/service-accounts.ts";
 import { CrdController } from "./crd/register.ts";
 import { TestHooks } from "./hooks.ts";
 import { renderKubeconfig } from "./kubeconfig.ts";
@@ -115,6 +116,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
   const namespaced = (resource: string) => registry.all().some((t) => storageKey(t) === resource && t.namespaced);
   const gc = opts.gc ? new GarbageCollector(store, state.now, namespaced) : undefined;
   const kubelet = opts.simulateKubelet ? new KubeletSimulator(store, state.now, opts.kubeletDelayMs) : undefined;
+  const serviceAccounts = opts.gc || opts.simulateKubelet ? new ServiceAccountController(store, state.now) : undefined;
 
   const useTls = !!(opts.tls || opts.clientCertAuth);
   const subject = opts.clientCertSubject;
@@ -220,6 +222,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
       aggregator?.stop();
       gc?.stop();
       kubelet?.stop();
+      serviceAccounts?.stop();
       watches.closeAll();
       await listener.stop();
       dataDir?.close();

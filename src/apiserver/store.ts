@@ -24,9 +24,17 @@ export function objectKey(namespace: string | undefined, name: string): string {
   return `${namespace ?? ""}/${name}`;
 }
 
+/** Label requirements a list can be narrowed by: the object must have `key`, with one of `values` when given. */
+export interface IndexedLabel {
+  key: string;
+  values?: string[];
+}
+
 class Table {
   readonly objects = new Map<string, KObject>();
   private sorted: string[] | undefined;
+  /** label key -> label value -> object keys, so label-selected lists cost what they match. */
+  private byLabel = new Map<string, Map<string, Set<string>>>();
 
   keys(): string[] {
     // Lists come back in etcd key order: namespace, then name.
@@ -35,12 +43,65 @@ class Table {
   }
 
   set(key: string, obj: KObject) {
-    if (!this.objects.has(key)) this.sorted = undefined;
+    const old = this.objects.get(key);
+    if (!old) this.sorted = undefined;
+    if (old?.metadata.labels !== obj.metadata.labels) {
+      this.unindex(key, old);
+      this.index(key, obj);
+    }
     this.objects.set(key, obj);
   }
 
   delete(key: string) {
-    if (this.objects.delete(key)) this.sorted = undefined;
+    const old = this.objects.get(key);
+    if (!old) return;
+    this.unindex(key, old);
+    this.objects.delete(key);
+    this.sorted = undefined;
+  }
+
+  private index(key: string, obj: KObject) {
+    for (const [k, v] of Object.entries(obj.metadata.labels ?? {})) {
+      let values = this.byLabel.get(k);
+      if (!values) this.byLabel.set(k, (values = new Map()));
+      let keys = values.get(v);
+      if (!keys) values.set(v, (keys = new Set()));
+      keys.add(key);
+    }
+  }
+
+  private unindex(key: string, obj: KObject | undefined) {
+    for (const [k, v] of Object.entries(obj?.metadata.labels ?? {})) {
+      const values = this.byLabel.get(k);
+      const keys = values?.get(v);
+      if (!keys) continue;
+      keys.delete(key);
+      if (keys.size === 0) values!.delete(v);
+      if (values!.size === 0) this.byLabel.delete(k);
+    }
+  }
+
+  /** Keys of the objects that can satisfy every requirement: those of the most selective one. */
+  labelled(reqs: IndexedLabel[]): Iterable<string> {
+    let best: string[] | Set<string> | undefined;
+    let bestSize = Infinity;
+    for (const r of reqs) {
+      const values = this.byLabel.get(r.key);
+      if (!values) return [];
+      let size = 0;
+      const sets: Set<string>[] = [];
+      for (const v of r.values ?? values.keys()) {
+        const keys = values.get(v);
+        if (keys) {
+          sets.push(keys);
+          size += keys.size;
+        }
+      }
+      if (size >= bestSize) continue;
+      bestSize = size;
+      best = sets.length === 1 ? sets[0] : sets.flatMap((s) => [...s]);
+    }
+    return best ?? this.objects.keys();
   }
 }
 
@@ -84,6 +145,20 @@ export class Store {
       if (prefix === undefined || key.startsWith(prefix)) out.push(t.objects.get(key)!);
     }
     return out;
+  }
+
+  /**
+   * Objects of one resource that carry the given labels, in key order (a superset of what the full
+   * selector matches: the caller still filters). Costs the size of the smallest label's match, not the
+   * size of the resource.
+   */
+  listLabelled(resource: string, namespace: string | undefined, reqs: IndexedLabel[]): KObject[] {
+    const t = this.tables.get(resource);
+    if (!t) return [];
+    const prefix = namespace === undefined ? undefined : `${namespace}/`;
+    const keys: string[] = [];
+    for (const key of t.labelled(reqs)) if (prefix === undefined || key.startsWith(prefix)) keys.push(key);
+    return keys.sort().map((k) => t.objects.get(k)!);
   }
 
   count(resource: string): number {

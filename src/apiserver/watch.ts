@@ -4,8 +4,9 @@
 import { badRequest, expired } from "./errors.ts";
 import type { WatchControl } from "./hooks.ts";
 import { storageKey } from "./registry.ts";
+import { eventJson } from "./object-json.ts";
 import { present } from "./state.ts";
-import type { Store, StoreEvent } from "./store.ts";
+import type { IndexedLabel, Store, StoreEvent } from "./store.ts";
 import { toTable } from "./table.ts";
 import type { KObject, ResourceType } from "./types.ts";
 import { groupVersion } from "./types.ts";
@@ -13,7 +14,7 @@ import { groupVersion } from "./types.ts";
 export interface WatchParams {
   type: ResourceType;
   namespace: string | undefined;
-  filter: (obj: KObject) => boolean;
+  filter: ((obj: KObject) => boolean) & { indexed?: IndexedLabel[] };
   resourceVersion: string | null;
   sendInitialEvents: boolean;
   allowBookmarks: boolean;
@@ -69,7 +70,7 @@ class Watcher {
     if (!this.p.table && (type === "ADDED" || type === "MODIFIED" || type === "DELETED")) {
       const served = this.p.type;
       if (lastLine?.obj !== obj || lastLine.type !== type || lastLine.served !== served)
-        lastLine = { type, obj, served, bytes: encoder.encode(`${JSON.stringify({ type, object: present(served, obj) })}\n`) };
+        lastLine = { type, obj, served, bytes: encoder.encode(`{"type":"${type}","object":${eventJson(served, obj)}}\n`) };
       this.enqueue(lastLine.bytes);
       return;
     }
@@ -116,7 +117,9 @@ class Watcher {
     const p = this.p;
     const rv = p.resourceVersion;
     if (p.sendInitialEvents || !rv || rv === "0") {
-      for (const obj of store.list(this.resource, p.type.namespaced ? p.namespace : undefined)) if (this.matches(obj)) this.send("ADDED", obj);
+      const ns = p.type.namespaced ? p.namespace : undefined;
+      const initial = p.filter.indexed?.length ? store.listLabelled(this.resource, ns, p.filter.indexed) : store.list(this.resource, ns);
+      for (const obj of initial) if (this.matches(obj)) this.send("ADDED", obj);
       if (p.sendInitialEvents) this.bookmark(store.resourceVersion, true);
     } else {
       const since = Number(rv);

@@ -5,6 +5,13 @@ import { storageKey } from "../registry.ts";
 import { queryInt } from "../query.ts";
 import type { ApiState } from "../state.ts";
 import type { KObject, ResourceType } from "../types.ts";
+import type { ObjectFilter } from "./read.ts";
+
+/** The candidates a list or watch must filter: the label index's match when the selector has one. */
+export function candidates(state: ApiState, type: ResourceType, namespace: string | undefined, filter: ObjectFilter): KObject[] {
+  const ns = type.namespaced ? namespace : undefined;
+  return filter.indexed?.length ? state.store.listLabelled(storageKey(type), ns, filter.indexed) : state.store.list(storageKey(type), ns);
+}
 
 interface Snapshot {
   items: KObject[];
@@ -49,7 +56,7 @@ export function pagination(
   state: ApiState,
   type: ResourceType,
   namespace: string | undefined,
-  filter: (o: KObject) => boolean,
+  filter: ObjectFilter,
   params: URLSearchParams,
 ): Page {
   // A zero or negative limit means no limit, as the storage layer reads it.
@@ -68,7 +75,7 @@ export function pagination(
     offset = t.offset;
   } else {
     const selectors = !!(params.get("labelSelector") || params.get("fieldSelector"));
-    const all = state.store.list(storageKey(type), type.namespaced ? namespace : undefined);
+    const all = candidates(state, type, namespace, filter);
     const items = selectors ? all.filter(filter) : all;
     snapshot = { items, resourceVersion: String(state.store.resourceVersion), createdAt: now, selectors };
     if (!limit || items.length <= limit) return { items, resourceVersion: snapshot.resourceVersion };

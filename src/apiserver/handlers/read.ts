@@ -1,7 +1,9 @@
 // GET of one object and list, with selectors, pagination and Table output.
 import { ApiError, badRequest, cause, expired, invalid, notFound } from "../errors.ts";
 import { storageKey } from "../registry.ts";
-import { checkAcceptable, jsonResponse, TABLE_TYPE, wantsTable } from "../respond.ts";
+import type { IndexedLabel } from "../store.ts";
+import { presentedJson } from "../object-json.ts";
+import { checkAcceptable, JSON_TYPE, jsonResponse, TABLE_TYPE, wantsTable } from "../respond.ts";
 import { fieldValue, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError, UNSUPPORTED } from "../selectors.ts";
 import { present, type ApiState } from "../state.ts";
 import { toTable } from "../table.ts";
@@ -10,9 +12,11 @@ import { groupVersion } from "../types.ts";
 import type { ResourcePath } from "../request-path.ts";
 import { pagination } from "./pagination.ts";
 
-export type ObjectFilter = (obj: KObject) => boolean;
+export type ObjectFilter = ((obj: KObject) => boolean) & {
+  /** The selector's label requirements the store's label index can answer (equality, set and existence). */
+  indexed?: IndexedLabel[];
+};
 
-/** Label and field selectors of a list or watch, evaluated on stored objects. */
 export function selectorFilter(type: ResourceType, params: URLSearchParams): ObjectFilter {
   let labels: ReturnType<typeof parseLabelSelector> = [];
   let fields: ReturnType<typeof parseFieldSelector> = [];
@@ -26,11 +30,17 @@ export function selectorFilter(type: ResourceType, params: URLSearchParams): Obj
   const probe: KObject = { metadata: { name: "", namespace: "" } };
   for (const f of fields) if (fieldValue(probe, type, f.field) === UNSUPPORTED) throw badRequest(`field label not supported: ${f.field}`);
   if (!labels.length && !fields.length) return () => true;
-  return (obj) =>
+  const filter: ObjectFilter = (obj) =>
     matchesLabels(labels, obj.metadata.labels) && matchesFields(fields, (field) => {
       const v = fieldValue(obj, type, field);
       return v === UNSUPPORTED ? undefined : v;
     });
+  filter.indexed = labels.flatMap((r): IndexedLabel[] => {
+    if (r.operator === "=" || r.operator === "==" || r.operator === "in") return [{ key: r.key, values: r.values }];
+    if (r.operator === "exists") return [{ key: r.key }];
+    return [];
+  });
+  return filter;
 }
 
 /** ListOptions validation errors are 422s on the meta.k8s.io ListOptions kind, as handlers/get.go reports them. */
@@ -74,7 +84,7 @@ export function getObject(state: ApiState, type: ResourceType, path: ResourcePat
     });
     return jsonResponse(table, 200, { "content-type": TABLE_TYPE });
   }
-  return jsonResponse(obj);
+  return new Response(presentedJson(type, stored), { status: 200, headers: { "content-type": JSON_TYPE } });
 }
 
 export function listObjects(state: ApiState, type: ResourceType, path: ResourcePath, req: Request, url: URL): Response {
@@ -89,13 +99,12 @@ export function listObjects(state: ApiState, type: ResourceType, path: ResourceP
 
   const filter = selectorFilter(type, params);
   const page = pagination(state, type, path.namespace, filter, params);
-  const items = page.items.map((o) => present(type, o));
   const metadata: Record<string, unknown> = { resourceVersion: page.resourceVersion };
   if (page.continue) metadata.continue = page.continue;
   if (page.remainingItemCount !== undefined) metadata.remainingItemCount = page.remainingItemCount;
 
   if (wantsTable(req.headers.get("accept"))) {
-    const table = toTable(items, type, {
+    const table = toTable(page.items.map((o) => present(type, o)), type, {
       headers: true,
       includeObject: tableOptions(params),
       now: state.now(),
@@ -106,6 +115,11 @@ export function listObjects(state: ApiState, type: ResourceType, path: ResourceP
     return jsonResponse(table, 200, { "content-type": TABLE_TYPE });
   }
   // Custom resource lists are Go maps (keys sorted); built-in lists follow their struct's field order.
-  if (type.crd) return jsonResponse({ apiVersion: groupVersion(type), items, kind: type.listKind, metadata });
-  return jsonResponse({ kind: type.listKind, apiVersion: groupVersion(type), metadata, items });
+  // The items are the objects' cached texts, joined: no object is encoded twice.
+  const items = page.items.map((o) => presentedJson(type, o)).join(",");
+  const head = { apiVersion: JSON.stringify(groupVersion(type)), kind: JSON.stringify(type.listKind), metadata: JSON.stringify(metadata) };
+  const body = type.crd
+    ? `{"apiVersion":${head.apiVersion},"items":[${items}],"kind":${head.kind},"metadata":${head.metadata}}`
+    : `{"kind":${head.kind},"apiVersion":${head.apiVersion},"metadata":${head.metadata},"items":[${items}]}`;
+  return new Response(body, { status: 200, headers: { "content-type": JSON_TYPE } });
 }

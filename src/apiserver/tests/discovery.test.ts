@@ -393,3 +393,52 @@ describe("protobuf request bodies (§4.9)", () => {
     expect((await ctx.client.get("/api/v1/namespaces/default/configmaps")).body.items.length).toBe(before);
   });
 });
+
+describe("review APIs in discovery", () => {
+  const ctx = useApiServer();
+
+  test("legacy discovery lists the review kinds and serviceaccounts/token as create-only", async () => {
+    const authz = await ctx.client.get("/apis/authorization.k8s.io/v1");
+    expect(authz.status).toBe(200);
+    expect(authz.body.resources).toEqual([
+      { name: "localsubjectaccessreviews", singularName: "localsubjectaccessreview", namespaced: true, kind: "LocalSubjectAccessReview", verbs: ["create"] },
+      { name: "selfsubjectaccessreviews", singularName: "selfsubjectaccessreview", namespaced: false, kind: "SelfSubjectAccessReview", verbs: ["create"] },
+      { name: "selfsubjectrulesreviews", singularName: "selfsubjectrulesreview", namespaced: false, kind: "SelfSubjectRulesReview", verbs: ["create"] },
+      { name: "subjectaccessreviews", singularName: "subjectaccessreview", namespaced: false, kind: "SubjectAccessReview", verbs: ["create"] },
+    ]);
+    const authn = await ctx.client.get("/apis/authentication.k8s.io/v1");
+    expect(authn.body.resources.map((r: { name: string }) => r.name)).toEqual(["selfsubjectreviews", "tokenreviews"]);
+    const groups = await ctx.client.get("/apis");
+    const names = groups.body.groups.map((g: { name: string }) => g.name);
+    expect(names).toContain("authentication.k8s.io");
+    expect(names).toContain("authorization.k8s.io");
+    const core = await ctx.client.get("/api/v1");
+    expect(core.body.resources.find((r: { name: string }) => r.name === "serviceaccounts/token")).toEqual({
+      name: "serviceaccounts/token",
+      singularName: "",
+      namespaced: true,
+      group: "authentication.k8s.io",
+      version: "v1",
+      kind: "TokenRequest",
+      verbs: ["create"],
+    });
+  });
+
+  test("aggregated discovery has them too, and other verbs get 405", async () => {
+    const res = await ctx.client.get("/apis", { accept: AGG_TYPE });
+    const group = res.body.items.find((g: { metadata: { name: string } }) => g.metadata.name === "authorization.k8s.io");
+    expect(group.versions[0].resources.find((r: { resource: string }) => r.resource === "selfsubjectrulesreviews")).toEqual({
+      resource: "selfsubjectrulesreviews",
+      responseKind: { group: "authorization.k8s.io", version: "v1", kind: "SelfSubjectRulesReview" },
+      scope: "Cluster",
+      singularResource: "selfsubjectrulesreview",
+      verbs: ["create"],
+    });
+    const core = await ctx.client.get("/api", { accept: AGG_TYPE });
+    const sa = core.body.items[0].versions[0].resources.find((r: { resource: string }) => r.resource === "serviceaccounts");
+    expect(sa.subresources).toEqual([{ subresource: "token", responseKind: { group: "authentication.k8s.io", version: "v1", kind: "TokenRequest" }, verbs: ["create"] }]);
+    const get = await ctx.client.get("/apis/authorization.k8s.io/v1/subjectaccessreviews");
+    expect(get.status).toBe(405);
+    expect(get.body).toMatchObject({ reason: "MethodNotAllowed", message: "the server does not allow this method on the requested resource" });
+  });
+});

@@ -260,6 +260,38 @@ describe("pod proxy subresource", () => {
     expect((await ctx.client.get(`${PODS}/lonely/proxy/x`)).status).toBe(503);
   });
 
+  test("a target per port: pods/NAME:PORT/proxy goes to that port's target, other ports to the pod-wide one", async () => {
+    const other = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => new Response(`port target ${new URL(req.url).pathname}`) });
+    try {
+      await ctx.client.post(PODS, { metadata: { name: "multi" }, spec: { containers: [{ name: "c", image: "x" }] } });
+      ctx.server.hooks.registerPodProxy("default", "multi", `http://127.0.0.1:${target.port}`);
+      ctx.server.hooks.registerPodProxy("default", "multi", `http://127.0.0.1:${other.port}`, 8081);
+      expect((await ctx.client.get(`${PODS}/multi:8081/proxy/activity`)).body).toBe("port target /activity");
+      expect((await ctx.client.get(`${PODS}/http:multi:8081/proxy/activity`)).body).toBe("port target /activity");
+      expect((await ctx.client.get(`${PODS}/multi:9000/proxy/activity`)).body.echo).toBe("/activity");
+      expect((await ctx.client.get(`${PODS}/multi/proxy/activity`)).body.echo).toBe("/activity");
+      ctx.server.hooks.unregisterPodProxy("default", "multi", 8081);
+      expect((await ctx.client.get(`${PODS}/multi:8081/proxy/activity`)).body.echo).toBe("/activity");
+
+      // Over HTTP, with a port only: other ports of the pod have no target.
+      await ctx.client.post(PODS, { metadata: { name: "only-port" }, spec: { containers: [{ name: "c", image: "x" }] } });
+      const base = `${ctx.server.url}/__kode/hooks/pod-proxy`;
+      const reg = await fetch(base, {
+        method: "POST",
+        body: JSON.stringify({ namespace: "default", pod: "only-port", port: 8080, target: `http://127.0.0.1:${other.port}` }),
+      });
+      expect(reg.status).toBe(201);
+      expect((await ctx.client.get(`${PODS}/only-port:8080/proxy/x`)).body).toBe("port target /x");
+      expect((await ctx.client.get(`${PODS}/only-port/proxy/x`)).status).toBe(503);
+      expect((await ctx.client.get(`${PODS}/only-port:8081/proxy/x`)).status).toBe(503);
+      const bad = await fetch(base, { method: "POST", body: JSON.stringify({ namespace: "default", pod: "only-port", port: -1, target: `http://127.0.0.1:${other.port}` }) });
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as { message: string }).message).toBe("port must be a port number or a port name");
+    } finally {
+      other.stop(true);
+    }
+  });
+
   test("registration over HTTP accepts loopback targets only", async () => {
     await ctx.client.post(PODS, { metadata: { name: "remote" }, spec: { containers: [{ name: "c", image: "x" }] } });
     const base = `${ctx.server.url}/__kode/hooks/pod-proxy`;
