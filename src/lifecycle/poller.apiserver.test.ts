@@ -295,10 +295,10 @@ describe.skipIf(!PYTHON)("a real Jupyter server through the pod proxy", () => {
   }, 90_000);
 });
 
-// Enable when the pod-proxy hook takes a port (POST /__kode/hooks/pod-proxy {namespace, pod, port, target}):
-// one pod, two ports, each source read from its own.
+// The pod-proxy hook by port (POST /__kode/hooks/pod-proxy {namespace, pod, port, target}): one pod, two ports,
+// each source read from its own.
 describe("per-port pod proxy targets", () => {
-  test.skip("Envoy on 19003 and code-server on 8443 of the same pod", async () => {
+  test("Envoy on 19003 and code-server on 8443 of the same pod", async () => {
     const envoy = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => Response.json({ stats: [{ name: "http.ide.downstream_rq_total", value: 1 }, { name: "http.ide.downstream_cx_rx_bytes_total", value: 1 }] }) });
     const cs = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => Response.json({ status: "expired", lastHeartbeat: 0 }) });
     try {
