@@ -2,49 +2,18 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ProtobufDecodeError, decodeKubernetesProtobuf } from "./protobuf.ts";
+import { type Bytes, envelope, len, num, varint } from "./testdata/protobuf/writer.ts";
 
 // Fixtures are real kubectl 1.32 request bodies, written by testdata/protobuf/capture.ts.
 const fixtureDir = join(import.meta.dir, "testdata", "protobuf");
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(join(fixtureDir, name)));
 const base64Of = (name: string): string => readFileSync(join(fixtureDir, name)).toString("base64");
 
-// ---- a minimal protobuf writer, to build hand-made messages --------------------------------------------------
-
-type Bytes = number[];
+// Hand-made messages: the shared test writer; a map entry here takes its value as a string or bytes.
 const encoder = new TextEncoder();
-
-function varint(value: number | bigint): Bytes {
-  let v = BigInt.asUintN(64, BigInt(value));
-  const out: Bytes = [];
-  do {
-    const low = Number(v & 0x7fn);
-    v >>= 7n;
-    out.push(v > 0n ? low | 0x80 : low);
-  } while (v > 0n);
-  return out;
-}
-const tag = (field: number, wireType: number): Bytes => varint((field << 3) | wireType);
-const bytesOf = (value: string | Bytes): Bytes => (typeof value === "string" ? [...encoder.encode(value)] : value);
-const len = (field: number, value: string | Bytes): Bytes => {
-  const body = bytesOf(value);
-  return [...tag(field, 2), ...varint(body.length), ...body];
-};
-const num = (field: number, value: number | bigint | boolean): Bytes => [
-  ...tag(field, 0),
-  ...varint(typeof value === "boolean" ? Number(value) : value),
-];
-const entry = (field: number, key: string, value: string | Bytes): Bytes => len(field, [...len(1, key), ...len(2, value)]);
 const MAGIC = [0x6b, 0x38, 0x73, 0x00];
-
-function envelope(apiVersion: string, kind: string, raw: Bytes): Uint8Array {
-  return Uint8Array.from([
-    ...MAGIC,
-    ...len(1, [...len(1, apiVersion), ...len(2, kind)]),
-    ...len(2, raw),
-    ...len(3, ""),
-    ...len(4, ""),
-  ]);
-}
+const tag = (field: number, wireType: number): Bytes => varint((field << 3) | wireType);
+const entry = (field: number, key: string, value: string | Bytes): Bytes => len(field, [...len(1, key), ...len(2, value)]);
 
 /** ObjectMeta as Go marshals it: every non-pointer field written, zero or not, and an empty creationTimestamp. */
 function goObjectMeta(name: string, namespace = "", extra: Bytes = []): Bytes {
