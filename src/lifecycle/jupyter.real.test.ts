@@ -6,7 +6,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseJupyterStatus } from "./signals.ts";
 import { evaluate } from "./verdict.ts";
-import { openKernelChannel } from "./testing.ts";
 
 const PYTHON = ["/usr/bin/python3", "python3"].find((p) => Bun.spawnSync([p, "-c", "import jupyter_server, ipykernel"]).exitCode === 0);
 const TOKEN = "t0ken-for-tests";
@@ -71,8 +70,15 @@ describe.skipIf(!PYTHON)("activity of a real Jupyter server", () => {
 
   test("a kernel running time.sleep is busy and keeps the Kode active; idle again after", async () => {
     const kernel = (await (await api("/api/kernels", { method: "POST", body: JSON.stringify({ name: "python3" }) })).json()) as { id: string };
-    const ws = await openKernelChannel(base, kernel.id, TOKEN);
-    const send = ws.send;
+    const ws = new WebSocket(`${base.replace("http", "ws")}/api/kernels/${kernel.id}/channels?token=${TOKEN}`);
+    await new Promise((resolve, reject) => {
+      ws.onopen = resolve;
+      ws.onerror = reject;
+    });
+    const session = crypto.randomUUID();
+    const send = (msg_type: string, content: object) =>
+      ws.send(JSON.stringify({ header: { msg_id: crypto.randomUUID(), username: "test", session, msg_type, version: "5.3", date: new Date().toISOString() },
+        parent_header: {}, metadata: {}, channel: "shell", buffers: [], content }));
     // As JupyterLab does on connect: kernel_info moves the server's view of the kernel from "starting" to "idle".
     send("kernel_info_request", {});
     let ready = false;

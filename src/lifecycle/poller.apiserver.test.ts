@@ -15,7 +15,6 @@ import { activityStatusChanged, activityStatusFields, type ActivityStatusFields 
 import { ActivityPoller, clientGetter, type Clock, type PollResult } from "./poller.ts";
 import type { ActivityTarget } from "./targets.ts";
 import { evaluate, type Action, type Evaluation, type Policy } from "./verdict.ts";
-import { openKernelChannel } from "./testing.ts";
 
 const MIN = 60_000;
 const PYTHON = ["/usr/bin/python3", "python3"].find((p) => Bun.spawnSync([p, "-c", "import jupyter_server, ipykernel"]).exitCode === 0);
@@ -258,8 +257,15 @@ describe.skipIf(!PYTHON)("a real Jupyter server through the pod proxy", () => {
 
   test("a kernel running time.sleep keeps it Active (kernel busy); connections are counted", async () => {
     const kernel = (await (await direct("/api/kernels", { method: "POST", body: JSON.stringify({ name: "python3" }) })).json()) as { id: string };
-    const ws = await openKernelChannel(base, kernel.id, TOKEN);
-    const send = ws.send;
+    const ws = new WebSocket(`${base.replace("http", "ws")}/api/kernels/${kernel.id}/channels?token=${TOKEN}`);
+    await new Promise((resolve, reject) => {
+      ws.onopen = resolve;
+      ws.onerror = reject;
+    });
+    const session = crypto.randomUUID();
+    const send = (msg_type: string, content: object) =>
+      ws.send(JSON.stringify({ header: { msg_id: crypto.randomUUID(), username: "test", session, msg_type, version: "5.3", date: new Date().toISOString() },
+        parent_header: {}, metadata: {}, channel: "shell", buffers: [], content }));
     send("kernel_info_request", {});
     const state = async () => ((await (await direct("/api/kernels?no_track_activity=1")).json()) as { execution_state: string }[])[0]?.execution_state;
     let deadline = Date.now() + 30_000;
