@@ -147,6 +147,15 @@ export interface KodeTemplateSpec {
   access?: AccessSpec;
   /** Isolation: only these peers reach a Kode, never other Kodes. */
   networkPolicy?: { ingressFrom: NetworkPeer[] };
+  /** Falco runtime security: pod labels, rules, the response to an alert. */
+  falco?: FalcoSpec;
+}
+
+export interface FalcoSpec {
+  enabled?: boolean;
+  /** Default record. */
+  response?: "record" | "isolate" | "pause";
+  rules?: { rule: string; desc?: string; condition: string; output: string; priority: "EMERGENCY" | "ALERT" | "CRITICAL" | "ERROR" | "WARNING" | "NOTICE" | "INFORMATIONAL" | "DEBUG"; tags?: string[] }[];
 }
 
 export interface InitPlugin {

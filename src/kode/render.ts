@@ -27,6 +27,8 @@ import { renderKodeNetworkPolicy } from "../access/network-policy.ts";
 import { ENVOY_PUBLIC_PORT } from "../envoy/render.ts";
 import type { KodeAccess } from "./access.ts";
 import type { IdeEnvContext, IdeTypeSpec, ProbeCheck } from "./ide/index.ts";
+import { falcoPodLabels } from "../falco/labels.ts";
+import { renderIsolationPolicy, type IsolationPolicy } from "../falco/isolation.ts";
 import { DEFAULT_ACCESS_MODES, DEFAULT_USER, resolveSettings } from "./settings.ts";
 import { podOptions, renderEnvironment, type InitContainerSpec, type ResolvedDevcontainer } from "./render-environment.ts";
 
@@ -56,7 +58,7 @@ export const childNames = (kode: string) => ({
   pod: `${kode}-0`,
 });
 
-export type Component = "ide" | "storage" | "credentials" | "proxy" | "access";
+export type Component = "ide" | "storage" | "credentials" | "proxy" | "access" | "security";
 
 /** Labels every child carries. */
 export const childLabels = (kode: string, type: string, component: Component): Record<string, string> => ({
@@ -221,6 +223,8 @@ export interface RenderResult {
   networkPolicy?: (NetworkPolicy | ReturnType<typeof renderKodeNetworkPolicy>) & { metadata: ChildMeta };
   /** The Ingress or HTTPRoute (absent without access, or when an older Kode holds the host and path). */
   route?: DesiredChild;
+  /** Falco's isolate response: the deny-egress NetworkPolicy <kode>-isolate while the status records the isolation. */
+  isolationPolicy?: IsolationPolicy & { metadata: ChildMeta };
   warnings: string[];
 }
 
@@ -379,7 +383,7 @@ export function renderKode(input: RenderInput): RenderResult {
       updateStrategy: { type: "RollingUpdate" },
       selector: { matchLabels: selectorLabels(name) },
       template: {
-        metadata: { labels: childLabels(name, s.type, "ide"), annotations: { [ANNOTATION_CONFIG_CHECKSUM]: rolloutVersion(input.rollout, "") } },
+        metadata: { labels: { ...childLabels(name, s.type, "ide"), ...falcoPodLabels({ kind: template.kind, name: template.name, spec: t }) }, annotations: { [ANNOTATION_CONFIG_CHECKSUM]: rolloutVersion(input.rollout, "") } },
         spec: podSpec,
       },
     },
@@ -402,6 +406,8 @@ export function renderKode(input: RenderInput): RenderResult {
   if (isolation) result.networkPolicy = isolation;
   const route = renderAccess(input, s.type, owner);
   if (route) result.route = route;
+  const isolationPolicy = renderIsolationPolicy(kode, childLabels(name, s.type, "security"), selectorLabels(name));
+  if (isolationPolicy) result.isolationPolicy = { ...isolationPolicy, metadata: { ...isolationPolicy.metadata, ...(owner && { ownerReferences: owner }) } };
   return { ...result, children: childList(result, input) };
 }
 
@@ -472,6 +478,7 @@ function childList(r: Omit<RenderResult, "children">, input: RenderInput): Desir
     ...(r.envoySecret ? [{ resource: SECRETS, object: obj(r.envoySecret), ...(hmac === "create" && { createOnly: true }), ...(hmac === "ifUnchanged" && { ifUnchanged: true }) }] : []),
     ...(r.envoyConfigMap ? [{ resource: CONFIGMAPS, object: obj(r.envoyConfigMap) }] : []),
     ...(r.networkPolicy ? [{ resource: NETWORK_POLICIES, object: obj(r.networkPolicy) }] : []),
+    ...(r.isolationPolicy ? [{ resource: NETWORK_POLICIES, object: obj(r.isolationPolicy) }] : []),
     { resource: SERVICES, object: obj(r.service) },
     { resource: STATEFULSETS, object: obj(r.statefulSet) },
     ...(r.route ? [r.route] : []),

@@ -5,6 +5,7 @@ import { nextCondition, withSortedConditions, type ConditionSpec } from "../api/
 import type { IdeType, Kode, KodePhase, KodeStatus } from "../api/types.ts";
 import { jsonEqual } from "../kube/merge-patch.ts";
 import type { Problem } from "./validate.ts";
+import { carrySecurityAlert } from "../falco/alerts.ts";
 
 export const CONDITION_TYPES = ["Ready", "TemplateResolved", "ResourcesReady", "Progressing"] as const;
 export type KodeConditionType = (typeof CONDITION_TYPES)[number];
@@ -133,6 +134,9 @@ export function deriveStatus(input: StatusInput): KodeStatus {
   };
   const conditions = CONDITION_TYPES.map((type) => nextCondition(type, specs[type], old?.conditions, generation, input.now));
   if (input.environmentProblems) conditions.push(nextCondition(ENVIRONMENT_CONDITION, environmentCondition(input.environmentProblems), old?.conditions, generation, input.now));
+  // Falco's SecurityAlert is written by the webhook, not derived: carried over until acknowledged (src/falco/alerts.ts).
+  const securityAlert = carrySecurityAlert(old?.conditions, kode.metadata.annotations, input.now);
+  if (securityAlert) conditions.push(securityAlert);
 
   const status: KodeStatus = { phase, conditions, observedGeneration: generation };
   if (input.routeUrl !== undefined) status.url = input.routeUrl;

@@ -6,6 +6,7 @@ import { loadClientConfig } from "../kube/kubeconfig.ts";
 import { createLogger, isLogLevel, type LogFormat, type Logger } from "../kube/logger.ts";
 import { Registry } from "../kube/metrics.ts";
 import { apiRequestCounter, startOperator } from "./operator.ts";
+import type { FalcoOptions } from "../falco/controller.ts";
 
 export const OPERATOR_USAGE = `Usage: kode operator [flags]
 
@@ -24,6 +25,10 @@ Flags:
   --qps N                    client-side API rate limit (default 50; burst is twice)
   --gateway-api              manage HTTPRoutes for templates with access.gateway (needs the Gateway API CRDs)
   --no-ingress               do not manage Ingresses (a cluster without networking.k8s.io/v1 Ingress)
+  --falco-namespace NS       write the Falco rules ConfigMap kode-falco-rules there (Falco's namespace)
+  --falco-webhook-port N     serve the Falcosidekick webhook on this port (unset: no webhook)
+  --falco-webhook-address A  the webhook's bind address (default 0.0.0.0)
+  --falco-token-secret NS/NAME  Secret whose key "token" is the webhook's bearer token (without it every post is refused)
   --log-format json|pretty   (default json)
   --log-level LEVEL          error, warn, info, debug, trace (default info)
 `;
@@ -39,6 +44,29 @@ export function parseDuration(text: string): number {
   }
   if (!text || consumed !== text.length) throw new Error(`invalid duration "${text}": use e.g. 30s, 10m, 1h`);
   return total;
+}
+
+/** The --falco-* flags as the operator's falco options (undefined when none is given); bad values throw. */
+export function parseFalcoFlags(values: { "falco-namespace"?: string; "falco-webhook-port"?: string; "falco-webhook-address"?: string; "falco-token-secret"?: string }): FalcoOptions | undefined {
+  const out: FalcoOptions = {};
+  const ns = values["falco-namespace"];
+  if (ns !== undefined) {
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns) || ns.length > 63) throw new Error(`--falco-namespace must be a namespace name, got ${JSON.stringify(ns)}`);
+    out.namespace = ns;
+  }
+  const port = values["falco-webhook-port"];
+  if (port !== undefined) {
+    const n = Number(port);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--falco-webhook-port must be a port number (0-65535), got ${JSON.stringify(port)}`);
+    out.webhook = { port: n, ...(values["falco-webhook-address"] && { address: values["falco-webhook-address"] }) };
+  } else if (values["falco-webhook-address"]) throw new Error("--falco-webhook-address needs --falco-webhook-port");
+  const secret = values["falco-token-secret"];
+  if (secret !== undefined) {
+    const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(secret);
+    if (!m) throw new Error(`--falco-token-secret must be NAMESPACE/NAME, got ${JSON.stringify(secret)}`);
+    out.tokenSecret = { namespace: m[1], name: m[3] };
+  }
+  return Object.keys(out).length ? out : undefined;
 }
 
 function podNamespace(): string | undefined {
@@ -76,6 +104,10 @@ export async function operatorCommand(argv: string[]): Promise<number> {
       qps: { type: "string", default: "50" },
       "gateway-api": { type: "boolean" },
       "no-ingress": { type: "boolean" },
+      "falco-namespace": { type: "string" },
+      "falco-webhook-port": { type: "string" },
+      "falco-webhook-address": { type: "string" },
+      "falco-token-secret": { type: "string" },
       "log-format": { type: "string", default: "json" },
       "log-level": { type: "string", default: "info" },
       help: { type: "boolean", short: "h" },
@@ -96,6 +128,8 @@ export async function operatorCommand(argv: string[]): Promise<number> {
   if (!(qps > 0)) throw new Error(`--qps must be a positive number, got ${values.qps}`);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`--concurrency must be a positive integer, got ${values.concurrency}`);
 
+  const falco = parseFalcoFlags(values);
+
   const config = await loadClientConfig({ kubeconfig: values.kubeconfig, context: values.context });
   const metrics = new Registry();
   const client = createClient(config, { qps, burst: qps * 2, onResponse: apiRequestCounter(metrics) });
@@ -111,6 +145,7 @@ export async function operatorCommand(argv: string[]): Promise<number> {
     metricsAddress: values["metrics-address"],
     logger: log,
     routes: { ingress: !values["no-ingress"], gateway: !!values["gateway-api"] },
+    ...(falco && { falco }),
   });
   await runUntilSignal(() => op.stop(), op.done, log);
   client.close();

@@ -30,6 +30,7 @@ import { HTTPROUTES, INGRESSES } from "../access/routes.ts";
 import type { AccessSpec } from "../api/types.ts";
 import { DEFAULT_USER } from "../kode/settings.ts";
 import { OWNER_LABEL } from "../kode/access.ts";
+import { startFalco, type Falco, type FalcoOptions } from "../falco/controller.ts";
 
 export interface OperatorOptions {
   client: KubeClient;
@@ -54,6 +55,8 @@ export interface OperatorOptions {
   routes?: { ingress?: boolean; gateway?: boolean };
   /** OpenID discovery: re-fetch interval of a good result (default 10 minutes), timeout, first retry after a failure. */
   oidc?: { refreshMs?: number; timeoutMs?: number; backoffMs?: number };
+  /** Falco: the rules ConfigMap's namespace, the webhook server, its token Secret (src/falco/README.md). */
+  falco?: FalcoOptions;
 }
 
 export interface RunningOperator {
@@ -61,6 +64,8 @@ export interface RunningOperator {
   ready: Promise<void>;
   metrics: Registry;
   http: OperatorHttp | undefined;
+  /** The Falco webhook's URL, when it listens. */
+  falcoWebhookUrl?: string;
   /** Stop workers and watches, release leadership. */
   stop(): Promise<void>;
   /** Resolves when the operator stopped on its own (lost leadership). */
@@ -414,6 +419,26 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     log,
   };
 
+  let falco: Falco | undefined;
+  if (opts.falco && (opts.falco.namespace || opts.falco.webhook)) {
+    falco = startFalco(opts.falco, {
+      client,
+      writer: () => writer,
+      kodes: kodes as never,
+      pods: pods as never,
+      templateOf: (k) => byKindKey(templateKeyOf(k)) as KodeTemplate | undefined,
+      templates: () => [...templates.list(), ...clusterTemplates.list()].map(asTemplate),
+      events,
+      now: iso,
+      writtenStatus: kodeDeps.writtenStatus,
+      enqueueKode: (key) => kodeQueue.add(key),
+      running: () => running,
+      log,
+    });
+    for (const inf of [templates, clusterTemplates]) inf.on("add", () => falco!.rulesChanged()).on("update", (t, old) => (old === t || templateSpecChanged(t, old) ? falco!.rulesChanged() : undefined)).on("delete", () => falco!.rulesChanged());
+    all.push(...(falco.informers as never[]));
+  }
+
   const timed = (controller: string, fn: (key: string) => Promise<ReconcileResult>) => async (key: string) => {
     const end = duration.startTimer({ controller });
     try {
@@ -448,6 +473,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     await Promise.all(later.map((i) => i.waitForSync()));
     if (stopping) return;
     running = true;
+    if (falco) workersDone.push(falco.startWorkers());
     log.info("caches synced; starting workers", { kodes: kodes.size, templates: templates.size + clusterTemplates.size });
     workersDone.push(runWorkers(kodeQueue, opts.concurrency ?? 4, timed("kode", (key) => reconcileKode(kodeDeps, key))));
     workersDone.push(
@@ -499,6 +525,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
       await Promise.all(workersDone);
       if (how === "graceful") await events.flush().catch(() => {});
       term.abort();
+      await falco?.stop();
       await Promise.all(all.map((i) => i.stop()));
     })());
 
@@ -549,6 +576,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     ready,
     metrics,
     http,
+    ...(falco?.url && { falcoWebhookUrl: falco.url }),
     done,
     get lostLeadership() {
       return lostLeadership;

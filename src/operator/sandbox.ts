@@ -19,7 +19,8 @@ import { loadClientConfig, staticClientConfig } from "../kube/kubeconfig.ts";
 import { createLogger, type LogFormat, type Logger } from "../kube/logger.ts";
 import { NAMESPACES } from "../kube/resources.ts";
 import type { KubeObject, ResourceRef } from "../kube/types.ts";
-import { runUntilSignal } from "./cli.ts";
+import { parseFalcoFlags, runUntilSignal } from "./cli.ts";
+import type { FalcoOptions } from "../falco/controller.ts";
 import { startOperator, type RunningOperator } from "./operator.ts";
 
 export const SANDBOX_USAGE = `Usage: kode sandbox [flags]
@@ -32,6 +33,9 @@ Flags:
   --port N              API server port (default 0: a free port)
   --kubeconfig FILE     where to write the kubeconfig (default .kode/kubeconfig)
   --data-dir DIR        keep the sandbox's state across restarts
+  --falco-namespace NS  write the Falco rules ConfigMap kode-falco-rules there
+  --falco-webhook-port N  serve the Falcosidekick webhook on 127.0.0.1:N (0: a free port)
+  --falco-token-secret NS/NAME  the webhook's bearer token Secret (key "token")
   --log-format json|pretty   (default pretty)
 `;
 
@@ -73,7 +77,9 @@ export async function installSandboxResources(client: Client) {
     await applyObject(client, t.kind === "KodeTemplate" ? KODE_TEMPLATES : KODE_CLUSTER_TEMPLATES, t, { fieldManager: "kode-sandbox" });
 }
 
-export async function startSandbox(opts: { port?: number; kubeconfigPath?: string; dataDir?: string; logger?: Logger; kubeletDelayMs?: number; resyncMs?: number } = {}): Promise<Sandbox> {
+export async function startSandbox(
+  opts: { port?: number; kubeconfigPath?: string; dataDir?: string; logger?: Logger; kubeletDelayMs?: number; resyncMs?: number; falco?: FalcoOptions } = {},
+): Promise<Sandbox> {
   const server = await startApiServer({
     port: opts.port ?? 0,
     kubeconfigPath: opts.kubeconfigPath,
@@ -90,7 +96,7 @@ export async function startSandbox(opts: { port?: number; kubeconfigPath?: strin
   const token = await serviceAccountToken(client, sa.namespace, sa.name, OPERATOR_TOKEN_SECONDS);
   const operatorClient = createClient(staticClientConfig({ server: server.url, token }), { qps: 0 });
   // The embedded server serves Ingress and the Gateway API kinds: the sandbox manages both route kinds.
-  const operator = startOperator({ client: operatorClient, logger: opts.logger, resyncMs: opts.resyncMs, routes: { ingress: true, gateway: true } });
+  const operator = startOperator({ client: operatorClient, logger: opts.logger, resyncMs: opts.resyncMs, routes: { ingress: true, gateway: true }, ...(opts.falco && { falco: { ...opts.falco, ...(opts.falco.webhook && { webhook: { address: "127.0.0.1", ...opts.falco.webhook } }) } }) });
   await operator.ready;
   return {
     server,
@@ -114,6 +120,9 @@ export async function sandboxCommand(argv: string[]): Promise<number> {
       kubeconfig: { type: "string", default: ".kode/kubeconfig" },
       "data-dir": { type: "string" },
       "log-format": { type: "string", default: "pretty" },
+      "falco-namespace": { type: "string" },
+      "falco-webhook-port": { type: "string" },
+      "falco-token-secret": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -123,7 +132,8 @@ export async function sandboxCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const log = createLogger(values["log-format"] as LogFormat, "info");
-  const sandbox = await startSandbox({ port: Number(values.port), kubeconfigPath: values.kubeconfig, dataDir: values["data-dir"], logger: log });
+  const falco = parseFalcoFlags(values);
+  const sandbox = await startSandbox({ port: Number(values.port), kubeconfigPath: values.kubeconfig, dataDir: values["data-dir"], logger: log, ...(falco && { falco }) });
   const kc = sandbox.server.kubeconfigPath;
   const sa = operatorServiceAccount();
   console.log(`kode sandbox: API server at ${sandbox.server.url} (RBAC enforced), operator running as ServiceAccount
@@ -150,7 +160,7 @@ EOF
   kubectl wait --for=condition=Ready kode/my-code-server
   kubectl get kodes
   kubectl describe kode my-code-server
-`);
+${sandbox.operator.falcoWebhookUrl ? `\nFalco webhook (Falcosidekick webhook.address): ${sandbox.operator.falcoWebhookUrl}\n` : ""}`);
   await runUntilSignal(() => sandbox.stop(), sandbox.operator.done, log);
   return 0;
 }
