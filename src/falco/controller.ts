@@ -155,7 +155,10 @@ export function startFalco(opts: FalcoOptions, deps: FalcoDeps): Falco {
     const written = await replaceStatus(writer, KODES, obj, next, { fieldManager: FIELD_MANAGER, equal: statusEquals });
     if (written) deps.writtenStatus?.set(key, { resourceVersion: written.metadata.resourceVersion ?? "", status: next, at: Date.now() });
     deps.events.event(kode as unknown as KubeObject, "Warning", "SecurityAlert", alertEventMessage(alert, response));
-    if (response === "pause" && !(kode.spec as { paused?: boolean }).paused) await pauseForSecurity(writer, k, FIELD_MANAGER);
+    if (response === "pause" && !(kode.spec as { paused?: boolean }).paused) {
+      const paused = await pauseForSecurity(writer, k, FIELD_MANAGER);
+      if (!paused.paused) log.info("falco pause not done", { kode: key, reason: paused.reason });
+    }
     log.warn("falco alert", { kode: key, rule: alert.rule, priority: alert.priority, response });
     deps.enqueueKode(key);
   }

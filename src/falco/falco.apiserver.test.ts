@@ -227,8 +227,15 @@ describe("the webhook", () => {
     expect((await post(fixture("service-account-token.json"))).status).toBe(202);
     const k = await until("carol-ws paused", () => getKode("team-b", "carol-ws").then((k) => (k?.metadata.annotations?.["kode.jacero.io/paused-by"] ? k : undefined)));
     expect(k.metadata.annotations).toMatchObject({ "kode.jacero.io/paused-by": "falco", "kode.jacero.io/pause-reason": "security" });
+    expect(k.spec.paused).toBe(true);
     expect(alertOf(k)).toMatchObject({ status: "True", reason: "Paused" });
-    expect(await sandbox.client.get(STATEFULSETS, "carol-ws", "team-b")).toBeDefined();
+    expect(alertOf(k).message).toContain('Falco rule "Kode reads other service account tokens" (priority Critical) at 2026-12-01T23:54:02.771Z in pod carol-ws-0 on node worker-3; the Kode is paused');
+    // The lifecycle's pause: the StatefulSet goes to zero, nothing is deleted.
+    const sts = await until("carol-ws scaled to 0", () => sandbox.client.get<Obj>(STATEFULSETS, "carol-ws", "team-b").then((s) => (s?.spec.replicas === 0 ? s : undefined)));
+    expect(sts.metadata.name).toBe("carol-ws");
+    const paused = await until("carol-ws Paused", () => getKode("team-b", "carol-ws").then((k) => (k?.status?.phase === "Paused" ? k : undefined)));
+    expect(paused.status.conditions.find((c: any) => c.type === "Paused")).toMatchObject({ status: "True" });
+    expect(alertOf(paused)?.status).toBe("True");
   });
 });
 

@@ -1,17 +1,13 @@
-// The pause response: the Kode is paused by the lifecycle's own mechanism (spec.paused; the StatefulSet scales to
-// zero, the home volume stays), marked as paused by Falco for a security reason. Never deletes anything.
-import { KODES } from "../api/resources.ts";
+// The pause response: the lifecycle's own pause (src/lifecycle/pause.ts: spec.paused=true, the StatefulSet scales to
+// zero, every other child and the home volume stay), marked as paused by Falco for a security reason. A Kode
+// already paused keeps who paused it first; one being deleted is not paused. Never deletes anything.
+import { pauseKode, type PauseOutcome } from "../lifecycle/pause.ts";
 import type { KubeClient } from "../kube/types.ts";
 
-export const ANNOTATION_PAUSED_BY = "kode.jacero.io/paused-by";
-export const ANNOTATION_PAUSE_REASON = "kode.jacero.io/pause-reason";
+export const PAUSED_BY = "falco";
+export const PAUSE_REASON = "security";
 
-/** Pause a Kode because of a Falco alert: spec.paused=true with paused-by falco and pause-reason security. */
-export async function pauseForSecurity(client: KubeClient, kode: { namespace: string; name: string }, fieldManager: string): Promise<void> {
-  await client.mergePatch(
-    KODES,
-    kode.name,
-    { metadata: { annotations: { [ANNOTATION_PAUSED_BY]: "falco", [ANNOTATION_PAUSE_REASON]: "security" } }, spec: { paused: true } },
-    { namespace: kode.namespace, fieldManager },
-  );
+/** Pause a Kode because of a Falco alert: paused-by falco, pause-reason security. */
+export function pauseForSecurity(client: KubeClient, kode: { namespace: string; name: string }, fieldManager: string): Promise<PauseOutcome> {
+  return pauseKode(client, kode.namespace, kode.name, { by: PAUSED_BY, reason: PAUSE_REASON, fieldManager });
 }

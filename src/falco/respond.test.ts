@@ -34,7 +34,7 @@ describe("the SecurityAlert condition", () => {
 
   test("the ack annotation at or after the transition clears it (False, Acknowledged); earlier or invalid does not", () => {
     const c = alertCondition(undefined, undefined, ALERT, "isolate", 1, T1);
-    const kode = (ack?: string) => ({ metadata: { annotations: ack ? { "kode.jacero.io/security-ack": ack } : {} }, status: { conditions: [c] } });
+    const kode = (ack?: string) => ({ metadata: { annotations: (ack ? { "kode.jacero.io/security-ack": ack } : {}) as Record<string, string> }, status: { conditions: [c] } });
     expect(isIsolated(kode())).toBe(true);
     expect(isIsolated(kode("2026-12-01T23:51:07Z"))).toBe(true);
     expect(isIsolated(kode("yesterday"))).toBe(true);
