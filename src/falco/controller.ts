@@ -102,7 +102,15 @@ export function startFalco(opts: FalcoOptions, deps: FalcoDeps): Falco {
         deps.events.event(s.template as unknown as KubeObject, "Warning", "FalcoRulesInvalid", `the template's Falco rules are left out of ${ns}/${FALCO_RULES_CONFIGMAP}: ${s.problems.join("; ")}`),
       );
     const live = rulesInformer.get(ns, FALCO_RULES_CONFIGMAP) as (KubeObject & { data?: Record<string, string> }) | undefined;
-    const outcome = await applyRules(deps.writer(), ns, live, data, FIELD_MANAGER);
+    let outcome: Awaited<ReturnType<typeof applyRules>>;
+    try {
+      outcome = await applyRules(deps.writer(), ns, live, data, FIELD_MANAGER);
+    } catch (e) {
+      if ((e as { code?: number }).code !== 404) throw e;
+      reportOnce("namespace", "missing", () => log.warn("falco rules not written: the namespace does not exist", { namespace: ns }));
+      return { requeueAfterMs: 30_000 };
+    }
+    reported.delete("namespace");
     if (outcome.action === "conflict") {
       reportOnce("conflict", live?.metadata.resourceVersion ?? "", () => {
         log.warn("falco rules ConfigMap conflict", { namespace: ns, name: FALCO_RULES_CONFIGMAP, message: outcome.message });

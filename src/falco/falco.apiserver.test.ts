@@ -65,7 +65,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "kode-falco-test-"));
   sandbox = await startSandbox({ kubeconfigPath: join(dir, "kubeconfig"), kubeletDelayMs: 20, falco: FALCO });
   webhook = sandbox.operator.falcoWebhookUrl!;
-  for (const ns of ["falco", "team-a", "team-b"]) await sandbox.client.create(NAMESPACES, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+  for (const ns of ["team-a", "team-b"]) await sandbox.client.create(NAMESPACES, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
   await sandbox.client.create(SECRETS, { apiVersion: "v1", kind: "Secret", metadata: { name: "falco-webhook", namespace: "kode-system" }, data: { token: Buffer.from(`${TOKEN}\n`).toString("base64") } } as KubeObject);
   const rule = { rule: "no curl", condition: "spawned_process and proc.name = curl", output: "curl run in %k8s.pod.name", priority: "WARNING" };
   await sandbox.client.create(KODE_TEMPLATES, template("falco-record", "team-a", { enabled: true }) as KubeObject);

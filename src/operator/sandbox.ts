@@ -92,6 +92,8 @@ export async function startSandbox(
   const client = createClient(await loadClientConfig({ kubeconfig: server.kubeconfigPath }), { qps: 0 });
   await installSandboxResources(client);
   await installShippedRbac(client, "kode-sandbox");
+  // Falco's namespace, where the rules ConfigMap goes (a cluster has it from Falco's install).
+  if (opts.falco?.namespace) await applyObject(client, NAMESPACES, { apiVersion: "v1", kind: "Namespace", metadata: { name: opts.falco.namespace } }, { fieldManager: "kode-sandbox" });
   const sa = operatorServiceAccount();
   const token = await serviceAccountToken(client, sa.namespace, sa.name, OPERATOR_TOKEN_SECONDS);
   const operatorClient = createClient(staticClientConfig({ server: server.url, token }), { qps: 0 });
