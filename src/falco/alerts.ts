@@ -68,6 +68,27 @@ export function alertCondition(previous: Condition[] | undefined, annotations: R
   };
 }
 
+/**
+ * The alert the webhook took for this Kode ("<namespace>/<name>") and the status does not show yet; forgotten once it
+ * does. The webhook never writes status itself: the reconciler, one pass per Kode at a time, writes it with the rest
+ * of the status, so neither write can undo the other.
+ */
+export function pendingSecurityAlert(pending: Map<string, Condition> | undefined, key: string, kode: { status?: { conditions?: Condition[] } }): Condition | undefined {
+  const alert = pending?.get(key);
+  if (!alert) return undefined;
+  const live = kode.status?.conditions?.find((c) => c.type === SECURITY_ALERT);
+  if (live && live.status === alert.status && live.reason === alert.reason && live.message === alert.message && live.lastTransitionTime === alert.lastTransitionTime) {
+    pending!.delete(key);
+    return undefined;
+  }
+  return alert;
+}
+
+/** The Kode with this SecurityAlert condition in its status (for the render's isolation). */
+export function withSecurityAlert<K extends { status?: { conditions?: Condition[] } }>(kode: K, alert: Condition): K {
+  return { ...kode, status: { ...kode.status, conditions: [...(kode.status?.conditions ?? []).filter((c) => c.type !== SECURITY_ALERT), alert] } };
+}
+
 /** The Warning Event's message: what fired, where, and what was done (never Falco's output line). */
 export const alertEventMessage = (alert: FalcoAlert, response: FalcoResponse) =>
   `Falco rule "${alert.rule}" (priority ${alert.priority}) fired at ${iso(alert.time)} in pod ${alert.pod}${alert.hostname ? ` on node ${alert.hostname}` : ""}; response: ${response}`;

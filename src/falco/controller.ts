@@ -2,17 +2,14 @@
 // when its data differs) and the webhook server (Falcosidekick's webhook output) that turns an alert for a Kode's
 // pod into a Warning Event, the SecurityAlert condition and the template's response.
 import type { Server } from "bun";
-import { KODES } from "../api/resources.ts";
-import type { Kode, KodeStatus, KodeTemplate } from "../api/types.ts";
+import type { Condition, Kode, KodeStatus, KodeTemplate } from "../api/types.ts";
 import { childNames, LABEL_KODE_NAME } from "../kode/render.ts";
-import { statusEquals } from "../kode/status.ts";
 import { Informer } from "../kube/informer.ts";
 import type { Logger } from "../kube/logger.ts";
 import { runWorkers, WorkQueue, type ReconcileResult } from "../kube/queue.ts";
 import { CONFIGMAPS, SECRETS } from "../kube/resources.ts";
-import { replaceStatus } from "../kube/status.ts";
 import type { KubeClient, KubeObject } from "../kube/types.ts";
-import { alertCondition, alertEventMessage, SECURITY_ALERT, type FalcoResponse } from "./alerts.ts";
+import { alertCondition, alertEventMessage, pendingSecurityAlert, withSecurityAlert, type FalcoResponse } from "./alerts.ts";
 import { applyRules, rulesData } from "./configmap.ts";
 import { falcoEnabled } from "./labels.ts";
 import { pauseForSecurity } from "./pause.ts";
@@ -44,8 +41,12 @@ export interface FalcoDeps {
   events: { event(obj: KubeObject, type: "Normal" | "Warning", reason: string, message: string): unknown };
   /** RFC 3339 now. */
   now(): string;
-  /** The reconciler's memo of status written but not yet in the cache (shared: both sides see each other's writes). */
+  /** The reconciler's memo of status written but not yet in the cache. */
   writtenStatus?: Map<string, { resourceVersion: string; status: KodeStatus; at: number }>;
+  /** Alerts taken, for the reconciler to write (KodeDeps.securityAlerts). */
+  securityAlerts: Map<string, Condition>;
+  /** Drop the Kode's "nothing to do" memo, so that its next pass really runs. */
+  forgetSettled(key: string): void;
   enqueueKode(key: string): void;
   /** Whether the caches are synced and this replica leads: otherwise the webhook answers 503. */
   running(): boolean;
@@ -143,32 +144,47 @@ export function startFalco(opts: FalcoOptions, deps: FalcoDeps): Falco {
     return name;
   }
 
-  /** The Kode with the status last written for it, while the cache has not caught up. */
-  function current(key: string, kode: Kode): KodeStatus | undefined {
+  /** The status as the next reconcile will see it: the memo of its last write, and an alert not yet written. */
+  function current(key: string, kode: Kode): Kode {
     const memo = deps.writtenStatus?.get(key);
-    if (memo && memo.resourceVersion !== kode.metadata.resourceVersion && Date.now() - memo.at < 10_000) return memo.status;
-    return kode.status;
+    const base = memo && memo.resourceVersion !== kode.metadata.resourceVersion && Date.now() - memo.at < 10_000 ? { ...kode, status: memo.status } : kode;
+    const pending = pendingSecurityAlert(deps.securityAlerts, key, base);
+    return pending ? withSecurityAlert(base, pending) : base;
+  }
+
+  /** Whether the status (our last write, or the cache) shows this condition, waiting up to 10 s. */
+  async function written(key: string, c: Condition): Promise<boolean> {
+    const shows = (conditions: Condition[] | undefined) => conditions?.some((x) => x.type === c.type && x.message === c.message && x.lastTransitionTime === c.lastTransitionTime && x.reason === c.reason);
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const [ns, name] = key.split("/");
+      const cached = deps.kodes.get(ns, name) as unknown as Kode | undefined;
+      if (!cached) return false;
+      if (shows(cached.status?.conditions) || shows(deps.writtenStatus?.get(key)?.status.conditions)) return true;
+      await Bun.sleep(25);
+    }
+    return false;
   }
 
   async function record(k: { namespace: string; name: string }, alert: FalcoAlert): Promise<void> {
     const key = `${k.namespace}/${k.name}`;
-    const kode = deps.kodes.get(k.namespace, k.name) as unknown as Kode | undefined;
-    if (!kode) return;
-    const response: FalcoResponse = deps.templateOf(kode)?.spec.falco?.response ?? "record";
-    const status = current(key, kode) ?? {};
-    const condition = alertCondition(status.conditions, kode.metadata.annotations, alert, response, kode.metadata.generation, deps.now());
-    const next: KodeStatus = { ...status, conditions: [...(status.conditions ?? []).filter((c) => c.type !== SECURITY_ALERT), condition] };
-    const writer = deps.writer();
-    const obj = { ...(kode as unknown as KubeObject), status } as KubeObject & { status?: KodeStatus };
-    const written = await replaceStatus(writer, KODES, obj, next, { fieldManager: FIELD_MANAGER, equal: statusEquals });
-    if (written) deps.writtenStatus?.set(key, { resourceVersion: written.metadata.resourceVersion ?? "", status: next, at: Date.now() });
-    deps.events.event(kode as unknown as KubeObject, "Warning", "SecurityAlert", alertEventMessage(alert, response));
+    const cached = deps.kodes.get(k.namespace, k.name) as unknown as Kode | undefined;
+    if (!cached) return;
+    const response: FalcoResponse = deps.templateOf(cached)?.spec.falco?.response ?? "record";
+    const kode = current(key, cached);
+    const condition = alertCondition(kode.status?.conditions, kode.metadata.annotations, alert, response, kode.metadata.generation, deps.now());
+    // The reconciler writes it (with the isolation, when that is the response), one pass per Kode at a time.
+    deps.securityAlerts.set(key, condition);
+    deps.forgetSettled(key);
+    deps.enqueueKode(key);
+    deps.events.event(cached as unknown as KubeObject, "Warning", "SecurityAlert", alertEventMessage(alert, response));
     if (response === "pause" && !(kode.spec as { paused?: boolean }).paused) {
-      const paused = await pauseForSecurity(writer, k, FIELD_MANAGER);
+      const paused = await pauseForSecurity(deps.writer(), k, FIELD_MANAGER);
       if (!paused.paused) log.info("falco pause not done", { kode: key, reason: paused.reason });
     }
     log.warn("falco alert", { kode: key, rule: alert.rule, priority: alert.priority, response });
-    deps.enqueueKode(key);
+    // Answer once the status holds it (so a crash after the answer loses nothing): 503 otherwise, post again.
+    if (!(await written(key, condition))) throw new Error(`the SecurityAlert of ${key} is not written yet`);
   }
 
   const handler = falcoWebhook({ token, resolveKode, record });

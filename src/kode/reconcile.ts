@@ -4,7 +4,7 @@
 // asks what happened, only what should exist now.
 import { randomBytes } from "node:crypto";
 import { KODES } from "../api/resources.ts";
-import type { EnvoyProxyConfig, Kode, KodeStatus, KodeTemplate } from "../api/types.ts";
+import type { Condition, EnvoyProxyConfig, Kode, KodeStatus, KodeTemplate } from "../api/types.ts";
 import { EnvoyRenderError } from "../envoy/render.ts";
 import { objectKey, splitKey, type Cache, type ChildCache } from "../kube/cache.ts";
 import { applyChildren, isControlledBy, RETAINED_FROM_ANNOTATION, removeChildren, type ChildKinds, type Owner } from "../kube/children.ts";
@@ -27,6 +27,7 @@ import { ideTypeSpec } from "./ide/index.ts";
 import { deriveStatus, statusEquals, transitions, type ObservedStatefulSet } from "./status.ts";
 import { validateKodeInput, type Problem } from "./validate.ts";
 import { initContainerProblems, type ObservedPod } from "./init-reports.ts";
+import { pendingSecurityAlert, withSecurityAlert } from "../falco/alerts.ts";
 import type { ActivityEntry } from "../lifecycle/activity-status.ts";
 import type { LifecycleMetrics } from "../lifecycle/metrics.ts";
 import { ANNOTATION_PAUSE_REASON, resolvePolicy } from "../lifecycle/policy.ts";
@@ -80,6 +81,8 @@ export interface KodeDeps {
    * again and repeating its transition Events.
    */
   writtenStatus?: Map<string, { resourceVersion: string; status: KodeStatus; at: number }>;
+  /** Falco alerts taken by the webhook, not yet in the status: this reconcile writes them (src/falco/alerts.ts). */
+  securityAlerts?: Map<string, Condition>;
   /**
    * Kodes whose last reconcile wrote nothing, with every cache read it made (recorded by the reads themselves). A
    * resync whose reads all answer the same has nothing to do: rendering is a pure function of what was read.
@@ -324,6 +327,7 @@ export async function reconcileKode(deps: KodeDeps, key: string): Promise<Reconc
   if (!cached) {
     deps.activityTargets?.remove(key);
     deps.writtenStatus?.delete(key);
+    deps.securityAlerts?.delete(key);
     forgetDevcontainer(deps, key);
     return;
   }
@@ -370,8 +374,11 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
   // A refused lifecycle value is reported (LifecycleValid=False, a Warning Event) and the template's applies.
   const lifecycleProblems = resolvePolicy(resolved.template?.spec.lifecycle, kode.spec.lifecycle, kode.metadata.annotations, Date.parse(now)).problems;
   const activity = deps.activity?.get(ns, name)?.activity;
+  // A Falco alert the webhook took: written with this status, and isolating in this render when that is the response.
+  const securityAlert = pendingSecurityAlert(deps.securityAlerts, objectKey(kode), kode);
   const base = {
     kode,
+    ...(securityAlert && { securityAlert }),
     generation,
     deleting: false,
     now,
@@ -411,7 +418,7 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
   let rendered: ReturnType<typeof renderKode>;
   try {
     rendered = renderKode({
-      kode,
+      kode: securityAlert ? withSecurityAlert(kode, securityAlert) : kode,
       template: { kind: template.kind, name: template.metadata.name, namespace: template.metadata.namespace, spec: template.spec },
       credentials: credentials.input,
       rollout: credentials.rollout,

@@ -2,7 +2,7 @@
 // Status is derived from observation each time, never accumulated; the previous status only supplies
 // lastTransitionTime (kept while a condition's status does not change) and whether the Kode has run before.
 import { nextCondition, withSortedConditions, type ConditionSpec } from "../api/conditions.ts";
-import type { ActivityStatus, IdeType, Kode, KodePhase, KodeStatus, StartupStatus } from "../api/types.ts";
+import type { ActivityStatus, Condition, IdeType, Kode, KodePhase, KodeStatus, StartupStatus } from "../api/types.ts";
 import { ANNOTATION_PAUSE_REASON, ANNOTATION_PAUSED_BY } from "../lifecycle/policy.ts";
 import { jsonEqual } from "../kube/merge-patch.ts";
 import type { Problem } from "./validate.ts";
@@ -51,6 +51,8 @@ export interface StatusInput {
   startup?: StartupStatus;
   /** spec.lifecycle or keep-alive-until refused (the template's values apply): condition LifecycleValid=False. */
   lifecycleProblems?: Problem[];
+  /** A Falco alert the webhook took that the status does not show yet (src/falco/alerts.ts). */
+  securityAlert?: Condition;
   /** RFC 3339 time, for conditions whose status changes now. */
   now: string;
 }
@@ -174,7 +176,7 @@ export function deriveStatus(input: StatusInput): KodeStatus {
     conditions.push(nextCondition(LIFECYCLE_CONDITION, spec, old?.conditions, generation, input.now));
   }
   // Falco's SecurityAlert is written by the webhook, not derived: carried over until acknowledged (src/falco/alerts.ts).
-  const securityAlert = carrySecurityAlert(old?.conditions, kode.metadata.annotations, input.now);
+  const securityAlert = carrySecurityAlert(input.securityAlert ? [input.securityAlert] : old?.conditions, kode.metadata.annotations, input.now);
   if (securityAlert) conditions.push(securityAlert);
 
   const status: KodeStatus = { phase, conditions, observedGeneration: generation };

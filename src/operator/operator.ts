@@ -433,6 +433,8 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
       events,
       now: iso,
       writtenStatus: kodeDeps.writtenStatus,
+      securityAlerts: (kodeDeps.securityAlerts ??= new Map()),
+      forgetSettled: (key) => kodeDeps.settled?.delete(key),
       enqueueKode: (key) => kodeQueue.add(key),
       running: () => running,
       log,
