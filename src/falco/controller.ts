@@ -203,7 +203,7 @@ export function startFalco(opts: FalcoOptions, deps: FalcoDeps): Falco {
         }
       },
     });
-    log.info("falco webhook listening", { address: `${server.hostname}:${server.port}`, tokenSecret: opts.tokenSecret ? `${opts.tokenSecret.namespace}/${opts.tokenSecret.name}` : "none (every post refused)" });
+    log.info("falco webhook listening", { address: `${server.hostname}:${server.port}`, bearerFrom: opts.tokenSecret ? `Secret ${opts.tokenSecret.namespace}/${opts.tokenSecret.name}` : "none (every post refused)" });
   }
 
   let workers: Promise<void> | undefined;
