@@ -96,13 +96,16 @@ export function templateKeyOf(kode: Kode): string {
   return kind === "KodeClusterTemplate" ? `${kind}//${ref.name}` : `${kind}/${ref.namespace ?? kode.metadata.namespace}/${ref.name}`;
 }
 
-/** The kinds a Kode has children of, in apply order: what the pod mounts, then the Service, then the workload. */
+/**
+ * The kinds a Kode has children of, in apply order: what the pod mounts and the Service (together: none needs
+ * another), then the workload, then its route.
+ */
 export const kodeChildKinds = (deps: KodeDeps): ChildKinds => [
-  { resource: SECRETS, cache: deps.secrets },
-  { resource: PVCS, cache: deps.pvcs },
-  { resource: CONFIGMAPS, cache: deps.configMaps },
-  { resource: NETWORK_POLICIES, cache: deps.networkPolicies },
-  { resource: SERVICES, cache: deps.services },
+  { resource: SECRETS, cache: deps.secrets, concurrent: true },
+  { resource: PVCS, cache: deps.pvcs, concurrent: true },
+  { resource: CONFIGMAPS, cache: deps.configMaps, concurrent: true },
+  { resource: NETWORK_POLICIES, cache: deps.networkPolicies, concurrent: true },
+  { resource: SERVICES, cache: deps.services, concurrent: true },
   { resource: STATEFULSETS, cache: deps.statefulSets },
   ...(deps.ingresses ? [{ resource: INGRESSES, cache: deps.ingresses }] : []),
   ...(deps.httpRoutes ? [{ resource: HTTPROUTES, cache: deps.httpRoutes }] : []),

@@ -317,6 +317,34 @@ describe("Informer", () => {
     await inf.stop();
   });
 
+  test("a resync is spread over its period: each object once per round, a few at a time", async () => {
+    const f = await fixture();
+    const names = Array.from({ length: 40 }, (_, i) => `s${i}`);
+    for (const n of names) await f.cm(n);
+    // 400 ms: 20 steps of 20 ms, two objects each.
+    const inf = informer(f, { resyncPeriodMs: 400 });
+    const seen: string[] = [];
+    const batches: number[] = [];
+    let inBatch = false;
+    inf.on("update", (o, old) => {
+      if (o !== old) return;
+      seen.push(o.metadata.name);
+      // Events emitted in one synchronous run share a batch.
+      if (!inBatch) {
+        inBatch = true;
+        batches.push(0);
+        queueMicrotask(() => (inBatch = false));
+      }
+      batches[batches.length - 1]++;
+    });
+    await inf.start().waitForSync();
+    await eventually(() => seen.length >= 40, "one resync round");
+    expect([...seen.slice(0, 40)].sort()).toEqual([...names].sort());
+    expect(batches.length).toBeGreaterThanOrEqual(20);
+    expect(Math.max(...batches)).toBe(2);
+    await inf.stop();
+  });
+
   test("stop() aborts the watch, is idempotent, logs nothing and never restarts", async () => {
     const f = await fixture();
     await f.cm("a");
