@@ -23,6 +23,7 @@
 //        --create-concurrency N (32: Kode creates in flight)  --qps N (100000: operator client rate limit)
 //        --kubelet-delay MS (50)  --resync DUR (5s)  --latency-samples N (100)  --no-storage  --source
 //        --operator-bun-flags="--cpu-prof-md --cpu-prof-dir=/tmp/prof" (implies source mode)  --no-save
+//        --server-bun-flags="..." (the same for the operator phase's API server)
 //        --build-flags="--compile-exec-argv=--smol" (added to the build of the binary; not with a current dist/kode)
 // The server and the operator run as the compiled binary (dist/kode when it is newer than src/, else one built
 // from src/ into a temporary directory with `npm run build`'s flags), or with --source as `bun src/main.ts`.
@@ -61,6 +62,7 @@ const { values: flags } = parseArgs({
     "no-storage": { type: "boolean", default: false },
     source: { type: "boolean", default: false },
     "operator-bun-flags": { type: "string", default: "" },
+    "server-bun-flags": { type: "string", default: "" },
     "no-save": { type: "boolean", default: false },
     unrelated: { type: "string", default: "0" },
     "no-floor": { type: "boolean", default: false },
@@ -156,7 +158,8 @@ function spawn(cmd: string[], logFile: string) {
 
 async function startServer(dir: string, tag: string): Promise<Proc & { url: string; kubeconfig: string }> {
   const kubeconfig = join(dir, `kubeconfig-${tag}`);
-  const { cmd } = kodeCommand();
+  // Profiling flags are for the operator phase's server only (the floor's server stays as it is).
+  const { cmd } = kodeCommand(tag === "converge" ? flags["server-bun-flags"].split(/\s+/).filter(Boolean) : []);
   const args = ["apiserver", "--port", "0", "--address", "127.0.0.1", "--kubeconfig", kubeconfig, "--gc", "--simulate-kubelet", "--kubelet-delay", String(KUBELET_DELAY)];
   const { proc, stop } = spawn([...cmd, ...args], join(dir, `apiserver-${tag}.log`));
   try {
@@ -503,6 +506,7 @@ async function operatorPhases(dir: string) {
     const writesBefore = await operatorWrites(server.url);
     const requestsBefore = await counters(server.url, "userAgent=kode-operator");
     const writes0 = writesBefore.total;
+    const reconciles0 = metricSum(await fetch(operator.metricsUrl).then((r) => r.text()), "kode_reconcile_total", 'controller="kode"');
     const serverCpu0 = cpuSeconds(server.pid);
     const benchCpu0 = process.cpuUsage();
     const t0 = performance.now();
@@ -525,9 +529,10 @@ async function operatorPhases(dir: string) {
     const writesConverge = await operatorWrites(server.url);
     const requestsConverge = await counters(server.url, "userAgent=kode-operator");
     const writesPerKode = (writesConverge.total - writes0) / KODE_COUNT;
+    const reconcilesPerKode = (metricSum(await fetch(operator.metricsUrl).then((r) => r.text()), "kode_reconcile_total", 'controller="kode"') - reconciles0) / KODE_COUNT;
     const objects = await stats(server.url);
     log(
-      `converged in ${convergeS.toFixed(2)} s (creates took ${createdS.toFixed(2)} s); ${writesPerKode} writes/Kode; ` +
+      `converged in ${convergeS.toFixed(2)} s (creates took ${createdS.toFixed(2)} s); ${writesPerKode} writes/Kode; ${reconcilesPerKode} reconciles/Kode; ` +
         `CPU s: server ${serverConvergeCpuS.toFixed(2)}, operator ${convergeCpuS.toFixed(2)}, bench ${benchConvergeCpuS.toFixed(2)}; ` +
         `other reads ${JSON.stringify(diffRecords(requestsBefore.records, requestsConverge.records).filter((r) => !/^(create|patch|update|delete)/.test(r)))}`,
     );
@@ -576,6 +581,7 @@ async function operatorPhases(dir: string) {
       convergeS,
       createdS,
       writesPerKode,
+      reconcilesPerKode,
       writeBreakdown: diffRecords(writesBefore.records, writesConverge.records),
       requestBreakdown: diffRecords(requestsBefore.records, requestsConverge.records).filter((r) => !/^(create|patch|update|delete)/.test(r)),
       serverConvergeCpuS,
@@ -666,6 +672,7 @@ async function main() {
       converge: {
         convergeS: round(op.convergeS, 3),
         kodeCreatesDoneS: round(op.createdS, 3),
+        kodeReconcilesPerKode: round(op.reconcilesPerKode),
         cpuS: { operator: round(op.operatorCpuDuringConvergeS), server: round(op.serverConvergeCpuS), bench: round(op.benchConvergeCpuS) },
         writes: op.writeBreakdown,
         reads: op.requestBreakdown,

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startApiServer, type ApiServer } from "../apiserver/server.ts";
 import { createClient, type Client } from "./client.ts";
-import { Backoff, Informer, stripManagedFields, stripUnread, type InformerOptions } from "./informer.ts";
+import { Backoff, Informer, stripManagedFields, stripUnread, stripUnreadAndSpec, type InformerOptions } from "./informer.ts";
 import { staticClientConfig } from "./kubeconfig.ts";
 import type { KubeObject, ResourceRef } from "./types.ts";
 
@@ -127,6 +127,18 @@ describe("Informer", () => {
     const only = { metadata: { name: "t", annotations: { "kubectl.kubernetes.io/last-applied-configuration": "{}" } } } as unknown as KubeObject;
     stripUnread(only);
     expect(only).toEqual({ metadata: { name: "t" } } as never);
+  });
+
+  test("stripUnreadAndSpec keeps metadata and status only", () => {
+    const pod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "p", labels: { a: "b" }, managedFields: [{ manager: "kubelet" }] },
+      spec: { containers: [{ name: "ide", image: "x" }] },
+      status: { phase: "Running" },
+    } as unknown as KubeObject;
+    stripUnreadAndSpec(pod);
+    expect(pod).toEqual({ apiVersion: "v1", kind: "Pod", metadata: { name: "p", labels: { a: "b" } }, status: { phase: "Running" } } as never);
   });
 
   test("a transform (stripManagedFields) applies to listed and watched objects before handlers see them", async () => {

@@ -78,6 +78,12 @@ export function stripUnread(obj: KubeObject): void {
   }
 }
 
+/** stripUnread, and the spec: for a cache whose readers look only at metadata and status (e.g. pods). */
+export function stripUnreadAndSpec(obj: KubeObject): void {
+  stripUnread(obj);
+  if (obj && "spec" in obj) delete (obj as { spec?: unknown }).spec;
+}
+
 export interface InformerStats {
   lists: number;
   watches: number;

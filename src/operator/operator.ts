@@ -16,7 +16,7 @@ import { controllerUids } from "../kube/children.ts";
 import { fencedClient, FencedError } from "../kube/client.ts";
 import { EventRecorder } from "../kube/events.ts";
 import { startOperatorHttp, type OperatorHttp } from "../kube/http.ts";
-import { Informer, stripUnread, type InformerOptions } from "../kube/informer.ts";
+import { Informer, stripUnread, stripUnreadAndSpec, type InformerOptions } from "../kube/informer.ts";
 import { LeaderElector } from "../kube/leader-election.ts";
 import { silentLogger, type Logger } from "../kube/logger.ts";
 import { Registry } from "../kube/metrics.ts";
@@ -97,7 +97,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   const now = opts.now ?? Date.now;
   const client = opts.client;
   const resyncPeriodMs = opts.resyncMs ?? 10 * 60_000;
-  const informer = <T extends KubeObject>(ref: ResourceRef, extra: { labelSelector?: string; resync?: boolean; keep?: InformerOptions["keep"] } = {}) =>
+  const informer = <T extends KubeObject>(ref: ResourceRef, extra: { labelSelector?: string; resync?: boolean; keep?: InformerOptions["keep"]; transform?: InformerOptions["transform"] } = {}) =>
     new MultiNamespaceInformer<T>(
       (namespace) =>
         new Informer<T>(client, ref, {
@@ -107,7 +107,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
           resyncPeriodMs: extra.resync ? resyncPeriodMs : 0,
           // Nothing here reads managedFields (without them the caches of 1,000 Kodes are ~30 % smaller) nor
           // kubectl's copy of the last applied object.
-          transform: stripUnread,
+          transform: extra.transform ?? stripUnread,
           logger: log.child({ informer: ref.plural }),
         }),
       ref.namespaced ? opts.namespaces : undefined,
@@ -130,7 +130,8 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   const configMaps = informer(CONFIGMAPS, { keep: (c) => configMapWanted(c) });
   const networkPolicies = informer(NETWORK_POLICIES, { labelSelector: CHILD_SELECTOR });
   // The Kodes' pods (they carry the pod template's labels): what their init containers report goes into status.
-  const pods = informer(PODS, { labelSelector: CHILD_SELECTOR });
+  // Their metadata and status are all that is read: the spec (a copy of the StatefulSet's pod template) is not kept.
+  const pods = informer(PODS, { labelSelector: CHILD_SELECTOR, transform: stripUnreadAndSpec });
   const ingresses = opts.routes?.ingress !== false ? informer(INGRESSES, { labelSelector: CHILD_SELECTOR }) : undefined;
   const httpRoutes = opts.routes?.gateway ? informer(HTTPROUTES, { labelSelector: CHILD_SELECTOR }) : undefined;
   const routeInformers = [ingresses, httpRoutes].filter((i) => i !== undefined);
