@@ -24,6 +24,7 @@
 //        --kubelet-delay MS (50)  --resync DUR (5s)  --latency-samples N (100)  --no-storage  --source
 //        --operator-bun-flags="--cpu-prof-md --cpu-prof-dir=/tmp/prof" (implies source mode)  --no-save
 //        --server-bun-flags="..." (the same for the operator phase's API server)
+//        --operator-env="BUN_JSC_x=1 Y=2" (added to the operator's environment only)
 //        --build-flags="--compile-exec-argv=--smol" (added to the build of the binary; not with a current dist/kode)
 // The server and the operator run as the compiled binary (dist/kode when it is newer than src/, else one built
 // from src/ into a temporary directory with `npm run build`'s flags), or with --source as `bun src/main.ts`.
@@ -63,6 +64,7 @@ const { values: flags } = parseArgs({
     source: { type: "boolean", default: false },
     "operator-bun-flags": { type: "string", default: "" },
     "server-bun-flags": { type: "string", default: "" },
+    "operator-env": { type: "string", default: "" },
     "no-save": { type: "boolean", default: false },
     unrelated: { type: "string", default: "0" },
     "no-floor": { type: "boolean", default: false },
@@ -140,9 +142,9 @@ function buildBinary(dir: string) {
   builtBinary = outfile;
 }
 
-function spawn(cmd: string[], logFile: string) {
+function spawn(cmd: string[], logFile: string, env: Record<string, string> = {}) {
   const out = Bun.file(logFile);
-  const proc = Bun.spawn(cmd, { cwd: ROOT, stdout: "pipe", stderr: out });
+  const proc = Bun.spawn(cmd, { cwd: ROOT, stdout: "pipe", stderr: out, env: { ...process.env, ...env } });
   live.add(proc);
   const stop = async () => {
     if (proc.exitCode === null && proc.signalCode === null) {
@@ -193,7 +195,8 @@ async function startOperator(dir: string, kubeconfig: string): Promise<Proc & { 
     "--concurrency", String(CONCURRENCY),
     "--resync", RESYNC,
   ];
-  const { proc, stop } = spawn([...cmd, ...args], join(dir, "operator.log"));
+  const env = Object.fromEntries(flags["operator-env"].split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+  const { proc, stop } = spawn([...cmd, ...args], join(dir, "operator.log"), env);
   (async () => {
     const reader = proc.stdout.getReader();
     for (;;) if ((await reader.read()).done) break;
@@ -494,11 +497,25 @@ async function operatorPhases(dir: string) {
     const smapsStart = smapsMB(opPid);
     // Peak RSS and JS heap seen while converging (sampled each second).
     let heapPeakMB = 0;
+    /** Memory while converging and until the steady window ends, each second: what makes the peak. */
+    const timeline: Record<string, number>[] = [];
+    let t0 = performance.now();
+    let phase = "converge";
     const sampler = setInterval(() => {
       fetch(operator!.metricsUrl)
         .then((r) => r.text())
-        .then((t) => (heapPeakMB = Math.max(heapPeakMB, heapMB(t).heapTotal)), () => {});
+        .then((t) => {
+          const h = heapMB(t);
+          if (phase === "converge") heapPeakMB = Math.max(heapPeakMB, h.heapTotal);
+          timeline.push({ s: round((performance.now() - t0) / 1000, 1), phase: phase as never, rss: round(procStatusMB(opPid, "VmRSS"), 1), ...smapsMB(opPid), ...h });
+        }, () => {});
     }, 1000);
+    // When the peak (VmHWM) grows, from /proc alone (cheap enough for every 200 ms), until the steady window ends.
+    const peakSteps: { s: number; hwm: number; phase: string }[] = [];
+    const hwmSampler = setInterval(() => {
+      const hwm = round(procStatusMB(opPid, "VmHWM"), 1);
+      if (hwm > (peakSteps.at(-1)?.hwm ?? 0) + 2) peakSteps.push({ s: round((performance.now() - t0) / 1000, 1), hwm, phase });
+    }, 200);
     const cpuStart = cpuSeconds(opPid);
     log(`operator ready (${operator.mode}, RSS ${rssStartMB.toFixed(1)} MB); creating ${KODE_COUNT} Kodes`);
 
@@ -509,7 +526,7 @@ async function operatorPhases(dir: string) {
     const reconciles0 = metricSum(await fetch(operator.metricsUrl).then((r) => r.text()), "kode_reconcile_total", 'controller="kode"');
     const serverCpu0 = cpuSeconds(server.pid);
     const benchCpu0 = process.cpuUsage();
-    const t0 = performance.now();
+    t0 = performance.now();
     await runConcurrent(KODE_COUNT, CREATE_CONCURRENCY, async (i) => {
       await client.create(KODES, kodeAt(i));
     });
@@ -521,7 +538,9 @@ async function operatorPhases(dir: string) {
       throw new Error(`${(e as Error).message}: ${w.running.size}/${KODE_COUNT} Running; phases: ${JSON.stringify(byPhase)}`);
     });
     const convergeS = (performance.now() - t0) / 1000;
-    clearInterval(sampler);
+    phase = "after";
+    const mEnd = await fetch(operator.metricsUrl).then((r) => r.text());
+    log(`at convergence: kode queue depth ${metricSum(mEnd, "kode_workqueue_depth", 'controller="kode"')}, reconciles so far ${metricSum(mEnd, "kode_reconcile_total", 'controller="kode"')}`);
     const convergeCpuS = cpuSeconds(opPid) - cpuStart;
     const serverConvergeCpuS = cpuSeconds(server.pid) - serverCpu0;
     const bc = process.cpuUsage(benchCpu0);
@@ -542,7 +561,9 @@ async function operatorPhases(dir: string) {
 
     // ---- steady state: a window covering at least one full resync
     await Bun.sleep(1000);
+    phase = "steady";
     const m0 = await fetch(operator.metricsUrl).then((r) => r.text());
+    log(`steady window starts: kode queue depth ${metricSum(m0, "kode_workqueue_depth", 'controller="kode"')}, reconciles so far ${metricSum(m0, "kode_reconcile_total", 'controller="kode"')}`);
     const steadyBefore = await operatorWrites(server.url);
     const steady0 = steadyBefore.total;
     const windowMs = 2 * RESYNC_MS + 1000;
@@ -551,6 +572,8 @@ async function operatorPhases(dir: string) {
     const steadyWrites = steadyCounters.total - steady0;
     const m1 = await fetch(operator.metricsUrl).then((r) => r.text());
     const resyncReconciles = metricSum(m1, "kode_reconcile_total", 'controller="kode"') - metricSum(m0, "kode_reconcile_total", 'controller="kode"');
+    clearInterval(hwmSampler);
+    clearInterval(sampler);
     const rssPeakMB = procStatusMB(opPid, "VmHWM");
     const rssNowMB = procStatusMB(opPid, "VmRSS");
     const smapsSteady = smapsMB(opPid);
@@ -593,7 +616,7 @@ async function operatorPhases(dir: string) {
       rssStartMB,
       rssPeakMB,
       rssAfterSteadyMB: rssNowMB,
-      memory: { start: smapsStart, steady: { ...smapsSteady, ...heapSteady }, heapTotalPeakConvergingMB: heapPeakMB },
+      memory: { start: smapsStart, steady: { ...smapsSteady, ...heapSteady }, heapTotalPeakConvergingMB: heapPeakMB, convergingTimeline: timeline, peakSteps },
       rssEndMB: procStatusMB(opPid, "VmRSS"),
       operatorCpuDuringConvergeS: convergeCpuS,
       serverCpuTotalS: cpuSeconds(server.pid),
