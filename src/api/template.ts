@@ -20,6 +20,7 @@ import {
   str,
 } from "./common.ts";
 import { celRules, HOME_RULES } from "./common.ts";
+import { TemplateBackupSchema, TemplateVolumeSnapshotsSchema } from "./backup.ts";
 import { IdeServerSchema, initPlugins, podOptionFields } from "./environment.ts";
 import { DevcontainerSourceSchema } from "../devcontainer/source.ts";
 import { DotfilesSchema } from "../dotfiles/dotfiles.ts";
@@ -249,6 +250,8 @@ export const KodeTemplateSpecSchema = v.pipe(
     access: v.optional(AccessSchema),
     networkPolicy: v.optional(NetworkPolicySchema),
     lifecycle: v.optional(TemplateLifecycleSchema),
+    backup: v.optional(TemplateBackupSchema),
+    volumeSnapshots: v.optional(TemplateVolumeSnapshotsSchema),
   }),
   v.description("Desired state of the template: the image and the defaults of Kodes created from it."),
 );
