@@ -368,7 +368,8 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
   const now = deps.now();
   // A refused lifecycle value is reported (LifecycleValid=False, a Warning Event) and the template's applies.
   const lifecycleProblems = resolvePolicy(resolved.template?.spec.lifecycle, kode.spec.lifecycle, kode.metadata.annotations, Date.parse(now)).problems;
-  const activity = deps.activity?.get(ns, name)?.activity;
+  // Before the poller's first round (an operator restart) the stored verdict stands: no write to drop it.
+  const activity = deps.activity ? (deps.activity.get(ns, name)?.activity ?? kode.status?.activity) : undefined;
   const base = {
     kode,
     generation,

@@ -177,7 +177,7 @@ export class ActivityPoller {
     const readings: Reading[] = [];
     for (const source of target.sources)
       readings.push(
-        await this.read(source, (path, headers) => {
+        await this.read(source, target.activeWindowMs ?? this.activeWindowMs, (path, headers) => {
           requests++;
           this.requests++;
           return this.limited(() => this.opts.get(podProxyPath(target.namespace, target.pod, source.port, path), headers, this.timeoutMs));
@@ -196,7 +196,7 @@ export class ActivityPoller {
     }
   }
 
-  private async read(source: PollSource, get: (path: string, headers: Record<string, string>) => Promise<{ status: number; body: unknown }>): Promise<Reading> {
+  private async read(source: PollSource, activeWindowMs: number, get: (path: string, headers: Record<string, string>) => Promise<{ status: number; body: unknown }>): Promise<Reading> {
     const fail = (error: string): Reading => ({ ok: false, source: source.kind, error });
     const fetchJson = async (path: string, headers: Record<string, string> = {}): Promise<{ ok: true; body: unknown } | { ok: false; error: string }> => {
       try {
@@ -223,7 +223,7 @@ export class ActivityPoller {
         const s = status.body as { kernels?: unknown; last_activity?: unknown } | undefined;
         const last = typeof s?.last_activity === "string" ? Date.parse(s.last_activity) : NaN;
         // No kernels: none can be busy. Recent activity: already active. Either way /api/kernels adds nothing.
-        if (s?.kernels === 0 || this.clock.now() - last < this.activeWindowMs) return parseJupyterStatus(status.body, []);
+        if (s?.kernels === 0 || this.clock.now() - last < activeWindowMs) return parseJupyterStatus(status.body, []);
         const kernels = await fetchJson(`${source.pathPrefix}/api/kernels?no_track_activity=1`, headers);
         if (!kernels.ok) return fail(kernels.error);
         return parseJupyterStatus(status.body, kernels.body);

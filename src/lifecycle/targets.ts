@@ -31,6 +31,8 @@ export interface ActivityTarget {
   sources: PollSource[];
   floor: TrafficFloor;
   noSignalReason: string;
+  /** Jupyter's last_activity newer than this already means "active" (/api/kernels is not read); default the poller's. */
+  activeWindowMs?: number;
 }
 
 export interface TargetInput {
