@@ -463,8 +463,6 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
           spec: ide,
           port: resolveSettings(kode, template.spec).port,
           behindEnvoy: !!envoy.input,
-          // Jupyter's token is its password (in memory only, sent to Jupyter through the pod proxy).
-          ...(template.spec.type === "jupyter" && credentials.plain && { token: credentials.plain.password }),
           ...(envoy.input && ide.activityReading?.sidecarPaths?.length && { nativeViaSidecar: HEALTH_IDE_ACTIVITY_PREFIX }),
         })
       : undefined;

@@ -217,7 +217,7 @@ export class ActivityPoller {
         return r.ok ? parseEnvoyStats(r.body) : fail(r.error);
       }
       case "jupyter": {
-        const headers: Record<string, string> = source.token ? { authorization: `token ${source.token}` } : {};
+        const headers: Record<string, string> = {};
         const status = await fetchJson(`${source.pathPrefix}/api/status`, headers);
         if (!status.ok) return fail(status.error);
         const s = status.body as { kernels?: unknown; last_activity?: unknown } | undefined;
