@@ -134,10 +134,10 @@ export const KodeStatusSchema = v.pipe(
         v.description("devcontainers: the devcontainer.json in use (kept while a later git read fails)."),
       ),
     ),
-    activity: v.optional(ActivityStatusSchema),
-    startup: v.optional(StartupStatusSchema),
     backup: v.optional(BackupStatusSchema),
     restore: v.optional(RestoreStatusSchema),
+    activity: v.optional(ActivityStatusSchema),
+    startup: v.optional(StartupStatusSchema),
   }),
   v.description("Observed state of the Kode."),
 );

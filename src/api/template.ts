@@ -249,9 +249,9 @@ export const KodeTemplateSpecSchema = v.pipe(
     vscode: v.optional(v.pipe(VscodeSchema, v.description("Default VS Code settings and extensions (code-server, devcontainers); a Kode's add to them."))),
     access: v.optional(AccessSchema),
     networkPolicy: v.optional(NetworkPolicySchema),
-    lifecycle: v.optional(TemplateLifecycleSchema),
     backup: v.optional(TemplateBackupSchema),
     volumeSnapshots: v.optional(TemplateVolumeSnapshotsSchema),
+    lifecycle: v.optional(TemplateLifecycleSchema),
   }),
   v.description("Desired state of the template: the image and the defaults of Kodes created from it."),
 );
