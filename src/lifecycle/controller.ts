@@ -51,6 +51,8 @@ export interface Lifecycle {
   targets: { upsert(target: ActivityTarget): void; remove(key: string): void };
   /** Evaluate one result (the poller's callback; also used for Kodes with nothing to read). */
   onResult(result: PollResult): Promise<Memory>;
+  /** One round now: the poller's due Kodes and every Kode with nothing to read (tests drive the clock with it). */
+  runDue(): Promise<void>;
   start(): void;
   stop(): void;
 }
@@ -196,6 +198,10 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
     activity: { get: (ns, name) => entries.get(`${ns}/${name}`) },
     targets,
     onResult,
+    async runDue() {
+      await poller.runDue();
+      await tickSilent();
+    },
     start() {
       started = true;
       poller.start();

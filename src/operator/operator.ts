@@ -68,8 +68,8 @@ export interface RunningOperator {
   /** Resolves once caches are synced and workers run (immediately after leadership with --leader-elect). */
   ready: Promise<void>;
   metrics: Registry;
-  /** The activity poller (its request counter and targets; tests and the benchmark). */
-  poller: ReturnType<typeof createLifecycle>["poller"];
+  /** The activity poller (its request counter and targets) and one round on demand (tests and the benchmark). */
+  lifecycle: Pick<ReturnType<typeof createLifecycle>, "poller" | "runDue">;
   http: OperatorHttp | undefined;
   /** Stop workers and watches, release leadership. */
   stop(): Promise<void>;
@@ -104,7 +104,8 @@ export function generatePassword(): string {
 
 export function startOperator(opts: OperatorOptions): RunningOperator {
   const log = opts.logger ?? silentLogger;
-  const now = opts.now ?? Date.now;
+  // One clock for conditions, Events and the lifecycle (a test's injected clock drives all of them).
+  const now = opts.now ?? opts.activity?.clock?.now ?? Date.now;
   const client = opts.client;
   const resyncPeriodMs = opts.resyncMs ?? 10 * 60_000;
   const informer = <T extends KubeObject>(ref: ResourceRef, extra: { labelSelector?: string; resync?: boolean; keep?: InformerOptions["keep"] } = {}) =>
@@ -579,7 +580,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   return {
     ready,
     metrics,
-    poller: lifecycle.poller,
+    lifecycle: { poller: lifecycle.poller, runDue: () => lifecycle.runDue() },
     http,
     done,
     get lostLeadership() {
