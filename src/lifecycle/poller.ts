@@ -14,11 +14,15 @@ export const DEFAULT_ACTIVITY_INTERVAL_MS = 60_000;
 export const JITTER = 0.1;
 export const MIN_ACTIVITY_INTERVAL_MS = 1_000;
 
-/** `--activity-interval` (Go-style duration, default 60s, at least 1s: tests and the sandbox e2e use short ones). */
+/**
+ * `--activity-interval` (Go-style duration, default 60s, at least 1s: tests and the sandbox e2e use short ones;
+ * 0 turns activity polling and automatic pauses off).
+ */
 export function parseActivityInterval(value: string | undefined): Parsed {
   if (value === undefined) return { ok: true, ms: DEFAULT_ACTIVITY_INTERVAL_MS };
   const r = parseDuration(value);
   if (!r.ok) return { ok: false, message: `--activity-interval: ${r.message}` };
+  if (r.ms === 0) return r;
   if (r.ms < MIN_ACTIVITY_INTERVAL_MS) return { ok: false, message: `--activity-interval: ${value} is shorter than the minimum ${formatDuration(MIN_ACTIVITY_INTERVAL_MS)}` };
   return r;
 }

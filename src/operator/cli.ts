@@ -22,7 +22,8 @@ Flags:
   --health-address ADDR      /healthz and /readyz (default :8081)
   --resync DURATION          periodic resync of every Kode, e.g. 10m (default 10m)
   --concurrency N            concurrent Kode reconciles (default 4)
-  --activity-interval DURATION  how often each running Kode's activity is read, e.g. 60s (default 60s, at least 1s)
+  --activity-interval DURATION  how often each running Kode's activity is read, e.g. 60s (default 60s, at least 1s;
+                             0: no activity polling and no automatic pauses)
   --qps N                    client-side API rate limit (default 50; burst is twice)
   --gateway-api              manage HTTPRoutes for templates with access.gateway (needs the Gateway API CRDs)
   --no-ingress               do not manage Ingresses (a cluster without networking.k8s.io/v1 Ingress)

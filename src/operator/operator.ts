@@ -398,6 +398,8 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   // re-render of its template's Kodes at the next resync.
   const bySpec = <T extends KubeObject>(inf: MultiNamespaceInformer<T>): Cache<T> => ({ get: (ns, n) => inf.get(ns, n), versionOf: specVersion });
   const lifecycleMetricSet = lifecycleMetrics(metrics);
+  // --activity-interval 0: no activity polling, no automatic pauses (spec.paused still works).
+  const lifecycleOn = opts.activity?.intervalMs !== 0;
   const lifecycle = createLifecycle({
     client: writer,
     get: opts.activity?.get ?? clientGetter(writer),
@@ -407,7 +409,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     pods: pods as never,
     events,
     enqueue: (key) => kodeQueue.add(key),
-    intervalMs: opts.activity?.intervalMs,
+    intervalMs: lifecycleOn ? opts.activity?.intervalMs : undefined,
     clock: opts.activity?.clock,
     random: opts.activity?.random,
     metrics: lifecycleMetricSet,
@@ -440,8 +442,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     pods: pods as never,
     log,
     lifecycleMetrics: lifecycleMetricSet,
-    activity: lifecycle.activity,
-    activityTargets: lifecycle.targets,
+    ...(lifecycleOn && { activity: lifecycle.activity, activityTargets: lifecycle.targets }),
   };
 
   const timed = (controller: string, fn: (key: string) => Promise<ReconcileResult>) => async (key: string) => {
@@ -478,7 +479,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     await Promise.all(later.map((i) => i.waitForSync()));
     if (stopping) return;
     running = true;
-    lifecycle.start();
+    if (lifecycleOn) lifecycle.start();
     log.info("caches synced; starting workers", { kodes: kodes.size, templates: templates.size + clusterTemplates.size });
     workersDone.push(runWorkers(kodeQueue, opts.concurrency ?? 4, timed("kode", (key) => reconcileKode(kodeDeps, key))));
     workersDone.push(
