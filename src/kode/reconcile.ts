@@ -463,7 +463,9 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
           spec: ide,
           port: resolveSettings(kode, template.spec).port,
           behindEnvoy: !!envoy.input,
-          ...(envoy.input && ide.activityReading?.sidecarPaths?.length && { nativeViaSidecar: HEALTH_IDE_ACTIVITY_PREFIX }),
+          // Through the sidecar only when it authenticates: with authType none the IDE keeps its own auth (a token the
+          // poller cannot send), and those reads would only fail.
+          ...(envoy.input && ["basic", "oauth2"].includes(envoy.input.config.spec.authType ?? "none") && ide.activityReading?.sidecarPaths?.length && { nativeViaSidecar: HEALTH_IDE_ACTIVITY_PREFIX }),
         })
       : undefined;
   return { wrote: await status(next), ...(dc.requeueAfterMs !== undefined && { requeueAfterMs: dc.requeueAfterMs }), ...(poll && { poll }) };
