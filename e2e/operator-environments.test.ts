@@ -7,7 +7,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseKode, parseKodeTemplate } from "../src/api/schemas.ts";
 import { validateKodeInput } from "../src/kode/validate.ts";
-import { CONFIGMAPS, PODS } from "../src/kube/resources.ts";
+import { CONFIGMAPS, NETWORK_POLICIES, PODS, SERVICES } from "../src/kube/resources.ts";
+import { validateBootstrap } from "../src/envoy/validate-proto.ts";
 import { ENVOY_PROXY_CONFIGS, KODES } from "../src/api/resources.ts";
 import { gitAvailable, startGitHttp, type GitHttpServer, type TestRepo } from "./support/git-http.ts";
 import {
@@ -123,6 +124,42 @@ describe("every type behind an authenticating Envoy sidecar becomes Ready", () =
       const pod = await eventually("pod", () => env.client.get<Obj>(PODS, `ke-${type}-0`, NS));
       expect(pod.spec.containers.map((c: { name: string }) => c.name)).toEqual(["ide", "envoy"]);
     });
+
+  it("alnoda + Envoy basic: each tool port of the Service reaches an authenticating Envoy listener that proxies the tool", async () => {
+    // What kubectl shows of the live objects the operator applied (ke-alnoda, made above).
+    const jsonpath = async (kind: string, name: string, path: string) => {
+      if (!env.kubectl) return undefined;
+      const r = await env.kubectl.run(["get", kind, "-n", NS, name, "-o", `jsonpath=${path}`]);
+      expect(r.code).toBe(0);
+      return r.stdout.trim();
+    };
+    type J = Record<string, any>;
+    const svc = (await env.client.get<Obj>(SERVICES, "ke-alnoda", NS))!;
+    const svcPorts = svc.spec.ports.map((p: J) => `${p.port}>${p.targetPort}`);
+    expect(svcPorts).toEqual(["80>http", ...Array.from({ length: 19 }, (_, i) => `${8021 + i}>tool-${8021 + i}`)]);
+    const viaKubectl = await jsonpath("service", "ke-alnoda", "{range .spec.ports[*]}{.port}>{.targetPort} {end}");
+    if (viaKubectl !== undefined) expect(viaKubectl.split(" ")).toEqual(svcPorts);
+    const pod = (await env.client.get<Obj>(PODS, "ke-alnoda-0", NS))!;
+    const named = (name: string) => pod.spec.containers.flatMap((c: J) => (c.ports ?? []).filter((p: J) => p.name === name).map((p: J) => `${c.name}:${p.containerPort}`));
+    expect(named("tool-8021")).toEqual(["envoy:18021"]);
+    expect(named("tool-8039")).toEqual(["envoy:18039"]);
+    expect(named("http")).toEqual(["envoy:10080"]);
+    const cm = (await env.client.get<Obj>(CONFIGMAPS, "ke-alnoda-envoy", NS))!;
+    const bootstrap = JSON.parse(cm.data!["envoy.json"]);
+    expect(validateBootstrap(bootstrap)).toEqual([]);
+    const listeners = bootstrap.static_resources.listeners as J[];
+    const chain = (port: number) => listeners.find((l) => l.address.socket_address.port_value === port)?.filter_chains[0].filters[0].typed_config;
+    for (const tool of [8021, 8039]) {
+      const hcm = chain(10000 + tool)!;
+      expect(hcm.http_filters.map((f: J) => f.name)).toEqual(["kode.health_check", "kode.strip_identity_headers", "kode.basic_auth", "envoy.filters.http.router"]);
+      expect(hcm.http_filters).toEqual(chain(10080)!.http_filters);
+      const cluster = hcm.route_config.virtual_hosts[0].routes[0].route.cluster;
+      const c = bootstrap.static_resources.clusters.find((x: J) => x.name === cluster);
+      expect(c.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address).toEqual({ address: "127.0.0.1", port_value: tool });
+    }
+    const policy = (await env.client.get<Obj>(NETWORK_POLICIES, "ke-alnoda", NS))!;
+    expect(policy.spec.ingress[0].ports.map((p: J) => p.port)).toEqual([10080, 19003, ...Array.from({ length: 19 }, (_, i) => 18021 + i)]);
+  });
 });
 
 describe("bad values of the new fields are refused by the API server with the field named", () => {

@@ -12,10 +12,11 @@ import { renderCreateInitContainer, substituteConfig } from "../devcontainer/lif
 import { effectiveSource, fromInline, type DevcontainerSource } from "../devcontainer/source.ts";
 import { effectiveDotfiles, renderDotfilesInitContainers, restrictedSecurityContext } from "../dotfiles/dotfiles.ts";
 import { LINUXSERVER_CODE_SERVER_LAYOUT, mergeVscode, renderVscodeInitContainer, type IdeLayout } from "../vscode/vscode.ts";
-import { alnodaNoAuthWarning, alnodaToolContainerPorts, alnodaToolServicePorts } from "./ide/alnoda.ts";
+import { alnodaNoAuthWarning } from "./ide/alnoda.ts";
 import { devcontainerUserWarning, renderDevcontainers } from "./ide/devcontainers.ts";
 import { jupyterContainer } from "./ide/jupyter.ts";
 import type { IdeEnvContext } from "./ide/index.ts";
+import { toolContainerPorts, toolPortsOf, toolServicePorts } from "./ide/spec.ts";
 import type { KodeSettings } from "./settings.ts";
 
 export const SCRATCH_VOLUME = "kode-scratch";
@@ -62,7 +63,7 @@ export interface EnvironmentRender {
   args?: string[];
   securityContext?: Record<string, unknown>;
   extraContainerPorts: { name: string; containerPort: number; protocol: "TCP" }[];
-  extraServicePorts: { name: string; port: number; targetPort: number; protocol: "TCP" }[];
+  extraServicePorts: { name: string; port: number; targetPort: string; protocol: "TCP" }[];
   extraVolumeMounts: { name: string; mountPath: string }[];
   volumes: Record<string, unknown>[];
   initContainers: InitContainerSpec[];
@@ -76,6 +77,11 @@ export const devcontainerSourceOf = (kode: Kode, template: KodeTemplateSpec): De
 export function renderEnvironment(input: EnvironmentInput): EnvironmentRender {
   const { kode, template: t, settings: s, ctx } = input;
   const out: EnvironmentRender = { extraContainerPorts: [], extraServicePorts: [], extraVolumeMounts: [], volumes: [], initContainers: [], warnings: [] };
+  // Tools besides the IDE (alnoda): the same port numbers and names on the Service whether Envoy is in front or
+  // not; behind Envoy the names are Envoy's listeners (renderEnvoy), so the IDE container does not declare them.
+  const tools = toolPortsOf(s.ide, s.port);
+  out.extraServicePorts.push(...toolServicePorts(tools));
+  if (!input.behindEnvoy) out.extraContainerPorts.push(...toolContainerPorts(tools));
   const home = { name: input.homeVolumeName, mountPath: s.home };
   let ideImage = s.image;
   let ideLayout: IdeLayout | undefined;
@@ -91,10 +97,6 @@ export function renderEnvironment(input: EnvironmentInput): EnvironmentRender {
       break;
     }
     case "alnoda": {
-      out.extraContainerPorts.push(...alnodaToolContainerPorts().filter((p) => p.containerPort !== s.port));
-      if (input.behindEnvoy)
-        out.warnings.push("alnoda behind Envoy: only the workspace UI is proxied; the tool ports 8021-8039 are not on the Service (the NetworkPolicy admits only Envoy's ports)");
-      else out.extraServicePorts.push(...alnodaToolServicePorts().filter((p) => p.port !== s.port));
       const w = alnodaNoAuthWarning(input.behindAuthProxy);
       if (w) out.warnings.push(w);
       break;

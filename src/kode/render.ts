@@ -24,9 +24,10 @@ import { CONFIGMAPS, NETWORK_POLICIES, PVCS, SECRETS, SERVICES, STATEFULSETS } f
 import type { KubeObject } from "../kube/types.ts";
 import { renderRoute } from "../access/routes.ts";
 import { renderKodeNetworkPolicy } from "../access/network-policy.ts";
-import { ENVOY_PUBLIC_PORT } from "../envoy/render.ts";
+import { ENVOY_PUBLIC_PORT, envoyToolPort } from "../envoy/render.ts";
 import type { KodeAccess } from "./access.ts";
-import type { IdeEnvContext, IdeTypeSpec, ProbeCheck } from "./ide/index.ts";
+import { ideTypeSpec, type IdeEnvContext, type IdeTypeSpec, type ProbeCheck } from "./ide/index.ts";
+import { toolPortsOf } from "./ide/spec.ts";
 import { DEFAULT_ACCESS_MODES, DEFAULT_USER, resolveSettings } from "./settings.ts";
 import { podOptions, renderEnvironment, type InitContainerSpec, type ResolvedDevcontainer } from "./render-environment.ts";
 
@@ -417,6 +418,7 @@ function renderIsolation(input: RenderInput, idePort: number, type: string, owne
     metadata: { name, ...(input.kode.metadata.namespace !== undefined && { namespace: input.kode.metadata.namespace }), labels: childLabels(name, type, input.envoy ? "proxy" : "ide") },
     selectorLabels: selectorLabels(name),
     port: input.envoy ? ENVOY_PUBLIC_PORT : idePort,
+    extraPorts: toolPortsOf(ideTypeSpec(type), idePort).map((p) => (input.envoy ? envoyToolPort(p) : p)),
     ingressFrom: peers,
   });
   return { ...policy, metadata: { ...policy.metadata, ...(owner && { ownerReferences: owner }) } };
