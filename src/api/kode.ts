@@ -1,11 +1,11 @@
 // Kode: one development environment (namespaced).
+import { BackupStatusSchema, KodeBackupSchema, KodeRestoreSchema, KodeStorageSchema, RestoreStatusSchema } from "./backup.ts";
 import * as v from "valibot";
 import { API_VERSION, IDE_TYPES, KODE_PHASES } from "./types.ts";
 import {
   ABSOLUTE_PATH,
   ObjectMetaSchema,
   RELATIVE_PATH,
-  StorageSchema,
   USER_NAME,
   conditions,
   namespaceName,
@@ -83,7 +83,9 @@ export const KodeSpecSchema = v.pipe(
         v.description("Workspace folder opened by the IDE, relative to home: must not start with '/' or contain '..' segments. Unset: the template's defaultWorkspace."),
       ),
     ),
-    storage: v.optional(StorageSchema),
+    storage: v.optional(KodeStorageSchema),
+    backup: v.optional(KodeBackupSchema),
+    restore: v.optional(KodeRestoreSchema),
     devcontainer: v.optional(v.pipe(DevcontainerSourceSchema, v.description("devcontainers: the devcontainer.json of this Kode, replacing the template's (exactly one of config, configMapRef, git)."))),
     dotfiles: v.optional(DotfilesSchema),
     vscode: v.optional(v.pipe(VscodeSchema, v.description("VS Code settings and extensions (code-server, devcontainers), added to the template's: these settings keys win, extensions are appended."))),
@@ -122,6 +124,8 @@ export const KodeStatusSchema = v.pipe(
         v.description("devcontainers: the devcontainer.json in use (kept while a later git read fails)."),
       ),
     ),
+    backup: v.optional(BackupStatusSchema),
+    restore: v.optional(RestoreStatusSchema),
   }),
   v.description("Observed state of the Kode."),
 );

@@ -20,6 +20,7 @@ import {
   str,
 } from "./common.ts";
 import { celRules, HOME_RULES } from "./common.ts";
+import { TemplateBackupSchema, TemplateVolumeSnapshotsSchema } from "./backup.ts";
 import { IdeServerSchema, initPlugins, podOptionFields } from "./environment.ts";
 import { DevcontainerSourceSchema } from "../devcontainer/source.ts";
 import { DotfilesSchema } from "../dotfiles/dotfiles.ts";
@@ -247,6 +248,8 @@ export const KodeTemplateSpecSchema = v.pipe(
     vscode: v.optional(v.pipe(VscodeSchema, v.description("Default VS Code settings and extensions (code-server, devcontainers); a Kode's add to them."))),
     access: v.optional(AccessSchema),
     networkPolicy: v.optional(NetworkPolicySchema),
+    backup: v.optional(TemplateBackupSchema),
+    volumeSnapshots: v.optional(TemplateVolumeSnapshotsSchema),
   }),
   v.description("Desired state of the template: the image and the defaults of Kodes created from it."),
 );
