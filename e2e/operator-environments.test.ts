@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseKode, parseKodeTemplate } from "../src/api/schemas.ts";
 import { validateKodeInput } from "../src/kode/validate.ts";
-import { CONFIGMAPS, NETWORK_POLICIES, PODS, SERVICES } from "../src/kube/resources.ts";
+import { CONFIGMAPS, NETWORK_POLICIES, PODS, SERVICES, STATEFULSETS } from "../src/kube/resources.ts";
 import { validateBootstrap } from "../src/envoy/validate-proto.ts";
 import { ENVOY_PROXY_CONFIGS, KODES } from "../src/api/resources.ts";
 import { gitAvailable, startGitHttp, type GitHttpServer, type TestRepo } from "./support/git-http.ts";
@@ -19,6 +19,7 @@ import {
   createTemplate,
   eventually,
   getKode,
+  kodeEvents,
   REPO_ROOT,
   startE2E,
   waitEvent,
@@ -331,6 +332,34 @@ describe("devcontainer.json sources", () => {
       await patchKode("k-git-bad", { metadata: { annotations: { "kode.jacero.io/refresh": "1" } } });
       await waitReady("k-git-bad");
       expect((await getKode(env.client, NS, "k-git-bad"))!.status.devcontainer.commit).toBe(shas.second);
+    });
+
+    it("an operator restart during a git outage keeps the Kode Ready and its pod unchanged (the read kept in <kode>-devcontainer)", async () => {
+      if (!gitServer) return;
+      const outage = startGitHttp();
+      const r = outage.createRepo("restart");
+      const sha = r.commit({ ".devcontainer/devcontainer.json": '{ "image": "img:restart", "containerEnv": { "X": "1" } }' });
+      await createKode(env.client, "k-git-restart", NS, { templateRef: { name: "t-dc-git" }, devcontainer: { git: { url: r.url } } });
+      await waitReady("k-git-restart");
+      await podImage("k-git-restart", "img:restart");
+      const cm = (await env.client.get<Obj>(CONFIGMAPS, "k-git-restart-devcontainer", NS))!;
+      expect(cm.data).toEqual({ "devcontainer.json": '{ "image": "img:restart", "containerEnv": { "X": "1" } }' });
+      expect(cm.metadata.annotations?.["kode.jacero.io/devcontainer-commit"]).toBe(sha);
+      const before = (await env.client.get<Obj>(STATEFULSETS, "k-git-restart", NS))!;
+
+      outage.stop();
+      await env.operator.stop();
+      await env.operator.startAndWait();
+      const warning = await waitEvent(env.client, NS, "k-git-restart", "Warning", "DevcontainerGitUnavailable");
+      expect(warning.message).toContain(`keeping devcontainer.json from commit ${sha.slice(0, 12)}`);
+      const k = await getKode(env.client, NS, "k-git-restart");
+      expect(condition(k, "Ready")).toMatchObject({ status: "True", reason: "Running" });
+      expect(k!.status.devcontainer.commit).toBe(sha);
+      const after = (await env.client.get<Obj>(STATEFULSETS, "k-git-restart", NS))!;
+      expect(after.metadata.generation).toBe(before.metadata.generation!);
+      expect(after.spec.template).toEqual(before.spec.template);
+      const events = await kodeEvents(env.client, NS, "k-git-restart");
+      expect(events.filter((e) => e.reason === "DevcontainerGitError")).toEqual([]);
     });
   });
 });

@@ -27,7 +27,16 @@ export interface ResolvedDevcontainer {
   config: DevcontainerConfig;
   /** The git commit it was read at (git sources). */
   commit?: string;
+  /** git sources: the text as read, kept in the ConfigMap <kode>-devcontainer so a new operator process has it during a git outage. */
+  kept?: { content: string; source: string; commit: string };
 }
+
+/** The operator-owned ConfigMap with the last good git read of a Kode's devcontainer.json. */
+export const keptDevcontainerName = (kode: string) => `${kode}-devcontainer`;
+export const KEPT_DEVCONTAINER_KEY = "devcontainer.json";
+/** On <kode>-devcontainer: the source (url without credentials, path, ref) and the commit it was read at. */
+export const ANNOTATION_DEVCONTAINER_SOURCE = "kode.jacero.io/devcontainer-source";
+export const ANNOTATION_DEVCONTAINER_COMMIT = "kode.jacero.io/devcontainer-commit";
 
 export type InitContainerSpec = {
   name: string;
@@ -67,6 +76,8 @@ export interface EnvironmentRender {
   extraVolumeMounts: { name: string; mountPath: string }[];
   volumes: Record<string, unknown>[];
   initContainers: InitContainerSpec[];
+  /** git devcontainer.json: the ConfigMap that keeps the read (name, annotations, data; render adds labels and owner). */
+  keptDevcontainer?: { name: string; annotations: Record<string, string>; data: Record<string, string> };
   warnings: string[];
 }
 
@@ -104,6 +115,13 @@ export function renderEnvironment(input: EnvironmentInput): EnvironmentRender {
     case "devcontainers": {
       const source = devcontainerSourceOf(kode, t);
       let raw = input.devcontainer?.config;
+      const kept = input.devcontainer?.kept;
+      if (kept)
+        out.keptDevcontainer = {
+          name: keptDevcontainerName(kode.metadata.name),
+          annotations: { [ANNOTATION_DEVCONTAINER_SOURCE]: kept.source, [ANNOTATION_DEVCONTAINER_COMMIT]: kept.commit },
+          data: { [KEPT_DEVCONTAINER_KEY]: kept.content },
+        };
       if (!raw && source?.config) raw = fromInline(source.config).config;
       if (!raw && source && !source.config) out.warnings.push(`the devcontainer.json of ${source.git ? `git ${source.git.url}` : `ConfigMap ${source.configMapRef?.name}`} is not resolved here: rendered without it`);
       let config: DevcontainerConfig | undefined;

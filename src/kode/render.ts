@@ -222,6 +222,8 @@ export interface RenderResult {
   networkPolicy?: (NetworkPolicy | ReturnType<typeof renderKodeNetworkPolicy>) & { metadata: ChildMeta };
   /** The Ingress or HTTPRoute (absent without access, or when an older Kode holds the host and path). */
   route?: DesiredChild;
+  /** devcontainers from git: the ConfigMap <kode>-devcontainer keeping the last good read (render-environment.ts). */
+  devcontainerConfigMap?: { apiVersion: "v1"; kind: "ConfigMap"; metadata: ChildMeta; data: Record<string, string> };
   warnings: string[];
 }
 
@@ -397,7 +399,9 @@ export function renderKode(input: RenderInput): RenderResult {
     },
   };
 
-  const result: Omit<RenderResult, "children"> = { statefulSet, service, ...(secret && { secret }), ...(pvc && { pvc }), warnings };
+  const kept = environment.keptDevcontainer;
+  const devcontainerConfigMap = kept && { apiVersion: "v1" as const, kind: "ConfigMap" as const, metadata: meta(kept.name, "ide", kept.annotations), data: kept.data };
+  const result: Omit<RenderResult, "children"> = { statefulSet, service, ...(secret && { secret }), ...(pvc && { pvc }), ...(devcontainerConfigMap && { devcontainerConfigMap }), warnings };
   if (input.envoy) attachEnvoy(result, input, s.port, s.type, owner, credentials.secretName);
   const isolation = renderIsolation(input, s.port, s.type, owner);
   if (isolation) result.networkPolicy = isolation;
@@ -473,6 +477,7 @@ function childList(r: Omit<RenderResult, "children">, input: RenderInput): Desir
     ...(r.pvc ? [{ resource: PVCS, object: obj(r.pvc), ...(r.pvc.metadata.annotations?.[ANNOTATION_KEEP_VOLUME] === "true" && keptHome(input)) }] : []),
     ...(r.envoySecret ? [{ resource: SECRETS, object: obj(r.envoySecret), ...(hmac === "create" && { createOnly: true }), ...(hmac === "ifUnchanged" && { ifUnchanged: true }) }] : []),
     ...(r.envoyConfigMap ? [{ resource: CONFIGMAPS, object: obj(r.envoyConfigMap) }] : []),
+    ...(r.devcontainerConfigMap ? [{ resource: CONFIGMAPS, object: obj(r.devcontainerConfigMap) }] : []),
     ...(r.networkPolicy ? [{ resource: NETWORK_POLICIES, object: obj(r.networkPolicy) }] : []),
     { resource: SERVICES, object: obj(r.service) },
     { resource: STATEFULSETS, object: obj(r.statefulSet) },
