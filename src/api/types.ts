@@ -89,7 +89,7 @@ export interface KodeStatus {
   credentialsSecret?: string;
   type?: IdeType;
   template?: { kind: string; name: string; namespace?: string };
-  devcontainer?: { source?: string; commit?: string };
+  devcontainer?: { source?: string; commit?: string; postStartExitCode?: number };
 }
 
 export interface Kode {

@@ -26,6 +26,7 @@ import { DEFAULT_USER } from "./settings.ts";
 import { deriveStatus, statusEquals, transitions, type ObservedStatefulSet } from "./status.ts";
 import { validateKodeInput, type Problem } from "./validate.ts";
 import { initContainerProblems, type ObservedPod } from "./init-reports.ts";
+import { environmentOfPod, forgetPostStart, type PostStartMemo } from "./init-reports.ts";
 
 export const KODE_FINALIZER = "kode.jacero.io/finalizer";
 export const ANNOTATION_RETAINED_FROM = RETAINED_FROM_ANNOTATION;
@@ -82,6 +83,8 @@ export interface KodeDeps {
   pods?: Cache<KubeObject>;
   /** devcontainers: the last git read of each Kode's devcontainer.json (kept through a git outage). */
   gitReads?: Map<string, GitMemo>;
+  /** devcontainers: postStartCommand's result per Kode, read once per IDE container start from its log. */
+  postStartReads?: Map<string, PostStartMemo>;
   /** Reads one file from git (default readGitFile; tests may count or fail reads). */
   readGit?: (req: GitFileRequest) => Promise<GitFile>;
   /** Override CONFLICT_RETRY_MS (tests). */
@@ -294,6 +297,7 @@ export async function reconcileKode(deps: KodeDeps, key: string): Promise<Reconc
   if (!cached) {
     deps.writtenStatus?.delete(key);
     forgetDevcontainer(deps, key);
+    forgetPostStart(deps, key);
     return;
   }
   const kode = withWrittenStatus(deps, key, cached);
@@ -393,14 +397,17 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
   const podOurs = pod && pod.metadata.labels?.["kode.jacero.io/name"] === name && pod.metadata.ownerReferences?.some((o) => o.kind === "StatefulSet" && o.uid === (sts.object as KubeObject).metadata.uid);
   // A route held by an older Kode: everything else runs, the Kode reports the conflict and has no route.
   const conflict = access.access?.conflict;
+  const environment = podOurs ? await environmentOfPod(deps, objectKey(kode), pod, { kode, template: template.spec, devcontainer: dc.input, secrets: credentials.plain ? [credentials.plain.password] : [] }) : {};
   const next = deriveStatus({
     ...dcBase,
-    ...(podOurs && pod.status?.initContainerStatuses?.length && { environmentProblems: initContainerProblems(pod) }),
+    ...(environment.postStartExitCode !== undefined && dc.status && { devcontainer: { ...dc.status, postStartExitCode: environment.postStartExitCode } }),
+    ...(environment.problems && { environmentProblems: environment.problems, environmentNotes: environment.notes }),
     problems: conflict ? [conflict] : [],
     statefulSet: sts.object as ObservedStatefulSet,
     serviceUrl: serviceUrl(name, ns!),
     ...(access.access && !conflict && { routeUrl: access.access.route.url }),
     credentialsSecret: credentials.input.generated ? names.secret : credentials.input.secretName,
   });
-  return { wrote: await status(next), ...(dc.requeueAfterMs !== undefined && { requeueAfterMs: dc.requeueAfterMs }) };
+  const requeueAfterMs = [dc.requeueAfterMs, environment.requeueAfterMs].filter((x): x is number => x !== undefined);
+  return { wrote: await status(next), ...(requeueAfterMs.length && { requeueAfterMs: Math.min(...requeueAfterMs) }) };
 }

@@ -41,8 +41,10 @@ export interface StatusInput {
   deleting: boolean;
   /** What the operator's init containers of the pod reported (undefined: no pod observed, no condition). */
   environmentProblems?: string[];
-  /** devcontainers: where the devcontainer.json in use was read, and at which commit. */
-  devcontainer?: { source: string; commit?: string };
+  /** What went well and is worth saying in EnvironmentReady (e.g. "postStartCommand exited with 0"). */
+  environmentNotes?: string[];
+  /** devcontainers: where the devcontainer.json in use was read, at which commit, and postStartCommand's exit code. */
+  devcontainer?: { source: string; commit?: string; postStartExitCode?: number };
   /** RFC 3339 time, for conditions whose status changes now. */
   now: string;
 }
@@ -132,7 +134,7 @@ export function deriveStatus(input: StatusInput): KodeStatus {
     Progressing: progressing,
   };
   const conditions = CONDITION_TYPES.map((type) => nextCondition(type, specs[type], old?.conditions, generation, input.now));
-  if (input.environmentProblems) conditions.push(nextCondition(ENVIRONMENT_CONDITION, environmentCondition(input.environmentProblems), old?.conditions, generation, input.now));
+  if (input.environmentProblems) conditions.push(nextCondition(ENVIRONMENT_CONDITION, environmentCondition(input.environmentProblems, input.environmentNotes), old?.conditions, generation, input.now));
 
   const status: KodeStatus = { phase, conditions, observedGeneration: generation };
   if (input.routeUrl !== undefined) status.url = input.routeUrl;
@@ -140,17 +142,22 @@ export function deriveStatus(input: StatusInput): KodeStatus {
   if (input.credentialsSecret !== undefined) status.credentialsSecret = input.credentialsSecret;
   if (input.type !== undefined) status.type = input.type;
   if (t) status.template = { kind: t.kind, name: t.name, ...(t.namespace !== undefined && { namespace: t.namespace }) };
-  if (input.devcontainer) status.devcontainer = { source: input.devcontainer.source, ...(input.devcontainer.commit && { commit: input.devcontainer.commit }) };
+  if (input.devcontainer)
+    status.devcontainer = {
+      source: input.devcontainer.source,
+      ...(input.devcontainer.commit && { commit: input.devcontainer.commit }),
+      ...(input.devcontainer.postStartExitCode !== undefined && { postStartExitCode: input.devcontainer.postStartExitCode }),
+    };
   return status;
 }
 
 /** Present once the pod ran its init containers: whether dotfiles, VS Code settings, clone and create commands worked. */
 export const ENVIRONMENT_CONDITION = "EnvironmentReady";
 
-function environmentCondition(problems: string[]): CondSpec {
+function environmentCondition(problems: string[], notes: string[] = []): CondSpec {
   return problems.length
     ? { status: "False", reason: "InitContainerProblems", message: problems.join("; ") }
-    : { status: "True", reason: "Applied", message: "dotfiles, VS Code settings, clone and create commands reported no problem" };
+    : { status: "True", reason: "Applied", message: ["dotfiles, VS Code settings, clone and create commands reported no problem", ...notes].join("; ") };
 }
 
 /** Semantic equality: key order, condition order and undefined fields do not matter. */
