@@ -253,6 +253,36 @@ describe("init container reports", () => {
   });
 });
 
+describe("postStartCommand's result", () => {
+  it("read from the IDE container's log: EnvironmentReady=False with the exit code and the last lines, status.devcontainer.postStartExitCode; the Kode stays Ready", async () => {
+    await createTemplate(env.client, "t-poststart", NS, { type: "devcontainers", image: IMAGES.devcontainers });
+    await createKode(env.client, "k-poststart", NS, { templateRef: { name: "t-poststart" }, devcontainer: { config: { postStartCommand: "make services" } } });
+    await waitReady("k-poststart");
+    // What the IDE container prints (src/kode/post-start.test.ts runs the real script): server lines interleaved.
+    const log = [
+      "server: listening on 0.0.0.0:3000",
+      "[postStartCommand] starting db",
+      "[postStartCommand] export DB_PASSWORD=hunter2",
+      "[postStartCommand] make: *** [services] Error 3",
+      "[postStartCommand] [kode] postStartCommand: exit code 3",
+      "[postStartCommand] [kode] postStartCommand finished: 3",
+      "server: extension host started",
+      "",
+    ].join("\n");
+    env.server.hooks.setPodLog(NS, "k-poststart-0", log, "ide");
+    const k = await waitKode(env.client, NS, "k-poststart", "EnvironmentReady=False", (k) => condition(k, "EnvironmentReady")?.status === "False", 60_000);
+    expect(condition(k, "EnvironmentReady")!.message).toBe('ide: postStartCommand exited with 3; last output: "starting db", "<line hidden: it may hold a secret>", "make: *** [services] Error 3" (see `kubectl logs <pod> -c ide`; the IDE runs anyway)');
+    expect(k.status.devcontainer).toEqual({ source: "inline", postStartExitCode: 3 });
+    expect(condition(k, "Ready")!.status).toBe("True");
+    expect(JSON.stringify(k.status)).not.toContain("hunter2");
+    await waitEvent(env.client, NS, "k-poststart", "Warning", "InitContainerProblems");
+    if (env.kubectl) {
+      const r = await env.kubectl.run(["get", "kode", "-n", NS, "k-poststart", "-o", "jsonpath={.status.devcontainer.postStartExitCode}"]);
+      expect(r.stdout.trim()).toBe("3");
+    }
+  });
+});
+
 describe("devcontainer.json sources", () => {
   it("a ConfigMap: a syntax error names line and column; fixed, the Kode recovers", async () => {
     await env.client.create(CONFIGMAPS, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "dc", namespace: NS }, data: { "devcontainer.json": '{\n  // comment\n  "image": "mcr.microsoft.com/devcontainers/go:1",\n  "postCreateCommand": \n}' } });
