@@ -243,6 +243,21 @@ export function postStartMessage(r: PostStartReport): string {
     : `postStartCommand exited with ${r.exitCode}${tail} (see \`kubectl logs <pod> -c ide\`; the IDE runs anyway)`;
 }
 
+/**
+ * forwardPorts as the ports a pod can offer: a number, or "localhost:<port>" / "127.0.0.1:<port>" (the container
+ * itself). Another host (a compose service) has no meaning in a pod: a warning, not forwarded.
+ */
+export function forwardedPorts(config: DevcontainerConfig, warnings: string[]): number[] {
+  const out: number[] = [];
+  for (const p of config.forwardPorts ?? []) {
+    const m = typeof p === "string" ? /^(.*):(\d+)$/.exec(p) : undefined;
+    const port = typeof p === "number" ? p : m && ["localhost", "127.0.0.1"].includes(m[1]) ? Number(m[2]) : undefined;
+    if (port === undefined) warnings.push(`devcontainer.json forwardPorts ${JSON.stringify(p)}: only the container's own ports can be forwarded in a pod; not forwarded`);
+    else if (!out.includes(port)) out.push(port);
+  }
+  return out;
+}
+
 const indent = (s: string) => s.split("\n").map((l) => (l ? `  ${l}` : l)).join("\n");
 
 /** Reads the create container's termination message: phase → exit code, "skipped", or {already: true}. */

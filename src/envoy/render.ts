@@ -154,6 +154,8 @@ export interface EnvoyRenderInput {
   labels?: Record<string, string>;
   /** Path routing: the browser's prefix (ends in "/"), and whether the IDE wants it removed (it serves at "/"). */
   prefix?: { basePath: string; strip: boolean };
+  /** Ports besides the IDE's that get a listener each (default: the IDE type's toolPorts, e.g. alnoda's). */
+  toolPorts?: number[];
 }
 
 export interface EnvoyRender {
@@ -197,7 +199,7 @@ export function renderEnvoy(input: EnvoyRenderInput): EnvoyRender {
   const ideReadiness: ProbeCheck =
     ownReadiness.kind === "http" && input.prefix && !input.prefix.strip ? { kind: "http", path: `${input.prefix.basePath}${ownReadiness.path.replace(/^\//, "")}` } : ownReadiness;
   // The IDE's tools (alnoda): a listener each, with the same filters (so the same authentication) as the IDE's.
-  const toolPorts = toolPortsOf(ideSpec, idePort);
+  const toolPorts = input.toolPorts ?? toolPortsOf(ideSpec, idePort);
   const { bootstrap, secretFiles } = buildBootstrap({ kode, idePort, spec, ideReadiness, credentials: input.credentials, oauth2: input.oauth2, prefix: input.prefix, toolPorts });
   const bootstrapJson = `${JSON.stringify(bootstrap, null, 2)}\n`;
 
@@ -232,7 +234,7 @@ function assertRenderable(input: EnvoyRenderInput): void {
   const authType = spec.authType ?? "none";
   const problems = validateEnvoyConfig(spec, {
     idePort,
-    toolPorts: toolPortsOf(input.ideType ? ideTypeSpec(input.ideType) : undefined, idePort),
+    toolPorts: input.toolPorts ?? toolPortsOf(input.ideType ? ideTypeSpec(input.ideType) : undefined, idePort),
     ...(authType === "oauth2" && { clientSecretFound: input.oauth2 !== undefined, kodeUser: kode.user, endpointsRequired: true }),
     ...(authType === "basic" && input.credentials && { basicUsername: input.credentials.username }),
   });

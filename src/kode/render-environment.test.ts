@@ -156,6 +156,36 @@ describe("every type renders with and without Envoy", () => {
     expect(() => renderEnvoy({ kode: { name: "alice" }, idePort: 8020, ideType: "alnoda", config: cfg({ clusters: [{ name: "kode_tool_8021" }] }) })).toThrow('ReservedName: spec.clusters[0] is named "kode_tool_8021"');
   });
 
+  test("devcontainers forwardPorts: on the Service, and behind Envoy a listener each with the IDE's auth; what a pod cannot forward is a warning", () => {
+    const k = kode({ devcontainer: { config: { image: "node:22", forwardPorts: [8000, "localhost:5000", "db:5432", 80, 3000], portsAttributes: { "8000": { label: "web" } } } } });
+    expect(validateKodeInput(k, tpl("devcontainers"))).toEqual([]);
+    const r = renderKode(input(k, tpl("devcontainers")));
+    expect(r.service.spec.ports.map((p) => [p.port, p.targetPort])).toEqual([[80, "http"], [8000, "tool-8000"], [5000, "tool-5000"]]);
+    expect(ide(r).ports).toEqual([
+      { name: "http", containerPort: 3000, protocol: "TCP" },
+      { name: "tool-8000", containerPort: 8000, protocol: "TCP" },
+      { name: "tool-5000", containerPort: 5000, protocol: "TCP" },
+    ]);
+    expect(r.warnings).toContain('devcontainer.json forwardPorts "db:5432": only the container\'s own ports can be forwarded in a pod; not forwarded');
+    expect(r.warnings).toContain("devcontainer.json forwardPorts 80: not forwarded (the Service's port 80 is the IDE's)");
+
+    const e = renderKode(input(k, tpl("devcontainers"), "basic"));
+    expect(e.service.spec.ports).toEqual(r.service.spec.ports);
+    const envoyPorts = pod(e).containers[1].ports.map((p) => `${p.name}:${p.containerPort}`);
+    expect(envoyPorts).toEqual(["http:10080", "envoy-health:19003", "tool-8000:18000", "tool-5000:15000"]);
+    const bootstrap = JSON.parse(e.envoyConfigMap!.data["envoy.json"]);
+    const l = (bootstrap.static_resources.listeners as Listener[]).find((x) => x.address.socket_address.port_value === 18000)!;
+    expect(l.filter_chains[0].filters[0].typed_config.http_filters.map((f: { name: string }) => f.name)).toContain("kode.basic_auth");
+    const envoy = renderEnvoy({ kode: { name: "alice", namespace: "dev" }, idePort: 3000, ideType: "devcontainers", toolPorts: [8000, 5000], config: { kind: "EnvoyProxyConfig", name: "proxy", namespace: "dev", spec: { authType: "basic" } }, credentials: { username: "alice", password: PASSWORD } });
+    expect(validateRender(envoy)).toEqual([]);
+    expect(e.networkPolicy!.spec.ingress[0].ports!.map((p) => p.port)).toEqual([10080, 19003, 18000, 15000]);
+    // Behind Envoy a port whose listener would not be free is not forwarded.
+    const clash = renderKode(input(kode({ devcontainer: { config: { forwardPorts: [9003, 19000] } } }), tpl("devcontainers"), "basic"));
+    expect(clash.warnings).toContain("devcontainer.json forwardPorts 9003: not forwarded (Envoy would proxy it on port 19003, which is not free)");
+    expect(clash.warnings).toContain("devcontainer.json forwardPorts 19000: not forwarded (the Envoy sidecar listens there)");
+    expect(clash.service.spec.ports.map((p) => p.port)).toEqual([80]);
+  });
+
   test("alnoda with its UI moved onto a tool port: that port is the UI only", () => {
     const r = renderKode(input(kode(), tpl("alnoda", { port: 8025 }), "basic"));
     expect(r.service.spec.ports.map((p) => p.port)).not.toContain(8025);

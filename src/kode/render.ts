@@ -26,8 +26,7 @@ import { renderRoute } from "../access/routes.ts";
 import { renderKodeNetworkPolicy } from "../access/network-policy.ts";
 import { ENVOY_PUBLIC_PORT, envoyToolPort } from "../envoy/render.ts";
 import type { KodeAccess } from "./access.ts";
-import { ideTypeSpec, type IdeEnvContext, type IdeTypeSpec, type ProbeCheck } from "./ide/index.ts";
-import { toolPortsOf } from "./ide/spec.ts";
+import type { IdeEnvContext, IdeTypeSpec, ProbeCheck } from "./ide/index.ts";
 import { DEFAULT_ACCESS_MODES, DEFAULT_USER, resolveSettings } from "./settings.ts";
 import { podOptions, renderEnvironment, type InitContainerSpec, type ResolvedDevcontainer } from "./render-environment.ts";
 
@@ -403,8 +402,8 @@ export function renderKode(input: RenderInput): RenderResult {
   const kept = environment.keptDevcontainer;
   const devcontainerConfigMap = kept && { apiVersion: "v1" as const, kind: "ConfigMap" as const, metadata: meta(kept.name, "ide", kept.annotations), data: kept.data };
   const result: Omit<RenderResult, "children"> = { statefulSet, service, ...(secret && { secret }), ...(pvc && { pvc }), ...(devcontainerConfigMap && { devcontainerConfigMap }), warnings };
-  if (input.envoy) attachEnvoy(result, input, s.port, s.type, owner, credentials.secretName);
-  const isolation = renderIsolation(input, s.port, s.type, owner);
+  if (input.envoy) attachEnvoy(result, input, s.port, s.type, owner, credentials.secretName, environment.toolPorts);
+  const isolation = renderIsolation(input, s.port, s.type, owner, environment.toolPorts);
   if (isolation) result.networkPolicy = isolation;
   const route = renderAccess(input, s.type, owner);
   if (route) result.route = route;
@@ -415,7 +414,7 @@ export function renderKode(input: RenderInput): RenderResult {
  * The template's isolation (networkPolicy.ingressFrom): the NetworkPolicy <kode> admits only its peers, never other
  * Kodes, on Envoy's public port or, without Envoy, the IDE's port. It replaces the sidecar's open policy.
  */
-function renderIsolation(input: RenderInput, idePort: number, type: string, owner: OwnerReference[] | undefined) {
+function renderIsolation(input: RenderInput, idePort: number, type: string, owner: OwnerReference[] | undefined, toolPorts: number[]) {
   const peers = input.template.spec.networkPolicy?.ingressFrom;
   if (!peers?.length) return undefined;
   const name = input.kode.metadata.name;
@@ -423,7 +422,7 @@ function renderIsolation(input: RenderInput, idePort: number, type: string, owne
     metadata: { name, ...(input.kode.metadata.namespace !== undefined && { namespace: input.kode.metadata.namespace }), labels: childLabels(name, type, input.envoy ? "proxy" : "ide") },
     selectorLabels: selectorLabels(name),
     port: input.envoy ? ENVOY_PUBLIC_PORT : idePort,
-    extraPorts: toolPortsOf(ideTypeSpec(type), idePort).map((p) => (input.envoy ? envoyToolPort(p) : p)),
+    extraPorts: toolPorts.map((p) => (input.envoy ? envoyToolPort(p) : p)),
     ingressFrom: peers,
   });
   return { ...policy, metadata: { ...policy.metadata, ...(owner && { ownerReferences: owner }) } };
@@ -497,7 +496,7 @@ export function rolloutVersion(rollout: RenderInput["rollout"], sidecar: string)
  * patched as renderEnvoy says (loopback binding, its own password off, probes through Envoy), and a change of
  * the sidecar's inputs rolls the pod through the checksum annotation. Throws EnvoyRenderError on a bad config.
  */
-function attachEnvoy(result: Omit<RenderResult, "children">, input: RenderInput, idePort: number, ideType: string, owner: OwnerReference[] | undefined, credentialsSecretName: string) {
+function attachEnvoy(result: Omit<RenderResult, "children">, input: RenderInput, idePort: number, ideType: string, owner: OwnerReference[] | undefined, credentialsSecretName: string, toolPorts: number[]) {
   const name = input.kode.metadata.name;
   const envoy = renderEnvoy({
     kode: { name, namespace: input.kode.metadata.namespace, user: input.kode.spec.user },
@@ -510,6 +509,7 @@ function attachEnvoy(result: Omit<RenderResult, "children">, input: RenderInput,
     ...(input.access && input.access.route.path !== "/" && { prefix: { basePath: input.access.route.path, strip: input.access.stripPrefix } }),
     selectorLabels: selectorLabels(name),
     labels: childLabels(name, ideType, "proxy"),
+    toolPorts,
   });
   const owned = <T extends { metadata: EnvoyMeta }>(obj: T): T & { metadata: ChildMeta } => ({
     ...obj,
