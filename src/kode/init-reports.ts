@@ -3,7 +3,7 @@
 // They always exit 0 (the IDE starts anyway); a failure becomes a condition message and a Warning Event.
 // postStartCommand runs in the IDE container, which does not terminate: its result comes from that container's log.
 import { CLONE_CONTAINER_NAME, parseCloneReport } from "../devcontainer/clone.ts";
-import { CREATE_CONTAINER_NAME, lifecycleFailureMessage, parseLifecycleReport, parsePostStartLog, postStartMessage, type PostStartReport } from "../devcontainer/lifecycle.ts";
+import { CREATE_CONTAINER_NAME, lifecycleFailureMessage, parseLifecycleReport, parsePostStartLog, POST_START_TAIL_LINES, postStartMessage, redactOutputLine, type PostStartReport } from "../devcontainer/lifecycle.ts";
 import { fromInline } from "../devcontainer/source.ts";
 import type { Kode, KodeTemplateSpec } from "../api/types.ts";
 import { devcontainerSourceOf, type ResolvedDevcontainer } from "./render-environment.ts";
@@ -123,6 +123,38 @@ export interface PodEnvironment {
   requeueAfterMs?: number;
 }
 
+/**
+ * A failed create command (kode-devcontainer-create) gets the last lines of that container's log in its message,
+ * read once per run of the container (they are its own output; the [kode] lines are left out), redacted.
+ */
+async function withCreateOutput(deps: PostStartDeps, key: string, pod: ObservedPod & { metadata?: { namespace?: string; uid?: string } }, problems: string[], secrets: string[]): Promise<string[]> {
+  const i = problems.findIndex((p) => p.startsWith(`${CREATE_CONTAINER_NAME}: `));
+  const status = pod.status?.initContainerStatuses?.find((c) => c.name === CREATE_CONTAINER_NAME);
+  const ran = (status?.state?.terminated ?? status?.lastState?.terminated) as ({ finishedAt?: string } & Terminated) | undefined;
+  if (i < 0 || !ran || !pod.metadata?.name || !pod.metadata.namespace) return problems;
+  const memos = deps.postStartReads ?? new Map<string, PostStartMemo>();
+  const memoKey = `${key}#${CREATE_CONTAINER_NAME}`;
+  const start = `${pod.metadata.uid ?? ""}/${ran.finishedAt ?? ""}`;
+  let tail = memos.get(memoKey)?.start === start ? memos.get(memoKey)!.report?.tail : undefined;
+  if (!tail) {
+    const path = `/api/v1/namespaces/${encodeURIComponent(pod.metadata.namespace)}/pods/${encodeURIComponent(pod.metadata.name)}/log?container=${CREATE_CONTAINER_NAME}&tailLines=200`;
+    let text: string | undefined;
+    try {
+      const res = await deps.client.request("GET", path);
+      text = res.ok ? await res.text() : (await res.body?.cancel(), undefined);
+    } catch {
+      text = undefined;
+    }
+    // An unreadable log is not retried: the message without the lines is still right.
+    tail = text === undefined ? [] : text.split("\n").filter((l) => l.trim() && !l.startsWith("[kode] ")).slice(-POST_START_TAIL_LINES).map((l) => redactOutputLine(l, secrets));
+    memos.set(memoKey, { start, report: { exitCode: ran.exitCode ?? 0, tail }, attempts: 1, nextReadAt: 0 });
+  }
+  if (!tail.length) return problems;
+  const out = [...problems];
+  out[i] = `${out[i]} Last output: ${tail.map((l) => JSON.stringify(l)).join(", ")}.`;
+  return out;
+}
+
 /** Whether the Kode's devcontainer.json (read by the reconciler, or inline) has a postStartCommand. */
 function hasPostStart(kode: Kode, template: KodeTemplateSpec, devcontainer: ResolvedDevcontainer | undefined): boolean {
   if (template.type !== "devcontainers") return false;
@@ -139,7 +171,7 @@ export async function environmentOfPod(
   input: { kode: Kode; template: KodeTemplateSpec; devcontainer?: ResolvedDevcontainer; secrets: string[] },
 ): Promise<PodEnvironment> {
   const out: PodEnvironment = {};
-  if (pod.status?.initContainerStatuses?.length) out.problems = initContainerProblems(pod);
+  if (pod.status?.initContainerStatuses?.length) out.problems = await withCreateOutput(deps, key, pod, initContainerProblems(pod), input.secrets);
   if (!hasPostStart(input.kode, input.template, input.devcontainer)) return out;
   const seen = await observePostStart(deps, key, pod, IDE_CONTAINER, input.secrets);
   if (seen.state === "unknown") return out;

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { busyboxPath } from "../../e2e/support/busybox.ts";
 import type { Kode, KodeTemplateSpec } from "../api/types.ts";
-import { parsePostStartLog, redactOutputLine } from "../devcontainer/lifecycle.ts";
+import { createCommandsScript, parsePostStartLog, redactOutputLine } from "../devcontainer/lifecycle.ts";
 import { IDE_SECRET_ENV, renderDevcontainers } from "./ide/devcontainers.ts";
 import type { IdeEnvContext } from "./ide/spec.ts";
 import { environmentOfPod, type PostStartMemo } from "./init-reports.ts";
@@ -161,5 +161,33 @@ describe("EnvironmentReady from the IDE container's log (pods/log)", () => {
     const notRunning = { ...pod(), status: { ...pod().status, containerStatuses: [{ name: "ide", restartCount: 0, state: {} }] } };
     expect(await environmentOfPod(deps, "n/k", notRunning, { kode, template, secrets: [] })).toEqual({ problems: [] });
     expect(c.requests).toEqual([]);
+  });
+});
+
+describe("a failed create command: its last lines from the create container's log", () => {
+  test("the real create script run by sh: its log tail (redacted, without the [kode] lines) joins the EnvironmentReady message, read once", async () => {
+    const home = mkdtempSync(join(tmpdir(), "kode-create-"));
+    dirs.push(home);
+    const script = createCommandsScript({ onCreateCommand: "echo fetching deps", postCreateCommand: `echo compiling; echo "using token ${"x".repeat(40)}"; echo 'error: cannot find module foo' >&2; exit 2` }, join(home, "workspace"))!;
+    const p = Bun.spawn(["sh", "-c", script], { env: { PATH: process.env.PATH!, HOME: home, KODE_REPORT_FILE: join(home, "termination-log") }, stdout: "pipe", stderr: "pipe" });
+    const log = (await new Response(p.stdout).text()) + (await new Response(p.stderr).text());
+    expect(await p.exited).toBe(0);
+    const message = await Bun.file(join(home, "termination-log")).text();
+    expect(message).toBe("onCreateCommand=0\npostCreateCommand=2\n");
+    const requests: string[] = [];
+    const client = { request: async (_m: string, path: string) => (requests.push(path), new Response(log)) };
+    const pod = {
+      metadata: { name: "k-0", namespace: "n", uid: "pod-1" },
+      status: { initContainerStatuses: [{ name: "kode-devcontainer-create", state: { terminated: { exitCode: 0, message, finishedAt: "2026-12-01T10:00:00Z" } } }] },
+    };
+    const deps = { client, postStartReads: new Map<string, PostStartMemo>() };
+    const kode: Kode = { apiVersion: "kode.jacero.io/v1alpha1", kind: "Kode", metadata: { name: "k", namespace: "n" }, spec: { templateRef: { name: "t" } } };
+    const env = await environmentOfPod(deps, "n/k", pod, { kode, template: { type: "devcontainers", image: "i" }, secrets: [] });
+    expect(env.problems).toEqual([
+      'kode-devcontainer-create: postCreateCommand exited with 2: see `kubectl logs <pod> -c kode-devcontainer-create`; the IDE runs anyway. Delete ~/.kode/devcontainer/created to run the create commands again. Last output: "fetching deps", "compiling", "<line hidden: it may hold a secret>", "error: cannot find module foo".',
+    ]);
+    expect(requests).toEqual(["/api/v1/namespaces/n/pods/k-0/log?container=kode-devcontainer-create&tailLines=200"]);
+    await environmentOfPod(deps, "n/k", pod, { kode, template: { type: "devcontainers", image: "i" }, secrets: [] });
+    expect(requests.length).toBe(1);
   });
 });
