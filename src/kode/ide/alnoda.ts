@@ -26,6 +26,10 @@ export const alnoda: IdeTypeSpec = {
   liveness: { kind: "tcp" },
   activity: { kind: "none", note: "no activity API: use proxy traffic statistics" },
   toolPorts: ALNODA_TOOL_PORTS,
+  // No activity API: only the sidecar's traffic (the UI's and the tool listeners', which share its statistics). The
+  // workspace UI is a static page; its terminal (ttyd) websocket sends small keep-alives. An estimate, not
+  // calibrated with a real browser.
+  activityReading: { envoyFloor: { rxBytesPerMinute: 4096, requestsPerMinute: 4 } },
 };
 
 /** Warning when no authenticating Envoy sidecar protects the workspace. */
