@@ -27,7 +27,7 @@ import { DEFAULT_USER } from "./settings.ts";
 import { ideTypeSpec } from "./ide/index.ts";
 import { deriveStatus, statusEquals, transitions, type ObservedStatefulSet } from "./status.ts";
 import { validateKodeInput, type Problem } from "./validate.ts";
-import { initContainerProblems, type ObservedPod } from "./init-reports.ts";
+import { environmentOfPod, forgetPostStart, type ObservedPod, type PostStartMemo } from "./init-reports.ts";
 import type { ActivityEntry } from "../lifecycle/activity-status.ts";
 import type { LifecycleMetrics } from "../lifecycle/metrics.ts";
 import { ANNOTATION_PAUSE_REASON, resolvePolicy } from "../lifecycle/policy.ts";
@@ -90,6 +90,8 @@ export interface KodeDeps {
   pods?: Cache<KubeObject>;
   /** devcontainers: the last git read of each Kode's devcontainer.json (kept through a git outage). */
   gitReads?: Map<string, GitMemo>;
+  /** devcontainers: postStartCommand's result per Kode, read once per IDE container start from its log. */
+  postStartReads?: Map<string, PostStartMemo>;
   /** Reads one file from git (default readGitFile; tests may count or fail reads). */
   readGit?: (req: GitFileRequest) => Promise<GitFile>;
   /** Override CONFLICT_RETRY_MS (tests). */
@@ -324,6 +326,7 @@ export async function reconcileKode(deps: KodeDeps, key: string): Promise<Reconc
     deps.activityTargets?.remove(key);
     deps.writtenStatus?.delete(key);
     forgetDevcontainer(deps, key);
+    forgetPostStart(deps, key);
     return;
   }
   const kode = withWrittenStatus(deps, key, cached);
@@ -442,9 +445,11 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
   const podOurs = pod && pod.metadata.labels?.["kode.jacero.io/name"] === name && pod.metadata.ownerReferences?.some((o) => o.kind === "StatefulSet" && o.uid === (sts.object as KubeObject).metadata.uid);
   // A route held by an older Kode: everything else runs, the Kode reports the conflict and has no route.
   const conflict = access.access?.conflict;
+  const environment = podOurs ? await environmentOfPod(deps, objectKey(kode), pod, { kode, template: template.spec, devcontainer: dc.input, secrets: credentials.plain ? [credentials.plain.password] : [] }) : {};
   const next = deriveStatus({
     ...dcBase,
-    ...(podOurs && pod.status?.initContainerStatuses?.length && { environmentProblems: initContainerProblems(pod) }),
+    ...(environment.postStartExitCode !== undefined && dc.status && { devcontainer: { ...dc.status, postStartExitCode: environment.postStartExitCode } }),
+    ...(environment.problems && { environmentProblems: environment.problems, environmentNotes: environment.notes }),
     ...(podOurs && { startup: startupTimings(pod as Parameters<typeof startupTimings>[0]) }),
     problems: conflict ? [conflict] : [],
     statefulSet: sts.object as ObservedStatefulSet,
@@ -468,5 +473,6 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
           ...(envoy.input && ["basic", "oauth2"].includes(envoy.input.config.spec.authType ?? "none") && ide.activityReading?.sidecarPaths?.length && { nativeViaSidecar: HEALTH_IDE_ACTIVITY_PREFIX }),
         })
       : undefined;
-  return { wrote: await status(next), ...(dc.requeueAfterMs !== undefined && { requeueAfterMs: dc.requeueAfterMs }), ...(poll && { poll }) };
+  const requeueAfterMs = [dc.requeueAfterMs, environment.requeueAfterMs].filter((x): x is number => x !== undefined);
+  return { wrote: await status(next), ...(requeueAfterMs.length && { requeueAfterMs: Math.min(...requeueAfterMs) }), ...(poll && { poll }) };
 }

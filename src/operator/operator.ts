@@ -439,6 +439,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     writtenStatus: new Map(),
     settled: new Map(),
     gitReads: new Map(),
+    postStartReads: new Map(),
     pods: pods as never,
     log,
     lifecycleMetrics: lifecycleMetricSet,
