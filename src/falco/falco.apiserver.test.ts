@@ -63,7 +63,7 @@ const eventsOf = async (ns: string, name: string, reason: string) =>
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "kode-falco-test-"));
-  sandbox = await startSandbox({ kubeconfigPath: join(dir, "kubeconfig"), kubeletDelayMs: 20, falco: FALCO });
+  sandbox = await startSandbox({ kubeconfigPath: join(dir, "kubeconfig"), kubeletDelayMs: 20, operator: { falco: FALCO } });
   webhook = sandbox.operator.falcoWebhookUrl!;
   for (const ns of ["team-a", "team-b"]) await sandbox.client.create(NAMESPACES, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
   await sandbox.client.create(SECRETS, { apiVersion: "v1", kind: "Secret", metadata: { name: "falco-webhook", namespace: "kode-system" }, data: { token: Buffer.from(`${TOKEN}\n`).toString("base64") } } as KubeObject);

@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { KODES } from "../api/resources.ts";
 import type { Condition, EnvoyProxyConfig, Kode, KodeStatus, KodeTemplate } from "../api/types.ts";
 import { EnvoyRenderError } from "../envoy/render.ts";
+import { HEALTH_IDE_ACTIVITY_PREFIX } from "../envoy/bootstrap.ts";
 import { objectKey, splitKey, type Cache, type ChildCache } from "../kube/cache.ts";
 import { applyChildren, isControlledBy, RETAINED_FROM_ANNOTATION, removeChildren, type ChildKinds, type Owner } from "../kube/children.ts";
 import type { ReconcileResult } from "../kube/queue.ts";
@@ -26,7 +27,7 @@ import { DEFAULT_USER } from "./settings.ts";
 import { ideTypeSpec } from "./ide/index.ts";
 import { deriveStatus, statusEquals, transitions, type ObservedStatefulSet } from "./status.ts";
 import { validateKodeInput, type Problem } from "./validate.ts";
-import { initContainerProblems, type ObservedPod } from "./init-reports.ts";
+import { environmentOfPod, forgetPostStart, type ObservedPod, type PostStartMemo } from "./init-reports.ts";
 import { pendingSecurityAlert, withSecurityAlert } from "../falco/alerts.ts";
 import type { ActivityEntry } from "../lifecycle/activity-status.ts";
 import type { LifecycleMetrics } from "../lifecycle/metrics.ts";
@@ -92,6 +93,8 @@ export interface KodeDeps {
   pods?: Cache<KubeObject>;
   /** devcontainers: the last git read of each Kode's devcontainer.json (kept through a git outage). */
   gitReads?: Map<string, GitMemo>;
+  /** devcontainers: postStartCommand's result per Kode, read once per IDE container start from its log. */
+  postStartReads?: Map<string, PostStartMemo>;
   /** Reads one file from git (default readGitFile; tests may count or fail reads). */
   readGit?: (req: GitFileRequest) => Promise<GitFile>;
   /** Override CONFLICT_RETRY_MS (tests). */
@@ -101,8 +104,6 @@ export interface KodeDeps {
   activity?: Cache<ActivityEntry>;
   /** Where running Kodes are registered for activity polling, and paused, failed or deleted ones removed. */
   activityTargets?: { upsert(target: ActivityTarget): void; remove(key: string): void };
-  /** The path prefix on the sidecar's health listener that forwards GETs to the IDE's activity endpoints (jupyter). */
-  sidecarActivityPrefix?: string;
   /** kode_start_duration_seconds and kode_pauses_total. */
   lifecycleMetrics?: LifecycleMetrics;
 }
@@ -114,13 +115,16 @@ export function templateKeyOf(kode: Kode): string {
   return kind === "KodeClusterTemplate" ? `${kind}//${ref.name}` : `${kind}/${ref.namespace ?? kode.metadata.namespace}/${ref.name}`;
 }
 
-/** The kinds a Kode has children of, in apply order: what the pod mounts, then the Service, then the workload. */
+/**
+ * The kinds a Kode has children of, in apply order: what the pod mounts and the Service (together: none needs
+ * another), then the workload, then its route.
+ */
 export const kodeChildKinds = (deps: KodeDeps): ChildKinds => [
-  { resource: SECRETS, cache: deps.secrets },
-  { resource: PVCS, cache: deps.pvcs },
-  { resource: CONFIGMAPS, cache: deps.configMaps },
-  { resource: NETWORK_POLICIES, cache: deps.networkPolicies },
-  { resource: SERVICES, cache: deps.services },
+  { resource: SECRETS, cache: deps.secrets, concurrent: true },
+  { resource: PVCS, cache: deps.pvcs, concurrent: true },
+  { resource: CONFIGMAPS, cache: deps.configMaps, concurrent: true },
+  { resource: NETWORK_POLICIES, cache: deps.networkPolicies, concurrent: true },
+  { resource: SERVICES, cache: deps.services, concurrent: true },
   { resource: STATEFULSETS, cache: deps.statefulSets },
   ...(deps.ingresses ? [{ resource: INGRESSES, cache: deps.ingresses }] : []),
   ...(deps.httpRoutes ? [{ resource: HTTPROUTES, cache: deps.httpRoutes }] : []),
@@ -329,6 +333,7 @@ export async function reconcileKode(deps: KodeDeps, key: string): Promise<Reconc
     deps.writtenStatus?.delete(key);
     deps.securityAlerts?.delete(key);
     forgetDevcontainer(deps, key);
+    forgetPostStart(deps, key);
     return;
   }
   const kode = withWrittenStatus(deps, key, cached);
@@ -373,7 +378,8 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
   const now = deps.now();
   // A refused lifecycle value is reported (LifecycleValid=False, a Warning Event) and the template's applies.
   const lifecycleProblems = resolvePolicy(resolved.template?.spec.lifecycle, kode.spec.lifecycle, kode.metadata.annotations, Date.parse(now)).problems;
-  const activity = deps.activity?.get(ns, name)?.activity;
+  // Before the poller's first round (an operator restart) the stored verdict stands: no write to drop it.
+  const activity = deps.activity ? (deps.activity.get(ns, name)?.activity ?? kode.status?.activity) : undefined;
   // A Falco alert the webhook took: written with this status, and isolating in this render when that is the response.
   const securityAlert = pendingSecurityAlert(deps.securityAlerts, objectKey(kode), kode);
   const base = {
@@ -449,9 +455,11 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
   const podOurs = pod && pod.metadata.labels?.["kode.jacero.io/name"] === name && pod.metadata.ownerReferences?.some((o) => o.kind === "StatefulSet" && o.uid === (sts.object as KubeObject).metadata.uid);
   // A route held by an older Kode: everything else runs, the Kode reports the conflict and has no route.
   const conflict = access.access?.conflict;
+  const environment = podOurs ? await environmentOfPod(deps, objectKey(kode), pod, { kode, template: template.spec, devcontainer: dc.input, secrets: credentials.plain ? [credentials.plain.password] : [] }) : {};
   const next = deriveStatus({
     ...dcBase,
-    ...(podOurs && pod.status?.initContainerStatuses?.length && { environmentProblems: initContainerProblems(pod) }),
+    ...(environment.postStartExitCode !== undefined && dc.status && { devcontainer: { ...dc.status, postStartExitCode: environment.postStartExitCode } }),
+    ...(environment.problems && { environmentProblems: environment.problems, environmentNotes: environment.notes }),
     ...(podOurs && { startup: startupTimings(pod as Parameters<typeof startupTimings>[0]) }),
     problems: conflict ? [conflict] : [],
     statefulSet: sts.object as ObservedStatefulSet,
@@ -470,10 +478,11 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
           spec: ide,
           port: resolveSettings(kode, template.spec).port,
           behindEnvoy: !!envoy.input,
-          // Jupyter's token is its password (in memory only, sent to Jupyter through the pod proxy).
-          ...(template.spec.type === "jupyter" && credentials.plain && { token: credentials.plain.password }),
-          ...(envoy.input && deps.sidecarActivityPrefix && { nativeViaSidecar: deps.sidecarActivityPrefix }),
+          // Through the sidecar only when it authenticates: with authType none the IDE keeps its own auth (a token the
+          // poller cannot send), and those reads would only fail.
+          ...(envoy.input && ["basic", "oauth2"].includes(envoy.input.config.spec.authType ?? "none") && ide.activityReading?.sidecarPaths?.length && { nativeViaSidecar: HEALTH_IDE_ACTIVITY_PREFIX }),
         })
       : undefined;
-  return { wrote: await status(next), ...(dc.requeueAfterMs !== undefined && { requeueAfterMs: dc.requeueAfterMs }), ...(poll && { poll }) };
+  const requeueAfterMs = [dc.requeueAfterMs, environment.requeueAfterMs].filter((x): x is number => x !== undefined);
+  return { wrote: await status(next), ...(requeueAfterMs.length && { requeueAfterMs: Math.min(...requeueAfterMs) }), ...(poll && { poll }) };
 }

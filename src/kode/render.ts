@@ -24,7 +24,7 @@ import { CONFIGMAPS, NETWORK_POLICIES, PVCS, SECRETS, SERVICES, STATEFULSETS } f
 import type { KubeObject } from "../kube/types.ts";
 import { renderRoute } from "../access/routes.ts";
 import { renderKodeNetworkPolicy } from "../access/network-policy.ts";
-import { ENVOY_PUBLIC_PORT } from "../envoy/render.ts";
+import { ENVOY_PUBLIC_PORT, envoyToolPort } from "../envoy/render.ts";
 import type { KodeAccess } from "./access.ts";
 import type { IdeEnvContext, IdeTypeSpec, ProbeCheck } from "./ide/index.ts";
 import { falcoPodLabels } from "../falco/labels.ts";
@@ -224,6 +224,8 @@ export interface RenderResult {
   networkPolicy?: (NetworkPolicy | ReturnType<typeof renderKodeNetworkPolicy>) & { metadata: ChildMeta };
   /** The Ingress or HTTPRoute (absent without access, or when an older Kode holds the host and path). */
   route?: DesiredChild;
+  /** devcontainers from git: the ConfigMap <kode>-devcontainer keeping the last good read (render-environment.ts). */
+  devcontainerConfigMap?: { apiVersion: "v1"; kind: "ConfigMap"; metadata: ChildMeta; data: Record<string, string> };
   /** Falco's isolate response: the deny-egress NetworkPolicy <kode>-isolate while the status records the isolation. */
   isolationPolicy?: IsolationPolicy & { metadata: ChildMeta };
   warnings: string[];
@@ -401,9 +403,11 @@ export function renderKode(input: RenderInput): RenderResult {
     },
   };
 
-  const result: Omit<RenderResult, "children"> = { statefulSet, service, ...(secret && { secret }), ...(pvc && { pvc }), warnings };
-  if (input.envoy) attachEnvoy(result, input, s.port, s.type, owner, credentials.secretName);
-  const isolation = renderIsolation(input, s.port, s.type, owner);
+  const kept = environment.keptDevcontainer;
+  const devcontainerConfigMap = kept && { apiVersion: "v1" as const, kind: "ConfigMap" as const, metadata: meta(kept.name, "ide", kept.annotations), data: kept.data };
+  const result: Omit<RenderResult, "children"> = { statefulSet, service, ...(secret && { secret }), ...(pvc && { pvc }), ...(devcontainerConfigMap && { devcontainerConfigMap }), warnings };
+  if (input.envoy) attachEnvoy(result, input, s.port, s.type, owner, credentials.secretName, environment.toolPorts);
+  const isolation = renderIsolation(input, s.port, s.type, owner, environment.toolPorts);
   if (isolation) result.networkPolicy = isolation;
   const route = renderAccess(input, s.type, owner);
   if (route) result.route = route;
@@ -416,7 +420,7 @@ export function renderKode(input: RenderInput): RenderResult {
  * The template's isolation (networkPolicy.ingressFrom): the NetworkPolicy <kode> admits only its peers, never other
  * Kodes, on Envoy's public port or, without Envoy, the IDE's port. It replaces the sidecar's open policy.
  */
-function renderIsolation(input: RenderInput, idePort: number, type: string, owner: OwnerReference[] | undefined) {
+function renderIsolation(input: RenderInput, idePort: number, type: string, owner: OwnerReference[] | undefined, toolPorts: number[]) {
   const peers = input.template.spec.networkPolicy?.ingressFrom;
   if (!peers?.length) return undefined;
   const name = input.kode.metadata.name;
@@ -424,6 +428,7 @@ function renderIsolation(input: RenderInput, idePort: number, type: string, owne
     metadata: { name, ...(input.kode.metadata.namespace !== undefined && { namespace: input.kode.metadata.namespace }), labels: childLabels(name, type, input.envoy ? "proxy" : "ide") },
     selectorLabels: selectorLabels(name),
     port: input.envoy ? ENVOY_PUBLIC_PORT : idePort,
+    extraPorts: toolPorts.map((p) => (input.envoy ? envoyToolPort(p) : p)),
     ingressFrom: peers,
   });
   return { ...policy, metadata: { ...policy.metadata, ...(owner && { ownerReferences: owner }) } };
@@ -478,6 +483,7 @@ function childList(r: Omit<RenderResult, "children">, input: RenderInput): Desir
     ...(r.pvc ? [{ resource: PVCS, object: obj(r.pvc), ...(r.pvc.metadata.annotations?.[ANNOTATION_KEEP_VOLUME] === "true" && keptHome(input)) }] : []),
     ...(r.envoySecret ? [{ resource: SECRETS, object: obj(r.envoySecret), ...(hmac === "create" && { createOnly: true }), ...(hmac === "ifUnchanged" && { ifUnchanged: true }) }] : []),
     ...(r.envoyConfigMap ? [{ resource: CONFIGMAPS, object: obj(r.envoyConfigMap) }] : []),
+    ...(r.devcontainerConfigMap ? [{ resource: CONFIGMAPS, object: obj(r.devcontainerConfigMap) }] : []),
     ...(r.networkPolicy ? [{ resource: NETWORK_POLICIES, object: obj(r.networkPolicy) }] : []),
     ...(r.isolationPolicy ? [{ resource: NETWORK_POLICIES, object: obj(r.isolationPolicy) }] : []),
     { resource: SERVICES, object: obj(r.service) },
@@ -497,7 +503,7 @@ export function rolloutVersion(rollout: RenderInput["rollout"], sidecar: string)
  * patched as renderEnvoy says (loopback binding, its own password off, probes through Envoy), and a change of
  * the sidecar's inputs rolls the pod through the checksum annotation. Throws EnvoyRenderError on a bad config.
  */
-function attachEnvoy(result: Omit<RenderResult, "children">, input: RenderInput, idePort: number, ideType: string, owner: OwnerReference[] | undefined, credentialsSecretName: string) {
+function attachEnvoy(result: Omit<RenderResult, "children">, input: RenderInput, idePort: number, ideType: string, owner: OwnerReference[] | undefined, credentialsSecretName: string, toolPorts: number[]) {
   const name = input.kode.metadata.name;
   const envoy = renderEnvoy({
     kode: { name, namespace: input.kode.metadata.namespace, user: input.kode.spec.user },
@@ -510,6 +516,7 @@ function attachEnvoy(result: Omit<RenderResult, "children">, input: RenderInput,
     ...(input.access && input.access.route.path !== "/" && { prefix: { basePath: input.access.route.path, strip: input.access.stripPrefix } }),
     selectorLabels: selectorLabels(name),
     labels: childLabels(name, ideType, "proxy"),
+    toolPorts,
   });
   const owned = <T extends { metadata: EnvoyMeta }>(obj: T): T & { metadata: ChildMeta } => ({
     ...obj,

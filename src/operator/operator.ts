@@ -16,7 +16,7 @@ import { controllerUids } from "../kube/children.ts";
 import { fencedClient, FencedError } from "../kube/client.ts";
 import { EventRecorder } from "../kube/events.ts";
 import { startOperatorHttp, type OperatorHttp } from "../kube/http.ts";
-import { Informer, stripUnread, type InformerOptions } from "../kube/informer.ts";
+import { Informer, stripUnread, stripUnreadAndSpec, type InformerOptions } from "../kube/informer.ts";
 import { LeaderElector } from "../kube/leader-election.ts";
 import { silentLogger, type Logger } from "../kube/logger.ts";
 import { Registry } from "../kube/metrics.ts";
@@ -31,6 +31,8 @@ import type { AccessSpec } from "../api/types.ts";
 import { DEFAULT_USER } from "../kode/settings.ts";
 import { OWNER_LABEL } from "../kode/access.ts";
 import { lifecycleMetrics } from "../lifecycle/metrics.ts";
+import { createLifecycle } from "../lifecycle/controller.ts";
+import { clientGetter, type Clock, type HttpGet } from "../lifecycle/poller.ts";
 import { startFalco, type Falco, type FalcoOptions } from "../falco/controller.ts";
 
 export interface OperatorOptions {
@@ -56,6 +58,11 @@ export interface OperatorOptions {
   routes?: { ingress?: boolean; gateway?: boolean };
   /** OpenID discovery: re-fetch interval of a good result (default 10 minutes), timeout, first retry after a failure. */
   oidc?: { refreshMs?: number; timeoutMs?: number; backoffMs?: number };
+  /**
+   * Activity polling and automatic pauses (src/lifecycle): the interval (--activity-interval, default 60s), and for
+   * tests the clock, the HTTP getter (default: GETs through the API server's pod proxy) and the jitter's randomness.
+   */
+  activity?: { intervalMs?: number; clock?: Clock; get?: HttpGet; random?: () => number };
   /** Falco: the rules ConfigMap's namespace, the webhook server, its token Secret (src/falco/README.md). */
   falco?: FalcoOptions;
 }
@@ -64,6 +71,8 @@ export interface RunningOperator {
   /** Resolves once caches are synced and workers run (immediately after leadership with --leader-elect). */
   ready: Promise<void>;
   metrics: Registry;
+  /** The activity poller (its request counter and targets) and one round on demand (tests and the benchmark). */
+  lifecycle: Pick<ReturnType<typeof createLifecycle>, "poller" | "runDue">;
   http: OperatorHttp | undefined;
   /** The Falco webhook's URL, when it listens. */
   falcoWebhookUrl?: string;
@@ -100,10 +109,11 @@ export function generatePassword(): string {
 
 export function startOperator(opts: OperatorOptions): RunningOperator {
   const log = opts.logger ?? silentLogger;
-  const now = opts.now ?? Date.now;
+  // One clock for conditions, Events and the lifecycle (a test's injected clock drives all of them).
+  const now = opts.now ?? opts.activity?.clock?.now ?? Date.now;
   const client = opts.client;
   const resyncPeriodMs = opts.resyncMs ?? 10 * 60_000;
-  const informer = <T extends KubeObject>(ref: ResourceRef, extra: { labelSelector?: string; resync?: boolean; keep?: InformerOptions["keep"] } = {}) =>
+  const informer = <T extends KubeObject>(ref: ResourceRef, extra: { labelSelector?: string; resync?: boolean; keep?: InformerOptions["keep"]; transform?: InformerOptions["transform"] } = {}) =>
     new MultiNamespaceInformer<T>(
       (namespace) =>
         new Informer<T>(client, ref, {
@@ -113,7 +123,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
           resyncPeriodMs: extra.resync ? resyncPeriodMs : 0,
           // Nothing here reads managedFields (without them the caches of 1,000 Kodes are ~30 % smaller) nor
           // kubectl's copy of the last applied object.
-          transform: stripUnread,
+          transform: extra.transform ?? stripUnread,
           logger: log.child({ informer: ref.plural }),
         }),
       ref.namespaced ? opts.namespaces : undefined,
@@ -136,7 +146,8 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   const configMaps = informer(CONFIGMAPS, { keep: (c) => configMapWanted(c) });
   const networkPolicies = informer(NETWORK_POLICIES, { labelSelector: CHILD_SELECTOR });
   // The Kodes' pods (they carry the pod template's labels): what their init containers report goes into status.
-  const pods = informer(PODS, { labelSelector: CHILD_SELECTOR });
+  // Their metadata and status are all that is read: the spec (a copy of the StatefulSet's pod template) is not kept.
+  const pods = informer(PODS, { labelSelector: CHILD_SELECTOR, transform: stripUnreadAndSpec });
   const ingresses = opts.routes?.ingress !== false ? informer(INGRESSES, { labelSelector: CHILD_SELECTOR }) : undefined;
   const httpRoutes = opts.routes?.gateway ? informer(HTTPROUTES, { labelSelector: CHILD_SELECTOR }) : undefined;
   const routeInformers = [ingresses, httpRoutes].filter((i) => i !== undefined);
@@ -392,6 +403,24 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   // template counts its Kodes) must not unsettle every Kode using them, or each new Kode costs a full
   // re-render of its template's Kodes at the next resync.
   const bySpec = <T extends KubeObject>(inf: MultiNamespaceInformer<T>): Cache<T> => ({ get: (ns, n) => inf.get(ns, n), versionOf: specVersion });
+  const lifecycleMetricSet = lifecycleMetrics(metrics);
+  // --activity-interval 0: no activity polling, no automatic pauses (spec.paused still works).
+  const lifecycleOn = opts.activity?.intervalMs !== 0;
+  const lifecycle = createLifecycle({
+    client: writer,
+    get: opts.activity?.get ?? clientGetter(writer),
+    kodes: kodes as never,
+    templates: templates as never,
+    clusterTemplates: clusterTemplates as never,
+    pods: pods as never,
+    events,
+    enqueue: (key) => kodeQueue.add(key),
+    intervalMs: lifecycleOn ? opts.activity?.intervalMs : undefined,
+    clock: opts.activity?.clock,
+    random: opts.activity?.random,
+    metrics: lifecycleMetricSet,
+    log: log.child({ component: "lifecycle" }),
+  });
   const kodeDeps: KodeDeps = {
     client: writer,
     kodes: kodes as never,
@@ -416,9 +445,11 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     writtenStatus: new Map(),
     settled: new Map(),
     gitReads: new Map(),
+    postStartReads: new Map(),
     pods: pods as never,
     log,
-    lifecycleMetrics: lifecycleMetrics(metrics),
+    lifecycleMetrics: lifecycleMetricSet,
+    ...(lifecycleOn && { activity: lifecycle.activity, activityTargets: lifecycle.targets }),
   };
 
   let falco: Falco | undefined;
@@ -477,6 +508,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     await Promise.all(later.map((i) => i.waitForSync()));
     if (stopping) return;
     running = true;
+    if (lifecycleOn) lifecycle.start();
     if (falco) workersDone.push(falco.startWorkers());
     log.info("caches synced; starting workers", { kodes: kodes.size, templates: templates.size + clusterTemplates.size });
     workersDone.push(runWorkers(kodeQueue, opts.concurrency ?? 4, timed("kode", (key) => reconcileKode(kodeDeps, key))));
@@ -523,6 +555,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     (stopped ??= (async () => {
       stopping = true;
       running = false;
+      lifecycle.stop();
       if (how === "lost") term.abort();
       const drain = how === "graceful" && !opts.leaderElection;
       await Promise.all([kodeQueue, templateQueue, envoyQueue].map((q) => q.shutDown({ drain })));
@@ -579,6 +612,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   return {
     ready,
     metrics,
+    lifecycle: { poller: lifecycle.poller, runDue: () => lifecycle.runDue() },
     http,
     ...(falco?.url && { falcoWebhookUrl: falco.url }),
     done,
