@@ -149,7 +149,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
       const attrs = requestAttributes(req.method, url);
       if (!authz.authorize(user, attrs).allowed) throw forbidden(user.user, attrs);
       if (rbac && isPolicyWrite(req.method, attrs)) await checkEscalation(authz, store, user, attrs, req.clone() as Request, (dry) => router.handle(dry));
-      return (await reviewEndpoint(req, url.pathname, user, reviews)) ?? (await router.handle(req));
+      return (await reviewEndpoint(req, url.pathname, user, reviews)) ?? (await router.handle(req, url));
     } catch (e) {
       if (e instanceof ApiError) return errorResponse(e);
       throw e;
@@ -171,7 +171,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
     else {
       const fault = internal ? undefined : hooks.takeFault(info.verb, info.resource, userAgent);
       if (fault?.latencyMs) await Bun.sleep(fault.latencyMs);
-      res = fault?.status ? faultResponse(fault) : internal ? await router.handle(req) : await authorized(req, url, who ?? anonymous);
+      res = fault?.status ? faultResponse(fault) : internal ? await router.handle(req, url) : await authorized(req, url, who ?? anonymous);
     }
     if (!internal) hooks.record(info.verb, info.resource, res.status, userAgent);
     if (opts.logRequests)

@@ -36,8 +36,13 @@ export interface RuleSource {
   binding: string;
 }
 
+/** Subject keys per identity: authentication hands out one object per token, so most requests hit this. */
+const keysOfUser = new WeakMap<UserInfo, string[]>();
+
 export function subjectKeys(user: UserInfo): string[] {
-  return [`User:${user.user}`, ...user.groups.map((g) => `Group:${g}`)];
+  let keys = keysOfUser.get(user);
+  if (!keys) keysOfUser.set(user, (keys = [`User:${user.user}`, ...user.groups.map((g) => `Group:${g}`)]));
+  return keys;
 }
 
 function subjectKey(s: Subject, bindingNamespace: string | undefined): string | undefined {
@@ -55,6 +60,7 @@ export class RbacAuthorizer implements Authorizer {
   /** "<namespace> <subject key>" -> "<namespace>/<RoleBinding name>" -> roleRef */
   private namespaceBindings = new Map<string, Map<string, RoleRef>>();
   private unsubscribe: () => void;
+  private reasons = new Map<string, string>();
 
   constructor(private store: Store) {
     for (const [resource, key] of Object.values(RBAC_RESOURCES).map((r) => [r, r] as const))
@@ -123,12 +129,12 @@ export class RbacAuthorizer implements Authorizer {
     for (const key of keys)
       for (const [name, ref] of this.clusterBindings.get(key) ?? [])
         if (this.clusterRoles.get(ref.name)?.some((r) => ruleAllows(r, a)))
-          return { allowed: true, reason: `RBAC: allowed by ClusterRoleBinding "${name}" of ClusterRole "${ref.name}" to ${describeSubject(key)}` };
+          return { allowed: true, reason: this.reason(`ClusterRoleBinding "${name}" of ClusterRole "${ref.name}"`, key) };
     if (a.namespace && a.resourceRequest)
       for (const key of keys)
         for (const [id, ref] of this.namespaceBindings.get(`${a.namespace} ${key}`) ?? [])
           if (this.refRules(ref, a.namespace)?.some((r) => ruleAllows(r, a)))
-            return { allowed: true, reason: `RBAC: allowed by RoleBinding "${id.slice(a.namespace.length + 1)}/${a.namespace}" of ${ref.kind} "${ref.name}" to ${describeSubject(key)}` };
+            return { allowed: true, reason: this.reason(`RoleBinding "${id.slice(a.namespace.length + 1)}/${a.namespace}" of ${ref.kind} "${ref.name}"`, key) };
     return { allowed: false, reason: "" };
   }
 
@@ -142,6 +148,17 @@ export class RbacAuthorizer implements Authorizer {
       for (const key of keys)
         for (const ref of this.namespaceBindings.get(`${namespace} ${key}`)?.values() ?? []) out.push(...(this.refRules(ref, namespace) ?? []));
     return out;
+  }
+
+  /** "RBAC: allowed by <binding> to <subject>", kept per binding and subject (the same few for every request). */
+  private reason(binding: string, key: string): string {
+    const id = `${binding}\n${key}`;
+    let text = this.reasons.get(id);
+    if (text === undefined) {
+      if (this.reasons.size >= 4096) this.reasons.clear();
+      this.reasons.set(id, (text = `RBAC: allowed by ${binding} to ${describeSubject(key)}`));
+    }
+    return text;
   }
 
   private refRules(ref: RoleRef, namespace: string): PolicyRule[] | undefined {
