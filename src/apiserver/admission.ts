@@ -3,6 +3,7 @@
 // managedFields. Objects here are in storage shape.
 import { applyDefaults, pruneUnknownFields, validateAgainstSchema, validateCelRules } from "./crd/schema.ts";
 import { ApiError, badRequest, cause, conflict, invalid, invalidValue, notFound } from "./errors.ts";
+import { cloneJson } from "./json-clone.ts";
 import { listTypeOf } from "./list-types.ts";
 import { dropUnknownBuiltinFields } from "./protobuf/unknown-fields.ts";
 import { storageKey } from "./registry.ts";
@@ -39,7 +40,7 @@ export function randomSuffix(n = 5): string {
   return s;
 }
 
-export const clone = <T>(v: T): T => (v === undefined ? v : structuredClone(v));
+export const clone = <T>(v: T): T => cloneJson(v);
 
 /** Checks apiVersion/kind of an incoming body and converts it to storage shape. */
 export function decodeIncoming(ctx: WriteContext, body: Record<string, unknown>): KObject {

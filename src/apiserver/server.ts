@@ -20,7 +20,7 @@ import { ServiceAccountController } from "./controllers/service-accounts.ts";
 import { CrdController } from "./crd/register.ts";
 import { TestHooks } from "./hooks.ts";
 import { renderKubeconfig } from "./kubeconfig.ts";
-import { rememberUser } from "./request-user.ts";
+import { rememberUser, userOf } from "./request-user.ts";
 import { serve, type PeerIdentity } from "./listener.ts";
 import { OpenApiDocs } from "./openapi.ts";
 import { DataDir } from "./persistence.ts";
@@ -145,7 +145,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
   const authorized = async (req: Request, url: URL, who: UserInfo): Promise<Response> => {
     try {
       const user = impersonate(req.headers, who, authz);
-      rememberUser(req, user);
+      if (userOf(req) !== user) rememberUser(req, user);
       const attrs = requestAttributes(req.method, url);
       if (!authz.authorize(user, attrs).allowed) throw forbidden(user.user, attrs);
       if (rbac && isPolicyWrite(req.method, attrs)) await checkEscalation(authz, store, user, attrs, req.clone() as Request, (dry) => router.handle(dry));

@@ -42,9 +42,9 @@ export function setMember(object: JsonObject, key: string, value: unknown): void
   }
 }
 
-export function cloneJson<T>(value: T): T {
-  return value === undefined ? value : structuredClone(value);
-}
+import { cloneJson } from "../json-clone.ts";
+
+export { cloneJson };
 
 /** A copy of a value taken from a patch, with `null` object members dropped at every depth (arrays keep null items). */
 function withoutNullMembers(value: unknown): unknown {

@@ -26,6 +26,8 @@ const TOKEN_REQUEST = /^\/api\/v1\/namespaces\/([^/]+)\/serviceaccounts\/([^/]+)
 /** The answer to a review or token request, or undefined when the request is for another endpoint. */
 export async function reviewEndpoint(req: Request, path: string, user: UserInfo, ctx: ReviewContext): Promise<Response | undefined> {
   if (req.method !== "POST") return undefined;
+  // Every other create (most requests) leaves at once.
+  if (!path.startsWith("/apis/authentication.k8s.io/") && !path.startsWith("/apis/authorization.k8s.io/") && !/\/token\/?$/.test(path)) return undefined;
   const p = path.length > 1 ? path.replace(/\/$/, "") : path;
   if (p === `${AUTHZ}selfsubjectaccessreviews`) {
     const body = await readObjectBody(req);
