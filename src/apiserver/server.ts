@@ -13,7 +13,7 @@ import { seedBootstrapPolicy } from "./rbac/bootstrap.ts";
 import { checkEscalation, isPolicyWrite } from "./rbac/escalation.ts";
 import { forbidden } from "./rbac/forbidden.ts";
 import { impersonate } from "./rbac/impersonation.ts";
-import { reviewEndpoint, type ReviewContext } from "./rbac/reviews.ts";
+import { mayBeReview, reviewEndpoint, type ReviewContext } from "./rbac/reviews.ts";
 import { GarbageCollector } from "./controllers/garbage-collector.ts";
 import { KubeletSimulator } from "./controllers/kubelet.ts";
 import { ServiceAccountController } from "./controllers/service-accounts.ts";
@@ -149,7 +149,8 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
       const attrs = requestAttributes(req.method, url);
       if (!authz.authorize(user, attrs).allowed) throw forbidden(user.user, attrs);
       if (rbac && isPolicyWrite(req.method, attrs)) await checkEscalation(authz, store, user, attrs, req.clone() as Request, (dry) => router.handle(dry));
-      return (await reviewEndpoint(req, url.pathname, user, reviews)) ?? (await router.handle(req, url));
+      const review = mayBeReview(req.method, url.pathname) ? await reviewEndpoint(req, url.pathname, user, reviews) : undefined;
+      return review ?? (await router.handle(req, url));
     } catch (e) {
       if (e instanceof ApiError) return errorResponse(e);
       throw e;
