@@ -20,10 +20,12 @@ import {
   str,
 } from "./common.ts";
 import { celRules, HOME_RULES } from "./common.ts";
+import { TemplateBackupSchema, TemplateVolumeSnapshotsSchema } from "./backup.ts";
 import { IdeServerSchema, initPlugins, podOptionFields } from "./environment.ts";
 import { DevcontainerSourceSchema } from "../devcontainer/source.ts";
 import { DotfilesSchema } from "../dotfiles/dotfiles.ts";
 import { VscodeSchema } from "../vscode/vscode.ts";
+import { TemplateLifecycleSchema } from "./lifecycle.ts";
 
 /** Letters, digits, '.', '-' and the placeholders' braces (the expanded host is checked per Kode). */
 const HOST_PATTERN = /^[A-Za-z0-9{}.-]+$/;
@@ -247,6 +249,9 @@ export const KodeTemplateSpecSchema = v.pipe(
     vscode: v.optional(v.pipe(VscodeSchema, v.description("Default VS Code settings and extensions (code-server, devcontainers); a Kode's add to them."))),
     access: v.optional(AccessSchema),
     networkPolicy: v.optional(NetworkPolicySchema),
+    backup: v.optional(TemplateBackupSchema),
+    volumeSnapshots: v.optional(TemplateVolumeSnapshotsSchema),
+    lifecycle: v.optional(TemplateLifecycleSchema),
   }),
   v.description("Desired state of the template: the image and the defaults of Kodes created from it."),
 );

@@ -30,6 +30,7 @@ import { HTTPROUTES, INGRESSES } from "../access/routes.ts";
 import type { AccessSpec } from "../api/types.ts";
 import { DEFAULT_USER } from "../kode/settings.ts";
 import { OWNER_LABEL } from "../kode/access.ts";
+import { lifecycleMetrics } from "../lifecycle/metrics.ts";
 
 export interface OperatorOptions {
   client: KubeClient;
@@ -412,6 +413,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     gitReads: new Map(),
     pods: pods as never,
     log,
+    lifecycleMetrics: lifecycleMetrics(metrics),
   };
 
   const timed = (controller: string, fn: (key: string) => Promise<ReconcileResult>) => async (key: string) => {

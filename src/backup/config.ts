@@ -1,0 +1,33 @@
+// Names shared by everything that backs up, restores, snapshots or archives a Kode.
+
+export const BACKUP_NOW_ANNOTATION = "kode.jacero.io/backup-now";
+export const SNAPSHOT_NOW_ANNOTATION = "kode.jacero.io/snapshot-now";
+/** On the repository password Secret: the Kode it belongs to (namespace/name) and that Kode's uid. */
+export const BACKUP_OF_LABEL = "kode.jacero.io/backup-of";
+export const BACKUP_OF_UID_LABEL = "kode.jacero.io/backup-of-uid";
+
+export const DEFAULT_RESTIC_IMAGE = "restic/restic:0.17.3";
+export const DEFAULT_VOLUME_SNAPSHOTS_KEPT = 3;
+
+export interface S3Location {
+  endpoint: string;
+  bucket: string;
+  prefix?: string;
+}
+
+/** One repository per Kode incarnation: a re-created Kode with the same name never writes into the old one's. */
+export function repositoryUrl(s3: S3Location, namespace: string, kode: string, uid: string): string {
+  const endpoint = s3.endpoint.replace(/\/+$/, "");
+  const prefix = s3.prefix ? `${s3.prefix.replace(/^\/+|\/+$/g, "")}/` : "";
+  return `s3:${endpoint}/${s3.bucket}/${prefix}${namespace}/${kode}-${uid}`;
+}
+
+/** The Secret with the repository password: no owner reference, so deleting the Kode keeps its backups readable. */
+export function passwordSecretName(kode: string, uid: string): string {
+  return `${kode.slice(0, 63 - 16)}-backup-${uid.replace(/-/g, "").slice(0, 8)}`;
+}
+
+/** restic --host of a Kode's snapshots. */
+export function resticHost(namespace: string, kode: string): string {
+  return `${namespace}/${kode}`;
+}
