@@ -26,6 +26,11 @@ import { DEFAULT_USER } from "./settings.ts";
 import { deriveStatus, statusEquals, transitions, type ObservedStatefulSet } from "./status.ts";
 import { validateKodeInput, type Problem } from "./validate.ts";
 import { initContainerProblems, type ObservedPod } from "./init-reports.ts";
+import { resolveRestoreSource, templateBackupOf, restoreOf } from "../backup/restore-render.ts";
+import { restoreOutcome, type RestorePod } from "../backup/restore-status.ts";
+import { homeDataSource, reconcileVolumeSnapshots, volumeSnapshotsCondition, volumeSnapshotsOf, type SnapshotProblem } from "../backup/volume-snapshot.ts";
+import { previousExtras, withBackupExtras, type BackupExtras } from "./status-restore.ts";
+import { resolveSettings } from "./settings.ts";
 
 export const KODE_FINALIZER = "kode.jacero.io/finalizer";
 export const ANNOTATION_RETAINED_FROM = RETAINED_FROM_ANNOTATION;
@@ -61,6 +66,8 @@ export interface KodeDeps {
   namespaces?: Cache<KubeObject>;
   /** OpenID discovery results (filled by the EnvoyProxyConfig reconciler). */
   oidc?: Cache<DiscoveryEntry>;
+  /** VolumeSnapshots (snapshot.storage.k8s.io/v1); absent when the cluster has no such kind. */
+  volumeSnapshots?: ChildCache;
   events: { event(obj: KubeObject, type: "Normal" | "Warning", reason: string, message: string): unknown };
   now(): string;
   /** A strong random password (only called when a Kode has none yet). */
@@ -281,6 +288,7 @@ const cachesOf = (deps: KodeDeps) => ({
   ...(deps.routeClaims && { routeClaims: deps.routeClaims }),
   ...(deps.oidc && { oidc: deps.oidc }),
   ...(deps.namespaces && { namespaces: deps.namespaces }),
+  ...(deps.volumeSnapshots && { volumeSnapshots: deps.volumeSnapshots }),
 });
 
 export async function reconcileKode(deps: KodeDeps, key: string): Promise<ReconcileResult> {
@@ -331,7 +339,9 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
     return sts && isControlledBy(sts, owner) ? (sts as ObservedStatefulSet) : undefined;
   };
   const base = { kode, generation, deleting: false, now: deps.now(), template: templateRef, type: resolved.template?.spec.type };
-  const status = async (next: KodeStatus) => !!(await writeStatus(deps, kode, next)) || wrote;
+  // Restore and VolumeSnapshot status: carried over unless this pass gets as far as computing them.
+  let extras: BackupExtras = previousExtras(kode);
+  const status = async (next: KodeStatus) => !!(await writeStatus(deps, kode, withBackupExtras(next, kode, extras, base.now))) || wrote;
 
   if (!resolved.template) return { wrote: await status(deriveStatus({ ...base, problems: [], templateProblem: resolved.problem, statefulSet: observedSts() })) };
   const template = resolved.template;
@@ -359,6 +369,15 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
   if (dc.status && (dc.status.commit !== kode.status?.devcontainer?.commit || dc.status.source !== kode.status?.devcontainer?.source))
     for (const w of dc.warnings) deps.events.event(asObject(kode), "Warning", "Devcontainer", w);
 
+  // spec.restore: the init container when its source resolves; otherwise a reason, and the IDE starts without it.
+  const backup = templateBackupOf(template.spec);
+  const restoreSource = resolveRestoreSource(kode, backup, { kodes: deps.kodes, secrets: deps.secrets });
+  // spec.storage.fromSnapshot: the PVC's dataSource when it is created (a missing snapshot is bad input).
+  const storage = resolveSettings(kode, template.spec).storage;
+  const ownPvc = !storage?.existingVolumeClaim && storage?.resources?.requests?.storage ? names.pvc : undefined;
+  const source = homeDataSource(kode, ownPvc, deps.pvcs, deps.volumeSnapshots);
+  if (source.problem) return fail([source.problem]);
+
   let rendered: ReturnType<typeof renderKode>;
   try {
     rendered = renderKode({
@@ -369,6 +388,8 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
       envoy: envoy.input,
       devcontainer: dc.input,
       access: access.access,
+      ...(restoreSource.source && backup && { restore: { restore: restoreOf(kode)!, backup, source: restoreSource.source } }),
+      ...(source.dataSource && { homeDataSource: source.dataSource }),
     });
   } catch (e) {
     if (e instanceof EnvoyRenderError) return fail(e.problems);
@@ -391,6 +412,29 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
 
   const pod = deps.pods?.get(ns, names.pod) as (KubeObject & ObservedPod) | undefined;
   const podOurs = pod && pod.metadata.labels?.["kode.jacero.io/name"] === name && pod.metadata.ownerReferences?.some((o) => o.kind === "StatefulSet" && o.uid === (sts.object as KubeObject).metadata.uid);
+
+  const restored = restoreOutcome(kode, { ...restoreSource, pod: podOurs ? (pod as RestorePod) : undefined });
+  if (restored.event) deps.events.event(asObject(kode), restored.event.type, restored.event.reason, restored.event.message);
+  const homeClaim = storage?.existingVolumeClaim ?? ownPvc;
+  const snaps = await reconcileVolumeSnapshots({
+    client: deps.client,
+    kode,
+    type: template.spec.type,
+    pvcName: homeClaim,
+    pvcExists: !!homeClaim && (!!storage?.existingVolumeClaim || !!deps.pvcs.get(ns, homeClaim)),
+    settings: volumeSnapshotsOf(template.spec),
+    snapshots: deps.volumeSnapshots,
+    fieldManager: FIELD_MANAGER,
+  });
+  wrote ||= snaps.wrote;
+  for (const n of snaps.created) deps.events.event(asObject(kode), "Normal", "VolumeSnapshotTaken", `VolumeSnapshot ${n} of the home volume ${homeClaim} was requested`);
+  for (const n of snaps.deleted) deps.events.event(asObject(kode), "Normal", "VolumeSnapshotRemoved", `VolumeSnapshot ${n} was removed: the Kode keeps at most ${volumeSnapshotsOf(template.spec)?.keep ?? 3}`);
+  const snapProblems: SnapshotProblem[] = [...(source.warning ? [{ reason: "FromSnapshotIgnored", message: source.warning }] : []), ...snaps.problems];
+  const snapCondition = volumeSnapshotsCondition(snapProblems, snaps.status);
+  const oldSnapCondition = extras.volumeSnapshotsCondition;
+  if (snapCondition?.status === "False" && (oldSnapCondition?.message !== snapCondition.message || oldSnapCondition.status !== "False"))
+    deps.events.event(asObject(kode), "Warning", snapCondition.reason, snapCondition.message);
+  extras = { restore: restored.status, restoreCondition: restored.condition, volumeSnapshots: snaps.status, volumeSnapshotsCondition: snapCondition };
   // A route held by an older Kode: everything else runs, the Kode reports the conflict and has no route.
   const conflict = access.access?.conflict;
   const next = deriveStatus({
@@ -402,5 +446,6 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
     ...(access.access && !conflict && { routeUrl: access.access.route.url }),
     credentialsSecret: credentials.input.generated ? names.secret : credentials.input.secretName,
   });
-  return { wrote: await status(next), ...(dc.requeueAfterMs !== undefined && { requeueAfterMs: dc.requeueAfterMs }) };
+  const requeueAfterMs = dc.requeueAfterMs ?? (snaps.waiting ? CACHE_WAIT_MS : undefined);
+  return { wrote: await status(next), ...(requeueAfterMs !== undefined && { requeueAfterMs }) };
 }

@@ -29,6 +29,7 @@ import type { KodeAccess } from "./access.ts";
 import type { IdeEnvContext, IdeTypeSpec, ProbeCheck } from "./ide/index.ts";
 import { DEFAULT_ACCESS_MODES, DEFAULT_USER, resolveSettings } from "./settings.ts";
 import { podOptions, renderEnvironment, type InitContainerSpec, type ResolvedDevcontainer } from "./render-environment.ts";
+import { renderRestoreInitContainer, type KodeRestore, type RestoreSource, type TemplateBackup } from "../backup/restore-render.ts";
 
 export const MANAGED_BY = "kode-operator";
 export const LABEL_KODE_NAME = "kode.jacero.io/name";
@@ -56,7 +57,7 @@ export const childNames = (kode: string) => ({
   pod: `${kode}-0`,
 });
 
-export type Component = "ide" | "storage" | "credentials" | "proxy" | "access";
+export type Component = "ide" | "storage" | "credentials" | "proxy" | "access" | "snapshot";
 
 /** Labels every child carries. */
 export const childLabels = (kode: string, type: string, component: Component): Record<string, string> => ({
@@ -170,8 +171,9 @@ export type PersistentVolumeClaim = {
   apiVersion: "v1";
   kind: "PersistentVolumeClaim";
   metadata: ChildMeta;
-  spec: { accessModes: string[]; storageClassName?: string; resources: { requests: { storage: string } } };
+  spec: { accessModes: string[]; storageClassName?: string; resources: { requests: { storage: string } }; dataSource?: PvcDataSource };
 };
+export type PvcDataSource = { apiGroup?: string; kind: string; name: string };
 
 export interface RenderInput {
   kode: Kode;
@@ -203,6 +205,13 @@ export interface RenderInput {
   devcontainer?: ResolvedDevcontainer;
   /** The route from a browser (the template's access section, resolved by src/kode/access.ts). */
   access?: KodeAccess;
+  /** spec.restore with its source resolved: the init container kode-restore runs first (src/backup/restore-render.ts). */
+  restore?: { restore: KodeRestore; backup: TemplateBackup; source: RestoreSource };
+  /**
+   * The home PVC's dataSource: spec.storage.fromSnapshot when the PVC does not exist yet, else what the live PVC
+   * has (dataSource is immutable; the reconciler decides, render only writes it).
+   */
+  homeDataSource?: PvcDataSource;
 }
 
 export interface RenderResult {
@@ -287,6 +296,7 @@ export function renderKode(input: RenderInput): RenderResult {
         accessModes: storage.accessModes?.length ? [...storage.accessModes] : [...DEFAULT_ACCESS_MODES],
         ...(storage.storageClassName !== undefined && { storageClassName: storage.storageClassName }),
         resources: { requests: { storage: storage.resources.requests.storage } },
+        ...(input.homeDataSource && { dataSource: { ...input.homeDataSource } }),
       },
     };
     homeVolume = { name: HOME_VOLUME, persistentVolumeClaim: { claimName: names.pvc } };
@@ -352,10 +362,13 @@ export function renderKode(input: RenderInput): RenderResult {
   };
 
   const pod = podOptions(t, s.pgid);
+  // The restore runs before everything else that writes to home (plugins, dotfiles, the IDE).
+  const restore = input.restore && renderRestoreInitContainer({ kode, ...input.restore, homeVolumeName: HOME_VOLUME, uid: s.puid, gid: s.pgid });
+  const initContainers = [...(restore ? [restore.container] : []), ...environment.initContainers];
   const podSpec: PodSpec = {
-    ...(environment.initContainers.length && { initContainers: environment.initContainers }),
+    ...(initContainers.length && { initContainers }),
     containers: [container],
-    volumes: [homeVolume, ...extra.map((v) => structuredClone(v.volume) as Volume), ...(environment.volumes as Volume[])],
+    volumes: [homeVolume, ...extra.map((v) => structuredClone(v.volume) as Volume), ...(environment.volumes as Volume[]), ...((restore?.volumes ?? []) as Volume[])],
     securityContext: pod.securityContext,
     enableServiceLinks: false,
     automountServiceAccountToken: pod.automountServiceAccountToken,

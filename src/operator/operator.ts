@@ -30,6 +30,8 @@ import { HTTPROUTES, INGRESSES } from "../access/routes.ts";
 import type { AccessSpec } from "../api/types.ts";
 import { DEFAULT_USER } from "../kode/settings.ts";
 import { OWNER_LABEL } from "../kode/access.ts";
+import { restoreOf, restoreSecretNames } from "../backup/restore-render.ts";
+import { VOLUME_SNAPSHOTS } from "../backup/volume-snapshot.ts";
 
 export interface OperatorOptions {
   client: KubeClient;
@@ -54,6 +56,11 @@ export interface OperatorOptions {
   routes?: { ingress?: boolean; gateway?: boolean };
   /** OpenID discovery: re-fetch interval of a good result (default 10 minutes), timeout, first retry after a failure. */
   oidc?: { refreshMs?: number; timeoutMs?: number; backoffMs?: number };
+  /**
+   * VolumeSnapshots (snapshot.storage.k8s.io/v1): default "auto", watched when the API server serves the kind at
+   * start (the snapshot controller's CRDs are installed); false never.
+   */
+  volumeSnapshots?: "auto" | false;
 }
 
 export interface RunningOperator {
@@ -174,6 +181,8 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     const names = [childNames(k.metadata.name).secret, envoyChildNames(k.metadata.name).secret];
     if (k.spec?.existingSecret) names.push(k.spec.existingSecret);
     if (k.spec?.devcontainer?.git?.secretRef) names.push(k.spec.devcontainer.git.secretRef.name);
+    // The repository password Secret a spec.restore reads (this Kode's, or its from.kode's).
+    names.push(...restoreSecretNames(k, kodes as never));
     return names;
   }
   /** The user's Secrets a Kode needs to exist (existingSecret, the OAuth2 client Secret of its Envoy config). */
@@ -231,6 +240,11 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     }
     return keys;
   }
+  // Kodes restoring another Kode's backups: that Kode's status.backup names the repository.
+  kodes.addIndex("restoreFrom", (k) => {
+    const from = restoreOf(asKode(k))?.from?.kode;
+    return from ? [`${k.metadata.namespace}/${from}`] : [];
+  });
   kodes.addIndex("configmap", (k) => (asKode(k).spec?.devcontainer?.configMapRef ? [`${k.metadata.namespace}/${asKode(k).spec.devcontainer!.configMapRef!.name}`] : []));
 
   // Metrics.
@@ -268,6 +282,11 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
       return;
     }
     requeueRouteConflicts();
+    for (const d of kodes.byIndex("restoreFrom", keyOf(k))) {
+      const [password] = restoreSecretNames(asKode(d), kodes as never);
+      if (password) void secrets.recheck(d.metadata.namespace, password).then(() => kodeQueue.add(keyOf(d)));
+      else kodeQueue.add(keyOf(d));
+    }
     templateQueue.add(templateKeyOf(asKode(k)));
     if (old && templateKeyOf(asKode(old)) !== templateKeyOf(asKode(k))) templateQueue.add(templateKeyOf(asKode(old)));
     // Secrets it no longer refers to leave the cache; ones it newly refers to are fetched before it reconciles.
@@ -437,7 +456,28 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   let running = false;
   let stopping = false;
   const workersDone: Promise<void>[] = [];
+  // VolumeSnapshots only where the kind is served: an informer for a missing kind would never sync.
+  let volumeSnapshotsProbed = false;
+  const watchVolumeSnapshots = async () => {
+    if (volumeSnapshotsProbed || opts.volumeSnapshots === false) return;
+    volumeSnapshotsProbed = true;
+    try {
+      await client.list(VOLUME_SNAPSHOTS, { limit: 1, ...(opts.namespaces?.length && { namespace: opts.namespaces[0] }) });
+    } catch (e) {
+      log.info("VolumeSnapshots are not available; snapshot requests get a reason", { code: (e as { code?: number }).code, error: (e as Error).message });
+      return;
+    }
+    const inf = informer(VOLUME_SNAPSHOTS);
+    inf.on("add", onChild).on("update", onChild).on("delete", onChild);
+    // A user's snapshot named by spec.storage.fromSnapshot: the Kodes of that namespace waiting for it.
+    inf.on("add", (o) => {
+      for (const k of kodes.list()) if (k.metadata.namespace === o.metadata.namespace && (asKode(k).spec?.storage as { fromSnapshot?: string } | undefined)?.fromSnapshot === o.metadata.name) kodeQueue.add(keyOf(k));
+    });
+    kodeDeps.volumeSnapshots = asChildCache(inf);
+    all.push(inf as never);
+  };
   const runControllers = async () => {
+    await watchVolumeSnapshots();
     // Which Secrets and ConfigMaps the caches keep depends on the Kodes, templates and Envoy configs: those first.
     const later = [secrets, configMaps] as MultiNamespaceInformer<KubeObject>[];
     const first = all.filter((i) => !later.includes(i as never));
