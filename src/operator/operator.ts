@@ -32,6 +32,7 @@ import { DEFAULT_USER } from "../kode/settings.ts";
 import { OWNER_LABEL } from "../kode/access.ts";
 import { restoreOf, restoreSecretNames } from "../backup/restore-render.ts";
 import { VOLUME_SNAPSHOTS } from "../backup/volume-snapshot.ts";
+import { BACKUP_OF_UID_LABEL } from "../backup/config.ts";
 
 export interface OperatorOptions {
   client: KubeClient;
@@ -227,6 +228,8 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   }
   function secretWanted(s: KubeObject): boolean {
     if (s.metadata.labels?.["app.kubernetes.io/managed-by"] === MANAGED_BY) return true;
+    // A repository password Secret (it outlives its Kode): a restore from that Kode reads it.
+    if (s.metadata.labels?.[BACKUP_OF_UID_LABEL]) return true;
     if (kodes.byIndex("secret", keyOf(s)).length) return true;
     return oauthClientSecretNames().has(s.metadata.name) || oidcCaSecretKeys().has(keyOf(s));
   }
