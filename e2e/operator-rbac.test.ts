@@ -15,6 +15,8 @@ import { CONFIGMAPS, NETWORK_POLICIES, PVCS, SERVICES, STATEFULSETS } from "../s
 import { OPERATOR_PERMISSIONS } from "../src/operator/permissions.ts";
 import { startOperator } from "../src/operator/operator.ts";
 import { HTTPROUTES, INGRESSES } from "../src/access/routes.ts";
+import { VOLUME_SNAPSHOTS } from "../src/backup/volume-snapshot.ts";
+import { installVolumeSnapshotCrds } from "../src/backup/volume-snapshot-testing.ts";
 import { createNamespace, createKode, createSecret, createTemplate, eventually, isRunning, REPO_ROOT, startE2E, waitGone, waitKode, type E2E } from "./operator-harness.ts";
 
 setDefaultTimeout(120_000);
@@ -59,6 +61,8 @@ describe("RBAC: every request of a recorded operator run is in the table", () =>
     // The operator runs as its ServiceAccount, with exactly the shipped RBAC, on a server that enforces it.
     const client = createClient(await loadClientConfig({ kubeconfig: env.operatorKubeconfig }), { userAgent: UA, qps: 0 });
     await createNamespace(env.client, NS);
+    // The snapshot controller's CRDs are installed: the operator watches VolumeSnapshots.
+    await installVolumeSnapshotCrds(env.client);
     const op = startOperator({ client, routes: { ingress: true, gateway: true }, leaderElection: { namespace: env.operatorNamespace, leaseDurationSeconds: 3, renewDeadlineMs: 1500, retryPeriodMs: 300 } });
     await op.ready;
     try {
@@ -93,6 +97,15 @@ describe("RBAC: every request of a recorded operator run is in the table", () =>
       await createKode(env.client, "r2", NS, { templateRef: { name: "routed-gw" }, user: "rita" });
       for (const k of ["a", "b", "c", ...ROUTED]) await waitKode(env.client, NS, k, "Running", isRunning);
 
+      // VolumeSnapshots on demand, at most one kept: the second request removes the first snapshot.
+      await createTemplate(env.client, "snap", NS, { ...CODE_SERVER, volumeSnapshots: { keep: 1 } });
+      await createKode(env.client, "s1", NS, { templateRef: { name: "snap" }, storage: { resources: { requests: { storage: "1Gi" } } } });
+      await waitKode(env.client, NS, "s1", "Running", isRunning);
+      await env.client.mergePatch(KODES, "s1", { metadata: { annotations: { "kode.jacero.io/snapshot-now": "1" } } }, { namespace: NS });
+      await eventually("the first VolumeSnapshot", async () => (await env.client.list(VOLUME_SNAPSHOTS, { namespace: NS })).items.length === 1);
+      await env.client.mergePatch(KODES, "s1", { metadata: { annotations: { "kode.jacero.io/snapshot-now": "2" } } }, { namespace: NS });
+      await eventually("the older VolumeSnapshot removed", () => env.server.hooks.count({ userAgent: UA, verb: "delete", resource: "volumesnapshots.snapshot.storage.k8s.io" }) > 0);
+
       // Drift: children changed by hand are repaired; a new password is written to both auth Secrets.
       await env.client.mergePatch(CONFIGMAPS, "a-envoy", { data: { "envoy.json": "{}" } }, { namespace: NS });
       await env.client.mergePatch(NETWORK_POLICIES, "a", { spec: { ingress: [] } }, { namespace: NS });
@@ -123,8 +136,8 @@ describe("RBAC: every request of a recorded operator run is in the table", () =>
       await env.client.mergePatch(KODE_TEMPLATES, "with-basic", { spec: { envoyProxyRef: null } }, { namespace: NS });
       await eventually("the sidecar's children to be removed", () => env.server.hooks.count({ userAgent: UA, verb: "delete", resource: "networkpolicies" }) > 0);
 
-      for (const k of ["a", "b", "c", ...COLLIDING, ...ROUTED, "d6", "d7"]) await env.client.delete(KODES, k, { namespace: NS });
-      for (const k of ["a", "b", "c", ...COLLIDING, ...ROUTED, "d6", "d7"]) await waitGone(env.client, KODES, NS, k);
+      for (const k of ["a", "b", "c", "s1", ...COLLIDING, ...ROUTED, "d6", "d7"]) await env.client.delete(KODES, k, { namespace: NS });
+      for (const k of ["a", "b", "c", "s1", ...COLLIDING, ...ROUTED, "d6", "d7"]) await waitGone(env.client, KODES, NS, k);
     } finally {
       await op.stop(); // releases the lease
     }

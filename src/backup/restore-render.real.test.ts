@@ -42,7 +42,7 @@ function render(k: Kode, source: RestoreSource) {
     kode: k,
     template: { kind: "KodeTemplate", name: "t", namespace: "team-a", spec },
     credentials: { secretName: "x", passwordKey: "password", generated: { username: "abc", password: "pw-ide" } },
-    restore: { restore: (k.spec as { restore: never }).restore, backup: spec.backup as never, source },
+    restore: { restore: (k.spec as unknown as { restore: never }).restore, backup: spec.backup as never, source },
   });
   return r.statefulSet.spec.template.spec;
 }
@@ -132,7 +132,7 @@ describe.skipIf(!HAVE_TOOLS)("the rendered kode-restore container with restic an
     expect(run.code).toBe(0);
 
     const out = restoreOutcome(k, { source: { repository, passwordSecret: "mine-backup-0000aaaa", host: "team-a/mine" }, pod: podOf(c, run.message) });
-    expect(out.status).toEqual({ request: expect.stringMatching(/^[0-9a-f]{16}$/), snapshot: (backup.result as { snapshot: string }).snapshot, restoredAt: "2026-12-02T00:10:00Z", kept: 1 });
+    expect(out.status).toEqual({ request: expect.stringMatching(/^[0-9a-f]{16}$/), snapshot: (backup.result as unknown as { snapshot: string }).snapshot, restoredAt: "2026-12-02T00:10:00Z", kept: 1 });
     expect(out.condition).toMatchObject({ status: "True", reason: "Restored" });
     expect(out.event).toMatchObject({ type: "Normal", reason: "RestoreSucceeded" });
     expect(out.event!.message).toMatch(/^restored snapshot [0-9a-f]{8} \(2 files\); 1 file it would have replaced kept aside under ~\/\.kode-restore-kept\/\d{8}T\d{6}Z$/);
