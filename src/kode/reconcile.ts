@@ -23,6 +23,7 @@ import type { RouteClaims } from "../access/claims.ts";
 import type { DiscoveryEntry } from "../envoy/oidc.ts";
 import { HTTPROUTES, INGRESSES } from "../access/routes.ts";
 import { DEFAULT_USER } from "./settings.ts";
+import { ideTypeSpec } from "./ide/index.ts";
 import { deriveStatus, statusEquals, transitions, type ObservedStatefulSet } from "./status.ts";
 import { validateKodeInput, type Problem } from "./validate.ts";
 import { initContainerProblems, type ObservedPod } from "./init-reports.ts";
@@ -30,6 +31,11 @@ import { resolveRestoreSource, templateBackupOf, restoreOf } from "../backup/res
 import { restoreOutcome, type RestorePod } from "../backup/restore-status.ts";
 import { homeDataSource, reconcileVolumeSnapshots, volumeSnapshotsCondition, volumeSnapshotsOf, type SnapshotProblem } from "../backup/volume-snapshot.ts";
 import { previousExtras, withBackupExtras, type BackupExtras } from "./status-restore.ts";
+import type { ActivityEntry } from "../lifecycle/activity-status.ts";
+import type { LifecycleMetrics } from "../lifecycle/metrics.ts";
+import { ANNOTATION_PAUSE_REASON, resolvePolicy } from "../lifecycle/policy.ts";
+import { startupTimings } from "../lifecycle/startup.ts";
+import { activityTarget, type ActivityTarget } from "../lifecycle/targets.ts";
 import { resolveSettings } from "./settings.ts";
 
 export const KODE_FINALIZER = "kode.jacero.io/finalizer";
@@ -94,6 +100,14 @@ export interface KodeDeps {
   /** Override CONFLICT_RETRY_MS (tests). */
   conflictRetryMs?: number;
   log?: { debug?(msg: string, fields?: Record<string, unknown>): void; info?(msg: string, fields?: Record<string, unknown>): void };
+  /** The activity poller's latest verdict per Kode, which goes into status.activity (absent: no activity status). */
+  activity?: Cache<ActivityEntry>;
+  /** Where running Kodes are registered for activity polling, and paused, failed or deleted ones removed. */
+  activityTargets?: { upsert(target: ActivityTarget): void; remove(key: string): void };
+  /** The path prefix on the sidecar's health listener that forwards GETs to the IDE's activity endpoints (jupyter). */
+  sidecarActivityPrefix?: string;
+  /** kode_start_duration_seconds and kode_pauses_total. */
+  lifecycleMetrics?: LifecycleMetrics;
 }
 
 /** The template key a Kode refers to, as indexed by the operator: "<Kind>/<namespace>/<name>". */
@@ -218,7 +232,19 @@ async function writeStatus(deps: KodeDeps, kode: Kode, next: KodeStatus): Promis
   if (!written) return undefined;
   deps.writtenStatus?.set(objectKey(kode), { resourceVersion: written.metadata.resourceVersion ?? "", status: next, at: Date.now() });
   for (const e of transitions(kode.status, next)) deps.events.event(asObject(kode), e.type, e.reason, e.message);
+  countLifecycle(deps, kode, next);
   return written;
+}
+
+/** A pause (by its reason) and a run that became Ready (its start duration), each counted once, when written. */
+function countLifecycle(deps: KodeDeps, kode: Kode, next: KodeStatus) {
+  const m = deps.lifecycleMetrics;
+  if (!m) return;
+  if (next.phase === "Paused" && kode.status?.phase !== "Paused") m.pauses.inc({ reason: kode.metadata.annotations?.[ANNOTATION_PAUSE_REASON] ?? "user" });
+  const s = next.startup;
+  const before = kode.status?.startup;
+  if (s?.seconds !== undefined && (before?.startedAt !== s.startedAt || before?.readyAt !== s.readyAt))
+    m.startDuration.observe({ type: next.type ?? "", template: next.template?.name ?? "" }, s.seconds);
 }
 
 /** The Kode with the status we last wrote, while the cache has not caught up with that write. */
@@ -252,6 +278,8 @@ async function finalize(deps: KodeDeps, cached: Kode, kode: Kode): Promise<Recon
   const ns = kode.metadata.namespace!;
   let resourceVersion = cached.metadata.resourceVersion;
   if (kode.status?.phase !== "Deleting") {
+    if (kode.spec.paused && kode.status?.phase !== "Paused")
+      deps.events.event(asObject(kode), "Warning", "PauseIgnored", "spec.paused is set on a Kode being deleted: it is not paused, the deletion removes its workload (kept volumes stay)");
     const status = deriveStatus({ kode, generation: kode.metadata.generation ?? 0, problems: [], deleting: true, now: deps.now(), template: kode.status?.template, type: kode.status?.type });
     const written = await writeStatus(deps, kode, status);
     if (written) resourceVersion = written.metadata.resourceVersion;
@@ -289,6 +317,7 @@ const cachesOf = (deps: KodeDeps) => ({
   ...(deps.oidc && { oidc: deps.oidc }),
   ...(deps.namespaces && { namespaces: deps.namespaces }),
   ...(deps.volumeSnapshots && { volumeSnapshots: deps.volumeSnapshots }),
+  ...(deps.activity && { activity: deps.activity }),
 });
 
 export async function reconcileKode(deps: KodeDeps, key: string): Promise<ReconcileResult> {
@@ -300,13 +329,19 @@ export async function reconcileKode(deps: KodeDeps, key: string): Promise<Reconc
   const scoped: KodeDeps = { ...deps, ...(recorder.caches as ReturnType<typeof cachesOf>) };
   const cached = scoped.kodes.get(ns, name);
   if (!cached) {
+    deps.activityTargets?.remove(key);
     deps.writtenStatus?.delete(key);
     forgetDevcontainer(deps, key);
     return;
   }
   const kode = withWrittenStatus(deps, key, cached);
-  if (kode.metadata.deletionTimestamp) return finalize(deps, cached, kode);
+  if (kode.metadata.deletionTimestamp) {
+    deps.activityTargets?.remove(key);
+    return finalize(deps, cached, kode);
+  }
   const pass = await reconcileInputs(scoped, kode);
+  if (pass.poll) deps.activityTargets?.upsert(pass.poll);
+  else deps.activityTargets?.remove(key);
   if (!pass.wrote && pass.requeueAfterMs === undefined) deps.settled?.set(key, recorder.recorded());
   return pass.requeueAfterMs === undefined ? undefined : { requeueAfterMs: pass.requeueAfterMs };
 }
@@ -319,7 +354,7 @@ function namespaceProblems(deps: KodeDeps, kode: Kode): Problem[] {
 }
 
 /** One pass over a live Kode: whether it wrote anything, and when to look again if it must. */
-async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boolean; requeueAfterMs?: number }> {
+async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boolean; requeueAfterMs?: number; poll?: ActivityTarget }> {
   const ns = kode.metadata.namespace;
   const name = kode.metadata.name;
   const owner = ownerOf(kode);
@@ -338,7 +373,20 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
     const sts = deps.statefulSets.get(ns, names.statefulSet);
     return sts && isControlledBy(sts, owner) ? (sts as ObservedStatefulSet) : undefined;
   };
-  const base = { kode, generation, deleting: false, now: deps.now(), template: templateRef, type: resolved.template?.spec.type };
+  const now = deps.now();
+  // A refused lifecycle value is reported (LifecycleValid=False, a Warning Event) and the template's applies.
+  const lifecycleProblems = resolvePolicy(resolved.template?.spec.lifecycle, kode.spec.lifecycle, kode.metadata.annotations, Date.parse(now)).problems;
+  const activity = deps.activity?.get(ns, name)?.activity;
+  const base = {
+    kode,
+    generation,
+    deleting: false,
+    now,
+    template: templateRef,
+    type: resolved.template?.spec.type,
+    ...(lifecycleProblems.length && { lifecycleProblems }),
+    ...(activity && { activity }),
+  };
   // Restore and VolumeSnapshot status: carried over unless this pass gets as far as computing them.
   let extras: BackupExtras = previousExtras(kode);
   const status = async (next: KodeStatus) => !!(await writeStatus(deps, kode, withBackupExtras(next, kode, extras, base.now))) || wrote;
@@ -440,12 +488,29 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
   const next = deriveStatus({
     ...dcBase,
     ...(podOurs && pod.status?.initContainerStatuses?.length && { environmentProblems: initContainerProblems(pod) }),
+    ...(podOurs && { startup: startupTimings(pod as Parameters<typeof startupTimings>[0]) }),
     problems: conflict ? [conflict] : [],
     statefulSet: sts.object as ObservedStatefulSet,
     serviceUrl: serviceUrl(name, ns!),
     ...(access.access && !conflict && { routeUrl: access.access.route.url }),
     credentialsSecret: credentials.input.generated ? names.secret : credentials.input.secretName,
   });
+  const ide = ideTypeSpec(template.spec.type);
+  // Only a Kode whose pod runs is polled (a paused, resuming or starting one is not).
+  const poll =
+    ide && podOurs && (next.phase === "Running" || next.phase === "Updating")
+      ? activityTarget({
+          namespace: ns!,
+          name,
+          pod: names.pod,
+          spec: ide,
+          port: resolveSettings(kode, template.spec).port,
+          behindEnvoy: !!envoy.input,
+          // Jupyter's token is its password (in memory only, sent to Jupyter through the pod proxy).
+          ...(template.spec.type === "jupyter" && credentials.plain && { token: credentials.plain.password }),
+          ...(envoy.input && deps.sidecarActivityPrefix && { nativeViaSidecar: deps.sidecarActivityPrefix }),
+        })
+      : undefined;
   const requeueAfterMs = dc.requeueAfterMs ?? (snaps.waiting ? CACHE_WAIT_MS : undefined);
-  return { wrote: await status(next), ...(requeueAfterMs !== undefined && { requeueAfterMs }) };
+  return { wrote: await status(next), ...(requeueAfterMs !== undefined && { requeueAfterMs }), ...(poll && { poll }) };
 }

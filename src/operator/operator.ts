@@ -33,6 +33,7 @@ import { OWNER_LABEL } from "../kode/access.ts";
 import { restoreOf, restoreSecretNames } from "../backup/restore-render.ts";
 import { VOLUME_SNAPSHOTS } from "../backup/volume-snapshot.ts";
 import { BACKUP_OF_UID_LABEL } from "../backup/config.ts";
+import { lifecycleMetrics } from "../lifecycle/metrics.ts";
 
 export interface OperatorOptions {
   client: KubeClient;
@@ -434,6 +435,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     gitReads: new Map(),
     pods: pods as never,
     log,
+    lifecycleMetrics: lifecycleMetrics(metrics),
   };
 
   const timed = (controller: string, fn: (key: string) => Promise<ReconcileResult>) => async (key: string) => {
