@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { KODES } from "../src/api/resources.ts";
 import { BACKUP_OF_UID_LABEL, passwordSecretName } from "../src/backup/config.ts";
 import { restoreRequestId } from "../src/backup/restore-render.ts";
+import { JOBS } from "../src/backup/restore-job.ts";
 import { snapshotName, snapshotRequestId, VOLUME_SNAPSHOTS } from "../src/backup/volume-snapshot.ts";
 import { installVolumeSnapshotCrds } from "../src/backup/volume-snapshot-testing.ts";
 import { startApiServer, type ApiServer } from "../src/apiserver/server.ts";
@@ -28,6 +29,18 @@ const TEMPLATE = { type: "code-server", image: "linuxserver/code-server:latest",
 const STORAGE = { resources: { requests: { storage: "1Gi" } } };
 
 let env: E2E;
+/** The last version of a Job the test client saw while it existed (it is pruned quickly). */
+function trackJob(name: string): () => Obj | undefined {
+  let last: Obj | undefined;
+  const timer = setInterval(async () => {
+    const j = await env.client.get<Obj>(JOBS, name, NS).catch(() => undefined);
+    if (j) last = j;
+  }, 10);
+  return () => {
+    clearInterval(timer);
+    return last;
+  };
+}
 let op: RunningOperator;
 
 const annotate = (name: string, value: string) => env.client.mergePatch(KODES, name, { metadata: { annotations: { "kode.jacero.io/snapshot-now": value } } }, { namespace: NS });
@@ -134,6 +147,32 @@ describe("restore", () => {
     // from has only a name: a namespace given anyway is pruned by the schema, the source stays in this namespace.
     await createKode(env.client, "k5", NS, { templateRef: { name: "t" }, restore: { snapshot: "latest", from: { kode: "src", namespace: "other" } } });
     expect((await getKode(env.client, NS, "k5"))!.spec.restore.from).toEqual({ kode: "src" });
+  });
+
+  test("paused: a Job runs the restore with the same container, its result goes into status, then the Job is pruned", async () => {
+    const created = await createKode(env.client, "p1", NS, { templateRef: { name: "t" }, storage: STORAGE });
+    await waitKode(env.client, NS, "p1", "Running", isRunning);
+    await passwordSecret("p1", created.metadata.uid!);
+    await env.client.mergePatch(KODES, "p1", { spec: { paused: true } }, { namespace: NS });
+    await waitKode(env.client, NS, "p1", "Paused", (k) => k.status?.phase === "Paused");
+    const request = restoreRequestId({ snapshot: "latest" });
+    const seen = trackJob(`p1-restore-${request.slice(0, 8)}`);
+    await env.client.mergePatch(KODES, "p1", { spec: { restore: { snapshot: "latest" } } }, { namespace: NS });
+    // The simulated kubelet completes the Job's pod at once and, running no container, leaves no termination message.
+    const k = await waitKode(env.client, NS, "p1", "RestoreFailed", (k) => condition(k, "Restored")?.reason === "RestoreFailed");
+    expect(k.status.restore).toEqual({ request, error: "the container left no result (killed before it finished?)" });
+    await waitEvent(env.client, NS, "p1", "Warning", "RestoreFailed");
+    await eventually("the Job pruned", async () => !(await env.client.get(JOBS, `p1-restore-${request.slice(0, 8)}`, NS)));
+    const job = seen();
+    expect(job).toBeDefined();
+    expect(job!.spec.backoffLimit).toBe(0);
+    const pod = job!.spec.template.spec;
+    expect(pod.restartPolicy).toBe("Never");
+    expect(pod.containers.map((c: { name: string }) => c.name)).toEqual(["kode-restore"]);
+    expect(pod.volumes[0]).toEqual({ name: "home", persistentVolumeClaim: { claimName: "p1-home" } });
+    expect(pod.containers[0].env.find((e: { name: string }) => e.name === "KODE_RESTORE_ID").value).toBe(request);
+    expect(pod.containers[0].securityContext).toMatchObject({ runAsNonRoot: true, capabilities: { drop: ["ALL"] } });
+    expect(await env.client.get(PVCS, "p1-home", NS)).toBeDefined();
   });
 
   test("spec.restore on a template without backups: BackupNotConfigured", async () => {

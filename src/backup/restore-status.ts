@@ -28,6 +28,18 @@ export interface RestoreOutcome {
 
 export const oldRestoreOf = (kode: Kode): RestoreStatus | undefined => (kode.status as { restore?: RestoreStatus } | undefined)?.restore;
 
+/**
+ * Whether the current spec.restore has run (succeeded, or the script failed): status.restore is about it and says
+ * when it was restored, or the Restored condition says the run failed (an error from a missing source is no run).
+ */
+export function restoreRan(kode: Kode): boolean {
+  const restore = restoreOf(kode);
+  const old = oldRestoreOf(kode);
+  if (!restore || old?.request !== restoreRequestId(restore)) return false;
+  const reason = kode.status?.conditions?.find((c) => c.type === RESTORED_CONDITION)?.reason;
+  return !!old.restoredAt || (!!old.error && reason === "RestoreFailed");
+}
+
 /** The termination of the restore container of this pod, when it ran for `requestId`. */
 function terminationFor(pod: RestorePod | undefined, requestId: string): Terminated | undefined {
   const specs = [...(pod?.spec?.initContainers ?? []), ...(pod?.spec?.containers ?? [])];
@@ -41,10 +53,10 @@ function terminationFor(pod: RestorePod | undefined, requestId: string): Termina
 const keptText = (kept: number, dir: unknown) => (kept > 0 ? `; ${kept} file${kept === 1 ? "" : "s"} it would have replaced kept aside under ~/${String(dir)}` : "");
 
 /**
- * What status.restore says now. `source`/`problem` come from resolveRestoreSource; `pod` is the pod the
- * container ran in (the Kode's own pod, or the restore Job's while paused).
+ * What status.restore says now. `source`/`problem` come from resolveRestoreSource; `pod` is the Kode's own pod,
+ * `pods` those of the restore Job (while paused).
  */
-export function restoreOutcome(kode: Kode, input: { source?: RestoreSource; problem?: RestoreProblem; pod?: RestorePod }): RestoreOutcome {
+export function restoreOutcome(kode: Kode, input: { source?: RestoreSource; problem?: RestoreProblem; pod?: RestorePod; pods?: RestorePod[] }): RestoreOutcome {
   const restore = restoreOf(kode);
   const old = oldRestoreOf(kode);
   if (!restore) return { ...(old && { status: old }) };
@@ -56,9 +68,9 @@ export function restoreOutcome(kode: Kode, input: { source?: RestoreSource; prob
     const changed = !same || old?.error !== status.error;
     return { status, condition: { status: "False", reason: input.problem.reason, message: `${input.problem.message}; the IDE starts without the restore` }, ...(changed && { event: { type: "Warning", reason: input.problem.reason, message: input.problem.message } }) };
   }
-  const t = terminationFor(input.pod, request);
+  const t = (input.pods ?? [input.pod]).map((p) => terminationFor(p, request)).find((x) => x);
   if (!t) {
-    if (same && (old?.restoredAt || old?.error)) return { status: old, condition: conditionOf(old) };
+    if (restoreRan(kode)) return { status: old, condition: conditionOf(old!) };
     return { status: { request, ...(fromKode && { fromKode }) }, condition: { status: "Unknown", reason: "RestorePending", message: `waiting for the ${RESTORE_CONTAINER} init container to restore snapshot ${restore.snapshot}` } };
   }
   const result = parseResult(t.message);

@@ -28,7 +28,8 @@ import { deriveStatus, statusEquals, transitions, type ObservedStatefulSet } fro
 import { validateKodeInput, type Problem } from "./validate.ts";
 import { initContainerProblems, type ObservedPod } from "./init-reports.ts";
 import { resolveRestoreSource, templateBackupOf, restoreOf } from "../backup/restore-render.ts";
-import { restoreOutcome, type RestorePod } from "../backup/restore-status.ts";
+import { restoreOutcome, restoreRan, type RestorePod } from "../backup/restore-status.ts";
+import { JOBS } from "../backup/restore-job.ts";
 import { homeDataSource, reconcileVolumeSnapshots, volumeSnapshotsCondition, volumeSnapshotsOf, type SnapshotProblem } from "../backup/volume-snapshot.ts";
 import { previousExtras, withBackupExtras, type BackupExtras } from "./status-restore.ts";
 import type { ActivityEntry } from "../lifecycle/activity-status.ts";
@@ -74,6 +75,8 @@ export interface KodeDeps {
   oidc?: Cache<DiscoveryEntry>;
   /** VolumeSnapshots (snapshot.storage.k8s.io/v1); absent when the cluster has no such kind. */
   volumeSnapshots?: ChildCache;
+  /** Jobs (the restore Job of a paused Kode); absent: a paused Kode restores when it resumes. */
+  jobs?: ChildCache;
   events: { event(obj: KubeObject, type: "Normal" | "Warning", reason: string, message: string): unknown };
   now(): string;
   /** A strong random password (only called when a Kode has none yet). */
@@ -127,6 +130,7 @@ export const kodeChildKinds = (deps: KodeDeps): ChildKinds => [
   { resource: STATEFULSETS, cache: deps.statefulSets },
   ...(deps.ingresses ? [{ resource: INGRESSES, cache: deps.ingresses }] : []),
   ...(deps.httpRoutes ? [{ resource: HTTPROUTES, cache: deps.httpRoutes }] : []),
+  ...(deps.jobs ? [{ resource: JOBS, cache: deps.jobs }] : []),
 ];
 
 const ownerOf = (kode: Kode): Owner => ({ apiVersion: API_VERSION, kind: "Kode", name: kode.metadata.name, namespace: kode.metadata.namespace, uid: kode.metadata.uid ?? "" });
@@ -317,6 +321,7 @@ const cachesOf = (deps: KodeDeps) => ({
   ...(deps.oidc && { oidc: deps.oidc }),
   ...(deps.namespaces && { namespaces: deps.namespaces }),
   ...(deps.volumeSnapshots && { volumeSnapshots: deps.volumeSnapshots }),
+  ...(deps.jobs && { jobs: deps.jobs }),
   ...(deps.activity && { activity: deps.activity }),
 });
 
@@ -425,6 +430,9 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
   const ownPvc = !storage?.existingVolumeClaim && storage?.resources?.requests?.storage ? names.pvc : undefined;
   const source = homeDataSource(kode, ownPvc, deps.pvcs, deps.volumeSnapshots);
   if (source.problem) return fail([source.problem]);
+  // Paused: no pod runs the init container, so a Job restores into the home PVC (until its result is in status).
+  const homePvc = storage?.existingVolumeClaim ?? ownPvc;
+  const restoreJobClaim = kode.spec.paused && deps.jobs && restoreSource.source && homePvc && !restoreRan(kode) ? homePvc : undefined;
 
   let rendered: ReturnType<typeof renderKode>;
   try {
@@ -436,7 +444,7 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
       envoy: envoy.input,
       devcontainer: dc.input,
       access: access.access,
-      ...(restoreSource.source && backup && { restore: { restore: restoreOf(kode)!, backup, source: restoreSource.source } }),
+      ...(restoreSource.source && backup && { restore: { restore: restoreOf(kode)!, backup, source: restoreSource.source, ...(restoreJobClaim && { jobClaim: restoreJobClaim }) } }),
       ...(source.dataSource && { homeDataSource: source.dataSource }),
     });
   } catch (e) {
@@ -461,9 +469,11 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
   const pod = deps.pods?.get(ns, names.pod) as (KubeObject & ObservedPod) | undefined;
   const podOurs = pod && pod.metadata.labels?.["kode.jacero.io/name"] === name && pod.metadata.ownerReferences?.some((o) => o.kind === "StatefulSet" && o.uid === (sts.object as KubeObject).metadata.uid);
 
-  const restored = restoreOutcome(kode, { ...restoreSource, pod: podOurs ? (pod as RestorePod) : undefined });
+  const restoreJob = restoreJobClaim ? applied.results[rendered.children.findIndex((c) => c.resource === JOBS)]?.object : undefined;
+  const jobPods = restoreJob?.metadata.uid ? ((deps.pods as ChildCache | undefined)?.controlledBy?.(restoreJob.metadata.uid) ?? []) : [];
+  const restored = restoreOutcome(kode, { ...restoreSource, pods: [...(podOurs ? [pod as RestorePod] : []), ...(jobPods as RestorePod[])] });
   if (restored.event) deps.events.event(asObject(kode), restored.event.type, restored.event.reason, restored.event.message);
-  const homeClaim = storage?.existingVolumeClaim ?? ownPvc;
+  const homeClaim = homePvc;
   const snaps = await reconcileVolumeSnapshots({
     client: deps.client,
     kode,

@@ -30,6 +30,7 @@ import type { IdeEnvContext, IdeTypeSpec, ProbeCheck } from "./ide/index.ts";
 import { DEFAULT_ACCESS_MODES, DEFAULT_USER, resolveSettings } from "./settings.ts";
 import { podOptions, renderEnvironment, type InitContainerSpec, type ResolvedDevcontainer } from "./render-environment.ts";
 import { renderRestoreInitContainer, type KodeRestore, type RestoreSource, type TemplateBackup } from "../backup/restore-render.ts";
+import { JOBS, renderRestoreJob } from "../backup/restore-job.ts";
 
 export const MANAGED_BY = "kode-operator";
 export const LABEL_KODE_NAME = "kode.jacero.io/name";
@@ -57,7 +58,7 @@ export const childNames = (kode: string) => ({
   pod: `${kode}-0`,
 });
 
-export type Component = "ide" | "storage" | "credentials" | "proxy" | "access" | "snapshot";
+export type Component = "ide" | "storage" | "credentials" | "proxy" | "access" | "snapshot" | "restore";
 
 /** Labels every child carries. */
 export const childLabels = (kode: string, type: string, component: Component): Record<string, string> => ({
@@ -207,7 +208,7 @@ export interface RenderInput {
   /** The route from a browser (the template's access section, resolved by src/kode/access.ts). */
   access?: KodeAccess;
   /** spec.restore with its source resolved: the init container kode-restore runs first (src/backup/restore-render.ts). */
-  restore?: { restore: KodeRestore; backup: TemplateBackup; source: RestoreSource };
+  restore?: { restore: KodeRestore; backup: TemplateBackup; source: RestoreSource; /** Paused, not yet run: the Job `<kode>-restore-<request>` on this claim. */ jobClaim?: string };
   /**
    * The home PVC's dataSource: spec.storage.fromSnapshot when the PVC does not exist yet, else what the live PVC
    * has (dataSource is immutable; the reconciler decides, render only writes it).
@@ -231,6 +232,8 @@ export interface RenderResult {
   networkPolicy?: (NetworkPolicy | ReturnType<typeof renderKodeNetworkPolicy>) & { metadata: ChildMeta };
   /** The Ingress or HTTPRoute (absent without access, or when an older Kode holds the host and path). */
   route?: DesiredChild;
+  /** While paused: the Job that restores spec.restore into the home PVC. */
+  restoreJob?: ReturnType<typeof renderRestoreJob>;
   warnings: string[];
 }
 
@@ -410,7 +413,9 @@ export function renderKode(input: RenderInput): RenderResult {
     },
   };
 
-  const result: Omit<RenderResult, "children"> = { statefulSet, service, ...(secret && { secret }), ...(pvc && { pvc }), warnings };
+  const r = input.restore;
+  const restoreJob = r?.jobClaim ? renderRestoreJob({ kode, restore: r.restore, backup: r.backup, source: r.source, homeVolumeName: HOME_VOLUME, uid: s.puid, gid: s.pgid, claimName: r.jobClaim, labels: childLabels(name, s.type, "restore"), ...(owner && { ownerReferences: owner }) }) : undefined;
+  const result: Omit<RenderResult, "children"> = { statefulSet, service, ...(secret && { secret }), ...(pvc && { pvc }), ...(restoreJob && { restoreJob }), warnings };
   if (input.envoy) attachEnvoy(result, input, s.port, s.type, owner, credentials.secretName);
   const isolation = renderIsolation(input, s.port, s.type, owner);
   if (isolation) result.networkPolicy = isolation;
@@ -486,6 +491,7 @@ function childList(r: Omit<RenderResult, "children">, input: RenderInput): Desir
     ...(r.envoySecret ? [{ resource: SECRETS, object: obj(r.envoySecret), ...(hmac === "create" && { createOnly: true }), ...(hmac === "ifUnchanged" && { ifUnchanged: true }) }] : []),
     ...(r.envoyConfigMap ? [{ resource: CONFIGMAPS, object: obj(r.envoyConfigMap) }] : []),
     ...(r.networkPolicy ? [{ resource: NETWORK_POLICIES, object: obj(r.networkPolicy) }] : []),
+    ...(r.restoreJob ? [{ resource: JOBS, object: obj(r.restoreJob) }] : []),
     { resource: SERVICES, object: obj(r.service) },
     { resource: STATEFULSETS, object: obj(r.statefulSet) },
     ...(r.route ? [r.route] : []),

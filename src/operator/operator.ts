@@ -32,6 +32,7 @@ import { DEFAULT_USER } from "../kode/settings.ts";
 import { OWNER_LABEL } from "../kode/access.ts";
 import { restoreOf, restoreSecretNames } from "../backup/restore-render.ts";
 import { VOLUME_SNAPSHOTS } from "../backup/volume-snapshot.ts";
+import { JOBS } from "../backup/restore-job.ts";
 import { BACKUP_OF_UID_LABEL } from "../backup/config.ts";
 import { lifecycleMetrics } from "../lifecycle/metrics.ts";
 
@@ -140,12 +141,14 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   const networkPolicies = informer(NETWORK_POLICIES, { labelSelector: CHILD_SELECTOR });
   // The Kodes' pods (they carry the pod template's labels): what their init containers report goes into status.
   const pods = informer(PODS, { labelSelector: CHILD_SELECTOR });
+  // The restore Job of a paused Kode (its pod's termination message is the result).
+  const jobs = informer(JOBS, { labelSelector: CHILD_SELECTOR });
   const ingresses = opts.routes?.ingress !== false ? informer(INGRESSES, { labelSelector: CHILD_SELECTOR }) : undefined;
   const httpRoutes = opts.routes?.gateway ? informer(HTTPROUTES, { labelSelector: CHILD_SELECTOR }) : undefined;
   const routeInformers = [ingresses, httpRoutes].filter((i) => i !== undefined);
   // Namespaces for the owner label (kode.jacero.io/owner): a user's namespace admits only that user's Kodes.
   const namespaces = informer(NAMESPACES);
-  const all = [kodes, templates, clusterTemplates, secrets, statefulSets, services, pvcs, envoyConfigs, envoyClusterConfigs, configMaps, networkPolicies, pods, ...routeInformers, namespaces];
+  const all = [kodes, templates, clusterTemplates, secrets, statefulSets, services, pvcs, envoyConfigs, envoyClusterConfigs, configMaps, networkPolicies, pods, jobs, ...routeInformers, namespaces];
 
   // Children by controller uid: what the generic child step prunes and removes.
   const asChildCache = <T extends KubeObject>(inf: MultiNamespaceInformer<T>): ChildCache<T> => {
@@ -357,7 +360,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     const owner = o.metadata.labels?.["kode.jacero.io/name"];
     if (owner && o.metadata.namespace) kodeQueue.add(`${o.metadata.namespace}/${owner}`);
   };
-  for (const inf of [statefulSets, services, pvcs, networkPolicies, pods, ...routeInformers]) inf.on("add", onChild).on("update", onChild).on("delete", onChild);
+  for (const inf of [statefulSets, services, pvcs, networkPolicies, pods, jobs, ...routeInformers]) inf.on("add", onChild).on("update", onChild).on("delete", onChild);
   // A ConfigMap: its Kode when it is a child, and the Kodes whose devcontainer (own or template's) names it.
   const onConfigMap = (c: KubeObject) => {
     if (c.metadata.labels?.["app.kubernetes.io/managed-by"] === MANAGED_BY) onChild(c);
@@ -433,7 +436,8 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     writtenStatus: new Map(),
     settled: new Map(),
     gitReads: new Map(),
-    pods: pods as never,
+    pods: asChildCache(pods) as never,
+    jobs: asChildCache(jobs),
     log,
     lifecycleMetrics: lifecycleMetrics(metrics),
   };
