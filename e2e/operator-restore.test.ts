@@ -18,6 +18,7 @@ import { buildCrds } from "../src/api/crds.ts";
 import { applyObject } from "../src/kube/apply.ts";
 import type { KubeObject } from "../src/kube/types.ts";
 import { mkdtempSync } from "node:fs";
+import { findKubectlBinaries } from "./kubectl-harness.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { condition, createKode, createNamespace, createSecret, createTemplate, eventually, getKode, isRunning, kodeEvents, startE2E, waitEvent, waitFailed, waitKode, type E2E, type Obj } from "./operator-harness.ts";
@@ -102,6 +103,25 @@ describe("restore", () => {
     expect(condition(done, "Restored")!.message).toBe("restored snapshot 1a2b3c4d; 2 files it would have replaced kept aside under ~/.kode-restore-kept/ at 2026-12-02T00:01:00Z");
     const ev = await waitEvent(env.client, NS, "k1", "Normal", "RestoreSucceeded");
     expect(ev.message).toBe("restored snapshot 1a2b3c4d (12 files); 2 files it would have replaced kept aside under ~/.kode-restore-kept/20261202T000100Z");
+    // Settled: the operator writes nothing more for this Kode (the pod restarting with the marker would skip).
+    const writes = () => env.server.hooks.count({ userAgent: "kode-operator-restore/1", verb: "patch", resource: "kodes/status" });
+    const before = writes();
+    await env.client.mergePatch(KODES, "k1", { metadata: { labels: { touched: "1" } } }, { namespace: NS });
+    await Bun.sleep(1000);
+    expect(writes()).toBe(before);
+  });
+
+  test.skipIf(!findKubectlBinaries().length)("kubectl: the snapshots a user can pick, the backup columns, the restore status", async () => {
+    if (!env.kubectl) throw new Error("kubectl was found but the harness did not start it");
+    await env.client.mergePatch(KODES, "k1", { status: { backup: { lastSuccessfulTime: "2026-12-01T03:00:00Z", lastSnapshot: "1a2b3c4d", snapshots: [{ id: "1a2b3c4d", time: "2026-12-01T03:00:00Z", bytes: 2048, files: 12 }, { id: "0f0e0d0c", time: "2026-11-30T03:00:00Z", bytes: 1024, files: 10 }] } } }, { namespace: NS, subresource: "status" });
+    const list = await env.kubectl.run(["get", "kode", "k1", "-n", NS, "-o", "jsonpath={range .status.backup.snapshots[*]}{.id}{\"\\t\"}{.time}{\"\\t\"}{.bytes}{\"\\t\"}{.files}{\"\\n\"}{end}"]);
+    expect(list.stderr).toBe("");
+    expect(list.stdout).toBe("1a2b3c4d\t2026-12-01T03:00:00Z\t2048\t12\n0f0e0d0c\t2026-11-30T03:00:00Z\t1024\t10\n");
+    const wide = await env.kubectl.run(["get", "kode", "k1", "-n", NS, "-o", "wide"]);
+    expect(wide.stdout.split("\n")[0]).toMatch(/LAST-BACKUP\s+SNAPSHOT\s+AGE$/);
+    expect(wide.stdout.split("\n")[1]).toContain("1a2b3c4d");
+    const restore = await env.kubectl.run(["get", "kode", "k1", "-n", NS, "-o", "jsonpath={.status.restore.snapshot} {.status.restore.kept}"]);
+    expect(restore.stdout).toBe("1a2b3c4d 2");
   });
 
   test("an unknown snapshot id: the script's error as the reason and a Warning Event; the PVC and the IDE stay", async () => {
@@ -212,6 +232,11 @@ describe("VolumeSnapshots", () => {
     const events = await kodeEvents(env.client, NS, "v1");
     expect(events.filter((e) => e.reason === "VolumeSnapshotTaken").length).toBe(3);
     expect(events.filter((e) => e.reason === "VolumeSnapshotRemoved").map((e) => e.message)).toEqual([`VolumeSnapshot ${first} was removed: the Kode keeps at most 2`]);
+    if (findKubectlBinaries().length) {
+      const vs = await env.kubectl!.run(["get", "volumesnapshots", "-n", NS, "-l", "kode.jacero.io/name=v1"]);
+      expect(vs.stdout.split("\n")[0]).toMatch(/^NAME\s+READYTOUSE\s+SOURCEPVC\s+SOURCESNAPSHOTCONTENT\s+RESTORESIZE\s+SNAPSHOTCLASS\s+SNAPSHOTCONTENT\s+CREATIONTIME\s+AGE$/);
+      expect(vs.stdout).toContain(names[2]);
+    }
   });
 
   test("fromSnapshot: the new PVC's dataSource; a missing snapshot is bad input; an existing PVC is never changed", async () => {
