@@ -18,7 +18,7 @@ import { HTTPROUTES, INGRESSES } from "../src/access/routes.ts";
 import { VOLUME_SNAPSHOTS } from "../src/backup/volume-snapshot.ts";
 import { BACKUP_OF_UID_LABEL, passwordSecretName } from "../src/backup/config.ts";
 import type { KubeObject } from "../src/kube/types.ts";
-import { installVolumeSnapshotCrds } from "../src/backup/volume-snapshot-testing.ts";
+import { installVolumeSnapshotCrds } from "./support/volume-snapshots.ts";
 import { createNamespace, createKode, createSecret, createTemplate, eventually, isRunning, REPO_ROOT, startE2E, waitGone, waitKode, type E2E } from "./operator-harness.ts";
 
 setDefaultTimeout(120_000);

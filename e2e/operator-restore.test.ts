@@ -8,7 +8,7 @@ import { BACKUP_OF_UID_LABEL, passwordSecretName } from "../src/backup/config.ts
 import { restoreRequestId } from "../src/backup/restore-render.ts";
 import { JOBS } from "../src/backup/restore-job.ts";
 import { snapshotName, snapshotRequestId, VOLUME_SNAPSHOTS } from "../src/backup/volume-snapshot.ts";
-import { installVolumeSnapshotCrds } from "../src/backup/volume-snapshot-testing.ts";
+import { installVolumeSnapshotCrds } from "./support/volume-snapshots.ts";
 import { startApiServer, type ApiServer } from "../src/apiserver/server.ts";
 import { createClient, type Client } from "../src/kube/client.ts";
 import { loadClientConfig } from "../src/kube/kubeconfig.ts";

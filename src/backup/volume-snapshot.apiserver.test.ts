@@ -10,7 +10,7 @@ import { createClient, type Client } from "../kube/client.ts";
 import { loadClientConfig } from "../kube/kubeconfig.ts";
 import type { KubeObject } from "../kube/types.ts";
 import { takeVolumeSnapshot, VOLUME_SNAPSHOT_CLASSES, VOLUME_SNAPSHOTS, volumeSnapshotState } from "./volume-snapshot.ts";
-import { installVolumeSnapshotCrds } from "./volume-snapshot-testing.ts";
+import { installVolumeSnapshotCrds } from "../../e2e/support/volume-snapshots.ts";
 
 let api: ApiServer;
 let client: Client;

@@ -1,11 +1,11 @@
-// Test support: the VolumeSnapshot CRDs (testdata/volume-snapshot-crds.yaml) installed into an API server, as the
+// Test support: the VolumeSnapshot CRDs (e2e/fixtures/volume-snapshot-crds.yaml) installed into an API server, as the
 // snapshot controller's installation does on a real cluster, and waited for until the kind is served.
 import { YAML } from "bun";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { KubeClient, KubeObject, ResourceRef } from "../kube/types.ts";
+import type { KubeClient, KubeObject, ResourceRef } from "../../src/kube/types.ts";
 
-export const VOLUME_SNAPSHOT_CRDS_FILE = join(import.meta.dir, "testdata", "volume-snapshot-crds.yaml");
+export const VOLUME_SNAPSHOT_CRDS_FILE = join(import.meta.dir, "..", "fixtures", "volume-snapshot-crds.yaml");
 const CRDS: ResourceRef = { group: "apiextensions.k8s.io", version: "v1", plural: "customresourcedefinitions", kind: "CustomResourceDefinition", namespaced: false };
 
 export const volumeSnapshotCrds = (): KubeObject[] => (YAML.parse(readFileSync(VOLUME_SNAPSHOT_CRDS_FILE, "utf8")) as KubeObject[]).filter(Boolean);
