@@ -64,6 +64,7 @@ const CLUSTER_NEEDS: Need[] = [
   { ref: CONFIGMAPS, verbs: CHILD_VERBS, why: "<kode>-envoy bootstrap ConfigMap child; a devcontainer.configMapRef (src/operator/operator.ts)" },
   { ref: PODS, verbs: ["list", "watch"], why: "the Kodes' pods, label-selected informer: init container reports (src/kode/init-reports.ts)" },
   { ref: PODS, subresource: "proxy", verbs: ["get"], why: "activity readings through the pod proxy (src/lifecycle/poller.ts)" },
+  { ref: PODS, subresource: "log", verbs: ["get"], why: "devcontainers: postStartCommand's result and a failed create command's last lines from the container logs (src/kode/init-reports.ts)" },
   { ref: NETWORK_POLICIES, verbs: CHILD_VERBS, why: "<kode> NetworkPolicy child of an Envoy sidecar (src/kode/reconcile.ts)" },
   { ref: NAMESPACES, verbs: ["list", "watch"], why: "informer: the owner label of a user's namespace (src/operator/operator.ts)" },
   { ref: INGRESSES, verbs: CHILD_VERBS, why: "<kode> Ingress child for a template's access (src/kode/render.ts)" },
@@ -245,6 +246,8 @@ describe("manifests: static", () => {
         if (method === "request" && file.endsWith("/kube/leader-election.ts")) continue;
         // The activity poller's pod-proxy GET: pods/proxy get.
         if (method === "request" && file.endsWith("/lifecycle/poller.ts")) continue;
+        // Container logs of the Kodes' pods (postStartCommand, create commands): pods/log get.
+        if (method === "request" && file.endsWith("/kode/init-reports.ts")) continue;
         unaccounted.push(`${relative(ROOT, file)} calls client.${method}(): review manifests/rbac and the needs list in e2e/manifests.test.ts`);
       }
     }

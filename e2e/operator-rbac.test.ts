@@ -98,6 +98,11 @@ describe("RBAC: every request of a recorded operator run is in the table", () =>
       await createKode(env.client, "r1", NS, { templateRef: { name: "routed" }, user: "rita" });
       await createKode(env.client, "r2", NS, { templateRef: { name: "routed-gw" }, user: "rita" });
       for (const k of ["a", "b", "c", ...ROUTED]) await waitKode(env.client, NS, k, "Running", isRunning);
+      // devcontainers with a postStartCommand: its result is read from the IDE container's log (pods/log get).
+      await createTemplate(env.client, "dc", NS, { type: "devcontainers", image: "mcr.microsoft.com/devcontainers/base:ubuntu" });
+      await createKode(env.client, "e", NS, { templateRef: { name: "dc" }, devcontainer: { config: { postStartCommand: "true" } } });
+      env.server.hooks.setPodLog(NS, "e-0", "[postStartCommand] [kode] postStartCommand finished: 0\n", "ide");
+      await waitKode(env.client, NS, "e", "postStartCommand read", (k) => k.status?.devcontainer?.postStartExitCode === 0);
 
       // VolumeSnapshots on demand, at most one kept: the second request removes the first snapshot.
       await createTemplate(env.client, "snap", NS, { ...CODE_SERVER, volumeSnapshots: { keep: 1 } });
@@ -147,8 +152,8 @@ describe("RBAC: every request of a recorded operator run is in the table", () =>
       await env.client.mergePatch(KODE_TEMPLATES, "with-basic", { spec: { envoyProxyRef: null } }, { namespace: NS });
       await eventually("the sidecar's children to be removed", () => env.server.hooks.count({ userAgent: UA, verb: "delete", resource: "networkpolicies" }) > 0);
 
-      for (const k of ["a", "b", "c", "s1", ...COLLIDING, ...ROUTED, "d6", "d7"]) await env.client.delete(KODES, k, { namespace: NS });
-      for (const k of ["a", "b", "c", "s1", ...COLLIDING, ...ROUTED, "d6", "d7"]) await waitGone(env.client, KODES, NS, k);
+      for (const k of ["a", "b", "c", "e", "s1", ...COLLIDING, ...ROUTED, "d6", "d7"]) await env.client.delete(KODES, k, { namespace: NS });
+      for (const k of ["a", "b", "c", "e", "s1", ...COLLIDING, ...ROUTED, "d6", "d7"]) await waitGone(env.client, KODES, NS, k);
     } finally {
       await op.stop(); // releases the lease
     }

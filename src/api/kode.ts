@@ -8,6 +8,7 @@ import {
   RELATIVE_PATH,
   USER_NAME,
   conditions,
+  int,
   namespaceName,
   objectName,
   observedGeneration,
@@ -130,6 +131,7 @@ export const KodeStatusSchema = v.pipe(
         v.object({
           source: v.optional(str("Where the devcontainer.json in use was read (git URL and path, ConfigMap, inline).")),
           commit: v.optional(str("The git commit the devcontainer.json in use was read at.")),
+          postStartExitCode: v.optional(int("The exit code of postStartCommand in the IDE container's current start (read from its log; absent while it runs).", 0, 255)),
         }),
         v.description("devcontainers: the devcontainer.json in use (kept while a later git read fails)."),
       ),

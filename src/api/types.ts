@@ -117,7 +117,7 @@ export interface KodeStatus {
   credentialsSecret?: string;
   type?: IdeType;
   template?: { kind: string; name: string; namespace?: string };
-  devcontainer?: { source?: string; commit?: string };
+  devcontainer?: { source?: string; commit?: string; postStartExitCode?: number };
   activity?: ActivityStatus;
   startup?: StartupStatus;
 }

@@ -4,7 +4,7 @@
 // init container when the Kode resumes, or at once when spec.restore changes. The Job is a child of the Kode
 // while its result is not yet in status.restore, then pruned.
 import type { Kode } from "../api/types.ts";
-import { renderRestoreInitContainer, restoreRequestId, type RestoreContainerInput } from "./restore-render.ts";
+import { renderRestoreInitContainer, RESTORE_REQUEST_ANNOTATION, restoreRequestId, type RestoreContainerInput } from "./restore-render.ts";
 
 export const JOBS = { group: "batch", version: "v1", plural: "jobs", kind: "Job", namespaced: true } as const;
 
@@ -34,7 +34,7 @@ export function renderRestoreJob(input: RestoreJobInput) {
       // The operator reads the result within seconds; the hour only bounds what a stopped operator leaves behind.
       ttlSecondsAfterFinished: 3600,
       template: {
-        metadata: { labels: { ...input.labels } },
+        metadata: { labels: { ...input.labels }, annotations: { [RESTORE_REQUEST_ANNOTATION]: restoreRequestId(input.restore) } },
         spec: {
           restartPolicy: "Never",
           containers: [container],

@@ -16,6 +16,8 @@ export type KodeRestore = v.InferOutput<typeof KodeRestoreSchema>;
 export type TemplateBackup = v.InferOutput<typeof TemplateBackupSchema>;
 
 export const RESTORE_CONTAINER = "kode-restore";
+/** On the pod (template) that runs the restore: which request it runs (the operator's pod cache keeps no spec). */
+export const RESTORE_REQUEST_ANNOTATION = "kode.jacero.io/restore-request";
 export const RESTORE_TMP_VOLUME = "kode-restore-tmp";
 export const RESTORE_CA_VOLUME = "kode-restore-ca";
 const TMP_MOUNT = "/kode-restore-tmp";

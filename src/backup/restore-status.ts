@@ -7,7 +7,7 @@ import type { RestoreStatusSchema } from "../api/backup.ts";
 import type { ConditionSpec } from "../api/conditions.ts";
 import type { Kode } from "../api/types.ts";
 import { parseResult } from "./scripts.ts";
-import { RESTORE_CONTAINER, restoreOf, restoreRequestId, type RestoreProblem, type RestoreSource } from "./restore-render.ts";
+import { RESTORE_CONTAINER, RESTORE_REQUEST_ANNOTATION, restoreOf, restoreRequestId, type RestoreProblem, type RestoreSource } from "./restore-render.ts";
 
 export type RestoreStatus = v.InferOutput<typeof RestoreStatusSchema>;
 export const RESTORED_CONDITION = "Restored";
@@ -16,6 +16,7 @@ type Terminated = { exitCode?: number; message?: string; finishedAt?: string };
 type ContainerStatus = { name: string; state?: { terminated?: Terminated }; lastState?: { terminated?: Terminated } };
 /** The parts of a pod (the IDE's, or a restore Job's) this reads. */
 export interface RestorePod {
+  metadata?: { annotations?: Record<string, string> };
   spec?: { initContainers?: { name: string; env?: { name: string; value?: string }[] }[]; containers?: { name: string; env?: { name: string; value?: string }[] }[] };
   status?: { initContainerStatuses?: ContainerStatus[]; containerStatuses?: ContainerStatus[] };
 }
@@ -43,8 +44,8 @@ export function restoreRan(kode: Kode): boolean {
 /** The termination of the restore container of this pod, when it ran for `requestId`. */
 function terminationFor(pod: RestorePod | undefined, requestId: string): Terminated | undefined {
   const specs = [...(pod?.spec?.initContainers ?? []), ...(pod?.spec?.containers ?? [])];
-  const spec = specs.find((c) => c.name === RESTORE_CONTAINER);
-  if (spec?.env?.find((e) => e.name === "KODE_RESTORE_ID")?.value !== requestId) return undefined;
+  const ran = pod?.metadata?.annotations?.[RESTORE_REQUEST_ANNOTATION] ?? specs.find((c) => c.name === RESTORE_CONTAINER)?.env?.find((e) => e.name === "KODE_RESTORE_ID")?.value;
+  if (ran !== requestId) return undefined;
   const statuses = [...(pod?.status?.initContainerStatuses ?? []), ...(pod?.status?.containerStatuses ?? [])];
   const s = statuses.find((c) => c.name === RESTORE_CONTAINER);
   return s?.state?.terminated ?? s?.lastState?.terminated;

@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { KODES } from "../api/resources.ts";
 import type { EnvoyProxyConfig, Kode, KodeStatus, KodeTemplate } from "../api/types.ts";
 import { EnvoyRenderError } from "../envoy/render.ts";
+import { HEALTH_IDE_ACTIVITY_PREFIX } from "../envoy/bootstrap.ts";
 import { objectKey, splitKey, type Cache, type ChildCache } from "../kube/cache.ts";
 import { applyChildren, isControlledBy, RETAINED_FROM_ANNOTATION, removeChildren, type ChildKinds, type Owner } from "../kube/children.ts";
 import type { ReconcileResult } from "../kube/queue.ts";
@@ -26,7 +27,7 @@ import { DEFAULT_USER } from "./settings.ts";
 import { ideTypeSpec } from "./ide/index.ts";
 import { deriveStatus, statusEquals, transitions, type ObservedStatefulSet } from "./status.ts";
 import { validateKodeInput, type Problem } from "./validate.ts";
-import { initContainerProblems, type ObservedPod } from "./init-reports.ts";
+import { environmentOfPod, forgetPostStart, type ObservedPod, type PostStartMemo } from "./init-reports.ts";
 import { resolveRestoreSource, templateBackupOf, restoreOf } from "../backup/restore-render.ts";
 import { restoreOutcome, restoreRan, type RestorePod } from "../backup/restore-status.ts";
 import { JOBS } from "../backup/restore-job.ts";
@@ -98,6 +99,8 @@ export interface KodeDeps {
   pods?: Cache<KubeObject>;
   /** devcontainers: the last git read of each Kode's devcontainer.json (kept through a git outage). */
   gitReads?: Map<string, GitMemo>;
+  /** devcontainers: postStartCommand's result per Kode, read once per IDE container start from its log. */
+  postStartReads?: Map<string, PostStartMemo>;
   /** Reads one file from git (default readGitFile; tests may count or fail reads). */
   readGit?: (req: GitFileRequest) => Promise<GitFile>;
   /** Override CONFLICT_RETRY_MS (tests). */
@@ -107,8 +110,6 @@ export interface KodeDeps {
   activity?: Cache<ActivityEntry>;
   /** Where running Kodes are registered for activity polling, and paused, failed or deleted ones removed. */
   activityTargets?: { upsert(target: ActivityTarget): void; remove(key: string): void };
-  /** The path prefix on the sidecar's health listener that forwards GETs to the IDE's activity endpoints (jupyter). */
-  sidecarActivityPrefix?: string;
   /** kode_start_duration_seconds and kode_pauses_total. */
   lifecycleMetrics?: LifecycleMetrics;
 }
@@ -120,13 +121,16 @@ export function templateKeyOf(kode: Kode): string {
   return kind === "KodeClusterTemplate" ? `${kind}//${ref.name}` : `${kind}/${ref.namespace ?? kode.metadata.namespace}/${ref.name}`;
 }
 
-/** The kinds a Kode has children of, in apply order: what the pod mounts, then the Service, then the workload. */
+/**
+ * The kinds a Kode has children of, in apply order: what the pod mounts and the Service (together: none needs
+ * another), then the workload, then its route.
+ */
 export const kodeChildKinds = (deps: KodeDeps): ChildKinds => [
-  { resource: SECRETS, cache: deps.secrets },
-  { resource: PVCS, cache: deps.pvcs },
-  { resource: CONFIGMAPS, cache: deps.configMaps },
-  { resource: NETWORK_POLICIES, cache: deps.networkPolicies },
-  { resource: SERVICES, cache: deps.services },
+  { resource: SECRETS, cache: deps.secrets, concurrent: true },
+  { resource: PVCS, cache: deps.pvcs, concurrent: true },
+  { resource: CONFIGMAPS, cache: deps.configMaps, concurrent: true },
+  { resource: NETWORK_POLICIES, cache: deps.networkPolicies, concurrent: true },
+  { resource: SERVICES, cache: deps.services, concurrent: true },
   { resource: STATEFULSETS, cache: deps.statefulSets },
   ...(deps.ingresses ? [{ resource: INGRESSES, cache: deps.ingresses }] : []),
   ...(deps.httpRoutes ? [{ resource: HTTPROUTES, cache: deps.httpRoutes }] : []),
@@ -337,6 +341,7 @@ export async function reconcileKode(deps: KodeDeps, key: string): Promise<Reconc
     deps.activityTargets?.remove(key);
     deps.writtenStatus?.delete(key);
     forgetDevcontainer(deps, key);
+    forgetPostStart(deps, key);
     return;
   }
   const kode = withWrittenStatus(deps, key, cached);
@@ -381,7 +386,8 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
   const now = deps.now();
   // A refused lifecycle value is reported (LifecycleValid=False, a Warning Event) and the template's applies.
   const lifecycleProblems = resolvePolicy(resolved.template?.spec.lifecycle, kode.spec.lifecycle, kode.metadata.annotations, Date.parse(now)).problems;
-  const activity = deps.activity?.get(ns, name)?.activity;
+  // Before the poller's first round (an operator restart) the stored verdict stands: no write to drop it.
+  const activity = deps.activity ? (deps.activity.get(ns, name)?.activity ?? kode.status?.activity) : undefined;
   const base = {
     kode,
     generation,
@@ -495,9 +501,11 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
   extras = { restore: restored.status, restoreCondition: restored.condition, volumeSnapshots: snaps.status, volumeSnapshotsCondition: snapCondition };
   // A route held by an older Kode: everything else runs, the Kode reports the conflict and has no route.
   const conflict = access.access?.conflict;
+  const environment = podOurs ? await environmentOfPod(deps, objectKey(kode), pod, { kode, template: template.spec, devcontainer: dc.input, secrets: credentials.plain ? [credentials.plain.password] : [] }) : {};
   const next = deriveStatus({
     ...dcBase,
-    ...(podOurs && pod.status?.initContainerStatuses?.length && { environmentProblems: initContainerProblems(pod) }),
+    ...(environment.postStartExitCode !== undefined && dc.status && { devcontainer: { ...dc.status, postStartExitCode: environment.postStartExitCode } }),
+    ...(environment.problems && { environmentProblems: environment.problems, environmentNotes: environment.notes }),
     ...(podOurs && { startup: startupTimings(pod as Parameters<typeof startupTimings>[0]) }),
     problems: conflict ? [conflict] : [],
     statefulSet: sts.object as ObservedStatefulSet,
@@ -516,11 +524,11 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
           spec: ide,
           port: resolveSettings(kode, template.spec).port,
           behindEnvoy: !!envoy.input,
-          // Jupyter's token is its password (in memory only, sent to Jupyter through the pod proxy).
-          ...(template.spec.type === "jupyter" && credentials.plain && { token: credentials.plain.password }),
-          ...(envoy.input && deps.sidecarActivityPrefix && { nativeViaSidecar: deps.sidecarActivityPrefix }),
+          // Through the sidecar only when it authenticates: with authType none the IDE keeps its own auth (a token the
+          // poller cannot send), and those reads would only fail.
+          ...(envoy.input && ["basic", "oauth2"].includes(envoy.input.config.spec.authType ?? "none") && ide.activityReading?.sidecarPaths?.length && { nativeViaSidecar: HEALTH_IDE_ACTIVITY_PREFIX }),
         })
       : undefined;
-  const requeueAfterMs = dc.requeueAfterMs ?? (snaps.waiting ? CACHE_WAIT_MS : undefined);
-  return { wrote: await status(next), ...(requeueAfterMs !== undefined && { requeueAfterMs }), ...(poll && { poll }) };
+  const requeueAfterMs = [dc.requeueAfterMs, environment.requeueAfterMs, snaps.waiting ? CACHE_WAIT_MS : undefined].filter((x): x is number => x !== undefined);
+  return { wrote: await status(next), ...(requeueAfterMs.length && { requeueAfterMs: Math.min(...requeueAfterMs) }), ...(poll && { poll }) };
 }

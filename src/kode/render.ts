@@ -24,12 +24,12 @@ import { CONFIGMAPS, NETWORK_POLICIES, PVCS, SECRETS, SERVICES, STATEFULSETS } f
 import type { KubeObject } from "../kube/types.ts";
 import { renderRoute } from "../access/routes.ts";
 import { renderKodeNetworkPolicy } from "../access/network-policy.ts";
-import { ENVOY_PUBLIC_PORT } from "../envoy/render.ts";
+import { ENVOY_PUBLIC_PORT, envoyToolPort } from "../envoy/render.ts";
 import type { KodeAccess } from "./access.ts";
 import type { IdeEnvContext, IdeTypeSpec, ProbeCheck } from "./ide/index.ts";
 import { DEFAULT_ACCESS_MODES, DEFAULT_USER, resolveSettings } from "./settings.ts";
 import { podOptions, renderEnvironment, type InitContainerSpec, type ResolvedDevcontainer } from "./render-environment.ts";
-import { renderRestoreInitContainer, type KodeRestore, type RestoreSource, type TemplateBackup } from "../backup/restore-render.ts";
+import { renderRestoreInitContainer, RESTORE_REQUEST_ANNOTATION, restoreRequestId, type KodeRestore, type RestoreSource, type TemplateBackup } from "../backup/restore-render.ts";
 import { JOBS, renderRestoreJob } from "../backup/restore-job.ts";
 
 export const MANAGED_BY = "kode-operator";
@@ -234,6 +234,8 @@ export interface RenderResult {
   route?: DesiredChild;
   /** While paused: the Job that restores spec.restore into the home PVC. */
   restoreJob?: ReturnType<typeof renderRestoreJob>;
+  /** devcontainers from git: the ConfigMap <kode>-devcontainer keeping the last good read (render-environment.ts). */
+  devcontainerConfigMap?: { apiVersion: "v1"; kind: "ConfigMap"; metadata: ChildMeta; data: Record<string, string> };
   warnings: string[];
 }
 
@@ -396,7 +398,10 @@ export function renderKode(input: RenderInput): RenderResult {
       updateStrategy: { type: "RollingUpdate" },
       selector: { matchLabels: selectorLabels(name) },
       template: {
-        metadata: { labels: childLabels(name, s.type, "ide"), annotations: { [ANNOTATION_CONFIG_CHECKSUM]: rolloutVersion(input.rollout, "") } },
+        metadata: {
+          labels: childLabels(name, s.type, "ide"),
+          annotations: { [ANNOTATION_CONFIG_CHECKSUM]: rolloutVersion(input.rollout, ""), ...(input.restore && { [RESTORE_REQUEST_ANNOTATION]: restoreRequestId(input.restore.restore) }) },
+        },
         spec: podSpec,
       },
     },
@@ -413,11 +418,13 @@ export function renderKode(input: RenderInput): RenderResult {
     },
   };
 
+  const kept = environment.keptDevcontainer;
+  const devcontainerConfigMap = kept && { apiVersion: "v1" as const, kind: "ConfigMap" as const, metadata: meta(kept.name, "ide", kept.annotations), data: kept.data };
   const r = input.restore;
   const restoreJob = r?.jobClaim ? renderRestoreJob({ kode, restore: r.restore, backup: r.backup, source: r.source, homeVolumeName: HOME_VOLUME, uid: s.puid, gid: s.pgid, claimName: r.jobClaim, labels: childLabels(name, s.type, "restore"), ...(owner && { ownerReferences: owner }) }) : undefined;
-  const result: Omit<RenderResult, "children"> = { statefulSet, service, ...(secret && { secret }), ...(pvc && { pvc }), ...(restoreJob && { restoreJob }), warnings };
-  if (input.envoy) attachEnvoy(result, input, s.port, s.type, owner, credentials.secretName);
-  const isolation = renderIsolation(input, s.port, s.type, owner);
+  const result: Omit<RenderResult, "children"> = { statefulSet, service, ...(secret && { secret }), ...(pvc && { pvc }), ...(devcontainerConfigMap && { devcontainerConfigMap }), ...(restoreJob && { restoreJob }), warnings };
+  if (input.envoy) attachEnvoy(result, input, s.port, s.type, owner, credentials.secretName, environment.toolPorts);
+  const isolation = renderIsolation(input, s.port, s.type, owner, environment.toolPorts);
   if (isolation) result.networkPolicy = isolation;
   const route = renderAccess(input, s.type, owner);
   if (route) result.route = route;
@@ -428,7 +435,7 @@ export function renderKode(input: RenderInput): RenderResult {
  * The template's isolation (networkPolicy.ingressFrom): the NetworkPolicy <kode> admits only its peers, never other
  * Kodes, on Envoy's public port or, without Envoy, the IDE's port. It replaces the sidecar's open policy.
  */
-function renderIsolation(input: RenderInput, idePort: number, type: string, owner: OwnerReference[] | undefined) {
+function renderIsolation(input: RenderInput, idePort: number, type: string, owner: OwnerReference[] | undefined, toolPorts: number[]) {
   const peers = input.template.spec.networkPolicy?.ingressFrom;
   if (!peers?.length) return undefined;
   const name = input.kode.metadata.name;
@@ -436,6 +443,7 @@ function renderIsolation(input: RenderInput, idePort: number, type: string, owne
     metadata: { name, ...(input.kode.metadata.namespace !== undefined && { namespace: input.kode.metadata.namespace }), labels: childLabels(name, type, input.envoy ? "proxy" : "ide") },
     selectorLabels: selectorLabels(name),
     port: input.envoy ? ENVOY_PUBLIC_PORT : idePort,
+    extraPorts: toolPorts.map((p) => (input.envoy ? envoyToolPort(p) : p)),
     ingressFrom: peers,
   });
   return { ...policy, metadata: { ...policy.metadata, ...(owner && { ownerReferences: owner }) } };
@@ -490,6 +498,7 @@ function childList(r: Omit<RenderResult, "children">, input: RenderInput): Desir
     ...(r.pvc ? [{ resource: PVCS, object: obj(r.pvc), ...(r.pvc.metadata.annotations?.[ANNOTATION_KEEP_VOLUME] === "true" && keptHome(input)) }] : []),
     ...(r.envoySecret ? [{ resource: SECRETS, object: obj(r.envoySecret), ...(hmac === "create" && { createOnly: true }), ...(hmac === "ifUnchanged" && { ifUnchanged: true }) }] : []),
     ...(r.envoyConfigMap ? [{ resource: CONFIGMAPS, object: obj(r.envoyConfigMap) }] : []),
+    ...(r.devcontainerConfigMap ? [{ resource: CONFIGMAPS, object: obj(r.devcontainerConfigMap) }] : []),
     ...(r.networkPolicy ? [{ resource: NETWORK_POLICIES, object: obj(r.networkPolicy) }] : []),
     ...(r.restoreJob ? [{ resource: JOBS, object: obj(r.restoreJob) }] : []),
     { resource: SERVICES, object: obj(r.service) },
@@ -509,7 +518,7 @@ export function rolloutVersion(rollout: RenderInput["rollout"], sidecar: string)
  * patched as renderEnvoy says (loopback binding, its own password off, probes through Envoy), and a change of
  * the sidecar's inputs rolls the pod through the checksum annotation. Throws EnvoyRenderError on a bad config.
  */
-function attachEnvoy(result: Omit<RenderResult, "children">, input: RenderInput, idePort: number, ideType: string, owner: OwnerReference[] | undefined, credentialsSecretName: string) {
+function attachEnvoy(result: Omit<RenderResult, "children">, input: RenderInput, idePort: number, ideType: string, owner: OwnerReference[] | undefined, credentialsSecretName: string, toolPorts: number[]) {
   const name = input.kode.metadata.name;
   const envoy = renderEnvoy({
     kode: { name, namespace: input.kode.metadata.namespace, user: input.kode.spec.user },
@@ -522,6 +531,7 @@ function attachEnvoy(result: Omit<RenderResult, "children">, input: RenderInput,
     ...(input.access && input.access.route.path !== "/" && { prefix: { basePath: input.access.route.path, strip: input.access.stripPrefix } }),
     selectorLabels: selectorLabels(name),
     labels: childLabels(name, ideType, "proxy"),
+    toolPorts,
   });
   const owned = <T extends { metadata: EnvoyMeta }>(obj: T): T & { metadata: ChildMeta } => ({
     ...obj,

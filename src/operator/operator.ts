@@ -16,7 +16,7 @@ import { controllerUids } from "../kube/children.ts";
 import { fencedClient, FencedError } from "../kube/client.ts";
 import { EventRecorder } from "../kube/events.ts";
 import { startOperatorHttp, type OperatorHttp } from "../kube/http.ts";
-import { Informer, stripUnread, type InformerOptions } from "../kube/informer.ts";
+import { Informer, stripUnread, stripUnreadAndSpec, type InformerOptions } from "../kube/informer.ts";
 import { LeaderElector } from "../kube/leader-election.ts";
 import { silentLogger, type Logger } from "../kube/logger.ts";
 import { Registry } from "../kube/metrics.ts";
@@ -35,6 +35,8 @@ import { VOLUME_SNAPSHOTS } from "../backup/volume-snapshot.ts";
 import { JOBS } from "../backup/restore-job.ts";
 import { BACKUP_OF_UID_LABEL } from "../backup/config.ts";
 import { lifecycleMetrics } from "../lifecycle/metrics.ts";
+import { createLifecycle } from "../lifecycle/controller.ts";
+import { clientGetter, type Clock, type HttpGet } from "../lifecycle/poller.ts";
 
 export interface OperatorOptions {
   client: KubeClient;
@@ -60,6 +62,11 @@ export interface OperatorOptions {
   /** OpenID discovery: re-fetch interval of a good result (default 10 minutes), timeout, first retry after a failure. */
   oidc?: { refreshMs?: number; timeoutMs?: number; backoffMs?: number };
   /**
+   * Activity polling and automatic pauses (src/lifecycle): the interval (--activity-interval, default 60s), and for
+   * tests the clock, the HTTP getter (default: GETs through the API server's pod proxy) and the jitter's randomness.
+   */
+  activity?: { intervalMs?: number; clock?: Clock; get?: HttpGet; random?: () => number };
+  /**
    * VolumeSnapshots (snapshot.storage.k8s.io/v1): default "auto", watched when the API server serves the kind at
    * start (the snapshot controller's CRDs are installed); false never.
    */
@@ -70,6 +77,8 @@ export interface RunningOperator {
   /** Resolves once caches are synced and workers run (immediately after leadership with --leader-elect). */
   ready: Promise<void>;
   metrics: Registry;
+  /** The activity poller (its request counter and targets) and one round on demand (tests and the benchmark). */
+  lifecycle: Pick<ReturnType<typeof createLifecycle>, "poller" | "runDue">;
   http: OperatorHttp | undefined;
   /** Stop workers and watches, release leadership. */
   stop(): Promise<void>;
@@ -104,10 +113,11 @@ export function generatePassword(): string {
 
 export function startOperator(opts: OperatorOptions): RunningOperator {
   const log = opts.logger ?? silentLogger;
-  const now = opts.now ?? Date.now;
+  // One clock for conditions, Events and the lifecycle (a test's injected clock drives all of them).
+  const now = opts.now ?? opts.activity?.clock?.now ?? Date.now;
   const client = opts.client;
   const resyncPeriodMs = opts.resyncMs ?? 10 * 60_000;
-  const informer = <T extends KubeObject>(ref: ResourceRef, extra: { labelSelector?: string; resync?: boolean; keep?: InformerOptions["keep"] } = {}) =>
+  const informer = <T extends KubeObject>(ref: ResourceRef, extra: { labelSelector?: string; resync?: boolean; keep?: InformerOptions["keep"]; transform?: InformerOptions["transform"] } = {}) =>
     new MultiNamespaceInformer<T>(
       (namespace) =>
         new Informer<T>(client, ref, {
@@ -117,7 +127,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
           resyncPeriodMs: extra.resync ? resyncPeriodMs : 0,
           // Nothing here reads managedFields (without them the caches of 1,000 Kodes are ~30 % smaller) nor
           // kubectl's copy of the last applied object.
-          transform: stripUnread,
+          transform: extra.transform ?? stripUnread,
           logger: log.child({ informer: ref.plural }),
         }),
       ref.namespaced ? opts.namespaces : undefined,
@@ -140,7 +150,8 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   const configMaps = informer(CONFIGMAPS, { keep: (c) => configMapWanted(c) });
   const networkPolicies = informer(NETWORK_POLICIES, { labelSelector: CHILD_SELECTOR });
   // The Kodes' pods (they carry the pod template's labels): what their init containers report goes into status.
-  const pods = informer(PODS, { labelSelector: CHILD_SELECTOR });
+  // Their metadata and status are all that is read: the spec (a copy of the StatefulSet's pod template) is not kept.
+  const pods = informer(PODS, { labelSelector: CHILD_SELECTOR, transform: stripUnreadAndSpec });
   // The restore Job of a paused Kode (its pod's termination message is the result).
   const jobs = informer(JOBS, { labelSelector: CHILD_SELECTOR });
   const ingresses = opts.routes?.ingress !== false ? informer(INGRESSES, { labelSelector: CHILD_SELECTOR }) : undefined;
@@ -412,6 +423,24 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   // template counts its Kodes) must not unsettle every Kode using them, or each new Kode costs a full
   // re-render of its template's Kodes at the next resync.
   const bySpec = <T extends KubeObject>(inf: MultiNamespaceInformer<T>): Cache<T> => ({ get: (ns, n) => inf.get(ns, n), versionOf: specVersion });
+  const lifecycleMetricSet = lifecycleMetrics(metrics);
+  // --activity-interval 0: no activity polling, no automatic pauses (spec.paused still works).
+  const lifecycleOn = opts.activity?.intervalMs !== 0;
+  const lifecycle = createLifecycle({
+    client: writer,
+    get: opts.activity?.get ?? clientGetter(writer),
+    kodes: kodes as never,
+    templates: templates as never,
+    clusterTemplates: clusterTemplates as never,
+    pods: pods as never,
+    events,
+    enqueue: (key) => kodeQueue.add(key),
+    intervalMs: lifecycleOn ? opts.activity?.intervalMs : undefined,
+    clock: opts.activity?.clock,
+    random: opts.activity?.random,
+    metrics: lifecycleMetricSet,
+    log: log.child({ component: "lifecycle" }),
+  });
   const kodeDeps: KodeDeps = {
     client: writer,
     kodes: kodes as never,
@@ -436,10 +465,12 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     writtenStatus: new Map(),
     settled: new Map(),
     gitReads: new Map(),
+    postStartReads: new Map(),
     pods: asChildCache(pods) as never,
     jobs: asChildCache(jobs),
     log,
-    lifecycleMetrics: lifecycleMetrics(metrics),
+    lifecycleMetrics: lifecycleMetricSet,
+    ...(lifecycleOn && { activity: lifecycle.activity, activityTargets: lifecycle.targets }),
   };
 
   const timed = (controller: string, fn: (key: string) => Promise<ReconcileResult>) => async (key: string) => {
@@ -497,6 +528,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     await Promise.all(later.map((i) => i.waitForSync()));
     if (stopping) return;
     running = true;
+    if (lifecycleOn) lifecycle.start();
     log.info("caches synced; starting workers", { kodes: kodes.size, templates: templates.size + clusterTemplates.size });
     workersDone.push(runWorkers(kodeQueue, opts.concurrency ?? 4, timed("kode", (key) => reconcileKode(kodeDeps, key))));
     workersDone.push(
@@ -542,6 +574,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     (stopped ??= (async () => {
       stopping = true;
       running = false;
+      lifecycle.stop();
       if (how === "lost") term.abort();
       const drain = how === "graceful" && !opts.leaderElection;
       await Promise.all([kodeQueue, templateQueue, envoyQueue].map((q) => q.shutDown({ drain })));
@@ -597,6 +630,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   return {
     ready,
     metrics,
+    lifecycle: { poller: lifecycle.poller, runDue: () => lifecycle.runDue() },
     http,
     done,
     get lostLeadership() {

@@ -36,6 +36,7 @@ export const OPERATOR_PERMISSIONS: readonly Permission[] = [
   { group: "", resource: "persistentvolumeclaims", verbs: CHILD_VERBS, scope: "cluster", why: "<kode>-home child; keepVolume patch on delete" },
   { group: "", resource: "configmaps", verbs: CHILD_VERBS, scope: "cluster", why: "<kode>-envoy bootstrap child; a devcontainer.configMapRef fetched by name (get)" },
   { group: "", resource: "pods", verbs: ["list", "watch"], scope: "cluster", why: "the Kodes' pods, label-selected informer: init container reports (src/kode/init-reports.ts)" },
+  { group: "", resource: "pods/log", verbs: ["get"], scope: "cluster", why: "devcontainers: postStartCommand's exit code and last lines from the IDE container's log, once per container start (src/kode/init-reports.ts)" },
   { group: "", resource: "pods/proxy", verbs: ["get"], scope: "cluster", why: "activity readings of running Kodes through the pod proxy, one per Kode per --activity-interval (src/lifecycle/poller.ts)" },
   { group: "apps", resource: "statefulsets", verbs: CHILD_VERBS, scope: "cluster", why: "<kode> StatefulSet child" },
   { group: "networking.k8s.io", resource: "networkpolicies", verbs: CHILD_VERBS, scope: "cluster", why: "<kode> NetworkPolicy child of an Envoy sidecar" },

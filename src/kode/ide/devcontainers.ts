@@ -61,6 +61,9 @@ export const devcontainers: IdeTypeSpec = {
   // Behind Envoy the server runs without its own auth, so its start page answers 200 (or a redirect to the folder).
   proxiedReadiness: { kind: "http", path: "/" },
   activity: { kind: "none", note: "no activity API: use proxy traffic statistics" },
+  // The injected server is VS Code (openvscode-server or code-server): the same keep-alive as code-server's tab.
+  // Only the sidecar's traffic is read (openvscode-server has no /healthz).
+  activityReading: { envoyFloor: { rxBytesPerMinute: 2048, requestsPerMinute: 2 } },
 };
 
 export interface DevcontainersInput {
@@ -106,7 +109,7 @@ export function devcontainersStartScript(input: DevcontainersInput): string {
   const folder = input.config?.workspaceFolder ?? ctx.workspacePath;
   const mount = input.serverMount ?? IDE_SERVER_MOUNT;
   const layout = IDE_SERVERS[input.server].layout(ctx.home, mount);
-  const lines = ["set -u", `mkdir -p ${shq(folder)}`, remoteEnvExports(input.config?.remoteEnv).trimEnd(), postStartLines(input.config ?? {}, folder).trimEnd()];
+  const lines = ["set -u", `mkdir -p ${shq(folder)}`, remoteEnvExports(input.config?.remoteEnv).trimEnd(), postStartLines(input.config ?? {}, folder, { unsetEnv: [IDE_SECRET_ENV] }).trimEnd()];
   const common = [`--extensions-dir ${shq(layout.extensionsDir)}`];
   if (input.server === "openvscode-server") {
     let auth = "--without-connection-token";
