@@ -13,6 +13,8 @@ import { seedExamples } from "../src/api/testdata/seed-examples.ts";
 import { startApiServer, type ApiServer } from "../src/apiserver/server.ts";
 import * as kubeResources from "../src/kube/resources.ts";
 import { HTTPROUTES, INGRESSES } from "../src/access/routes.ts";
+import { JOBS } from "../src/backup/restore-job.ts";
+import { VOLUME_SNAPSHOTS } from "../src/backup/volume-snapshot.ts";
 import { CONFIGMAPS, EVENTS, LEASES, NAMESPACES, NETWORK_POLICIES, PODS, PVCS, SECRETS, SERVICES, STATEFULSETS } from "../src/kube/resources.ts";
 import type { ResourceRef } from "../src/kube/types.ts";
 import { OPERATOR_USAGE } from "../src/operator/cli.ts";
@@ -68,6 +70,8 @@ const CLUSTER_NEEDS: Need[] = [
   { ref: INGRESSES, verbs: CHILD_VERBS, why: "<kode> Ingress child for a template's access (src/kode/render.ts)" },
   { ref: HTTPROUTES, verbs: CHILD_VERBS, why: "<kode> HTTPRoute child for access.gateway, with --gateway-api (src/kode/render.ts)" },
   { ref: EVENTS, verbs: ["create", "patch"], why: "Events on Kodes in their namespaces (src/kube/events.ts)" },
+  { ref: JOBS, verbs: CHILD_VERBS, why: "<kode>-restore-<request> Job child of a paused Kode (src/backup/restore-job.ts)" },
+  { ref: VOLUME_SNAPSHOTS, verbs: ["list", "watch", "create", "delete"], why: "VolumeSnapshots of a Kode's home (src/backup/volume-snapshot.ts)" },
 ];
 /** Granted although the code does not need them: none (e2e/operator-rbac.test.ts derives the list from a recorded run). */
 const CLUSTER_EXTRAS: Need[] = [];

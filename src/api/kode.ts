@@ -1,5 +1,5 @@
 // Kode: one development environment (namespaced).
-import { BackupStatusSchema, KodeBackupSchema, KodeRestoreSchema, KodeStorageSchema, RestoreStatusSchema } from "./backup.ts";
+import { BackupStatusSchema, KodeBackupSchema, KodeRestoreSchema, KodeStorageSchema, RestoreStatusSchema, VolumeSnapshotsStatusSchema } from "./backup.ts";
 import * as v from "valibot";
 import { API_VERSION, IDE_TYPES, KODE_PHASES } from "./types.ts";
 import {
@@ -138,6 +138,7 @@ export const KodeStatusSchema = v.pipe(
     ),
     backup: v.optional(BackupStatusSchema),
     restore: v.optional(RestoreStatusSchema),
+    volumeSnapshots: v.optional(VolumeSnapshotsStatusSchema),
     activity: v.optional(ActivityStatusSchema),
     startup: v.optional(StartupStatusSchema),
   }),

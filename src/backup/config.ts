@@ -31,3 +31,8 @@ export function passwordSecretName(kode: string, uid: string): string {
 export function resticHost(namespace: string, kode: string): string {
   return `${namespace}/${kode}`;
 }
+
+/** Key of the repository password in its Secret. */
+export const PASSWORD_SECRET_KEY = "password";
+/** Where backup Jobs and the restore init container mount the home volume (the path snapshots hold). */
+export const BACKUP_MOUNT_PATH = "/data";

@@ -29,6 +29,11 @@ import { deriveStatus, statusEquals, transitions, type ObservedStatefulSet } fro
 import { validateKodeInput, type Problem } from "./validate.ts";
 import { environmentOfPod, forgetPostStart, type ObservedPod, type PostStartMemo } from "./init-reports.ts";
 import { pendingSecurityAlert, withSecurityAlert } from "../falco/alerts.ts";
+import { resolveRestoreSource, templateBackupOf, restoreOf } from "../backup/restore-render.ts";
+import { restoreOutcome, restoreRan, type RestorePod } from "../backup/restore-status.ts";
+import { JOBS } from "../backup/restore-job.ts";
+import { homeDataSource, reconcileVolumeSnapshots, volumeSnapshotsCondition, volumeSnapshotsOf, type SnapshotProblem } from "../backup/volume-snapshot.ts";
+import { previousExtras, withBackupExtras, type BackupExtras } from "./status-restore.ts";
 import type { ActivityEntry } from "../lifecycle/activity-status.ts";
 import type { LifecycleMetrics } from "../lifecycle/metrics.ts";
 import { ANNOTATION_PAUSE_REASON, resolvePolicy } from "../lifecycle/policy.ts";
@@ -70,6 +75,10 @@ export interface KodeDeps {
   namespaces?: Cache<KubeObject>;
   /** OpenID discovery results (filled by the EnvoyProxyConfig reconciler). */
   oidc?: Cache<DiscoveryEntry>;
+  /** VolumeSnapshots (snapshot.storage.k8s.io/v1); absent when the cluster has no such kind. */
+  volumeSnapshots?: ChildCache;
+  /** Jobs (the restore Job of a paused Kode); absent: a paused Kode restores when it resumes. */
+  jobs?: ChildCache;
   events: { event(obj: KubeObject, type: "Normal" | "Warning", reason: string, message: string): unknown };
   now(): string;
   /** A strong random password (only called when a Kode has none yet). */
@@ -128,6 +137,7 @@ export const kodeChildKinds = (deps: KodeDeps): ChildKinds => [
   { resource: STATEFULSETS, cache: deps.statefulSets },
   ...(deps.ingresses ? [{ resource: INGRESSES, cache: deps.ingresses }] : []),
   ...(deps.httpRoutes ? [{ resource: HTTPROUTES, cache: deps.httpRoutes }] : []),
+  ...(deps.jobs ? [{ resource: JOBS, cache: deps.jobs }] : []),
 ];
 
 const ownerOf = (kode: Kode): Owner => ({ apiVersion: API_VERSION, kind: "Kode", name: kode.metadata.name, namespace: kode.metadata.namespace, uid: kode.metadata.uid ?? "" });
@@ -317,6 +327,8 @@ const cachesOf = (deps: KodeDeps) => ({
   ...(deps.routeClaims && { routeClaims: deps.routeClaims }),
   ...(deps.oidc && { oidc: deps.oidc }),
   ...(deps.namespaces && { namespaces: deps.namespaces }),
+  ...(deps.volumeSnapshots && { volumeSnapshots: deps.volumeSnapshots }),
+  ...(deps.jobs && { jobs: deps.jobs }),
   ...(deps.activity && { activity: deps.activity }),
 });
 
@@ -393,7 +405,9 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
     ...(lifecycleProblems.length && { lifecycleProblems }),
     ...(activity && { activity }),
   };
-  const status = async (next: KodeStatus) => !!(await writeStatus(deps, kode, next)) || wrote;
+  // Restore and VolumeSnapshot status: carried over unless this pass gets as far as computing them.
+  let extras: BackupExtras = previousExtras(kode);
+  const status = async (next: KodeStatus) => !!(await writeStatus(deps, kode, withBackupExtras(next, kode, extras, base.now))) || wrote;
 
   if (!resolved.template) return { wrote: await status(deriveStatus({ ...base, problems: [], templateProblem: resolved.problem, statefulSet: observedSts() })) };
   const template = resolved.template;
@@ -421,6 +435,18 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
   if (dc.status && (dc.status.commit !== kode.status?.devcontainer?.commit || dc.status.source !== kode.status?.devcontainer?.source))
     for (const w of dc.warnings) deps.events.event(asObject(kode), "Warning", "Devcontainer", w);
 
+  // spec.restore: the init container when its source resolves; otherwise a reason, and the IDE starts without it.
+  const backup = templateBackupOf(template.spec);
+  const restoreSource = resolveRestoreSource(kode, backup, { kodes: deps.kodes, secrets: deps.secrets });
+  // spec.storage.fromSnapshot: the PVC's dataSource when it is created (a missing snapshot is bad input).
+  const storage = resolveSettings(kode, template.spec).storage;
+  const ownPvc = !storage?.existingVolumeClaim && storage?.resources?.requests?.storage ? names.pvc : undefined;
+  const source = homeDataSource(kode, ownPvc, deps.pvcs, deps.volumeSnapshots);
+  if (source.problem) return fail([source.problem]);
+  // Paused: no pod runs the init container, so a Job restores into the home PVC (until its result is in status).
+  const homePvc = storage?.existingVolumeClaim ?? ownPvc;
+  const restoreJobClaim = kode.spec.paused && deps.jobs && restoreSource.source && homePvc && !restoreRan(kode) ? homePvc : undefined;
+
   let rendered: ReturnType<typeof renderKode>;
   try {
     rendered = renderKode({
@@ -431,6 +457,8 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
       envoy: envoy.input,
       devcontainer: dc.input,
       access: access.access,
+      ...(restoreSource.source && backup && { restore: { restore: restoreOf(kode)!, backup, source: restoreSource.source, ...(restoreJobClaim && { jobClaim: restoreJobClaim }) } }),
+      ...(source.dataSource && { homeDataSource: source.dataSource }),
     });
   } catch (e) {
     if (e instanceof EnvoyRenderError) return fail(e.problems);
@@ -453,6 +481,31 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
 
   const pod = deps.pods?.get(ns, names.pod) as (KubeObject & ObservedPod) | undefined;
   const podOurs = pod && pod.metadata.labels?.["kode.jacero.io/name"] === name && pod.metadata.ownerReferences?.some((o) => o.kind === "StatefulSet" && o.uid === (sts.object as KubeObject).metadata.uid);
+
+  const restoreJob = restoreJobClaim ? applied.results[rendered.children.findIndex((c) => c.resource === JOBS)]?.object : undefined;
+  const jobPods = restoreJob?.metadata.uid ? ((deps.pods as ChildCache | undefined)?.controlledBy?.(restoreJob.metadata.uid) ?? []) : [];
+  const restored = restoreOutcome(kode, { ...restoreSource, pods: [...(podOurs ? [pod as RestorePod] : []), ...(jobPods as RestorePod[])] });
+  if (restored.event) deps.events.event(asObject(kode), restored.event.type, restored.event.reason, restored.event.message);
+  const homeClaim = homePvc;
+  const snaps = await reconcileVolumeSnapshots({
+    client: deps.client,
+    kode,
+    type: template.spec.type,
+    pvcName: homeClaim,
+    pvcExists: !!homeClaim && (!!storage?.existingVolumeClaim || !!deps.pvcs.get(ns, homeClaim)),
+    settings: volumeSnapshotsOf(template.spec),
+    snapshots: deps.volumeSnapshots,
+    fieldManager: FIELD_MANAGER,
+  });
+  wrote ||= snaps.wrote;
+  for (const n of snaps.created) deps.events.event(asObject(kode), "Normal", "VolumeSnapshotTaken", `VolumeSnapshot ${n} of the home volume ${homeClaim} was requested`);
+  for (const n of snaps.deleted) deps.events.event(asObject(kode), "Normal", "VolumeSnapshotRemoved", `VolumeSnapshot ${n} was removed: the Kode keeps at most ${volumeSnapshotsOf(template.spec)?.keep ?? 3}`);
+  const snapProblems: SnapshotProblem[] = [...(source.warning ? [{ reason: "FromSnapshotIgnored", message: source.warning }] : []), ...snaps.problems];
+  const snapCondition = volumeSnapshotsCondition(snapProblems, snaps.status);
+  const oldSnapCondition = extras.volumeSnapshotsCondition;
+  if (snapCondition?.status === "False" && (oldSnapCondition?.message !== snapCondition.message || oldSnapCondition.status !== "False"))
+    deps.events.event(asObject(kode), "Warning", snapCondition.reason, snapCondition.message);
+  extras = { restore: restored.status, restoreCondition: restored.condition, volumeSnapshots: snaps.status, volumeSnapshotsCondition: snapCondition };
   // A route held by an older Kode: everything else runs, the Kode reports the conflict and has no route.
   const conflict = access.access?.conflict;
   const environment = podOurs ? await environmentOfPod(deps, objectKey(kode), pod, { kode, template: template.spec, devcontainer: dc.input, secrets: credentials.plain ? [credentials.plain.password] : [] }) : {};
@@ -483,6 +536,6 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
           ...(envoy.input && ["basic", "oauth2"].includes(envoy.input.config.spec.authType ?? "none") && ide.activityReading?.sidecarPaths?.length && { nativeViaSidecar: HEALTH_IDE_ACTIVITY_PREFIX }),
         })
       : undefined;
-  const requeueAfterMs = [dc.requeueAfterMs, environment.requeueAfterMs].filter((x): x is number => x !== undefined);
+  const requeueAfterMs = [dc.requeueAfterMs, environment.requeueAfterMs, snaps.waiting ? CACHE_WAIT_MS : undefined].filter((x): x is number => x !== undefined);
   return { wrote: await status(next), ...(requeueAfterMs.length && { requeueAfterMs: Math.min(...requeueAfterMs) }), ...(poll && { poll }) };
 }

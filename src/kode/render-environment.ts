@@ -3,7 +3,7 @@
 // (IDE server copy, devcontainer clone and create commands, dotfiles, VS Code settings) followed by the
 // template's and the Kode's init plugins, and the template's pod options. Pure, like render.ts.
 //
-// Init container order: kode-ide-server, kode-devcontainer-clone, kode-devcontainer-create, kode-dotfiles-fetch,
+// Init container order: kode-restore (render.ts puts it first when spec.restore is set), kode-ide-server, kode-devcontainer-clone, kode-devcontainer-create, kode-dotfiles-fetch,
 // kode-dotfiles, kode-vscode, then the template's initPlugins, then the Kode's.
 import type { EnvVar, InitPlugin, Kode, KodeTemplateSpec } from "../api/types.ts";
 import { renderCloneInitContainer } from "../devcontainer/clone.ts";

@@ -245,7 +245,8 @@ export async function pruneChildren(client: KubeClient, owner: Owner, desired: D
     for (const obj of cache.controlledBy(owner.uid)) {
       if (!hasControllerRef(obj, owner.uid)) continue;
       if (desired.some((d) => sameSlot(d.resource, resource) && d.object.metadata.name === obj.metadata.name && d.object.metadata.namespace === obj.metadata.namespace)) continue;
-      if (await client.delete(resource, obj.metadata.name, { namespace: obj.metadata.namespace, preconditions: { uid: obj.metadata.uid } })) deleted++;
+      // Background: a Job's pods go with it (batch/v1 would orphan them by default).
+      if (await client.delete(resource, obj.metadata.name, { namespace: obj.metadata.namespace, propagationPolicy: "Background", preconditions: { uid: obj.metadata.uid } })) deleted++;
     }
   return deleted;
 }

@@ -30,6 +30,10 @@ import { HTTPROUTES, INGRESSES } from "../access/routes.ts";
 import type { AccessSpec } from "../api/types.ts";
 import { DEFAULT_USER } from "../kode/settings.ts";
 import { OWNER_LABEL } from "../kode/access.ts";
+import { restoreOf, restoreSecretNames } from "../backup/restore-render.ts";
+import { VOLUME_SNAPSHOTS } from "../backup/volume-snapshot.ts";
+import { JOBS } from "../backup/restore-job.ts";
+import { BACKUP_OF_UID_LABEL } from "../backup/config.ts";
 import { lifecycleMetrics } from "../lifecycle/metrics.ts";
 import { createLifecycle } from "../lifecycle/controller.ts";
 import { clientGetter, type Clock, type HttpGet } from "../lifecycle/poller.ts";
@@ -65,6 +69,11 @@ export interface OperatorOptions {
   activity?: { intervalMs?: number; clock?: Clock; get?: HttpGet; random?: () => number };
   /** Falco: the rules ConfigMap's namespace, the webhook server, its token Secret (src/falco/README.md). */
   falco?: FalcoOptions;
+  /**
+   * VolumeSnapshots (snapshot.storage.k8s.io/v1): default "auto", watched when the API server serves the kind at
+   * start (the snapshot controller's CRDs are installed); false never.
+   */
+  volumeSnapshots?: "auto" | false;
 }
 
 export interface RunningOperator {
@@ -148,12 +157,14 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   // The Kodes' pods (they carry the pod template's labels): what their init containers report goes into status.
   // Their metadata and status are all that is read: the spec (a copy of the StatefulSet's pod template) is not kept.
   const pods = informer(PODS, { labelSelector: CHILD_SELECTOR, transform: stripUnreadAndSpec });
+  // The restore Job of a paused Kode (its pod's termination message is the result).
+  const jobs = informer(JOBS, { labelSelector: CHILD_SELECTOR });
   const ingresses = opts.routes?.ingress !== false ? informer(INGRESSES, { labelSelector: CHILD_SELECTOR }) : undefined;
   const httpRoutes = opts.routes?.gateway ? informer(HTTPROUTES, { labelSelector: CHILD_SELECTOR }) : undefined;
   const routeInformers = [ingresses, httpRoutes].filter((i) => i !== undefined);
   // Namespaces for the owner label (kode.jacero.io/owner): a user's namespace admits only that user's Kodes.
   const namespaces = informer(NAMESPACES);
-  const all = [kodes, templates, clusterTemplates, secrets, statefulSets, services, pvcs, envoyConfigs, envoyClusterConfigs, configMaps, networkPolicies, pods, ...routeInformers, namespaces];
+  const all = [kodes, templates, clusterTemplates, secrets, statefulSets, services, pvcs, envoyConfigs, envoyClusterConfigs, configMaps, networkPolicies, pods, jobs, ...routeInformers, namespaces];
 
   // Children by controller uid: what the generic child step prunes and removes.
   const asChildCache = <T extends KubeObject>(inf: MultiNamespaceInformer<T>): ChildCache<T> => {
@@ -191,6 +202,8 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     const names = [childNames(k.metadata.name).secret, envoyChildNames(k.metadata.name).secret];
     if (k.spec?.existingSecret) names.push(k.spec.existingSecret);
     if (k.spec?.devcontainer?.git?.secretRef) names.push(k.spec.devcontainer.git.secretRef.name);
+    // The repository password Secret a spec.restore reads (this Kode's, or its from.kode's).
+    names.push(...restoreSecretNames(k, kodes as never));
     return names;
   }
   /** The user's Secrets a Kode needs to exist (existingSecret, the OAuth2 client Secret of its Envoy config). */
@@ -235,6 +248,8 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   }
   function secretWanted(s: KubeObject): boolean {
     if (s.metadata.labels?.["app.kubernetes.io/managed-by"] === MANAGED_BY) return true;
+    // A repository password Secret (it outlives its Kode): a restore from that Kode reads it.
+    if (s.metadata.labels?.[BACKUP_OF_UID_LABEL]) return true;
     if (kodes.byIndex("secret", keyOf(s)).length) return true;
     return oauthClientSecretNames().has(s.metadata.name) || oidcCaSecretKeys().has(keyOf(s));
   }
@@ -248,6 +263,11 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     }
     return keys;
   }
+  // Kodes restoring another Kode's backups: that Kode's status.backup names the repository.
+  kodes.addIndex("restoreFrom", (k) => {
+    const from = restoreOf(asKode(k))?.from?.kode;
+    return from ? [`${k.metadata.namespace}/${from}`] : [];
+  });
   kodes.addIndex("configmap", (k) => (asKode(k).spec?.devcontainer?.configMapRef ? [`${k.metadata.namespace}/${asKode(k).spec.devcontainer!.configMapRef!.name}`] : []));
 
   // Metrics.
@@ -285,6 +305,11 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
       return;
     }
     requeueRouteConflicts();
+    for (const d of kodes.byIndex("restoreFrom", keyOf(k))) {
+      const [password] = restoreSecretNames(asKode(d), kodes as never);
+      if (password) void secrets.recheck(d.metadata.namespace, password).then(() => kodeQueue.add(keyOf(d)));
+      else kodeQueue.add(keyOf(d));
+    }
     templateQueue.add(templateKeyOf(asKode(k)));
     if (old && templateKeyOf(asKode(old)) !== templateKeyOf(asKode(k))) templateQueue.add(templateKeyOf(asKode(old)));
     // Secrets it no longer refers to leave the cache; ones it newly refers to are fetched before it reconciles.
@@ -351,7 +376,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     const owner = o.metadata.labels?.["kode.jacero.io/name"];
     if (owner && o.metadata.namespace) kodeQueue.add(`${o.metadata.namespace}/${owner}`);
   };
-  for (const inf of [statefulSets, services, pvcs, networkPolicies, pods, ...routeInformers]) inf.on("add", onChild).on("update", onChild).on("delete", onChild);
+  for (const inf of [statefulSets, services, pvcs, networkPolicies, pods, jobs, ...routeInformers]) inf.on("add", onChild).on("update", onChild).on("delete", onChild);
   // A ConfigMap: its Kode when it is a child, and the Kodes whose devcontainer (own or template's) names it.
   const onConfigMap = (c: KubeObject) => {
     if (c.metadata.labels?.["app.kubernetes.io/managed-by"] === MANAGED_BY) onChild(c);
@@ -446,7 +471,8 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     settled: new Map(),
     gitReads: new Map(),
     postStartReads: new Map(),
-    pods: pods as never,
+    pods: asChildCache(pods) as never,
+    jobs: asChildCache(jobs),
     log,
     lifecycleMetrics: lifecycleMetricSet,
     ...(lifecycleOn && { activity: lifecycle.activity, activityTargets: lifecycle.targets }),
@@ -497,7 +523,28 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   let running = false;
   let stopping = false;
   const workersDone: Promise<void>[] = [];
+  // VolumeSnapshots only where the kind is served: an informer for a missing kind would never sync.
+  let volumeSnapshotsProbed = false;
+  const watchVolumeSnapshots = async () => {
+    if (volumeSnapshotsProbed || opts.volumeSnapshots === false) return;
+    volumeSnapshotsProbed = true;
+    try {
+      await client.list(VOLUME_SNAPSHOTS, { limit: 1, ...(opts.namespaces?.length && { namespace: opts.namespaces[0] }) });
+    } catch (e) {
+      log.info("VolumeSnapshots are not available; snapshot requests get a reason", { code: (e as { code?: number }).code, error: (e as Error).message });
+      return;
+    }
+    const inf = informer(VOLUME_SNAPSHOTS);
+    inf.on("add", onChild).on("update", onChild).on("delete", onChild);
+    // A user's snapshot named by spec.storage.fromSnapshot: the Kodes of that namespace waiting for it.
+    inf.on("add", (o) => {
+      for (const k of kodes.list()) if (k.metadata.namespace === o.metadata.namespace && (asKode(k).spec?.storage as { fromSnapshot?: string } | undefined)?.fromSnapshot === o.metadata.name) kodeQueue.add(keyOf(k));
+    });
+    kodeDeps.volumeSnapshots = asChildCache(inf);
+    all.push(inf as never);
+  };
   const runControllers = async () => {
+    await watchVolumeSnapshots();
     // Which Secrets and ConfigMaps the caches keep depends on the Kodes, templates and Envoy configs: those first.
     const later = [secrets, configMaps] as MultiNamespaceInformer<KubeObject>[];
     const first = all.filter((i) => !later.includes(i as never));

@@ -43,6 +43,8 @@ export const OPERATOR_PERMISSIONS: readonly Permission[] = [
   { group: "", resource: "namespaces", verbs: ["list", "watch"], scope: "cluster", why: "informer: the owner label kode.jacero.io/owner of a user's namespace" },
   { group: "networking.k8s.io", resource: "ingresses", verbs: CHILD_VERBS, scope: "cluster", why: "<kode> Ingress child for a template's access" },
   { group: "gateway.networking.k8s.io", resource: "httproutes", verbs: CHILD_VERBS, scope: "cluster", why: "<kode> HTTPRoute child for access.gateway (with --gateway-api)" },
+  { group: "batch", resource: "jobs", verbs: CHILD_VERBS, scope: "cluster", why: "<kode>-restore-<request> Job child of a paused Kode with spec.restore (pruned once its result is in status); get/patch: the child step meeting a Job under its name or repairing its labels" },
+  { group: "snapshot.storage.k8s.io", resource: "volumesnapshots", verbs: ["list", "watch", "create", "delete"], scope: "cluster", why: "VolumeSnapshots of a Kode's home (snapshot-now, at most keep), a user's named by storage.fromSnapshot; list at start: is the kind served" },
   { group: "", resource: "events", verbs: ["create", "patch"], scope: "cluster", why: "Events on Kodes (a repeated one has its count patched)" },
   { group: "coordination.k8s.io", resource: "leases", verbs: ["get", "create", "update"], scope: "own-namespace", why: "leader election: read, create, renew and release with PUT" },
 ];
