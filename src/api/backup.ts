@@ -105,6 +105,8 @@ export const BackupStatusSchema = v.pipe(
     bytes: v.optional(int("Bytes added to the repository by the last backup.")),
     lastError: v.optional(str("Why the last backup failed; unset after a success.")),
     snapshots: v.optional(v.pipe(v.array(SnapshotEntrySchema), v.description("The newest snapshots, newest first."))),
+    handledBackupNow: v.optional(str("The kode.jacero.io/backup-now value whose backup finished; a new value starts another.")),
+    handledPause: v.optional(str("The pause (when it began) whose before-pause backup finished.")),
   }),
   v.description("Backups of this Kode's home."),
 );

@@ -26,6 +26,10 @@ import { DEFAULT_USER } from "./settings.ts";
 import { deriveStatus, statusEquals, transitions, type ObservedStatefulSet } from "./status.ts";
 import { validateKodeInput, type Problem } from "./validate.ts";
 import { initContainerProblems, type ObservedPod } from "./init-reports.ts";
+import { nextCondition } from "../api/conditions.ts";
+import { backupStep, type BackupStepResult } from "../backup/backup-step.ts";
+import { BACKED_UP_CONDITION, type JobResult } from "../backup/backup-results.ts";
+import { CRONJOBS, JOBS } from "../backup/config.ts";
 
 export const KODE_FINALIZER = "kode.jacero.io/finalizer";
 export const ANNOTATION_RETAINED_FROM = RETAINED_FROM_ANNOTATION;
@@ -79,7 +83,12 @@ export interface KodeDeps {
    */
   settled?: Map<string, Read[]>;
   /** The Kodes' pods (label-selected), for what their init containers report. Optional: without it, no EnvironmentReady condition. */
-  pods?: Cache<KubeObject>;
+  pods?: Cache<KubeObject> & Partial<Pick<ChildCache, "controlledBy">>;
+  /** Backup Jobs and CronJobs (src/backup); absent (or pods without controlledBy): no backups. */
+  jobs?: ChildCache;
+  cronJobs?: ChildCache;
+  /** Observes a recorded backup result (duration and bytes metrics). */
+  backupObserved?(kode: Kode, result: JobResult): void;
   /** devcontainers: the last git read of each Kode's devcontainer.json (kept through a git outage). */
   gitReads?: Map<string, GitMemo>;
   /** Reads one file from git (default readGitFile; tests may count or fail reads). */
@@ -106,6 +115,8 @@ export const kodeChildKinds = (deps: KodeDeps): ChildKinds => [
   { resource: STATEFULSETS, cache: deps.statefulSets },
   ...(deps.ingresses ? [{ resource: INGRESSES, cache: deps.ingresses }] : []),
   ...(deps.httpRoutes ? [{ resource: HTTPROUTES, cache: deps.httpRoutes }] : []),
+  ...(deps.cronJobs ? [{ resource: CRONJOBS, cache: deps.cronJobs }] : []),
+  ...(deps.jobs ? [{ resource: JOBS, cache: deps.jobs }] : []),
 ];
 
 const ownerOf = (kode: Kode): Owner => ({ apiVersion: API_VERSION, kind: "Kode", name: kode.metadata.name, namespace: kode.metadata.namespace, uid: kode.metadata.uid ?? "" });
@@ -207,11 +218,43 @@ const WRITTEN_STATUS_TTL_MS = 10_000;
 
 /** Write the derived status (replacing the live one) and its transition Events; returns the written Kode. */
 async function writeStatus(deps: KodeDeps, kode: Kode, next: KodeStatus): Promise<KubeObject | undefined> {
+  next = withBackupStatus(kode, next);
   const written = await replaceStatus(deps.client, KODES, asObject(kode) as KubeObject & { status?: KodeStatus }, next, { fieldManager: FIELD_MANAGER, equal: statusEquals });
   if (!written) return undefined;
   deps.writtenStatus?.set(objectKey(kode), { resourceVersion: written.metadata.resourceVersion ?? "", status: next, at: Date.now() });
   for (const e of transitions(kode.status, next)) deps.events.event(asObject(kode), e.type, e.reason, e.message);
   return written;
+}
+
+/**
+ * status.backup and the BackedUp condition are the backup step's; a pass that did not run it (bad input, a
+ * conflict, deletion) keeps what is there, so a snapshot history is never dropped by an unrelated problem.
+ */
+function withBackupStatus(kode: Kode, next: KodeStatus): KodeStatus {
+  type WithBackup = KodeStatus & { backup?: unknown };
+  const old = kode.status as WithBackup | undefined;
+  const out = { ...next } as WithBackup;
+  if (out.backup === undefined && old?.backup !== undefined) out.backup = old.backup;
+  const cond = old?.conditions?.find((c) => c.type === BACKED_UP_CONDITION);
+  if (cond && !out.conditions?.some((c) => c.type === BACKED_UP_CONDITION)) out.conditions = [...(out.conditions ?? []), cond];
+  return out;
+}
+
+/** The backup step's status.backup and BackedUp condition into the derived status. */
+function withBackupPart(kode: Kode, next: KodeStatus, backup: BackupStepResult, generation: number, now: string) {
+  if (backup.status) (next as KodeStatus & { backup?: unknown }).backup = backup.status;
+  if (backup.condition) next.conditions = [...(next.conditions ?? []).filter((c) => c.type !== BACKED_UP_CONDITION), nextCondition(BACKED_UP_CONDITION, backup.condition, kode.status?.conditions, generation, now)];
+}
+
+/** Run the backup step when its caches are there. */
+function runBackupStep(deps: KodeDeps, kode: Kode, template: KodeTemplate): Promise<BackupStepResult> | undefined {
+  const pods = deps.pods;
+  if (!deps.jobs || !deps.cronJobs || !pods?.controlledBy) return undefined;
+  return backupStep(
+    { client: deps.client, secrets: deps.secrets, jobs: deps.jobs, cronJobs: deps.cronJobs, pods: pods as ChildCache, generatePassword: deps.generateKey ?? (() => randomBytes(32).toString("base64url")), fieldManager: FIELD_MANAGER },
+    kode,
+    template.spec,
+  );
 }
 
 /** The Kode with the status we last wrote, while the cache has not caught up with that write. */
@@ -276,6 +319,8 @@ const cachesOf = (deps: KodeDeps) => ({
   configMaps: deps.configMaps,
   networkPolicies: deps.networkPolicies,
   ...(deps.pods && { pods: deps.pods }),
+  ...(deps.jobs && { jobs: deps.jobs }),
+  ...(deps.cronJobs && { cronJobs: deps.cronJobs }),
   ...(deps.ingresses && { ingresses: deps.ingresses }),
   ...(deps.httpRoutes && { httpRoutes: deps.httpRoutes }),
   ...(deps.routeClaims && { routeClaims: deps.routeClaims }),
@@ -375,7 +420,10 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
     throw e;
   }
 
-  const applied = await applyChildren(deps.client, owner, rendered.children, kodeChildKinds(deps), { fieldManager: FIELD_MANAGER });
+  const backup = await runBackupStep(deps, kode, template);
+  wrote ||= !!backup?.wrote;
+  if (backup?.requeueAfterMs !== undefined) return { wrote, requeueAfterMs: backup.requeueAfterMs };
+  const applied = await applyChildren(deps.client, owner, [...rendered.children, ...(backup?.children ?? [])], kodeChildKinds(deps), { fieldManager: FIELD_MANAGER });
   wrote ||= applied.wrote;
   if (applied.outcome === "waiting") {
     deps.log?.debug?.("waiting for the cache", { kode: objectKey(kode), reason: applied.reason });
@@ -402,5 +450,9 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
     ...(access.access && !conflict && { routeUrl: access.access.route.url }),
     credentialsSecret: credentials.input.generated ? names.secret : credentials.input.secretName,
   });
-  return { wrote: await status(next), ...(dc.requeueAfterMs !== undefined && { requeueAfterMs: dc.requeueAfterMs }) };
+  if (backup) withBackupPart(kode, next, backup, generation, deps.now());
+  const statusWrote = await status(next);
+  if (backup) for (const e of backup.events) deps.events.event(asObject(kode), e.type, e.reason, e.message);
+  if (backup) for (const r of backup.recorded) deps.backupObserved?.(kode, r);
+  return { wrote: statusWrote, ...(dc.requeueAfterMs !== undefined && { requeueAfterMs: dc.requeueAfterMs }) };
 }
