@@ -3,6 +3,7 @@
 // grants exactly what the operator's code needs (the list below, cross-checked against the source), the
 // Deployment is locked down, the samples are the seed's examples, the Dockerfile builds and runs non-root.
 // With kubectl: `kubectl kustomize` renders and `kubectl apply -k` succeeds against the embedded API server.
+import { CRONJOBS, JOBS } from "../src/backup/config.ts";
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { YAML } from "bun";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
@@ -64,6 +65,8 @@ const CLUSTER_NEEDS: Need[] = [
   { ref: NAMESPACES, verbs: ["list", "watch"], why: "informer: the owner label of a user's namespace (src/operator/operator.ts)" },
   { ref: INGRESSES, verbs: CHILD_VERBS, why: "<kode> Ingress child for a template's access (src/kode/render.ts)" },
   { ref: HTTPROUTES, verbs: CHILD_VERBS, why: "<kode> HTTPRoute child for access.gateway, with --gateway-api (src/kode/render.ts)" },
+  { ref: JOBS, verbs: ["get", "list", "watch", "create", "delete"], why: "backup and verify Jobs of a Kode (src/backup/backup-step.ts)" },
+  { ref: CRONJOBS, verbs: CHILD_VERBS, why: "<kode>-backup CronJob of a backup schedule (src/backup/backup-render.ts)" },
   { ref: EVENTS, verbs: ["create", "patch"], why: "Events on Kodes in their namespaces (src/kube/events.ts)" },
 ];
 /** Granted although the code does not need them: none (e2e/operator-rbac.test.ts derives the list from a recorded run). */

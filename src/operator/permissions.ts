@@ -40,7 +40,7 @@ export const OPERATOR_PERMISSIONS: readonly Permission[] = [
   { group: "", resource: "namespaces", verbs: ["list", "watch"], scope: "cluster", why: "informer: the owner label kode.jacero.io/owner of a user's namespace" },
   { group: "networking.k8s.io", resource: "ingresses", verbs: CHILD_VERBS, scope: "cluster", why: "<kode> Ingress child for a template's access" },
   { group: "gateway.networking.k8s.io", resource: "httproutes", verbs: CHILD_VERBS, scope: "cluster", why: "<kode> HTTPRoute child for access.gateway (with --gateway-api)" },
-  { group: "batch", resource: "jobs", verbs: CHILD_VERBS, scope: "cluster", why: "backup and verify Jobs <kode>-backup-*/<kode>-verify-* (src/backup), removed once their result is in status; the CronJob's Jobs read" },
+  { group: "batch", resource: "jobs", verbs: ["get", "list", "watch", "create", "delete"], scope: "cluster", why: "backup and verify Jobs <kode>-backup-*/<kode>-verify-* (src/backup): created, never patched (a Job's pod template is immutable), removed once their result is in status; the CronJob's Jobs read" },
   { group: "batch", resource: "cronjobs", verbs: CHILD_VERBS, scope: "cluster", why: "<kode>-backup CronJob child for a template's backup.schedule" },
   { group: "", resource: "events", verbs: ["create", "patch"], scope: "cluster", why: "Events on Kodes (a repeated one has its count patched)" },
   { group: "coordination.k8s.io", resource: "leases", verbs: ["get", "create", "update"], scope: "own-namespace", why: "leader election: read, create, renew and release with PUT" },
