@@ -44,7 +44,8 @@ const CHILD_VERBS = ["get", "list", "watch", "create", "patch", "delete"];
 /** Cluster-wide (ClusterRole): the operator watches every namespace by default. */
 const CLUSTER_NEEDS: Need[] = [
   { ref: KODES, verbs: ["list", "watch"], why: "informer (src/operator/operator.ts)" },
-  { ref: KODES, verbs: ["patch"], why: "finalizer added/removed with a merge patch (src/kode/reconcile.ts)" },
+  { ref: KODES, verbs: ["patch"], why: "finalizer added/removed with a merge patch (src/kode/reconcile.ts); spec.paused (src/lifecycle/pause.ts)" },
+  { ref: KODES, verbs: ["get"], why: "a fresh read before an automatic pause (src/lifecycle/pause.ts)" },
   { ref: KODES, subresource: "status", verbs: ["patch"], why: "status merge patch (src/kode/reconcile.ts)" },
   { ref: KODES, subresource: "finalizers", verbs: ["update"], why: "children's ownerReferences set blockOwnerDeletion (src/kode/render.ts)" },
   { ref: KODE_TEMPLATES, verbs: ["list", "watch"], why: "informer" },
@@ -61,6 +62,7 @@ const CLUSTER_NEEDS: Need[] = [
   { ref: STATEFULSETS, verbs: CHILD_VERBS, why: "<kode> StatefulSet child" },
   { ref: CONFIGMAPS, verbs: CHILD_VERBS, why: "<kode>-envoy bootstrap ConfigMap child; a devcontainer.configMapRef (src/operator/operator.ts)" },
   { ref: PODS, verbs: ["list", "watch"], why: "the Kodes' pods, label-selected informer: init container reports (src/kode/init-reports.ts)" },
+  { ref: PODS, subresource: "proxy", verbs: ["get"], why: "activity readings through the pod proxy (src/lifecycle/poller.ts)" },
   { ref: NETWORK_POLICIES, verbs: CHILD_VERBS, why: "<kode> NetworkPolicy child of an Envoy sidecar (src/kode/reconcile.ts)" },
   { ref: NAMESPACES, verbs: ["list", "watch"], why: "informer: the owner label of a user's namespace (src/operator/operator.ts)" },
   { ref: INGRESSES, verbs: CHILD_VERBS, why: "<kode> Ingress child for a template's access (src/kode/render.ts)" },
@@ -240,8 +242,7 @@ describe("manifests: static", () => {
         if (method in methodVerbs) continue;
         // Raw requests: only the Lease PUT (update) in leader election is accounted for.
         if (method === "request" && file.endsWith("/kube/leader-election.ts")) continue;
-        // The activity poller's pod-proxy GET (pods/proxy get) is not called by the operator yet; wiring it adds
-        // the grant to src/operator/permissions.ts and manifests/rbac, and removes this line.
+        // The activity poller's pod-proxy GET: pods/proxy get.
         if (method === "request" && file.endsWith("/lifecycle/poller.ts")) continue;
         unaccounted.push(`${relative(ROOT, file)} calls client.${method}(): review manifests/rbac and the needs list in e2e/manifests.test.ts`);
       }

@@ -171,7 +171,13 @@ describe("RBAC: every request of a recorded operator run is in the table", () =>
     const notARequest = triple("kode.jacero.io", "kodes/finalizers", "update");
     // The count of an Event recorded again with the same reason and message (src/kube/events.ts): the
     // reconcilers emit Events on transitions, so whether this run repeats one depends on timing.
-    const mayNotHappen = [triple("", "events", "patch")];
+    const mayNotHappen = [
+      triple("", "events", "patch"),
+      // The activity poller's first reading of a Kode falls anywhere in its first --activity-interval (60s here) and
+      // an automatic pause needs an idle timeout to pass: e2e/lifecycle-idle.test.ts makes both.
+      triple("", "pods/proxy", "get"),
+      triple("kode.jacero.io", "kodes", "get"),
+    ];
     expect(unused).toContain(notARequest);
     expect(unused.filter((t) => t !== notARequest && !mayNotHappen.includes(t))).toEqual([]);
   });

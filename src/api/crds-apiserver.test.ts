@@ -139,6 +139,7 @@ describe("kode.jacero.io CRDs on the embedded API server", () => {
       url: "http://my-code-server.default.svc:8443",
       template: { kind: "KodeTemplate", name: "code-server-template", namespace: "default" },
       conditions: [{ type: "Ready", status: "True", reason: "PodReady", message: "ready", lastTransitionTime: "2024-01-01T00:00:00Z" }],
+      activity: { verdict: "Idle", reason: "idle: no browser connected", signal: "code-server", idleSince: new Date(Date.now() - 41 * 60_000 - 5_000).toISOString().replace(/\.\d+Z$/, "Z") },
     };
     const put = await ctx.client.put(`${KODES}/my-code-server/status`, { ...kode, status });
     expect(put.status).toBe(200);
@@ -146,9 +147,9 @@ describe("kode.jacero.io CRDs on the embedded API server", () => {
     const res = await ctx.client.get(KODES, { accept: TABLE });
     expect(res.status).toBe(200);
     expect(res.body.kind).toBe("Table");
-    expect(res.body.columnDefinitions.map((c: any) => c.name)).toEqual(["Name", "Phase", "Type", "Template", "User", "URL", "Age"]);
+    expect(res.body.columnDefinitions.map((c: any) => c.name)).toEqual(["Name", "Phase", "Type", "Template", "User", "URL", "Idle", "Reason", "Age"]);
     const row = res.body.rows.find((r: any) => r.cells[0] === "my-code-server");
-    expect(row.cells.slice(0, 6)).toEqual(["my-code-server", "Running", "code-server", "code-server-template", "devuser", "http://my-code-server.default.svc:8443"]);
+    expect(row.cells.slice(0, 8)).toEqual(["my-code-server", "Running", "code-server", "code-server-template", "devuser", "http://my-code-server.default.svc:8443", "41m", "idle: no browser connected"]);
 
     const templates = await ctx.client.get(TEMPLATES, { accept: TABLE });
     expect(templates.body.columnDefinitions.map((c: any) => c.name)).toEqual(["Name", "Type", "Image", "Kodes", "Age"]);

@@ -43,6 +43,8 @@ describe("generated CRDs", () => {
       "Template=.status.template.name@0",
       "User=.spec.user@0",
       "URL=.status.url@0",
+      "Idle=.status.activity.idleSince@0",
+      "Reason=.status.activity.reason@0",
       "Age=.metadata.creationTimestamp@0",
     ]);
     expect(columns.KodeTemplate).toEqual(["Type=.spec.type@0", "Image=.spec.image@0", "Kodes=.status.kodes@0", "Age=.metadata.creationTimestamp@0"]);

@@ -99,6 +99,8 @@ export const KINDS: readonly KindDef[] = [
       { name: "Template", type: "string", jsonPath: ".status.template.name", description: "Name of the resolved template." },
       { name: "User", type: "string", jsonPath: ".spec.user", description: "User name in the environment." },
       { name: "URL", type: "string", jsonPath: ".status.url", description: "URL of the Kode from a browser (its route)." },
+      { name: "Idle", type: "date", jsonPath: ".status.activity.idleSince", description: "How long the Kode has been idle (unset while in use or unknown)." },
+      { name: "Reason", type: "string", jsonPath: ".status.activity.reason", description: "Why the Kode is active, idle or unknown." },
       AGE,
     ],
   },

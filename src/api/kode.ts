@@ -19,6 +19,7 @@ import { initPlugins } from "./environment.ts";
 import { DevcontainerSourceSchema } from "../devcontainer/source.ts";
 import { DotfilesSchema } from "../dotfiles/dotfiles.ts";
 import { VscodeSchema } from "../vscode/vscode.ts";
+import { ActivityStatusSchema, KodeLifecycleSchema, StartupStatusSchema } from "./lifecycle.ts";
 
 export const TEMPLATE_KINDS = ["KodeTemplate", "KodeClusterTemplate"] as const;
 
@@ -90,6 +91,15 @@ export const KodeSpecSchema = v.pipe(
     dotfiles: v.optional(DotfilesSchema),
     vscode: v.optional(v.pipe(VscodeSchema, v.description("VS Code settings and extensions (code-server, devcontainers), added to the template's: these settings keys win, extensions are appended."))),
     initPlugins: initPlugins("Init containers run after the template's initPlugins, in list order; names unique across both lists."),
+    paused: v.optional(
+      v.pipe(
+        v.boolean(),
+        v.description(
+          "Pause the Kode: its StatefulSet is scaled to 0, while storage, Secrets, Service, NetworkPolicy and route stay. false resumes it at the same URL. Who paused it and why: annotations kode.jacero.io/paused-by and kode.jacero.io/pause-reason.",
+        ),
+      ),
+    ),
+    lifecycle: v.optional(KodeLifecycleSchema),
   }),
   v.description("Desired state of the Kode."),
 );
@@ -97,9 +107,9 @@ export const KodeSpecSchema = v.pipe(
 export const KodeStatusSchema = v.pipe(
   v.object({
     phase: v.optional(
-      v.pipe(v.picklist(KODE_PHASES), v.description("Lifecycle phase: Pending, Provisioning, Running, Updating, Failed or Deleting.")),
+      v.pipe(v.picklist(KODE_PHASES), v.description("Lifecycle phase: Pending, Provisioning, Running, Updating, Paused, Resuming, Failed or Deleting.")),
     ),
-    conditions: conditions("Conditions of the Kode: Ready, TemplateResolved, ResourcesReady and Progressing. Ready=False with reason ChildConflict names an existing object with a child's name that the Kode does not control; reason RouteConflict: an older Kode has the same host and path, so this one gets no route."),
+    conditions: conditions("Conditions of the Kode: Ready, TemplateResolved, ResourcesReady and Progressing; Paused once it was paused; LifecycleValid when spec.lifecycle or keep-alive-until is refused. Ready=False with reason ChildConflict names an existing object with a child's name that the Kode does not control; reason RouteConflict: an older Kode has the same host and path, so this one gets no route."),
     observedGeneration: observedGeneration(),
     url: v.optional(str("The URL a user opens from a browser: the route's (https when the template names a TLS Secret). Unset when the template has no access section or the route is refused (RouteConflict).")),
     internalURL: v.optional(str("In-cluster URL of the Kode's Service.")),
@@ -126,6 +136,8 @@ export const KodeStatusSchema = v.pipe(
     ),
     backup: v.optional(BackupStatusSchema),
     restore: v.optional(RestoreStatusSchema),
+    activity: v.optional(ActivityStatusSchema),
+    startup: v.optional(StartupStatusSchema),
   }),
   v.description("Observed state of the Kode."),
 );

@@ -25,6 +25,7 @@ import { IdeServerSchema, initPlugins, podOptionFields } from "./environment.ts"
 import { DevcontainerSourceSchema } from "../devcontainer/source.ts";
 import { DotfilesSchema } from "../dotfiles/dotfiles.ts";
 import { VscodeSchema } from "../vscode/vscode.ts";
+import { TemplateLifecycleSchema } from "./lifecycle.ts";
 
 /** Letters, digits, '.', '-' and the placeholders' braces (the expanded host is checked per Kode). */
 const HOST_PATTERN = /^[A-Za-z0-9{}.-]+$/;
@@ -250,6 +251,7 @@ export const KodeTemplateSpecSchema = v.pipe(
     networkPolicy: v.optional(NetworkPolicySchema),
     backup: v.optional(TemplateBackupSchema),
     volumeSnapshots: v.optional(TemplateVolumeSnapshotsSchema),
+    lifecycle: v.optional(TemplateLifecycleSchema),
   }),
   v.description("Desired state of the template: the image and the defaults of Kodes created from it."),
 );

@@ -12,7 +12,7 @@ export const API_VERSION = `${GROUP}/${VERSION}`;
 export const IDE_TYPES = ["code-server", "webtop", "jupyter", "alnoda", "devcontainers"] as const;
 export type IdeType = (typeof IDE_TYPES)[number];
 
-export const KODE_PHASES = ["Pending", "Provisioning", "Running", "Updating", "Failed", "Deleting"] as const;
+export const KODE_PHASES = ["Pending", "Provisioning", "Running", "Updating", "Paused", "Resuming", "Failed", "Deleting"] as const;
 export type KodePhase = (typeof KODE_PHASES)[number];
 
 export interface ObjectMeta {
@@ -75,6 +75,34 @@ export interface KodeSpec {
   dotfiles?: Dotfiles;
   vscode?: Vscode;
   initPlugins?: InitPlugin[];
+  /** Scale the StatefulSet to 0, keeping everything else. */
+  paused?: boolean;
+  /** Shortens the template's lifecycle values. */
+  lifecycle?: LifecycleSpec;
+}
+
+/** Go-style durations (`30m`, `1h30m`). */
+export interface LifecycleSpec {
+  idleTimeout?: string;
+  maxRunTime?: string;
+  warnBefore?: string;
+}
+
+export interface ActivityStatus {
+  verdict: "Active" | "Idle" | "Unknown";
+  reason: string;
+  signal: string;
+  lastActiveTime?: string;
+  idleSince?: string;
+  pauseAt?: string;
+}
+
+export interface StartupStatus {
+  startedAt?: string;
+  scheduledAt?: string;
+  initializedAt?: string;
+  readyAt?: string;
+  seconds?: number;
 }
 
 export interface KodeStatus {
@@ -90,6 +118,8 @@ export interface KodeStatus {
   type?: IdeType;
   template?: { kind: string; name: string; namespace?: string };
   devcontainer?: { source?: string; commit?: string };
+  activity?: ActivityStatus;
+  startup?: StartupStatus;
 }
 
 export interface Kode {
@@ -147,6 +177,8 @@ export interface KodeTemplateSpec {
   access?: AccessSpec;
   /** Isolation: only these peers reach a Kode, never other Kodes. */
   networkPolicy?: { ingressFrom: NetworkPeer[] };
+  /** Automatic pauses of the Kodes. */
+  lifecycle?: LifecycleSpec;
 }
 
 export interface InitPlugin {

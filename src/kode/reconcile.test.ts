@@ -343,3 +343,29 @@ describe("no secret material in the pod template", () => {
     for (const s of strings.filter((s) => s.length >= 8)) for (const h of hashes) expect(h.startsWith(s) || s.includes(h.slice(0, 16))).toBe(false);
   });
 });
+
+describe("pause", () => {
+  test("a paused Kode's StatefulSet is rendered with 0 replicas; its Secret and Service as always", async () => {
+    const { deps, calls, kodes } = setup();
+    const kode = kodes.get("team", "k")!;
+    kodes.put({ ...kode, spec: { ...kode.spec, paused: true } });
+    await reconcileKode(deps, "team/k");
+    expect(calls.map((c) => `${c.verb} ${c.plural}${c.subresource ? "/" + c.subresource : ""}`)).toEqual(["create secrets", "create services", "create statefulsets", "patch kodes/status"]);
+    expect(calls.find((c) => c.plural === "statefulsets")!.body.spec.replicas).toBe(0);
+    expect(calls.at(-1)!.body.status.phase).toBe("Paused");
+  });
+
+  test("spec.paused on a Kode being deleted: a Warning Event PauseIgnored, and the deletion goes on as usual", async () => {
+    const env = setup();
+    await reconcileKode(env.deps, "team/k");
+    const kode = env.kodes.get("team", "k")!;
+    env.kodes.put({ ...kode, spec: { ...kode.spec, paused: true }, metadata: { ...kode.metadata, resourceVersion: "500", deletionTimestamp: "2026-11-25T10:01:00Z" }, status: env.deps.writtenStatus!.get("team/k")!.status });
+    env.deps.writtenStatus!.clear();
+    env.events.length = 0;
+    env.calls.length = 0;
+    await reconcileKode(env.deps, "team/k");
+    expect(env.events).toContain("Warning:PauseIgnored");
+    expect(env.calls[0]!.body.status.phase).toBe("Deleting");
+    expect(env.calls.at(-1)!.body.metadata.finalizers).toBeNull();
+  });
+});

@@ -23,6 +23,7 @@ import type { RouteClaims } from "../access/claims.ts";
 import type { DiscoveryEntry } from "../envoy/oidc.ts";
 import { HTTPROUTES, INGRESSES } from "../access/routes.ts";
 import { DEFAULT_USER } from "./settings.ts";
+import { ideTypeSpec } from "./ide/index.ts";
 import { deriveStatus, statusEquals, transitions, type ObservedStatefulSet } from "./status.ts";
 import { validateKodeInput, type Problem } from "./validate.ts";
 import { initContainerProblems, type ObservedPod } from "./init-reports.ts";
@@ -30,6 +31,12 @@ import { nextCondition } from "../api/conditions.ts";
 import { backupStep, type BackupStepResult } from "../backup/backup-step.ts";
 import { BACKED_UP_CONDITION, type JobResult } from "../backup/backup-results.ts";
 import { CRONJOBS, JOBS } from "../backup/config.ts";
+import type { ActivityEntry } from "../lifecycle/activity-status.ts";
+import type { LifecycleMetrics } from "../lifecycle/metrics.ts";
+import { ANNOTATION_PAUSE_REASON, resolvePolicy } from "../lifecycle/policy.ts";
+import { startupTimings } from "../lifecycle/startup.ts";
+import { activityTarget, type ActivityTarget } from "../lifecycle/targets.ts";
+import { resolveSettings } from "./settings.ts";
 
 export const KODE_FINALIZER = "kode.jacero.io/finalizer";
 export const ANNOTATION_RETAINED_FROM = RETAINED_FROM_ANNOTATION;
@@ -96,6 +103,14 @@ export interface KodeDeps {
   /** Override CONFLICT_RETRY_MS (tests). */
   conflictRetryMs?: number;
   log?: { debug?(msg: string, fields?: Record<string, unknown>): void; info?(msg: string, fields?: Record<string, unknown>): void };
+  /** The activity poller's latest verdict per Kode, which goes into status.activity (absent: no activity status). */
+  activity?: Cache<ActivityEntry>;
+  /** Where running Kodes are registered for activity polling, and paused, failed or deleted ones removed. */
+  activityTargets?: { upsert(target: ActivityTarget): void; remove(key: string): void };
+  /** The path prefix on the sidecar's health listener that forwards GETs to the IDE's activity endpoints (jupyter). */
+  sidecarActivityPrefix?: string;
+  /** kode_start_duration_seconds and kode_pauses_total. */
+  lifecycleMetrics?: LifecycleMetrics;
 }
 
 /** The template key a Kode refers to, as indexed by the operator: "<Kind>/<namespace>/<name>". */
@@ -223,6 +238,7 @@ async function writeStatus(deps: KodeDeps, kode: Kode, next: KodeStatus): Promis
   if (!written) return undefined;
   deps.writtenStatus?.set(objectKey(kode), { resourceVersion: written.metadata.resourceVersion ?? "", status: next, at: Date.now() });
   for (const e of transitions(kode.status, next)) deps.events.event(asObject(kode), e.type, e.reason, e.message);
+  countLifecycle(deps, kode, next);
   return written;
 }
 
@@ -257,6 +273,17 @@ function runBackupStep(deps: KodeDeps, kode: Kode, template: KodeTemplate): Prom
   );
 }
 
+/** A pause (by its reason) and a run that became Ready (its start duration), each counted once, when written. */
+function countLifecycle(deps: KodeDeps, kode: Kode, next: KodeStatus) {
+  const m = deps.lifecycleMetrics;
+  if (!m) return;
+  if (next.phase === "Paused" && kode.status?.phase !== "Paused") m.pauses.inc({ reason: kode.metadata.annotations?.[ANNOTATION_PAUSE_REASON] ?? "user" });
+  const s = next.startup;
+  const before = kode.status?.startup;
+  if (s?.seconds !== undefined && (before?.startedAt !== s.startedAt || before?.readyAt !== s.readyAt))
+    m.startDuration.observe({ type: next.type ?? "", template: next.template?.name ?? "" }, s.seconds);
+}
+
 /** The Kode with the status we last wrote, while the cache has not caught up with that write. */
 function withWrittenStatus(deps: KodeDeps, key: string, kode: Kode): Kode {
   const memo = deps.writtenStatus?.get(key);
@@ -288,6 +315,8 @@ async function finalize(deps: KodeDeps, cached: Kode, kode: Kode): Promise<Recon
   const ns = kode.metadata.namespace!;
   let resourceVersion = cached.metadata.resourceVersion;
   if (kode.status?.phase !== "Deleting") {
+    if (kode.spec.paused && kode.status?.phase !== "Paused")
+      deps.events.event(asObject(kode), "Warning", "PauseIgnored", "spec.paused is set on a Kode being deleted: it is not paused, the deletion removes its workload (kept volumes stay)");
     const status = deriveStatus({ kode, generation: kode.metadata.generation ?? 0, problems: [], deleting: true, now: deps.now(), template: kode.status?.template, type: kode.status?.type });
     const written = await writeStatus(deps, kode, status);
     if (written) resourceVersion = written.metadata.resourceVersion;
@@ -326,6 +355,7 @@ const cachesOf = (deps: KodeDeps) => ({
   ...(deps.routeClaims && { routeClaims: deps.routeClaims }),
   ...(deps.oidc && { oidc: deps.oidc }),
   ...(deps.namespaces && { namespaces: deps.namespaces }),
+  ...(deps.activity && { activity: deps.activity }),
 });
 
 export async function reconcileKode(deps: KodeDeps, key: string): Promise<ReconcileResult> {
@@ -337,13 +367,19 @@ export async function reconcileKode(deps: KodeDeps, key: string): Promise<Reconc
   const scoped: KodeDeps = { ...deps, ...(recorder.caches as ReturnType<typeof cachesOf>) };
   const cached = scoped.kodes.get(ns, name);
   if (!cached) {
+    deps.activityTargets?.remove(key);
     deps.writtenStatus?.delete(key);
     forgetDevcontainer(deps, key);
     return;
   }
   const kode = withWrittenStatus(deps, key, cached);
-  if (kode.metadata.deletionTimestamp) return finalize(deps, cached, kode);
+  if (kode.metadata.deletionTimestamp) {
+    deps.activityTargets?.remove(key);
+    return finalize(deps, cached, kode);
+  }
   const pass = await reconcileInputs(scoped, kode);
+  if (pass.poll) deps.activityTargets?.upsert(pass.poll);
+  else deps.activityTargets?.remove(key);
   if (!pass.wrote && pass.requeueAfterMs === undefined) deps.settled?.set(key, recorder.recorded());
   return pass.requeueAfterMs === undefined ? undefined : { requeueAfterMs: pass.requeueAfterMs };
 }
@@ -356,7 +392,7 @@ function namespaceProblems(deps: KodeDeps, kode: Kode): Problem[] {
 }
 
 /** One pass over a live Kode: whether it wrote anything, and when to look again if it must. */
-async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boolean; requeueAfterMs?: number }> {
+async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boolean; requeueAfterMs?: number; poll?: ActivityTarget }> {
   const ns = kode.metadata.namespace;
   const name = kode.metadata.name;
   const owner = ownerOf(kode);
@@ -375,7 +411,20 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
     const sts = deps.statefulSets.get(ns, names.statefulSet);
     return sts && isControlledBy(sts, owner) ? (sts as ObservedStatefulSet) : undefined;
   };
-  const base = { kode, generation, deleting: false, now: deps.now(), template: templateRef, type: resolved.template?.spec.type };
+  const now = deps.now();
+  // A refused lifecycle value is reported (LifecycleValid=False, a Warning Event) and the template's applies.
+  const lifecycleProblems = resolvePolicy(resolved.template?.spec.lifecycle, kode.spec.lifecycle, kode.metadata.annotations, Date.parse(now)).problems;
+  const activity = deps.activity?.get(ns, name)?.activity;
+  const base = {
+    kode,
+    generation,
+    deleting: false,
+    now,
+    template: templateRef,
+    type: resolved.template?.spec.type,
+    ...(lifecycleProblems.length && { lifecycleProblems }),
+    ...(activity && { activity }),
+  };
   const status = async (next: KodeStatus) => !!(await writeStatus(deps, kode, next)) || wrote;
 
   if (!resolved.template) return { wrote: await status(deriveStatus({ ...base, problems: [], templateProblem: resolved.problem, statefulSet: observedSts() })) };
@@ -444,15 +493,32 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
   const next = deriveStatus({
     ...dcBase,
     ...(podOurs && pod.status?.initContainerStatuses?.length && { environmentProblems: initContainerProblems(pod) }),
+    ...(podOurs && { startup: startupTimings(pod as Parameters<typeof startupTimings>[0]) }),
     problems: conflict ? [conflict] : [],
     statefulSet: sts.object as ObservedStatefulSet,
     serviceUrl: serviceUrl(name, ns!),
     ...(access.access && !conflict && { routeUrl: access.access.route.url }),
     credentialsSecret: credentials.input.generated ? names.secret : credentials.input.secretName,
   });
+  const ide = ideTypeSpec(template.spec.type);
+  // Only a Kode whose pod runs is polled (a paused, resuming or starting one is not).
+  const poll =
+    ide && podOurs && (next.phase === "Running" || next.phase === "Updating")
+      ? activityTarget({
+          namespace: ns!,
+          name,
+          pod: names.pod,
+          spec: ide,
+          port: resolveSettings(kode, template.spec).port,
+          behindEnvoy: !!envoy.input,
+          // Jupyter's token is its password (in memory only, sent to Jupyter through the pod proxy).
+          ...(template.spec.type === "jupyter" && credentials.plain && { token: credentials.plain.password }),
+          ...(envoy.input && deps.sidecarActivityPrefix && { nativeViaSidecar: deps.sidecarActivityPrefix }),
+        })
+      : undefined;
   if (backup) withBackupPart(kode, next, backup, generation, deps.now());
   const statusWrote = await status(next);
   if (backup) for (const e of backup.events) deps.events.event(asObject(kode), e.type, e.reason, e.message);
   if (backup) for (const r of backup.recorded) deps.backupObserved?.(kode, r);
-  return { wrote: statusWrote, ...(dc.requeueAfterMs !== undefined && { requeueAfterMs: dc.requeueAfterMs }) };
+  return { wrote: statusWrote, ...(dc.requeueAfterMs !== undefined && { requeueAfterMs: dc.requeueAfterMs }), ...(poll && { poll }) };
 }

@@ -140,7 +140,8 @@ export type StatefulSet = {
   kind: "StatefulSet";
   metadata: ChildMeta;
   spec: {
-    replicas: 1;
+    /** 0 while the Kode is paused (spec.paused): everything else stays. */
+    replicas: 0 | 1;
     serviceName: string;
     podManagementPolicy: "Parallel";
     updateStrategy: { type: "RollingUpdate" };
@@ -373,7 +374,7 @@ export function renderKode(input: RenderInput): RenderResult {
     kind: "StatefulSet",
     metadata: meta(names.statefulSet, "ide", templateAnnotation),
     spec: {
-      replicas: 1,
+      replicas: kode.spec.paused ? 0 : 1,
       serviceName: names.service,
       podManagementPolicy: "Parallel",
       updateStrategy: { type: "RollingUpdate" },

@@ -2,7 +2,8 @@
 // Status is derived from observation each time, never accumulated; the previous status only supplies
 // lastTransitionTime (kept while a condition's status does not change) and whether the Kode has run before.
 import { nextCondition, withSortedConditions, type ConditionSpec } from "../api/conditions.ts";
-import type { IdeType, Kode, KodePhase, KodeStatus } from "../api/types.ts";
+import type { ActivityStatus, IdeType, Kode, KodePhase, KodeStatus, StartupStatus } from "../api/types.ts";
+import { ANNOTATION_PAUSE_REASON, ANNOTATION_PAUSED_BY } from "../lifecycle/policy.ts";
 import { jsonEqual } from "../kube/merge-patch.ts";
 import type { Problem } from "./validate.ts";
 
@@ -43,6 +44,12 @@ export interface StatusInput {
   environmentProblems?: string[];
   /** devcontainers: where the devcontainer.json in use was read, and at which commit. */
   devcontainer?: { source: string; commit?: string };
+  /** What the activity poller last concluded for the running Kode (left out while paused). */
+  activity?: ActivityStatus;
+  /** Start-phase timings of the current run (from its pod); the last ones are kept while no pod is seen. */
+  startup?: StartupStatus;
+  /** spec.lifecycle or keep-alive-until refused (the template's values apply): condition LifecycleValid=False. */
+  lifecycleProblems?: Problem[];
   /** RFC 3339 time, for conditions whose status changes now. */
   now: string;
 }
@@ -91,6 +98,10 @@ export function deriveStatus(input: StatusInput): KodeStatus {
       : { status: "Unknown", reason: "Pending", message: "the template has not been resolved yet" };
 
   const hasRun = old?.phase === "Running" || old?.phase === "Updating";
+  const paused = kode.spec?.paused === true;
+  const resuming = !paused && (old?.phase === "Paused" || old?.phase === "Resuming");
+  const pausedBy = kode.metadata.annotations?.[ANNOTATION_PAUSED_BY] ?? "user";
+  const pauseReason = kode.metadata.annotations?.[ANNOTATION_PAUSE_REASON];
 
   let phase: KodePhase;
   let readyCond: CondSpec;
@@ -109,6 +120,19 @@ export function deriveStatus(input: StatusInput): KodeStatus {
     phase = "Pending";
     readyCond = { status: "False", reason: "Pending", message: "waiting for the operator to resolve the template" };
     progressing = { status: "True", reason: "Pending", message: "waiting for the operator to resolve the template" };
+  } else if (paused) {
+    phase = "Paused";
+    const stillUp = (sts?.status?.replicas ?? 0) > 0 || (sts?.status?.readyReplicas ?? 0) > 0;
+    readyCond = {
+      status: "False",
+      reason: "Paused",
+      message: `paused by ${pausedBy}${pauseReason ? ` (${pauseReason})` : ""}: the StatefulSet is scaled to 0; storage, Secrets, Service and route are kept. Set spec.paused to false to resume`,
+    };
+    progressing = stillUp ? { status: "True", reason: "Pausing", message: `StatefulSet ${name} is scaling down to 0` } : { status: "False", reason: "Paused", message: "nothing runs while the Kode is paused" };
+  } else if (resuming && (!ready || rolling)) {
+    phase = "Resuming";
+    readyCond = { status: "False", reason: "Resuming", message: resources.message };
+    progressing = { status: "True", reason: "Resuming", message: `scaling StatefulSet ${name} back to 1: ${resources.message}` };
   } else if (!ready && !hasRun) {
     phase = "Provisioning";
     readyCond = { status: "False", reason: "Provisioning", message: resources.message };
@@ -128,11 +152,26 @@ export function deriveStatus(input: StatusInput): KodeStatus {
   const specs: Record<KodeConditionType, CondSpec> = {
     Ready: readyCond,
     TemplateResolved: templateCond,
-    ResourcesReady: resources,
+    ResourcesReady: paused && phase === "Paused" ? { status: "False", reason: "Paused", message: `StatefulSet ${name} is scaled to 0 (paused)` } : resources,
     Progressing: progressing,
   };
   const conditions = CONDITION_TYPES.map((type) => nextCondition(type, specs[type], old?.conditions, generation, input.now));
   if (input.environmentProblems) conditions.push(nextCondition(ENVIRONMENT_CONDITION, environmentCondition(input.environmentProblems), old?.conditions, generation, input.now));
+  const had = (type: string) => !!old?.conditions?.some((c) => c.type === type);
+  if (phase === "Paused" || had(PAUSED_CONDITION)) {
+    const spec: CondSpec =
+      phase === "Paused"
+        ? { status: "True", reason: conditionReason(pauseReason ?? pausedBy), message: `paused by ${pausedBy}${pauseReason ? `: ${pauseReason}` : ""}` }
+        : { status: "False", reason: "Resumed", message: "not paused; spec.paused=true pauses it (the StatefulSet is scaled to 0, nothing is deleted)" };
+    conditions.push(nextCondition(PAUSED_CONDITION, spec, old?.conditions, generation, input.now));
+  }
+  const lifecycleProblems = input.lifecycleProblems ?? [];
+  if (lifecycleProblems.length || had(LIFECYCLE_CONDITION)) {
+    const spec: CondSpec = lifecycleProblems.length
+      ? { status: "False", reason: lifecycleProblems[0]!.reason, message: `${lifecycleProblems.map((p) => p.message).join("; ")} (the template's values apply)` }
+      : { status: "True", reason: "Valid", message: "spec.lifecycle and keep-alive-until are valid" };
+    conditions.push(nextCondition(LIFECYCLE_CONDITION, spec, old?.conditions, generation, input.now));
+  }
 
   const status: KodeStatus = { phase, conditions, observedGeneration: generation };
   if (input.routeUrl !== undefined) status.url = input.routeUrl;
@@ -140,8 +179,26 @@ export function deriveStatus(input: StatusInput): KodeStatus {
   if (input.credentialsSecret !== undefined) status.credentialsSecret = input.credentialsSecret;
   if (input.type !== undefined) status.type = input.type;
   if (t) status.template = { kind: t.kind, name: t.name, ...(t.namespace !== undefined && { namespace: t.namespace }) };
+  if (input.activity && (phase === "Running" || phase === "Updating")) status.activity = { ...input.activity };
+  const startup = input.startup ?? old?.startup;
+  if (startup && Object.keys(startup).length) status.startup = { ...startup };
   if (input.devcontainer) status.devcontainer = { source: input.devcontainer.source, ...(input.devcontainer.commit && { commit: input.devcontainer.commit }) };
   return status;
+}
+
+/** Present once the Kode was paused: True while paused (reason from kode.jacero.io/pause-reason), False after. */
+export const PAUSED_CONDITION = "Paused";
+/** Present once spec.lifecycle or keep-alive-until was refused. */
+export const LIFECYCLE_CONDITION = "LifecycleValid";
+
+/** "max-run-time" → "MaxRunTime": a condition reason from an annotation value. */
+export function conditionReason(text: string): string {
+  const r = text
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join("");
+  return /^[A-Za-z]/.test(r) ? r : `Paused${r}`;
 }
 
 /** Present once the pod ran its init containers: whether dotfiles, VS Code settings, clone and create commands worked. */
@@ -187,6 +244,11 @@ export function transitions(old: KodeStatus | undefined, next: KodeStatus): Kode
   const nextEnv = next.conditions?.find((c) => c.type === ENVIRONMENT_CONDITION);
   if (nextEnv?.status === "False" && (oldEnv?.status !== "False" || oldEnv.message !== nextEnv.message))
     events.push({ type: "Warning", reason: nextEnv.reason, message: nextEnv.message });
+
+  const oldLife = old?.conditions?.find((c) => c.type === LIFECYCLE_CONDITION);
+  const nextLife = next.conditions?.find((c) => c.type === LIFECYCLE_CONDITION);
+  if (nextLife?.status === "False" && (oldLife?.status !== "False" || oldLife.message !== nextLife.message))
+    events.push({ type: "Warning", reason: nextLife.reason, message: nextLife.message });
 
   if (nextPhase === oldPhase) {
     const o = get(old, "TemplateResolved");

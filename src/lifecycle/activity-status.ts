@@ -34,3 +34,9 @@ export function activityStatusChanged(prev: ActivityStatusFields | undefined, ne
   if (prev.verdict !== next.verdict) return true;
   return prev.reason !== next.reason || prev.signal !== next.signal || prev.idleSince !== next.idleSince || prev.pauseAt !== next.pauseAt;
 }
+
+/** The poller's latest verdict of one Kode as the reconciler reads it (a cache entry: the version changes with the fields). */
+export interface ActivityEntry {
+  metadata: { name: string; namespace: string; resourceVersion: string };
+  activity: ActivityStatusFields;
+}

@@ -32,6 +32,7 @@ import { DEFAULT_USER } from "../kode/settings.ts";
 import { OWNER_LABEL } from "../kode/access.ts";
 import { CRONJOBS, DATA_JOB_OF_LABEL, JOBS, passwordSecretName } from "../backup/config.ts";
 import { templateBackupOf } from "../backup/backup-plan.ts";
+import { lifecycleMetrics } from "../lifecycle/metrics.ts";
 
 export interface OperatorOptions {
   client: KubeClient;
@@ -449,6 +450,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
       if (r.result.ok && typeof added === "number") backupBytes.inc({}, added);
     },
     log,
+    lifecycleMetrics: lifecycleMetrics(metrics),
   };
 
   const timed = (controller: string, fn: (key: string) => Promise<ReconcileResult>) => async (key: string) => {

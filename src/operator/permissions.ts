@@ -19,7 +19,8 @@ const CHILD_VERBS = ["get", "list", "watch", "create", "patch", "delete"];
 
 export const OPERATOR_PERMISSIONS: readonly Permission[] = [
   { group: KODE, resource: "kodes", verbs: ["list", "watch"], scope: "cluster", why: "informer" },
-  { group: KODE, resource: "kodes", verbs: ["patch"], scope: "cluster", why: "finalizer added and removed with a merge patch" },
+  { group: KODE, resource: "kodes", verbs: ["patch"], scope: "cluster", why: "finalizer added and removed with a merge patch; spec.paused and who paused it (src/lifecycle/pause.ts)" },
+  { group: KODE, resource: "kodes", verbs: ["get"], scope: "cluster", why: "a fresh read before an automatic pause: never pause a Kode being deleted (src/lifecycle/pause.ts)" },
   { group: KODE, resource: "kodes/status", verbs: ["patch"], scope: "cluster", why: "status" },
   { group: KODE, resource: "kodes/finalizers", verbs: ["update"], scope: "cluster", why: "children's ownerReferences set blockOwnerDeletion (checked on create by a real API server)" },
   { group: KODE, resource: "kodetemplates", verbs: ["list", "watch"], scope: "cluster", why: "informer" },
@@ -35,6 +36,7 @@ export const OPERATOR_PERMISSIONS: readonly Permission[] = [
   { group: "", resource: "persistentvolumeclaims", verbs: CHILD_VERBS, scope: "cluster", why: "<kode>-home child; keepVolume patch on delete" },
   { group: "", resource: "configmaps", verbs: CHILD_VERBS, scope: "cluster", why: "<kode>-envoy bootstrap child; a devcontainer.configMapRef fetched by name (get)" },
   { group: "", resource: "pods", verbs: ["list", "watch"], scope: "cluster", why: "the Kodes' pods, label-selected informer: init container reports (src/kode/init-reports.ts)" },
+  { group: "", resource: "pods/proxy", verbs: ["get"], scope: "cluster", why: "activity readings of running Kodes through the pod proxy, one per Kode per --activity-interval (src/lifecycle/poller.ts)" },
   { group: "apps", resource: "statefulsets", verbs: CHILD_VERBS, scope: "cluster", why: "<kode> StatefulSet child" },
   { group: "networking.k8s.io", resource: "networkpolicies", verbs: CHILD_VERBS, scope: "cluster", why: "<kode> NetworkPolicy child of an Envoy sidecar" },
   { group: "", resource: "namespaces", verbs: ["list", "watch"], scope: "cluster", why: "informer: the owner label kode.jacero.io/owner of a user's namespace" },
