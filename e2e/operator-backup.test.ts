@@ -12,6 +12,7 @@ import { CRONJOBS, JOBS, passwordSecretName } from "../src/backup/config.ts";
 import { HAVE_TOOLS, localPodRunner, startS3, type S3Server } from "../src/backup/testing.ts";
 import { createClient } from "../src/kube/client.ts";
 import { loadClientConfig } from "../src/kube/kubeconfig.ts";
+import { createLogger } from "../src/kube/logger.ts";
 import { SECRETS } from "../src/kube/resources.ts";
 import { startOperator, type RunningOperator } from "../src/operator/operator.ts";
 import { condition, createKode, createSecret, createTemplate, eventually, getKode, kodeEvents, startE2E, waitEvent, waitGone, waitRunning, type E2E, type Obj } from "./operator-harness.ts";
@@ -26,6 +27,12 @@ describe.skipIf(!HAVE_TOOLS)("operator backups with restic and S3 over HTTPS", (
   let op: RunningOperator;
   const claims: Record<string, string> = {};
   const runs: string[] = [];
+  const warnings: string[] = [];
+  const jobsRun: Obj[] = [];
+  /** Added to the operator's clock (the archive delay is at least a minute). */
+  let clockOffsetMs = 0;
+  /** Run before a Job's pod, by the Job's name prefix (e.g. to change the volume before a verification). */
+  const beforeRun = new Map<string, () => void>();
   const homes = mkdtempSync(join(tmpdir(), "kode-homes-"));
   const home = (claim: string) => {
     const dir = join(homes, claim);
@@ -41,6 +48,11 @@ describe.skipIf(!HAVE_TOOLS)("operator backups with restic and S3 over HTTPS", (
     backup: { s3: { endpoint: s3.endpoint, bucket: "backups", prefix: "kodes", credentialsSecretRef: { name: "s3-creds" }, caSecretRef: { name: "s3-ca" }, ...s3extra }, retention: { keepLast: 5 }, ...extra },
   });
   const annotate = (name: string, value: string) => env.client.mergePatch(KODES, name, { metadata: { annotations: { "kode.jacero.io/backup-now": value } } }, { namespace: NS });
+  const waitKodePhase = (name: string, phase: string, ms = 60_000) =>
+    eventually(`Kode ${name} ${phase}`, async () => {
+      const k = await getKode(env.client, NS, name);
+      return k?.status?.phase === phase ? k : undefined;
+    }, ms);
   const backupStatus = async (name: string) => (await getKode(env.client, NS, name))?.status?.backup;
 
   beforeAll(async () => {
@@ -49,10 +61,14 @@ describe.skipIf(!HAVE_TOOLS)("operator backups with restic and S3 over HTTPS", (
     env.server.hooks.jobRunner = localPodRunner({
       readSecret: async (ns, name) => (await env.client.get<Obj>(SECRETS, name, ns))?.data,
       claims,
-      onRun: (job) => runs.push(job.metadata.name),
+      onRun: (job) => {
+        runs.push(job.metadata.name);
+        jobsRun.push(job);
+        for (const [prefix, fn] of beforeRun) if (job.metadata.name.startsWith(prefix)) fn();
+      },
     });
     const client = createClient(await loadClientConfig({ kubeconfig: env.operatorKubeconfig }), { userAgent: UA, qps: 0 });
-    op = startOperator({ client, resyncMs: 2_000 });
+    op = startOperator({ client, logger: createLogger("json", "warn", { write: (l) => warnings.push(l) }), resyncMs: 2_000, now: () => Date.now() + clockOffsetMs, archiveRecheckMs: 300 });
     await op.ready;
     await createSecret(env.client, "s3-creds", NS, { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER" });
     await createSecret(env.client, "s3-ca", NS, { "ca.crt": await Bun.file(s3.caFile).text() });
@@ -212,6 +228,114 @@ describe.skipIf(!HAVE_TOOLS)("operator backups with restic and S3 over HTTPS", (
     expect(mine!.metadata.annotations?.["kode.jacero.io/controller-uid"]).toBeUndefined();
     expect(await env.client.get(CRONJOBS, "erin-backup", NS)).toBeUndefined();
     expect((await kodeEvents(env.client, NS, "erin")).some((ev) => ev.type === "Warning" && ev.reason === "BackupSecretConflict")).toBe(true);
+  });
+
+  const pause = (name: string, paused: boolean) => env.client.mergePatch(KODES, name, { spec: { paused } }, { namespace: NS });
+  const envOf = (job: Obj) => Object.fromEntries(job.spec.template.spec.containers[0].env.map((e: { name: string; value?: string }) => [e.name, e.value]));
+
+  test("beforePause: once the IDE pod is gone, a backup Job without affinity, once per pause", async () => {
+    await createTemplate(env.client, "bp", NS, backupTemplate({ beforePause: true }));
+    home("frank-home");
+    await createKode(env.client, "frank", NS, { templateRef: { name: "bp" } });
+    await waitRunning(env.client, NS, "frank");
+    const before = jobsRun.length;
+    await pause("frank", true);
+    const b = await eventually("the before-pause backup", async () => {
+      const s = await backupStatus("frank");
+      return s?.handledPause ? s : undefined;
+    }, 60_000);
+    const k = await getKode(env.client, NS, "frank");
+    expect(b.handledPause).toBe((condition(k, "Paused") as { lastTransitionTime?: string }).lastTransitionTime);
+    expect(b.snapshots).toHaveLength(1);
+    const job = jobsRun.slice(before).find((j) => j.metadata.name.startsWith("frank-backup-"))!;
+    expect(envOf(job).KODE_TAG).toBe("before-pause");
+    expect(job.spec.template.spec.affinity).toBeUndefined();
+    expect(job.metadata.annotations?.["kode.jacero.io/trigger"]).toBe(`pause:${b.handledPause}`);
+    await Bun.sleep(2_500);
+    expect(jobsRun.slice(before).filter((j) => j.metadata.name.startsWith("frank-")).length).toBe(1);
+  });
+
+  test("archive: paused past archiveAfter → fresh backup → verify → only then the claim is deleted; phase Archived", async () => {
+    await createTemplate(env.client, "arch", NS, { ...backupTemplate(), lifecycle: { archiveAfter: "1m" } });
+    const dir = home("gina-home");
+    writeFileSync(join(dir, "workspace/data.bin"), Buffer.alloc(50_000, 3));
+    await createKode(env.client, "gina", NS, { templateRef: { name: "arch" } });
+    await waitRunning(env.client, NS, "gina");
+    // A timeline of what the API server stored: Jobs finishing, the archive's phases, the claim's deletion.
+    const timeline: string[] = [];
+    const unsubscribe = env.server.state.store.subscribe((e) => {
+      const o = e.object as Obj;
+      if (e.resource.endsWith("persistentvolumeclaims") && o.metadata.name === "gina-home" && (e.type === "DELETED" || o.metadata.deletionTimestamp)) timeline.push("claim deleted");
+      if (e.resource.endsWith("jobs") && o.metadata.name.startsWith("gina-") && o.status?.conditions?.some((c: { type: string }) => c.type === "Complete")) timeline.push(`${o.metadata.labels?.["kode.jacero.io/data-job"]} job complete`);
+      if (e.resource.endsWith("kodes") && o.metadata.name === "gina" && o.status?.archive) timeline.push(`archive ${o.status.archive.phase}`);
+    });
+    try {
+      await pause("gina", true);
+      await waitKodePhase("gina", "Paused");
+      await Bun.sleep(1_000);
+      expect((await getKode(env.client, NS, "gina"))!.status.archive).toBeUndefined();
+      clockOffsetMs = 2 * 60_000;
+      const k = await waitKodePhase("gina", "Archived", 90_000).catch(async (e) => {
+        console.log("DEBUG", warnings.slice(-5), timeline);
+        throw e;
+      });
+      expect(k.status.archive).toMatchObject({ phase: "Archived", volume: "gina-home", files: 2, bytes: 50_000 + 15, sampled: 2 });
+      expect(k.status.archive.snapshot).toBe(k.status.archive.backupSnapshot);
+      expect(k.status.archive.manifestSnapshot).toMatch(/^[0-9a-f]{8}$/);
+      expect(condition(k, "Archived")).toMatchObject({ status: "True", reason: "Archived" });
+      await waitGone(env.client, { group: "", version: "v1", plural: "persistentvolumeclaims", kind: "PersistentVolumeClaim", namespaced: true }, NS, "gina-home");
+      const dedup = timeline.filter((t, i) => t !== timeline[i - 1]);
+      const at = (what: string) => dedup.indexOf(what);
+      expect(at("archive BackingUp")).toBeGreaterThanOrEqual(0);
+      expect(at("backup job complete")).toBeGreaterThan(at("archive BackingUp"));
+      expect(at("archive Verifying")).toBeGreaterThan(at("backup job complete"));
+      expect(at("verify job complete")).toBeGreaterThan(at("archive Verifying"));
+      expect(at("archive Verified")).toBeGreaterThan(at("verify job complete"));
+      expect(at("claim deleted")).toBeGreaterThan(at("archive Verified"));
+      expect(at("archive Archived")).toBeGreaterThan(at("claim deleted"));
+      // Steady while archived: no Job, no claim, no CronJob.
+      const n = jobsRun.length;
+      await Bun.sleep(2_000);
+      expect(jobsRun.length).toBe(n);
+      expect(await env.client.get({ group: "", version: "v1", plural: "persistentvolumeclaims", kind: "PersistentVolumeClaim", namespaced: true }, "gina-home", NS)).toBeUndefined();
+      // Resume: a new claim, and the archive says which verified snapshot goes into it.
+      await pause("gina", false);
+      const r = await eventually("Restoring", async () => {
+        const k = await getKode(env.client, NS, "gina");
+        return k?.status?.archive?.phase === "Restoring" ? k : undefined;
+      });
+      expect(r.status.archive.snapshot).toBe(k.status.archive.snapshot);
+      await eventually("a new claim", () => env.client.get({ group: "", version: "v1", plural: "persistentvolumeclaims", kind: "PersistentVolumeClaim", namespaced: true }, "gina-home", NS));
+    } finally {
+      unsubscribe();
+      clockOffsetMs = 0;
+    }
+  });
+
+  test("archive: a failed verification keeps the claim and says why", async () => {
+    const dir = home("hana-home");
+    await createKode(env.client, "hana", NS, { templateRef: { name: "arch" } });
+    await waitRunning(env.client, NS, "hana");
+    // The volume changes between the backup and the verification: the sample differs from the snapshot.
+    beforeRun.set("hana-verify-", () => writeFileSync(join(dir, "workspace/main.py"), "changed after the backup\n"));
+    await pause("hana", true);
+    await waitKodePhase("hana", "Paused");
+    clockOffsetMs = 2 * 60_000;
+    try {
+      const k = await eventually("ArchiveFailed", async () => {
+        const k = await getKode(env.client, NS, "hana");
+        return k?.status?.archive?.phase === "Failed" ? k : undefined;
+      }, 90_000);
+      expect(k.status.archive.error).toContain("differs between the snapshot and the volume");
+      expect(condition(k, "Archived")).toMatchObject({ status: "False", reason: "ArchiveFailed" });
+      expect(k.status.phase).toBe("Paused");
+      await waitEvent(env.client, NS, "hana", "Warning", "ArchiveFailed");
+      await Bun.sleep(1_500);
+      expect(await env.client.get({ group: "", version: "v1", plural: "persistentvolumeclaims", kind: "PersistentVolumeClaim", namespaced: true }, "hana-home", NS)).toBeDefined();
+    } finally {
+      clockOffsetMs = 0;
+      beforeRun.clear();
+    }
   });
 
   test("deleting a Kode keeps its password Secret (released, findable by label); the CronJob goes", async () => {

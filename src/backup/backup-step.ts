@@ -6,13 +6,15 @@ import type { ConditionSpec } from "../api/conditions.ts";
 import type { Kode, KodeTemplateSpec } from "../api/types.ts";
 import type { ChildCache } from "../kube/cache.ts";
 import { CONTROLLER_UID_ANNOTATION, isControlledBy, type DesiredChild } from "../kube/children.ts";
-import { SECRETS } from "../kube/resources.ts";
+import { PVCS, SECRETS } from "../kube/resources.ts";
 import type { KubeClient, KubeObject } from "../kube/types.ts";
 import { childNames } from "../kode/render.ts";
+import { resolveSettings } from "../kode/settings.ts";
+import { ARCHIVED_CONDITION, archiveOf, decideArchive, type ArchiveStatus } from "./archive-plan.ts";
 import { planBackup, type BackupPlan, type Problem } from "./backup-plan.ts";
 import { renderCronJob, renderDataJob, renderPasswordSecret, backupNames } from "./backup-render.ts";
 import { applyResults, BACKED_UP_CONDITION, backedUpCondition, jobFinished, jobKind, jobResult, recorded, type BackupEvent, type BackupStatus, type JobResult } from "./backup-results.ts";
-import { BACKUP_NOW_ANNOTATION, BACKUP_OF_UID_LABEL, CRONJOBS, JOBS, PASSWORD_KEY } from "./config.ts";
+import { BACKUP_NOW_ANNOTATION, BACKUP_OF_UID_LABEL, CRONJOBS, JOBS, PASSWORD_KEY, type DataJobKind } from "./config.ts";
 
 type Secret = KubeObject & { data?: Record<string, string> };
 
@@ -22,7 +24,11 @@ export interface BackupDeps {
   jobs: ChildCache;
   cronJobs: ChildCache;
   pods: ChildCache;
+  pvcs: ChildCache;
   generatePassword(): string;
+  now(): number;
+  /** How long a paused Kode waits at most before its archive delay is looked at again (default 1 minute). */
+  archiveRecheckMs?: number;
   fieldManager: string;
 }
 
@@ -37,7 +43,15 @@ export interface BackupStepResult {
   /** Results recorded by this pass (for the metrics, once written). */
   recorded: JobResult[];
   wrote: boolean;
+  /** Stop this pass and come back (our own Secret create is not in the cache yet). */
+  waitForCacheMs?: number;
+  /** Look at the Kode again then (an archive delay runs). */
   requeueAfterMs?: number;
+  /** status.archive (undefined: none) and the Archived condition. */
+  archive?: ArchiveStatus;
+  archiveCondition?: ConditionSpec;
+  /** The home claim is archived (or being deleted): the Kode must not render it. */
+  volumeGone?: boolean;
 }
 
 /** When the current pause began: the Paused condition's transition time (the lifecycle writes it). */
@@ -118,7 +132,12 @@ function observeJobs(deps: BackupDeps, kode: Kode) {
     if (r) results.set(j.metadata.name, r);
   }
   const active = [...own, ...cronJobs].filter((j) => !jobFinished(j as never));
-  return { own, cronJobs, results, active };
+  const byTrigger = new Map<string, JobResult>();
+  for (const j of own) {
+    const r = results.get(j.metadata.name);
+    if (r) byTrigger.set(r.trigger, r);
+  }
+  return { own, cronJobs, results, active, byTrigger };
 }
 
 const passThrough = (job: KubeObject): DesiredChild => ({
@@ -139,7 +158,10 @@ export async function backupStep(deps: BackupDeps, kode: Kode, spec: KodeTemplat
   const base = { events: applied.events, recorded: applied.recordedNow, wrote: false };
   // Our own Jobs stay until their result is in status (read from the status this pass started with, so a
   // failed status write never loses a result); then they are pruned.
-  const kept = observed.own.filter((j) => ["backup", "verify"].includes(jobKind(j) ?? "") && (!jobFinished(j as never) || !observed.results.get(j.metadata.name) || !recorded(old, observed.results.get(j.metadata.name)!)));
+  const oldArchive = archiveOf(kode);
+  const isRecorded = (r: JobResult) =>
+    r.kind === "verify" ? !!oldArchive && `verify:${oldArchive.pause}` === r.trigger && oldArchive.phase !== "BackingUp" && oldArchive.phase !== "Verifying" : recorded(old, r);
+  const kept = observed.own.filter((j) => ["backup", "verify"].includes(jobKind(j) ?? "") && (!observed.results.get(j.metadata.name) || !isRecorded(observed.results.get(j.metadata.name)!)));
   const children: DesiredChild[] = kept.map(passThrough);
 
   if (planned.kind === "off") {
@@ -157,29 +179,67 @@ export async function backupStep(deps: BackupDeps, kode: Kode, spec: KodeTemplat
   const secretProblem = secretProblems(deps, ns, plan)[0];
   if (secretProblem) return problemResult(secretProblem);
   const password = await ensurePassword(deps, kode, plan);
-  if (password.ok === "waiting") return { ...base, children, requeueAfterMs: 500 };
+  if (password.ok === "waiting") return { ...base, children, waitForCacheMs: 500 };
   if (password.ok === false) return problemResult(password.problem);
 
   const pod = deps.pods.get(ns, childNames(name).pod);
   const podRunning = !!pod && !pod.metadata.deletionTimestamp;
-  const triggers: { trigger: string; tag: string; waitsFor?: string }[] = [];
+  const triggers: { trigger: string; tag: string; kind?: DataJobKind; waitsFor?: string }[] = [];
   const pauseId = pauseIdOf(kode);
+  const storage = resolveSettings(kode, spec).storage;
+  const decision = decideArchive({
+    kode,
+    spec,
+    pauseId,
+    now: deps.now(),
+    results: observed.byTrigger,
+    podRunning,
+    ...(storage?.existingVolumeClaim && { volumeProblem: `home is the existing claim ${storage.existingVolumeClaim}, which the operator never deletes` }),
+    ...(storage?.keepVolume && { volumeProblem: "storage.keepVolume is set, so the operator never deletes the volume" }),
+    ...(((kode.status as { restore?: { snapshot?: string } } | undefined)?.restore?.snapshot) && { restoredSnapshot: (kode.status as { restore?: { snapshot?: string } }).restore!.snapshot }),
+  });
+  const events = [...base.events, ...decision.events];
+  let archive = decision.archive;
+  let wrote = password.created;
+  if (decision.deleteVolume) {
+    const claim = childNames(name).pvc;
+    const live = deps.pvcs.get(ns, claim);
+    // Only our own claim (controller ownerReference), at the uid seen: never a user's, never a kept one.
+    if (live && live.metadata.ownerReferences?.some((r) => r.controller === true && r.uid === kode.metadata.uid)) {
+      await deps.client.delete(PVCS, claim, { namespace: ns, preconditions: { uid: live.metadata.uid } });
+      wrote = true;
+    }
+    archive = { ...archive!, phase: "Archived", volume: claim };
+    events.push({ type: "Normal", reason: "Archived", message: `volume ${claim} deleted after snapshot ${archive.snapshot} was verified; resuming restores it into a new volume` });
+  }
+  const archiveCondition = decision.deleteVolume ? { status: "True" as const, reason: "Archived", message: `the volume was deleted after snapshot ${archive!.snapshot} was verified (${archive!.verifiedAt}); set spec.paused to false to restore it into a new volume` } : decision.condition;
+  const archivePart = { ...(archive && { archive }), ...(archiveCondition && { archiveCondition }), ...(decision.volumeGone && { volumeGone: true }) };
+  if (decision.job) triggers.push({ trigger: decision.job.trigger, tag: decision.job.tag || "archive", kind: decision.job.kind });
   if (plan.beforePause && pauseId && status.handledPause !== pauseId) triggers.push({ trigger: `pause:${pauseId}`, tag: "before-pause", ...(podRunning && { waitsFor: "the IDE pod to stop" }) });
   const now = kode.metadata.annotations?.[BACKUP_NOW_ANNOTATION];
   if (now && now !== status.handledBackupNow) triggers.push({ trigger: `now:${now}`, tag: "manual", ...(plan.singlePod && podRunning && { waitsFor: "a pause (the volume is ReadWriteOncePod)" }) });
   let started: string | undefined;
   const busy = observed.active.length > 0;
   for (const t of triggers) {
-    const jobName = backupNames(name).job("backup", t.trigger);
+    const jobName = backupNames(name).job(t.kind ?? "backup", t.trigger);
     if (observed.own.some((j) => j.metadata.name === jobName)) continue;
     if (t.waitsFor || busy || started) continue;
-    const job = renderDataJob({ kode, plan, kind: "backup", trigger: t.trigger, tag: t.tag, podRunning });
+    const job = renderDataJob({ kode, plan, kind: t.kind ?? "backup", trigger: t.trigger, tag: t.tag, podRunning });
     children.push({ resource: JOBS, object: job, immutable: true });
     started = jobName;
   }
   const ownActive = observed.own.some((j) => !jobFinished(j as never));
-  if (plan.schedule && !(plan.singlePod && podRunning))
+  if (plan.schedule && !(plan.singlePod && podRunning) && !decision.volumeGone)
     children.push({ resource: CRONJOBS, object: renderCronJob({ kode, plan, podRunning, suspend: ownActive || !!started }) });
   const running = started ?? observed.active[0]?.metadata.name;
-  return { ...base, children, status, condition: backedUpCondition(status, undefined, running, plan.schedule), wrote: password.created };
+  return {
+    ...base,
+    events,
+    children,
+    status,
+    condition: backedUpCondition(status, undefined, running, plan.schedule),
+    wrote,
+    ...archivePart,
+    ...(decision.requeueAfterMs !== undefined && { requeueAfterMs: Math.min(decision.requeueAfterMs, deps.archiveRecheckMs ?? 60_000) }),
+  };
 }

@@ -30,6 +30,7 @@ import { initContainerProblems, type ObservedPod } from "./init-reports.ts";
 import { nextCondition } from "../api/conditions.ts";
 import { backupStep, type BackupStepResult } from "../backup/backup-step.ts";
 import { BACKED_UP_CONDITION, type JobResult } from "../backup/backup-results.ts";
+import { ARCHIVED_CONDITION } from "../backup/archive-plan.ts";
 import { CRONJOBS, JOBS } from "../backup/config.ts";
 import type { ActivityEntry } from "../lifecycle/activity-status.ts";
 import type { LifecycleMetrics } from "../lifecycle/metrics.ts";
@@ -94,6 +95,8 @@ export interface KodeDeps {
   /** Backup Jobs and CronJobs (src/backup); absent (or pods without controlledBy): no backups. */
   jobs?: ChildCache;
   cronJobs?: ChildCache;
+  /** At most this long between looks at a paused Kode whose archive delay runs (default 1 minute). */
+  archiveRecheckMs?: number;
   /** Observes a recorded backup result (duration and bytes metrics). */
   backupObserved?(kode: Kode, result: JobResult): void;
   /** devcontainers: the last git read of each Kode's devcontainer.json (kept through a git outage). */
@@ -247,19 +250,35 @@ async function writeStatus(deps: KodeDeps, kode: Kode, next: KodeStatus): Promis
  * conflict, deletion) keeps what is there, so a snapshot history is never dropped by an unrelated problem.
  */
 function withBackupStatus(kode: Kode, next: KodeStatus): KodeStatus {
-  type WithBackup = KodeStatus & { backup?: unknown };
+  if (withBackupStep.has(next)) return next;
+  type WithBackup = KodeStatus & { backup?: unknown; archive?: unknown };
   const old = kode.status as WithBackup | undefined;
   const out = { ...next } as WithBackup;
   if (out.backup === undefined && old?.backup !== undefined) out.backup = old.backup;
-  const cond = old?.conditions?.find((c) => c.type === BACKED_UP_CONDITION);
-  if (cond && !out.conditions?.some((c) => c.type === BACKED_UP_CONDITION)) out.conditions = [...(out.conditions ?? []), cond];
+  const oldArchive = (old as { archive?: unknown } | undefined)?.archive;
+  if (out.archive === undefined && oldArchive !== undefined) (out as { archive?: unknown }).archive = oldArchive;
+  for (const type of [BACKED_UP_CONDITION, ARCHIVED_CONDITION]) {
+    const cond = old?.conditions?.find((c) => c.type === type);
+    if (cond && !out.conditions?.some((c) => c.type === type)) out.conditions = [...(out.conditions ?? []), cond];
+  }
   return out;
 }
 
+/** Statuses the backup step contributed to (what they lack of it is meant). */
+const withBackupStep = new WeakSet<KodeStatus>();
+
 /** The backup step's status.backup and BackedUp condition into the derived status. */
 function withBackupPart(kode: Kode, next: KodeStatus, backup: BackupStepResult, generation: number, now: string) {
-  if (backup.status) (next as KodeStatus & { backup?: unknown }).backup = backup.status;
+  const out = next as KodeStatus & { backup?: unknown; archive?: unknown };
+  if (backup.status) out.backup = backup.status;
   if (backup.condition) next.conditions = [...(next.conditions ?? []).filter((c) => c.type !== BACKED_UP_CONDITION), nextCondition(BACKED_UP_CONDITION, backup.condition, kode.status?.conditions, generation, now)];
+  // status.archive is the step's alone: absent means none (a resumed and restored Kode drops it).
+  out.archive = backup.archive;
+  if (!backup.archive) delete out.archive;
+  next.conditions = (next.conditions ?? []).filter((c) => c.type !== ARCHIVED_CONDITION);
+  if (backup.archiveCondition) next.conditions.push(nextCondition(ARCHIVED_CONDITION, backup.archiveCondition, kode.status?.conditions, generation, now));
+  if (backup.archive?.phase === "Archived" && next.phase === "Paused") next.phase = "Archived";
+  withBackupStep.add(next);
 }
 
 /** Run the backup step when its caches are there. */
@@ -267,7 +286,18 @@ function runBackupStep(deps: KodeDeps, kode: Kode, template: KodeTemplate): Prom
   const pods = deps.pods;
   if (!deps.jobs || !deps.cronJobs || !pods?.controlledBy) return undefined;
   return backupStep(
-    { client: deps.client, secrets: deps.secrets, jobs: deps.jobs, cronJobs: deps.cronJobs, pods: pods as ChildCache, generatePassword: deps.generateKey ?? (() => randomBytes(32).toString("base64url")), fieldManager: FIELD_MANAGER },
+    {
+      client: deps.client,
+      secrets: deps.secrets,
+      jobs: deps.jobs,
+      cronJobs: deps.cronJobs,
+      pods: pods as ChildCache,
+      pvcs: deps.pvcs,
+      generatePassword: deps.generateKey ?? (() => randomBytes(32).toString("base64url")),
+      now: () => Date.parse(deps.now()),
+      ...(deps.archiveRecheckMs !== undefined && { archiveRecheckMs: deps.archiveRecheckMs }),
+      fieldManager: FIELD_MANAGER,
+    },
     kode,
     template.spec,
   );
@@ -471,8 +501,12 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
 
   const backup = await runBackupStep(deps, kode, template);
   wrote ||= !!backup?.wrote;
-  if (backup?.requeueAfterMs !== undefined) return { wrote, requeueAfterMs: backup.requeueAfterMs };
-  const applied = await applyChildren(deps.client, owner, [...rendered.children, ...(backup?.children ?? [])], kodeChildKinds(deps), { fieldManager: FIELD_MANAGER });
+  if (backup?.waitForCacheMs !== undefined) return { wrote, requeueAfterMs: backup.waitForCacheMs };
+  // An archived Kode's claim is deleted by the archive step (after its verification) and not rendered again
+  // until the Kode resumes.
+  const ownChildren = backup?.volumeGone ? rendered.children.filter((c) => !(c.resource === PVCS && c.object.metadata.name === names.pvc)) : rendered.children;
+  const desired = [...ownChildren, ...(backup?.children ?? [])];
+  const applied = await applyChildren(deps.client, owner, desired, kodeChildKinds(deps), { fieldManager: FIELD_MANAGER });
   wrote ||= applied.wrote;
   if (applied.outcome === "waiting") {
     deps.log?.debug?.("waiting for the cache", { kode: objectKey(kode), reason: applied.reason });
@@ -482,7 +516,7 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
     const problem = { reason: "ChildConflict", message: applied.conflict.message };
     return { wrote: await status(deriveStatus({ ...base, problems: [problem], statefulSet: observedSts() })), requeueAfterMs: deps.conflictRetryMs ?? CONFLICT_RETRY_MS };
   }
-  const stsIndex = rendered.children.findIndex((c) => c.resource === STATEFULSETS);
+  const stsIndex = desired.findIndex((c) => c.resource === STATEFULSETS);
   const sts = applied.results[stsIndex];
   if (sts.action === "created") for (const w of rendered.warnings) deps.events.event(asObject(kode), "Warning", "Configuration", w);
 
@@ -520,5 +554,6 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
   const statusWrote = await status(next);
   if (backup) for (const e of backup.events) deps.events.event(asObject(kode), e.type, e.reason, e.message);
   if (backup) for (const r of backup.recorded) deps.backupObserved?.(kode, r);
-  return { wrote: statusWrote, ...(dc.requeueAfterMs !== undefined && { requeueAfterMs: dc.requeueAfterMs }), ...(poll && { poll }) };
+  const later = [dc.requeueAfterMs, backup?.requeueAfterMs].filter((ms) => ms !== undefined);
+  return { wrote: statusWrote, ...(later.length && { requeueAfterMs: Math.min(...later) }), ...(poll && { poll }) };
 }

@@ -55,6 +55,8 @@ export interface OperatorOptions {
    * (default off: a cluster without the Gateway API CRDs has no such kind to watch).
    */
   routes?: { ingress?: boolean; gateway?: boolean };
+  /** At most this long between looks at a paused Kode whose archive delay runs (default 1 minute; tests shorten it). */
+  archiveRecheckMs?: number;
   /** OpenID discovery: re-fetch interval of a good result (default 10 minutes), timeout, first retry after a failure. */
   oidc?: { refreshMs?: number; timeoutMs?: number; backoffMs?: number };
 }
@@ -442,6 +444,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     pods: podChildren as never,
     jobs: jobChildren,
     cronJobs: cronJobChildren,
+    ...(opts.archiveRecheckMs !== undefined && { archiveRecheckMs: opts.archiveRecheckMs }),
     backupObserved: (_kode, r) => {
       const result = r.result.ok ? "success" : "failure";
       backupRuns.inc({ kind: r.kind, result });
