@@ -219,6 +219,10 @@ export async function backupStep(deps: BackupDeps, kode: Kode, spec: KodeTemplat
   const now = kode.metadata.annotations?.[BACKUP_NOW_ANNOTATION];
   if (now && now !== status.handledBackupNow) triggers.push({ trigger: `now:${now}`, tag: "manual", ...(plan.singlePod && podRunning && { waitsFor: "a pause (the volume is ReadWriteOncePod)" }) });
   let started: string | undefined;
+  // A resumed archive not restored yet: no backup of the new (empty) volume, whose snapshots retention could
+  // count against the verified one.
+  const restoring = archive?.phase === "Restoring";
+  if (restoring) triggers.length = 0;
   const busy = observed.active.length > 0;
   for (const t of triggers) {
     const jobName = backupNames(name).job(t.kind ?? "backup", t.trigger);
@@ -229,7 +233,7 @@ export async function backupStep(deps: BackupDeps, kode: Kode, spec: KodeTemplat
     started = jobName;
   }
   const ownActive = observed.own.some((j) => !jobFinished(j as never));
-  if (plan.schedule && !(plan.singlePod && podRunning) && !decision.volumeGone)
+  if (plan.schedule && !(plan.singlePod && podRunning) && !decision.volumeGone && !restoring)
     children.push({ resource: CRONJOBS, object: renderCronJob({ kode, plan, podRunning, suspend: ownActive || !!started }) });
   const running = started ?? observed.active[0]?.metadata.name;
   return {
