@@ -2,9 +2,10 @@
 //
 // Three processes: the embedded API server (`kode apiserver`), one loopback stand-in answering every pod's proxy
 // target (code-server /healthz, Envoy /stats?format=json and Jupyter /api/status + /api/kernels in their
-// documented formats, varied per pod: typing, keep-alive only, busy kernels, quiet kernels, no kernels), and this
-// process, which runs only what the operator will run: the ActivityPoller over the project's Kubernetes client
-// and, per result, evaluate() plus the status-write policy (activityStatusFields / activityStatusChanged).
+// documented formats, the Jupyter ones behind the sidecar's /ide/activity route, varied per pod: typing, keep-alive
+// only, busy kernels, quiet kernels, no kernels), and this process, which runs only what the operator runs: the
+// ActivityPoller over the project's Kubernetes client and, per result, evaluate() with the controller's active
+// window plus the status-write policy (activityStatusFields / activityStatusChanged).
 // Time is compressed: the poller's clock runs --scale times faster than the wall (default 10, so a 60 s interval
 // takes 6 s), and the stand-in answers on the same clock. Measured over --rounds intervals after --warmup ones:
 //   requests_per_min    pod-proxy GETs the API server counted (User-Agent of this poller) per interval = per minute
@@ -18,12 +19,13 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { IdeType } from "../src/api/types.ts";
 import { ideTypes } from "../src/kode/ide/index.ts";
-import type { IdeTypeSpec } from "../src/kode/ide/spec.ts";
 import { createClient } from "../src/kube/client.ts";
 import { loadClientConfig } from "../src/kube/kubeconfig.ts";
 import { activityStatusChanged, activityStatusFields, type ActivityStatusFields } from "../src/lifecycle/activity-status.ts";
 import { ActivityPoller, clientGetter, type Clock } from "../src/lifecycle/poller.ts";
-import { activityTarget, DEFAULT_ENVOY_FLOOR } from "../src/lifecycle/targets.ts";
+import { activityTarget } from "../src/lifecycle/targets.ts";
+import { activeWindowMs } from "../src/lifecycle/controller.ts";
+import { HEALTH_IDE_ACTIVITY_PREFIX } from "../src/envoy/bootstrap.ts";
 import { evaluate, type Memory } from "../src/lifecycle/verdict.ts";
 
 const MIN = 60_000;
@@ -55,7 +57,8 @@ function standIn(t0: number, r0: number) {
     fetch(req) {
       const url = new URL(req.url);
       const [, pod, ...rest] = url.pathname.split("/");
-      const path = `/${rest.join("/")}`;
+      // Jupyter behind the sidecar: the health listener's /ide/activity route forwards to the IDE (auth off).
+      const path = `/${rest.join("/")}`.replace(/^\/ide\/activity/, "");
       const variant = pod!.split("-").slice(-2, -1)[0];
       const minutes = (now() - t0) / MIN + 1000;
       if (path === "/stats") {
@@ -70,7 +73,6 @@ function standIn(t0: number, r0: number) {
         });
       }
       if (path === "/healthz") return Response.json({ status: variant === "alive" ? "alive" : "expired", lastHeartbeat: t0 - 60 * MIN });
-      if (req.headers.get("authorization") !== "token bench-token") return new Response("forbidden", { status: 403 });
       if (path === "/api/status") {
         const last = variant === "recent" ? now() - 10_000 : t0 - 60 * MIN;
         return Response.json({ started: iso(t0 - 120 * MIN), last_activity: iso(last), connections: 1, kernels: variant === "nokernels" ? 0 : 1 });
@@ -91,10 +93,11 @@ const MIX: [IdeType, boolean, string, number][] = [
   ["webtop", true, "typing", 0.05],
   ["webtop", true, "keepalive", 0.1],
   ["webtop", false, "none", 0.05],
-  ["jupyter", false, "nokernels", 0.05],
-  ["jupyter", false, "quiet", 0.05],
-  ["jupyter", false, "busy", 0.05],
-  ["jupyter", false, "recent", 0.05],
+  ["jupyter", true, "nokernels", 0.05],
+  ["jupyter", true, "quiet", 0.05],
+  ["jupyter", true, "busy", 0.05],
+  ["jupyter", true, "recent", 0.025],
+  ["jupyter", false, "none", 0.025],
   ["alnoda", true, "keepalive", 0.1],
   ["devcontainers", true, "typing", 0.05],
   ["devcontainers", false, "none", 0.05],
@@ -145,6 +148,7 @@ async function main() {
 
     const now = scaledNow(t0, r0);
     const clock: Clock = { now, setTimeout: (fn, ms) => setTimeout(fn, ms / SCALE), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) };
+    const policy = { idleTimeoutMs: 8 * 60 * MIN, warnBeforeMs: 5 * MIN };
     const stored = new Map<string, ActivityStatusFields>();
     let writes = 0;
     let rounds = 0;
@@ -156,8 +160,8 @@ async function main() {
       onResult: (r): Memory => {
         rounds++;
         const e = evaluate({
-          now: r.at, runningSince: t0 - 120 * MIN, policy: { idleTimeoutMs: 8 * 60 * MIN, warnBeforeMs: 5 * MIN }, readings: r.readings,
-          memory: r.memory, floor: r.target.floor, activeWindowMs: 2 * MIN, noSignalReason: r.target.noSignalReason,
+          now: r.at, runningSince: t0 - 120 * MIN, policy, readings: r.readings,
+          memory: r.memory, floor: r.target.floor, activeWindowMs: activeWindowMs(MIN, policy), noSignalReason: r.target.noSignalReason,
         });
         const prev = stored.get(r.target.key);
         const next = activityStatusFields(e.activity, prev);
@@ -169,12 +173,11 @@ async function main() {
         return e.memory;
       },
     });
-    // Jupyter's file does not name its native reader yet (another branch edits it): the bench supplies it.
-    const specOf = (type: IdeType): IdeTypeSpec =>
-      type === "jupyter" && !ideTypes.jupyter.activityReading ? { ...ideTypes.jupyter, activityReading: { native: "jupyter", envoyFloor: DEFAULT_ENVOY_FLOOR } } : ideTypes[type];
     let neverPolled = 0;
     for (const p of plan) {
-      const target = activityTarget({ namespace: "default", name: p.name, pod: p.name, spec: specOf(p.type), port: ideTypes[p.type].defaultPort, behindEnvoy: p.envoy, ...(p.type === "jupyter" && { token: "bench-token" }) });
+      const spec = ideTypes[p.type];
+      // As the reconciler does: the native signal through the sidecar for a type whose file names sidecar paths.
+      const target = activityTarget({ namespace: "default", name: p.name, pod: p.name, spec, port: spec.defaultPort, behindEnvoy: p.envoy, ...(p.envoy && spec.activityReading?.sidecarPaths?.length && { nativeViaSidecar: HEALTH_IDE_ACTIVITY_PREFIX }) });
       if (target.sources.length === 0) neverPolled++;
       poller.upsert(target);
     }

@@ -169,6 +169,9 @@ export class OperatorProcess {
       String(this.opts.concurrency ?? 4),
       "--qps",
       String(this.opts.qps ?? 1000),
+      // The pods here have no pod-proxy target: activity polling would only read errors. The lifecycle's own
+      // e2e tests (e2e/lifecycle-*.test.ts) run it.
+      ...(this.opts.extraArgs?.some((a) => a.startsWith("--activity-interval")) ? [] : ["--activity-interval", "0"]),
       ...(this.opts.extraArgs ?? []),
     ];
   }

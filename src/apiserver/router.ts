@@ -196,7 +196,10 @@ export class Router {
     if (!target) throw new ApiError(503, "ServiceUnavailable", `no endpoints available for pod "${podName}"`);
     const marker = `/pods/${path.name}/proxy`;
     const rest = url.pathname.slice(url.pathname.indexOf(marker) + marker.length) || "/";
-    const init: RequestInit = { method: req.method, headers: req.headers };
+    // As kube-apiserver: the caller's credentials (and impersonation) end at the API server, never reach the pod.
+    const headers = new Headers(req.headers);
+    for (const name of [...headers.keys()]) if (name === "authorization" || name.startsWith("impersonate-")) headers.delete(name);
+    const init: RequestInit = { method: req.method, headers };
     if (req.method !== "GET" && req.method !== "HEAD") init.body = await req.arrayBuffer();
     try {
       const res = await fetch(`${target}${rest}${url.search}`, init);

@@ -53,6 +53,8 @@ export const HEALTH_READY_PATH = "/ready";
 /** On the health listener: proxied to the IDE's own readiness path (kubelet cannot reach a loopback-bound IDE). */
 export const HEALTH_IDE_READY_PATH = "/ide/ready";
 export const STATS_PATHS = ["/stats", "/stats/prometheus"];
+/** On the health listener: the IDE's own activity endpoints (exact paths, GET only), for the operator's poller. */
+export const HEALTH_IDE_ACTIVITY_PREFIX = "/ide/activity";
 
 export const JWT_FILTER_NAME = "envoy.filters.http.jwt_authn";
 /** jwt_authn's dynamic-metadata namespace and the key its payload is stored under (the RBAC policy reads it). */
@@ -94,6 +96,11 @@ export interface BootstrapInput {
   oauth2?: { clientSecret: string; hmacSecret: string; ca?: string };
   /** Path routing: only requests below basePath reach the IDE (with the prefix removed when strip). */
   prefix?: { basePath: string; strip: boolean };
+  /**
+   * The IDE's activity endpoints the health listener forwards (GET, exactly these paths, query kept):
+   * `${HEALTH_IDE_ACTIVITY_PREFIX}${path}` → `upstream` on the IDE.
+   */
+  ideActivity?: { path: string; upstream: string }[];
 }
 
 export interface BuiltBootstrap {
@@ -130,7 +137,7 @@ export function buildBootstrap(input: BootstrapInput): BuiltBootstrap {
   const bootstrap: J = {
     node: { id: `${kode.namespace ?? "default"}/${kode.name}`, cluster: "kode" },
     admin: { address: socket("127.0.0.1", ENVOY_ADMIN_PORT) },
-    static_resources: { listeners: [publicListener(filters, routeHeadersToRemove, input.prefix), healthListener(input.ideReadiness)], clusters },
+    static_resources: { listeners: [publicListener(filters, routeHeadersToRemove, input.prefix), healthListener(input.ideReadiness, input.ideActivity ?? [])], clusters },
   };
   return { bootstrap, secretFiles: secretFilesFor(authType, input) };
 }
@@ -210,14 +217,23 @@ function publicListener(filters: J[], routeHeadersToRemove: string[], prefix?: B
   });
 }
 
-/** The kubelet's listener: /ready (Envoy itself), GET stats from the admin, the IDE's readiness when it is http. */
-function healthListener(ideReadiness: ProbeCheck): J {
+/**
+ * The kubelet's listener: /ready (Envoy itself), GET stats from the admin, the IDE's readiness when it is http, and
+ * the IDE's activity endpoints (the operator reads them through the pod proxy). Nothing else of the IDE is reachable
+ * here: exact paths, GET only, so no route to the IDE's data bypasses the public listener's auth.
+ */
+function healthListener(ideReadiness: ProbeCheck, ideActivity: { path: string; upstream: string }[]): J {
   const routes: J[] = STATS_PATHS.map((path) => ({
     match: { path, headers: [{ name: ":method", string_match: { exact: "GET" } }] },
     route: { cluster: "kode_admin", timeout: "5s" },
   }));
   if (ideReadiness.kind === "http")
     routes.push({ match: { path: HEALTH_IDE_READY_PATH }, route: { cluster: "kode_ide_probe", prefix_rewrite: ideReadiness.path, timeout: "5s" } });
+  for (const a of ideActivity)
+    routes.push({
+      match: { path: `${HEALTH_IDE_ACTIVITY_PREFIX}${a.path}`, headers: [{ name: ":method", string_match: { exact: "GET" } }] },
+      route: { cluster: "kode_ide_probe", prefix_rewrite: a.upstream, timeout: "5s" },
+    });
   routes.push({ match: { prefix: "/" }, direct_response: { status: 404 } });
   return httpListener("kode_health", ENVOY_HEALTH_PORT, {
     stat_prefix: "kode_health",

@@ -195,7 +195,10 @@ export function renderEnvoy(input: EnvoyRenderInput): EnvoyRender {
   // An IDE told to serve below the prefix answers its health check there too.
   const ideReadiness: ProbeCheck =
     ownReadiness.kind === "http" && input.prefix && !input.prefix.strip ? { kind: "http", path: `${input.prefix.basePath}${ownReadiness.path.replace(/^\//, "")}` } : ownReadiness;
-  const { bootstrap, secretFiles } = buildBootstrap({ kode, idePort, spec, ideReadiness, credentials: input.credentials, oauth2: input.oauth2, prefix: input.prefix });
+  // The IDE's activity endpoints on the health listener (below the prefix for an IDE that serves there).
+  const below = input.prefix && !input.prefix.strip ? input.prefix.basePath.replace(/\/$/, "") : "";
+  const ideActivity = (ideSpec?.activityReading?.sidecarPaths ?? []).map((path) => ({ path, upstream: `${below}${path}` }));
+  const { bootstrap, secretFiles } = buildBootstrap({ kode, idePort, spec, ideReadiness, credentials: input.credentials, oauth2: input.oauth2, prefix: input.prefix, ideActivity });
   const bootstrapJson = `${JSON.stringify(bootstrap, null, 2)}\n`;
 
   const names = envoyChildNames(kode.name);

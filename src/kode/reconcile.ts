@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { KODES } from "../api/resources.ts";
 import type { EnvoyProxyConfig, Kode, KodeStatus, KodeTemplate } from "../api/types.ts";
 import { EnvoyRenderError } from "../envoy/render.ts";
+import { HEALTH_IDE_ACTIVITY_PREFIX } from "../envoy/bootstrap.ts";
 import { objectKey, splitKey, type Cache, type ChildCache } from "../kube/cache.ts";
 import { applyChildren, isControlledBy, RETAINED_FROM_ANNOTATION, removeChildren, type ChildKinds, type Owner } from "../kube/children.ts";
 import type { ReconcileResult } from "../kube/queue.ts";
@@ -110,8 +111,6 @@ export interface KodeDeps {
   activity?: Cache<ActivityEntry>;
   /** Where running Kodes are registered for activity polling, and paused, failed or deleted ones removed. */
   activityTargets?: { upsert(target: ActivityTarget): void; remove(key: string): void };
-  /** The path prefix on the sidecar's health listener that forwards GETs to the IDE's activity endpoints (jupyter). */
-  sidecarActivityPrefix?: string;
   /** kode_start_duration_seconds and kode_pauses_total. */
   lifecycleMetrics?: LifecycleMetrics;
 }
@@ -444,7 +443,8 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
   const now = deps.now();
   // A refused lifecycle value is reported (LifecycleValid=False, a Warning Event) and the template's applies.
   const lifecycleProblems = resolvePolicy(resolved.template?.spec.lifecycle, kode.spec.lifecycle, kode.metadata.annotations, Date.parse(now)).problems;
-  const activity = deps.activity?.get(ns, name)?.activity;
+  // Before the poller's first round (an operator restart) the stored verdict stands: no write to drop it.
+  const activity = deps.activity ? (deps.activity.get(ns, name)?.activity ?? kode.status?.activity) : undefined;
   const base = {
     kode,
     generation,
@@ -545,9 +545,7 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
           spec: ide,
           port: resolveSettings(kode, template.spec).port,
           behindEnvoy: !!envoy.input,
-          // Jupyter's token is its password (in memory only, sent to Jupyter through the pod proxy).
-          ...(template.spec.type === "jupyter" && credentials.plain && { token: credentials.plain.password }),
-          ...(envoy.input && deps.sidecarActivityPrefix && { nativeViaSidecar: deps.sidecarActivityPrefix }),
+          ...(envoy.input && ide.activityReading?.sidecarPaths?.length && { nativeViaSidecar: HEALTH_IDE_ACTIVITY_PREFIX }),
         })
       : undefined;
   if (backup) withBackupPart(kode, next, backup, generation, deps.now());

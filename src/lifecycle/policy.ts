@@ -1,6 +1,7 @@
 // The effective lifecycle of one Kode: the template's values, shortened (never lengthened) by the Kode's, and the
-// keep-alive-until annotation. Bad values become problems with the field and a message a user can act on; a Kode
-// with problems is never paused automatically (the caller keeps it running and reports them).
+// keep-alive-until annotation. Bad values become problems with the field and a message a user can act on; the
+// policy leaves a refused value out (a Kode's longer value gives way to the template's, a bad keep-alive-until
+// postpones nothing), so bad input never buys a Kode a way around the template's limits.
 import { formatDuration, parseDuration } from "./duration.ts";
 import type { Policy } from "./verdict.ts";
 

@@ -18,7 +18,6 @@ import { evaluate, type Action, type Evaluation, type Policy } from "./verdict.t
 
 const MIN = 60_000;
 const PYTHON = ["/usr/bin/python3", "python3"].find((p) => Bun.spawnSync([p, "-c", "import jupyter_server, ipykernel"]).exitCode === 0);
-const TOKEN = "t0ken-for-poller-tests";
 
 let api: ApiServer;
 let client: Client;
@@ -197,7 +196,9 @@ describe.skipIf(!PYTHON)("a real Jupyter server through the pod proxy", () => {
   let base = "";
   let dir = "";
   let spawnedAt = 0;
-  const direct = (path: string, init?: RequestInit) => fetch(`${base}${path}`, { ...init, headers: { Authorization: `token ${TOKEN}`, ...(init?.headers ?? {}) } });
+  // Jupyter as it runs behind an authenticating sidecar: its own auth off (the poller reads it through the
+  // sidecar's health listener; the embedded pod proxy, like a real one, would drop an Authorization header).
+  const direct = (path: string, init?: RequestInit) => fetch(`${base}${path}`, init);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "kode-poller-jupyter-"));
@@ -207,8 +208,8 @@ describe.skipIf(!PYTHON)("a real Jupyter server through the pod proxy", () => {
     base = `http://127.0.0.1:${port}`;
     spawnedAt = Date.now();
     proc = Bun.spawn(
-      [PYTHON!, "-m", "jupyter_server", "--ServerApp.ip=127.0.0.1", `--ServerApp.port=${port}`, `--ServerApp.token=${TOKEN}`,
-        `--ServerApp.root_dir=${dir}`, "--ServerApp.open_browser=False", "--allow-root"],
+      [PYTHON!, "-m", "jupyter_server", "--ServerApp.ip=127.0.0.1", `--ServerApp.port=${port}`, "--ServerApp.token=", "--ServerApp.password=",
+        "--ServerApp.disable_check_xsrf=True", `--ServerApp.root_dir=${dir}`, "--ServerApp.open_browser=False", "--allow-root"],
       { stdout: "ignore", stderr: "ignore", env: { ...process.env, HOME: dir, JUPYTER_RUNTIME_DIR: join(dir, "rt") } },
     );
     const deadline = Date.now() + 40_000;
@@ -228,7 +229,7 @@ describe.skipIf(!PYTHON)("a real Jupyter server through the pod proxy", () => {
 
   const target: ActivityTarget = {
     key: "default/jup", namespace: "default", pod: "jup-0",
-    sources: [{ kind: "jupyter", port: 8888, pathPrefix: "", token: TOKEN }], floor: { rxBytesPerMinute: 4096, requestsPerMinute: 2 }, noSignalReason: "-",
+    sources: [{ kind: "jupyter", port: 8888, pathPrefix: "" }], floor: { rxBytesPerMinute: 4096, requestsPerMinute: 2 }, noSignalReason: "-",
   };
 
   test("idle past a short idleTimeout: warned, then paused; polling does not count as use", async () => {
@@ -257,7 +258,7 @@ describe.skipIf(!PYTHON)("a real Jupyter server through the pod proxy", () => {
 
   test("a kernel running time.sleep keeps it Active (kernel busy); connections are counted", async () => {
     const kernel = (await (await direct("/api/kernels", { method: "POST", body: JSON.stringify({ name: "python3" }) })).json()) as { id: string };
-    const ws = new WebSocket(`${base.replace("http", "ws")}/api/kernels/${kernel.id}/channels?token=${TOKEN}`);
+    const ws = new WebSocket(`${base.replace("http", "ws")}/api/kernels/${kernel.id}/channels`);
     await new Promise((resolve, reject) => {
       ws.onopen = resolve;
       ws.onerror = reject;
@@ -319,6 +320,26 @@ describe("per-port pod proxy targets", () => {
     } finally {
       envoy.stop(true);
       cs.stop(true);
+    }
+  });
+});
+
+// As kube-apiserver's authentication filter: the caller's credentials end at the API server. A Jupyter token in an
+// Authorization header therefore never reaches the pod, which is why Jupyter without a sidecar is not polled.
+describe("the pod proxy keeps the caller's credentials", () => {
+  test("Authorization and Impersonate-* headers are not forwarded; other headers are", async () => {
+    const seen: Record<string, string>[] = [];
+    const echo = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => (seen.push(Object.fromEntries(req.headers)), Response.json({})) });
+    try {
+      await createPod("creds-0");
+      api.hooks.registerPodProxy("default", "creds-0", `http://127.0.0.1:${echo.port}`);
+      const res = await client.request("GET", "/api/v1/namespaces/default/pods/creds-0:8888/proxy/api/status", undefined, { authorization: "token jupyter-secret", "x-kode-test": "kept" });
+      expect(res.status).toBe(200);
+      expect(seen[0]!.authorization).toBeUndefined();
+      expect(Object.keys(seen[0]!).filter((h) => h.startsWith("impersonate-"))).toEqual([]);
+      expect(seen[0]!["x-kode-test"]).toBe("kept");
+    } finally {
+      echo.stop(true);
     }
   });
 });

@@ -67,10 +67,11 @@ describe("targets from the IDE type files", () => {
     expect(proxied.floor).toEqual({ rxBytesPerMinute: 8192, requestsPerMinute: 2 });
   });
 
-  test("jupyter (once its file names the native reader) sends its token; a sidecar route adds the native read", () => {
-    const spec = { ...ideTypes.jupyter, activityReading: { native: "jupyter" as const, envoyFloor: DEFAULT_ENVOY_FLOOR } };
-    const bare = activityTarget({ namespace: "a", name: "j", pod: "j-0", spec, port: 8888, behindEnvoy: false, token: "tok" });
-    expect(bare.sources).toEqual([{ kind: "jupyter", port: 8888, pathPrefix: "", token: "tok" }]);
+  test("jupyter without a sidecar is not polled (its token cannot go through the pod proxy); a sidecar route adds the native read", () => {
+    const spec = ideTypes.jupyter;
+    const bare = activityTarget({ namespace: "a", name: "j", pod: "j-0", spec, port: 8888, behindEnvoy: false });
+    expect(bare.sources).toEqual([]);
+    expect(bare.noSignalReason).toBe("no activity signal for type jupyter without a sidecar (its API needs the token, which the pod proxy cannot carry)");
     const via = activityTarget({ namespace: "a", name: "j", pod: "j-0", spec, port: 8888, behindEnvoy: true, nativeViaSidecar: "/ide/activity" });
     expect(via.sources).toEqual([{ kind: "envoy", port: 19003 }, { kind: "jupyter", port: 19003, pathPrefix: "/ide/activity" }]);
   });
@@ -198,14 +199,14 @@ describe("ActivityPoller", () => {
       if (path.includes("/api/status")) return { status: 200, body: status };
       return { status: 200, body: [{ id: "k", execution_state: "busy" }] };
     });
-    poller.upsert(target("j", { sources: [{ kind: "jupyter", port: 8888, pathPrefix: "", token: "s3cret" }] }));
+    poller.upsert(target("j", { sources: [{ kind: "jupyter", port: 8888, pathPrefix: "" }] }));
     const iso = (ms: number) => new Date(ms).toISOString();
     // No kernels: one request.
     status = { started: iso(T0), last_activity: iso(T0 - 30 * MIN), connections: 0, kernels: 0 };
     clock.t += MIN;
     await poller.runDue();
     expect(seen.map((s) => s.path)).toEqual(["/api/v1/namespaces/ns/pods/j-0:8888/proxy/api/status"]);
-    expect(seen[0]!.auth).toBe("token s3cret");
+    expect(seen[0]!.auth).toBeUndefined();
     expect(results.at(-1)!.requests).toBe(1);
     // Kernels and recent activity: still one request.
     status = { ...status, kernels: 1, last_activity: iso(clock.t + MIN - 10_000) };
@@ -223,10 +224,10 @@ describe("ActivityPoller", () => {
     const last = results.at(-1)!;
     expect(last.requests).toBe(2);
     expect(last.readings[0]).toMatchObject({ ok: true, sample: { kind: "jupyter", kernels: 1, busyKernels: 1 } });
-    // A rejected token is an error reading that does not contain the token.
+    // A refusal (a Jupyter that kept its token) is an error reading.
     status = {};
     const denied = setup(async () => ({ status: 403, body: undefined }));
-    denied.poller.upsert(target("j", { sources: [{ kind: "jupyter", port: 8888, pathPrefix: "", token: "s3cret" }] }));
+    denied.poller.upsert(target("j", { sources: [{ kind: "jupyter", port: 8888, pathPrefix: "" }] }));
     denied.clock.t += MIN;
     await denied.poller.runDue();
     expect(denied.results[0]!.readings).toEqual([{ ok: false, source: "jupyter", error: "jupyter /api/status answered HTTP 403" }]);

@@ -14,11 +14,15 @@ export const DEFAULT_ACTIVITY_INTERVAL_MS = 60_000;
 export const JITTER = 0.1;
 export const MIN_ACTIVITY_INTERVAL_MS = 1_000;
 
-/** `--activity-interval` (Go-style duration, default 60s, at least 1s: tests and the sandbox e2e use short ones). */
+/**
+ * `--activity-interval` (Go-style duration, default 60s, at least 1s: tests and the sandbox e2e use short ones;
+ * 0 turns activity polling and automatic pauses off).
+ */
 export function parseActivityInterval(value: string | undefined): Parsed {
   if (value === undefined) return { ok: true, ms: DEFAULT_ACTIVITY_INTERVAL_MS };
   const r = parseDuration(value);
   if (!r.ok) return { ok: false, message: `--activity-interval: ${r.message}` };
+  if (r.ms === 0) return r;
   if (r.ms < MIN_ACTIVITY_INTERVAL_MS) return { ok: false, message: `--activity-interval: ${value} is shorter than the minimum ${formatDuration(MIN_ACTIVITY_INTERVAL_MS)}` };
   return r;
 }
@@ -177,7 +181,7 @@ export class ActivityPoller {
     const readings: Reading[] = [];
     for (const source of target.sources)
       readings.push(
-        await this.read(source, (path, headers) => {
+        await this.read(source, target.activeWindowMs ?? this.activeWindowMs, (path, headers) => {
           requests++;
           this.requests++;
           return this.limited(() => this.opts.get(podProxyPath(target.namespace, target.pod, source.port, path), headers, this.timeoutMs));
@@ -196,7 +200,7 @@ export class ActivityPoller {
     }
   }
 
-  private async read(source: PollSource, get: (path: string, headers: Record<string, string>) => Promise<{ status: number; body: unknown }>): Promise<Reading> {
+  private async read(source: PollSource, activeWindowMs: number, get: (path: string, headers: Record<string, string>) => Promise<{ status: number; body: unknown }>): Promise<Reading> {
     const fail = (error: string): Reading => ({ ok: false, source: source.kind, error });
     const fetchJson = async (path: string, headers: Record<string, string> = {}): Promise<{ ok: true; body: unknown } | { ok: false; error: string }> => {
       try {
@@ -217,13 +221,13 @@ export class ActivityPoller {
         return r.ok ? parseEnvoyStats(r.body) : fail(r.error);
       }
       case "jupyter": {
-        const headers: Record<string, string> = source.token ? { authorization: `token ${source.token}` } : {};
+        const headers: Record<string, string> = {};
         const status = await fetchJson(`${source.pathPrefix}/api/status`, headers);
         if (!status.ok) return fail(status.error);
         const s = status.body as { kernels?: unknown; last_activity?: unknown } | undefined;
         const last = typeof s?.last_activity === "string" ? Date.parse(s.last_activity) : NaN;
         // No kernels: none can be busy. Recent activity: already active. Either way /api/kernels adds nothing.
-        if (s?.kernels === 0 || this.clock.now() - last < this.activeWindowMs) return parseJupyterStatus(status.body, []);
+        if (s?.kernels === 0 || this.clock.now() - last < activeWindowMs) return parseJupyterStatus(status.body, []);
         const kernels = await fetchJson(`${source.pathPrefix}/api/kernels?no_track_activity=1`, headers);
         if (!kernels.ok) return fail(kernels.error);
         return parseJupyterStatus(status.body, kernels.body);

@@ -17,8 +17,8 @@ export const DEFAULT_ENVOY_FLOOR: TrafficFloor = { rxBytesPerMinute: 4096, reque
 
 export type PollSource =
   | { kind: "code-server"; port: number; path: string }
-  /** `token`: Jupyter's token (from the credentials Secret), sent as `Authorization: token …`; kept in memory only. */
-  | { kind: "jupyter"; port: number; pathPrefix: string; token?: string }
+  /** Jupyter with its own auth off (behind an authenticating sidecar, read through the sidecar's health listener). */
+  | { kind: "jupyter"; port: number; pathPrefix: string }
   | { kind: "envoy"; port: number };
 
 export interface ActivityTarget {
@@ -31,6 +31,8 @@ export interface ActivityTarget {
   sources: PollSource[];
   floor: TrafficFloor;
   noSignalReason: string;
+  /** Jupyter's last_activity newer than this already means "active" (/api/kernels is not read); default the poller's. */
+  activeWindowMs?: number;
 }
 
 export interface TargetInput {
@@ -41,8 +43,6 @@ export interface TargetInput {
   /** The IDE's listen port (template port or the type's default). */
   port: number;
   behindEnvoy: boolean;
-  /** Jupyter's token when Jupyter's own auth is on (no sidecar). */
-  token?: string;
   /** A path prefix on the sidecar's health listener that forwards to the IDE (read the native signal through it too). */
   nativeViaSidecar?: string;
 }
@@ -53,14 +53,16 @@ export function activityTarget(input: TargetInput): ActivityTarget {
   const sources: PollSource[] = [];
   const nativeSource = (port: number, prefix: string): PollSource | undefined => {
     if (native === "code-server") return { kind: "code-server", port, path: `${prefix}${spec.activity.kind === "http" ? spec.activity.path : "/healthz"}` };
-    if (native === "jupyter") return { kind: "jupyter", port, pathPrefix: prefix, ...(input.token && { token: input.token }) };
+    if (native === "jupyter") return { kind: "jupyter", port, pathPrefix: prefix };
     return undefined;
   };
   if (behindEnvoy) {
     sources.push({ kind: "envoy", port: ENVOY_HEALTH_PORT });
     const via = input.nativeViaSidecar !== undefined ? nativeSource(ENVOY_HEALTH_PORT, input.nativeViaSidecar) : undefined;
     if (via) sources.push(via);
-  } else {
+  } else if (native !== "jupyter") {
+    // Jupyter without the sidecar keeps its token, and the API server's pod proxy drops the Authorization header;
+    // the only other way, ?token= in the URL, would put the password into the API server's request logs.
     const own = nativeSource(input.port, "");
     if (own) sources.push(own);
   }
@@ -70,7 +72,11 @@ export function activityTarget(input: TargetInput): ActivityTarget {
     pod: input.pod,
     sources,
     floor: spec.activityReading?.envoyFloor ?? DEFAULT_ENVOY_FLOOR,
-    noSignalReason: behindEnvoy ? `no activity signal for type ${spec.type}` : `no activity signal for type ${spec.type} without a sidecar`,
+    noSignalReason: behindEnvoy
+      ? `no activity signal for type ${spec.type}`
+      : native === "jupyter"
+        ? "no activity signal for type jupyter without a sidecar (its API needs the token, which the pod proxy cannot carry)"
+        : `no activity signal for type ${spec.type} without a sidecar`,
   };
 }
 

@@ -5,7 +5,8 @@ import { createClient } from "../kube/client.ts";
 import { loadClientConfig } from "../kube/kubeconfig.ts";
 import { createLogger, isLogLevel, type LogFormat, type Logger } from "../kube/logger.ts";
 import { Registry } from "../kube/metrics.ts";
-import { apiRequestCounter, startOperator } from "./operator.ts";
+import { apiRequestCounter, startOperator, type OperatorOptions } from "./operator.ts";
+import { parseActivityInterval } from "../lifecycle/poller.ts";
 
 export const OPERATOR_USAGE = `Usage: kode operator [flags]
 
@@ -21,6 +22,8 @@ Flags:
   --health-address ADDR      /healthz and /readyz (default :8081)
   --resync DURATION          periodic resync of every Kode, e.g. 10m (default 10m)
   --concurrency N            concurrent Kode reconciles (default 4)
+  --activity-interval DURATION  how often each running Kode's activity is read, e.g. 60s (default 60s, at least 1s;
+                             0: no activity polling and no automatic pauses)
   --qps N                    client-side API rate limit (default 50; burst is twice)
   --gateway-api              manage HTTPRoutes for templates with access.gateway (needs the Gateway API CRDs)
   --no-ingress               do not manage Ingresses (a cluster without networking.k8s.io/v1 Ingress)
@@ -60,24 +63,54 @@ export async function runUntilSignal(stop: () => Promise<void>, done: Promise<vo
   return signal;
 }
 
+/** The flags `kode operator` and `kode sandbox` share (the sandbox has its own --kubeconfig and --log-format). */
+export const SHARED_FLAGS = {
+  namespace: { type: "string", multiple: true },
+  "leader-elect": { type: "boolean" },
+  "leader-election-namespace": { type: "string" },
+  resync: { type: "string", default: "10m" },
+  concurrency: { type: "string", default: "4" },
+  "activity-interval": { type: "string", default: "60s" },
+  qps: { type: "string", default: "50" },
+  "gateway-api": { type: "boolean" },
+  "no-ingress": { type: "boolean" },
+  "log-level": { type: "string", default: "info" },
+} as const;
+
+type SharedValues = { [K in keyof typeof SHARED_FLAGS]?: (typeof SHARED_FLAGS)[K] extends { multiple: true } ? string[] : (typeof SHARED_FLAGS)[K]["type"] extends "boolean" ? boolean : string };
+
+/** The operator options the shared flags give; throws a message naming the flag on a bad value. */
+export function sharedOperatorOptions(values: SharedValues): Pick<OperatorOptions, "namespaces" | "resyncMs" | "concurrency" | "activity" | "leaderElection" | "routes"> & { qps: number; level: string } {
+  const level = values["log-level"] ?? "info";
+  if (!isLogLevel(level)) throw new Error(`--log-level: unknown level ${level}`);
+  const qps = Number(values.qps ?? "50");
+  const concurrency = Number(values.concurrency ?? "4");
+  if (!(qps > 0)) throw new Error(`--qps must be a positive number, got ${values.qps}`);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`--concurrency must be a positive integer, got ${values.concurrency}`);
+  const activity = parseActivityInterval(values["activity-interval"]);
+  if (!activity.ok) throw new Error(activity.message);
+  return {
+    namespaces: values.namespace,
+    resyncMs: parseDuration(values.resync ?? "10m"),
+    concurrency,
+    qps,
+    level,
+    activity: { intervalMs: activity.ms },
+    leaderElection: values["leader-elect"] ? { namespace: values["leader-election-namespace"] ?? podNamespace() ?? "kode-system" } : undefined,
+    routes: { ingress: !values["no-ingress"], gateway: !!values["gateway-api"] },
+  };
+}
+
 export async function operatorCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
+      ...SHARED_FLAGS,
       kubeconfig: { type: "string" },
       context: { type: "string" },
-      namespace: { type: "string", multiple: true },
-      "leader-elect": { type: "boolean" },
-      "leader-election-namespace": { type: "string" },
       "metrics-address": { type: "string", default: ":8080" },
       "health-address": { type: "string", default: ":8081" },
-      resync: { type: "string", default: "10m" },
-      concurrency: { type: "string", default: "4" },
-      qps: { type: "string", default: "50" },
-      "gateway-api": { type: "boolean" },
-      "no-ingress": { type: "boolean" },
       "log-format": { type: "string", default: "json" },
-      "log-level": { type: "string", default: "info" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -88,13 +121,9 @@ export async function operatorCommand(argv: string[]): Promise<number> {
   }
   const format = values["log-format"] as LogFormat;
   if (format !== "json" && format !== "pretty") throw new Error(`--log-format must be json or pretty, got ${format}`);
-  const level = values["log-level"]!;
+  const { qps, level, ...shared } = sharedOperatorOptions(values);
   if (!isLogLevel(level)) throw new Error(`--log-level: unknown level ${level}`);
   const log = createLogger(format, level);
-  const qps = Number(values.qps);
-  const concurrency = Number(values.concurrency);
-  if (!(qps > 0)) throw new Error(`--qps must be a positive number, got ${values.qps}`);
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`--concurrency must be a positive integer, got ${values.concurrency}`);
 
   const config = await loadClientConfig({ kubeconfig: values.kubeconfig, context: values.context });
   const metrics = new Registry();
@@ -103,14 +132,10 @@ export async function operatorCommand(argv: string[]): Promise<number> {
   const op = startOperator({
     client,
     metrics,
-    namespaces: values.namespace,
-    resyncMs: parseDuration(values.resync!),
-    concurrency,
-    leaderElection: values["leader-elect"] ? { namespace: values["leader-election-namespace"] ?? podNamespace() ?? "kode-system" } : undefined,
+    ...shared,
     healthAddress: values["health-address"],
     metricsAddress: values["metrics-address"],
     logger: log,
-    routes: { ingress: !values["no-ingress"], gateway: !!values["gateway-api"] },
   });
   await runUntilSignal(() => op.stop(), op.done, log);
   client.close();

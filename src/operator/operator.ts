@@ -33,6 +33,8 @@ import { OWNER_LABEL } from "../kode/access.ts";
 import { CRONJOBS, DATA_JOB_OF_LABEL, JOBS, passwordSecretName } from "../backup/config.ts";
 import { templateBackupOf } from "../backup/backup-plan.ts";
 import { lifecycleMetrics } from "../lifecycle/metrics.ts";
+import { createLifecycle } from "../lifecycle/controller.ts";
+import { clientGetter, type Clock, type HttpGet } from "../lifecycle/poller.ts";
 
 export interface OperatorOptions {
   client: KubeClient;
@@ -59,12 +61,19 @@ export interface OperatorOptions {
   archiveRecheckMs?: number;
   /** OpenID discovery: re-fetch interval of a good result (default 10 minutes), timeout, first retry after a failure. */
   oidc?: { refreshMs?: number; timeoutMs?: number; backoffMs?: number };
+  /**
+   * Activity polling and automatic pauses (src/lifecycle): the interval (--activity-interval, default 60s), and for
+   * tests the clock, the HTTP getter (default: GETs through the API server's pod proxy) and the jitter's randomness.
+   */
+  activity?: { intervalMs?: number; clock?: Clock; get?: HttpGet; random?: () => number };
 }
 
 export interface RunningOperator {
   /** Resolves once caches are synced and workers run (immediately after leadership with --leader-elect). */
   ready: Promise<void>;
   metrics: Registry;
+  /** The activity poller (its request counter and targets) and one round on demand (tests and the benchmark). */
+  lifecycle: Pick<ReturnType<typeof createLifecycle>, "poller" | "runDue">;
   http: OperatorHttp | undefined;
   /** Stop workers and watches, release leadership. */
   stop(): Promise<void>;
@@ -99,7 +108,8 @@ export function generatePassword(): string {
 
 export function startOperator(opts: OperatorOptions): RunningOperator {
   const log = opts.logger ?? silentLogger;
-  const now = opts.now ?? Date.now;
+  // One clock for conditions, Events and the lifecycle (a test's injected clock drives all of them).
+  const now = opts.now ?? opts.activity?.clock?.now ?? Date.now;
   const client = opts.client;
   const resyncPeriodMs = opts.resyncMs ?? 10 * 60_000;
   const informer = <T extends KubeObject>(ref: ResourceRef, extra: { labelSelector?: string; resync?: boolean; keep?: InformerOptions["keep"] } = {}) =>
@@ -417,6 +427,24 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   // template counts its Kodes) must not unsettle every Kode using them, or each new Kode costs a full
   // re-render of its template's Kodes at the next resync.
   const bySpec = <T extends KubeObject>(inf: MultiNamespaceInformer<T>): Cache<T> => ({ get: (ns, n) => inf.get(ns, n), versionOf: specVersion });
+  const lifecycleMetricSet = lifecycleMetrics(metrics);
+  // --activity-interval 0: no activity polling, no automatic pauses (spec.paused still works).
+  const lifecycleOn = opts.activity?.intervalMs !== 0;
+  const lifecycle = createLifecycle({
+    client: writer,
+    get: opts.activity?.get ?? clientGetter(writer),
+    kodes: kodes as never,
+    templates: templates as never,
+    clusterTemplates: clusterTemplates as never,
+    pods: pods as never,
+    events,
+    enqueue: (key) => kodeQueue.add(key),
+    intervalMs: lifecycleOn ? opts.activity?.intervalMs : undefined,
+    clock: opts.activity?.clock,
+    random: opts.activity?.random,
+    metrics: lifecycleMetricSet,
+    log: log.child({ component: "lifecycle" }),
+  });
   const kodeDeps: KodeDeps = {
     client: writer,
     kodes: kodes as never,
@@ -453,7 +481,8 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
       if (r.result.ok && typeof added === "number") backupBytes.inc({}, added);
     },
     log,
-    lifecycleMetrics: lifecycleMetrics(metrics),
+    lifecycleMetrics: lifecycleMetricSet,
+    ...(lifecycleOn && { activity: lifecycle.activity, activityTargets: lifecycle.targets }),
   };
 
   const timed = (controller: string, fn: (key: string) => Promise<ReconcileResult>) => async (key: string) => {
@@ -490,6 +519,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     await Promise.all(later.map((i) => i.waitForSync()));
     if (stopping) return;
     running = true;
+    if (lifecycleOn) lifecycle.start();
     log.info("caches synced; starting workers", { kodes: kodes.size, templates: templates.size + clusterTemplates.size });
     workersDone.push(runWorkers(kodeQueue, opts.concurrency ?? 4, timed("kode", (key) => reconcileKode(kodeDeps, key))));
     workersDone.push(
@@ -535,6 +565,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     (stopped ??= (async () => {
       stopping = true;
       running = false;
+      lifecycle.stop();
       if (how === "lost") term.abort();
       const drain = how === "graceful" && !opts.leaderElection;
       await Promise.all([kodeQueue, templateQueue, envoyQueue].map((q) => q.shutDown({ drain })));
@@ -590,6 +621,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   return {
     ready,
     metrics,
+    lifecycle: { poller: lifecycle.poller, runDue: () => lifecycle.runDue() },
     http,
     done,
     get lostLeadership() {

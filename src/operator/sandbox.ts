@@ -19,8 +19,9 @@ import { loadClientConfig, staticClientConfig } from "../kube/kubeconfig.ts";
 import { createLogger, type LogFormat, type Logger } from "../kube/logger.ts";
 import { NAMESPACES } from "../kube/resources.ts";
 import type { KubeObject, ResourceRef } from "../kube/types.ts";
-import { runUntilSignal } from "./cli.ts";
-import { startOperator, type RunningOperator } from "./operator.ts";
+import { runUntilSignal, SHARED_FLAGS, sharedOperatorOptions } from "./cli.ts";
+import { apiRequestCounter, startOperator, type OperatorOptions, type RunningOperator } from "./operator.ts";
+import { Registry } from "../kube/metrics.ts";
 
 export const SANDBOX_USAGE = `Usage: kode sandbox [flags]
 
@@ -33,6 +34,11 @@ Flags:
   --kubeconfig FILE     where to write the kubeconfig (default .kode/kubeconfig)
   --data-dir DIR        keep the sandbox's state across restarts
   --log-format json|pretty   (default pretty)
+
+The operator's flags apply to the sandbox's operator too: --namespace, --leader-elect,
+--leader-election-namespace, --resync, --concurrency, --activity-interval (e.g. 5s to watch idle pauses
+happen quickly), --qps, --gateway-api, --no-ingress, --log-level, --metrics-address and --health-address
+(default off in the sandbox). The sandbox always manages Ingresses and HTTPRoutes unless told otherwise.
 `;
 
 /** The operator's token lives as long as a sandbox plausibly runs (a year); a restart issues a new one. */
@@ -73,7 +79,18 @@ export async function installSandboxResources(client: Client) {
     await applyObject(client, t.kind === "KodeTemplate" ? KODE_TEMPLATES : KODE_CLUSTER_TEMPLATES, t, { fieldManager: "kode-sandbox" });
 }
 
-export async function startSandbox(opts: { port?: number; kubeconfigPath?: string; dataDir?: string; logger?: Logger; kubeletDelayMs?: number; resyncMs?: number } = {}): Promise<Sandbox> {
+export interface SandboxOptions {
+  port?: number;
+  kubeconfigPath?: string;
+  dataDir?: string;
+  logger?: Logger;
+  kubeletDelayMs?: number;
+  resyncMs?: number;
+  /** Options for the operator (the operator's flags; tests: the activity poller's interval). */
+  operator?: Partial<Omit<OperatorOptions, "client" | "logger">> & { qps?: number };
+}
+
+export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const server = await startApiServer({
     port: opts.port ?? 0,
     kubeconfigPath: opts.kubeconfigPath,
@@ -88,9 +105,11 @@ export async function startSandbox(opts: { port?: number; kubeconfigPath?: strin
   await installShippedRbac(client, "kode-sandbox");
   const sa = operatorServiceAccount();
   const token = await serviceAccountToken(client, sa.namespace, sa.name, OPERATOR_TOKEN_SECONDS);
-  const operatorClient = createClient(staticClientConfig({ server: server.url, token }), { qps: 0 });
+  const { qps, ...operatorOptions } = opts.operator ?? {};
+  const metrics = operatorOptions.metrics ?? new Registry();
+  const operatorClient = createClient(staticClientConfig({ server: server.url, token }), { qps: qps ?? 0, ...(qps && { burst: qps * 2 }), onResponse: apiRequestCounter(metrics) });
   // The embedded server serves Ingress and the Gateway API kinds: the sandbox manages both route kinds.
-  const operator = startOperator({ client: operatorClient, logger: opts.logger, resyncMs: opts.resyncMs, routes: { ingress: true, gateway: true } });
+  const operator = startOperator({ routes: { ingress: true, gateway: true }, resyncMs: opts.resyncMs, ...operatorOptions, metrics, client: operatorClient, logger: opts.logger });
   await operator.ready;
   return {
     server,
@@ -114,6 +133,11 @@ export async function sandboxCommand(argv: string[]): Promise<number> {
       kubeconfig: { type: "string", default: ".kode/kubeconfig" },
       "data-dir": { type: "string" },
       "log-format": { type: "string", default: "pretty" },
+      ...SHARED_FLAGS,
+      // The sandbox's own client is unthrottled unless --qps says otherwise.
+      qps: { type: "string" },
+      "metrics-address": { type: "string" },
+      "health-address": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -122,8 +146,21 @@ export async function sandboxCommand(argv: string[]): Promise<number> {
     console.log(SANDBOX_USAGE);
     return 0;
   }
-  const log = createLogger(values["log-format"] as LogFormat, "info");
-  const sandbox = await startSandbox({ port: Number(values.port), kubeconfigPath: values.kubeconfig, dataDir: values["data-dir"], logger: log });
+  const { qps, level, routes, ...shared } = sharedOperatorOptions({ ...values, qps: values.qps ?? "50" });
+  const log = createLogger(values["log-format"] as LogFormat, level as never);
+  const sandbox = await startSandbox({
+    port: Number(values.port),
+    kubeconfigPath: values.kubeconfig,
+    dataDir: values["data-dir"],
+    logger: log,
+    operator: {
+      ...shared,
+      ...(values.qps !== undefined && { qps }),
+      // Both route kinds unless --no-ingress (the embedded server has both APIs).
+      routes: { ingress: routes?.ingress !== false, gateway: true },
+      ...(values["health-address"] !== undefined && { healthAddress: values["health-address"], metricsAddress: values["metrics-address"] ?? "0" }),
+    },
+  });
   const kc = sandbox.server.kubeconfigPath;
   const sa = operatorServiceAccount();
   console.log(`kode sandbox: API server at ${sandbox.server.url} (RBAC enforced), operator running as ServiceAccount

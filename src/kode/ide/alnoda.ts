@@ -21,6 +21,9 @@ export const alnoda: IdeTypeSpec = {
   readiness: { kind: "tcp" },
   liveness: { kind: "tcp" },
   activity: { kind: "none", note: "no activity API: use proxy traffic statistics" },
+  // No activity API: only the sidecar's traffic on the UI route. The workspace UI is a static page; its terminal
+  // (ttyd) websocket sends small keep-alives. An estimate, not calibrated with a real browser.
+  activityReading: { envoyFloor: { rxBytesPerMinute: 4096, requestsPerMinute: 4 } },
 };
 
 /** Container ports of the IDE container besides "http" (the UI): one per tool, named tool-<port>. */

@@ -61,6 +61,9 @@ export const devcontainers: IdeTypeSpec = {
   // Behind Envoy the server runs without its own auth, so its start page answers 200 (or a redirect to the folder).
   proxiedReadiness: { kind: "http", path: "/" },
   activity: { kind: "none", note: "no activity API: use proxy traffic statistics" },
+  // The injected server is VS Code (openvscode-server or code-server): the same keep-alive as code-server's tab.
+  // Only the sidecar's traffic is read (openvscode-server has no /healthz).
+  activityReading: { envoyFloor: { rxBytesPerMinute: 2048, requestsPerMinute: 2 } },
 };
 
 export interface DevcontainersInput {

@@ -37,6 +37,10 @@ export const jupyter: IdeTypeSpec = {
     path: "/api/status",
     note: "JSON {started, last_activity, kernels, connections}; needs the token; polling it is not activity",
   },
+  // An open JupyterLab tab polls the server (kernels, sessions, terminals, contents: about one request every 3 s,
+  // ~20/min, a few KiB); running a cell or typing in a notebook goes above this. An estimate, not calibrated with
+  // a real browser. Behind the sidecar, /api/status and /api/kernels are forwarded so busy kernels still count.
+  activityReading: { native: "jupyter", envoyFloor: { rxBytesPerMinute: 16_384, requestsPerMinute: 30 }, sidecarPaths: ["/api/status", "/api/kernels"] },
 };
 
 export interface JupyterContainerInput {

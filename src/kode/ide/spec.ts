@@ -19,6 +19,11 @@ export interface ActivityReading {
   native?: "code-server" | "jupyter";
   /** Client-to-server traffic through the Envoy sidecar below this rate is keep-alive, not use. */
   envoyFloor: TrafficFloor;
+  /**
+   * The native endpoints (exact paths, GET only) the sidecar forwards from its health listener to the IDE, so the
+   * native signal is read behind the sidecar too (the IDE then binds 127.0.0.1, out of the pod proxy's reach).
+   */
+  sidecarPaths?: string[];
 }
 
 /** Everything an IDE's env contract may depend on. Values are already resolved (template defaults applied). */
