@@ -15,6 +15,8 @@
 //        --rbac (the server runs --authorization-mode RBAC; every request is a token-file user bound to
 //        cluster-admin by a ClusterRoleBinding, so each one goes through the RBAC authorizer)
 //        --server-bun-flags="--cpu-prof-md --cpu-prof-dir=/tmp/prof" (source mode; profile the server)
+//        --json-out FILE (also write the results there)
+// bench/apiserver-rbac.ts runs this twice, without and with --rbac, and prints both side by side.
 // Bounded: the whole run is stopped (server included) after 170 s.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
@@ -38,6 +40,8 @@ const { values: flags } = parseArgs({
     // Extra bun flags for the server in source mode, e.g. "--cpu-prof-md --cpu-prof-dir=/tmp/prof".
     "server-bun-flags": { type: "string", default: "" },
     "no-save": { type: "boolean", default: false },
+    // Write the results to this file (in addition to bench/results unless --no-save); for bench/apiserver-rbac.ts.
+    "json-out": { type: "string", default: "" },
     rbac: { type: "boolean", default: false },
   },
   strict: true,
@@ -613,6 +617,7 @@ async function main() {
     };
     results.benchSeconds = round((performance.now() - started) / 1000, 1);
     report(results);
+    if (flags["json-out"]) writeFileSync(flags["json-out"], `${JSON.stringify(results, null, 2)}\n`);
     if (!flags["no-save"]) {
       const file = join(ROOT, "bench/results", `apiserver-${results.date.slice(0, 10)}${flags.rbac ? "-rbac" : ""}.json`);
       mkdirSync(dirname(file), { recursive: true });

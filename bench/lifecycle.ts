@@ -124,8 +124,8 @@ async function main() {
   const r0 = Date.now();
   const t0 = Date.parse("2026-12-01T10:00:00Z");
   const kubeconfig = join(dir, "kubeconfig");
-  const apiserver = Bun.spawn(["bun", join(ROOT, "src/main.ts"), "apiserver", "--port", "0", "--kubeconfig", kubeconfig], { stdout: "pipe", stderr: "inherit" });
-  const standin = Bun.spawn(["bun", import.meta.path, "--standin", "--t0", String(t0), "--r0", String(r0), "--scale", String(SCALE)], { stdout: "pipe", stderr: "inherit" });
+  const apiserver = Bun.spawn([process.execPath, join(ROOT, "src/main.ts"), "apiserver", "--port", "0", "--kubeconfig", kubeconfig], { stdout: "pipe", stderr: "inherit" });
+  const standin = Bun.spawn([process.execPath, import.meta.path, "--standin", "--t0", String(t0), "--r0", String(r0), "--scale", String(SCALE)], { stdout: "pipe", stderr: "inherit" });
   try {
     const [, url] = await waitLine(apiserver, /listening on (\S+)/);
     const [, standinPort] = await waitLine(standin, /^(\d+)/m);

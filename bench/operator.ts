@@ -23,6 +23,8 @@
 //        --create-concurrency N (32: Kode creates in flight)  --qps N (100000: operator client rate limit)
 //        --kubelet-delay MS (50)  --resync DUR (5s)  --latency-samples N (100)  --no-storage  --source
 //        --operator-bun-flags="--cpu-prof-md --cpu-prof-dir=/tmp/prof" (implies source mode)  --no-save
+//        --server-bun-flags="..." (the same for the operator phase's API server)
+//        --operator-env="BUN_JSC_x=1 Y=2" (added to the operator's environment only)
 //        --build-flags="--compile-exec-argv=--smol" (added to the build of the binary; not with a current dist/kode)
 // The server and the operator run as the compiled binary (dist/kode when it is newer than src/, else one built
 // from src/ into a temporary directory with `npm run build`'s flags), or with --source as `bun src/main.ts`.
@@ -61,6 +63,8 @@ const { values: flags } = parseArgs({
     "no-storage": { type: "boolean", default: false },
     source: { type: "boolean", default: false },
     "operator-bun-flags": { type: "string", default: "" },
+    "server-bun-flags": { type: "string", default: "" },
+    "operator-env": { type: "string", default: "" },
     "no-save": { type: "boolean", default: false },
     unrelated: { type: "string", default: "0" },
     "no-floor": { type: "boolean", default: false },
@@ -138,9 +142,9 @@ function buildBinary(dir: string) {
   builtBinary = outfile;
 }
 
-function spawn(cmd: string[], logFile: string) {
+function spawn(cmd: string[], logFile: string, env: Record<string, string> = {}) {
   const out = Bun.file(logFile);
-  const proc = Bun.spawn(cmd, { cwd: ROOT, stdout: "pipe", stderr: out });
+  const proc = Bun.spawn(cmd, { cwd: ROOT, stdout: "pipe", stderr: out, env: { ...process.env, ...env } });
   live.add(proc);
   const stop = async () => {
     if (proc.exitCode === null && proc.signalCode === null) {
@@ -156,7 +160,8 @@ function spawn(cmd: string[], logFile: string) {
 
 async function startServer(dir: string, tag: string): Promise<Proc & { url: string; kubeconfig: string }> {
   const kubeconfig = join(dir, `kubeconfig-${tag}`);
-  const { cmd } = kodeCommand();
+  // Profiling flags are for the operator phase's server only (the floor's server stays as it is).
+  const { cmd } = kodeCommand(tag === "converge" ? flags["server-bun-flags"].split(/\s+/).filter(Boolean) : []);
   const args = ["apiserver", "--port", "0", "--address", "127.0.0.1", "--kubeconfig", kubeconfig, "--gc", "--simulate-kubelet", "--kubelet-delay", String(KUBELET_DELAY)];
   const { proc, stop } = spawn([...cmd, ...args], join(dir, `apiserver-${tag}.log`));
   try {
@@ -192,7 +197,8 @@ async function startOperator(dir: string, kubeconfig: string): Promise<Proc & { 
     // The simulated pods answer no activity reads; the poller's cost is bench/lifecycle.ts's.
     "--activity-interval", "0",
   ];
-  const { proc, stop } = spawn([...cmd, ...args], join(dir, "operator.log"));
+  const env = Object.fromEntries(flags["operator-env"].split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+  const { proc, stop } = spawn([...cmd, ...args], join(dir, "operator.log"), env);
   (async () => {
     const reader = proc.stdout.getReader();
     for (;;) if ((await reader.read()).done) break;
@@ -493,11 +499,25 @@ async function operatorPhases(dir: string) {
     const smapsStart = smapsMB(opPid);
     // Peak RSS and JS heap seen while converging (sampled each second).
     let heapPeakMB = 0;
+    /** Memory while converging and until the steady window ends, each second: what makes the peak. */
+    const timeline: Record<string, number>[] = [];
+    let t0 = performance.now();
+    let phase = "converge";
     const sampler = setInterval(() => {
       fetch(operator!.metricsUrl)
         .then((r) => r.text())
-        .then((t) => (heapPeakMB = Math.max(heapPeakMB, heapMB(t).heapTotal)), () => {});
+        .then((t) => {
+          const h = heapMB(t);
+          if (phase === "converge") heapPeakMB = Math.max(heapPeakMB, h.heapTotal);
+          timeline.push({ s: round((performance.now() - t0) / 1000, 1), phase: phase as never, rss: round(procStatusMB(opPid, "VmRSS"), 1), ...smapsMB(opPid), ...h });
+        }, () => {});
     }, 1000);
+    // When the peak (VmHWM) grows, from /proc alone (cheap enough for every 200 ms), until the steady window ends.
+    const peakSteps: { s: number; hwm: number; phase: string }[] = [];
+    const hwmSampler = setInterval(() => {
+      const hwm = round(procStatusMB(opPid, "VmHWM"), 1);
+      if (hwm > (peakSteps.at(-1)?.hwm ?? 0) + 2) peakSteps.push({ s: round((performance.now() - t0) / 1000, 1), hwm, phase });
+    }, 200);
     const cpuStart = cpuSeconds(opPid);
     log(`operator ready (${operator.mode}, RSS ${rssStartMB.toFixed(1)} MB); creating ${KODE_COUNT} Kodes`);
 
@@ -505,9 +525,10 @@ async function operatorPhases(dir: string) {
     const writesBefore = await operatorWrites(server.url);
     const requestsBefore = await counters(server.url, "userAgent=kode-operator");
     const writes0 = writesBefore.total;
+    const reconciles0 = metricSum(await fetch(operator.metricsUrl).then((r) => r.text()), "kode_reconcile_total", 'controller="kode"');
     const serverCpu0 = cpuSeconds(server.pid);
     const benchCpu0 = process.cpuUsage();
-    const t0 = performance.now();
+    t0 = performance.now();
     await runConcurrent(KODE_COUNT, CREATE_CONCURRENCY, async (i) => {
       await client.create(KODES, kodeAt(i));
     });
@@ -519,7 +540,9 @@ async function operatorPhases(dir: string) {
       throw new Error(`${(e as Error).message}: ${w.running.size}/${KODE_COUNT} Running; phases: ${JSON.stringify(byPhase)}`);
     });
     const convergeS = (performance.now() - t0) / 1000;
-    clearInterval(sampler);
+    phase = "after";
+    const mEnd = await fetch(operator.metricsUrl).then((r) => r.text());
+    log(`at convergence: kode queue depth ${metricSum(mEnd, "kode_workqueue_depth", 'controller="kode"')}, reconciles so far ${metricSum(mEnd, "kode_reconcile_total", 'controller="kode"')}`);
     const convergeCpuS = cpuSeconds(opPid) - cpuStart;
     const serverConvergeCpuS = cpuSeconds(server.pid) - serverCpu0;
     const bc = process.cpuUsage(benchCpu0);
@@ -527,9 +550,10 @@ async function operatorPhases(dir: string) {
     const writesConverge = await operatorWrites(server.url);
     const requestsConverge = await counters(server.url, "userAgent=kode-operator");
     const writesPerKode = (writesConverge.total - writes0) / KODE_COUNT;
+    const reconcilesPerKode = (metricSum(await fetch(operator.metricsUrl).then((r) => r.text()), "kode_reconcile_total", 'controller="kode"') - reconciles0) / KODE_COUNT;
     const objects = await stats(server.url);
     log(
-      `converged in ${convergeS.toFixed(2)} s (creates took ${createdS.toFixed(2)} s); ${writesPerKode} writes/Kode; ` +
+      `converged in ${convergeS.toFixed(2)} s (creates took ${createdS.toFixed(2)} s); ${writesPerKode} writes/Kode; ${reconcilesPerKode} reconciles/Kode; ` +
         `CPU s: server ${serverConvergeCpuS.toFixed(2)}, operator ${convergeCpuS.toFixed(2)}, bench ${benchConvergeCpuS.toFixed(2)}; ` +
         `other reads ${JSON.stringify(diffRecords(requestsBefore.records, requestsConverge.records).filter((r) => !/^(create|patch|update|delete)/.test(r)))}`,
     );
@@ -539,7 +563,9 @@ async function operatorPhases(dir: string) {
 
     // ---- steady state: a window covering at least one full resync
     await Bun.sleep(1000);
+    phase = "steady";
     const m0 = await fetch(operator.metricsUrl).then((r) => r.text());
+    log(`steady window starts: kode queue depth ${metricSum(m0, "kode_workqueue_depth", 'controller="kode"')}, reconciles so far ${metricSum(m0, "kode_reconcile_total", 'controller="kode"')}`);
     const steadyBefore = await operatorWrites(server.url);
     const steady0 = steadyBefore.total;
     const windowMs = 2 * RESYNC_MS + 1000;
@@ -548,6 +574,8 @@ async function operatorPhases(dir: string) {
     const steadyWrites = steadyCounters.total - steady0;
     const m1 = await fetch(operator.metricsUrl).then((r) => r.text());
     const resyncReconciles = metricSum(m1, "kode_reconcile_total", 'controller="kode"') - metricSum(m0, "kode_reconcile_total", 'controller="kode"');
+    clearInterval(hwmSampler);
+    clearInterval(sampler);
     const rssPeakMB = procStatusMB(opPid, "VmHWM");
     const rssNowMB = procStatusMB(opPid, "VmRSS");
     const smapsSteady = smapsMB(opPid);
@@ -578,6 +606,7 @@ async function operatorPhases(dir: string) {
       convergeS,
       createdS,
       writesPerKode,
+      reconcilesPerKode,
       writeBreakdown: diffRecords(writesBefore.records, writesConverge.records),
       requestBreakdown: diffRecords(requestsBefore.records, requestsConverge.records).filter((r) => !/^(create|patch|update|delete)/.test(r)),
       serverConvergeCpuS,
@@ -589,7 +618,7 @@ async function operatorPhases(dir: string) {
       rssStartMB,
       rssPeakMB,
       rssAfterSteadyMB: rssNowMB,
-      memory: { start: smapsStart, steady: { ...smapsSteady, ...heapSteady }, heapTotalPeakConvergingMB: heapPeakMB },
+      memory: { start: smapsStart, steady: { ...smapsSteady, ...heapSteady }, heapTotalPeakConvergingMB: heapPeakMB, convergingTimeline: timeline, peakSteps },
       rssEndMB: procStatusMB(opPid, "VmRSS"),
       operatorCpuDuringConvergeS: convergeCpuS,
       serverCpuTotalS: cpuSeconds(server.pid),
@@ -668,6 +697,7 @@ async function main() {
       converge: {
         convergeS: round(op.convergeS, 3),
         kodeCreatesDoneS: round(op.createdS, 3),
+        kodeReconcilesPerKode: round(op.reconcilesPerKode),
         cpuS: { operator: round(op.operatorCpuDuringConvergeS), server: round(op.serverConvergeCpuS), bench: round(op.benchConvergeCpuS) },
         writes: op.writeBreakdown,
         reads: op.requestBreakdown,

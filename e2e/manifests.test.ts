@@ -3,7 +3,7 @@
 // grants exactly what the operator's code needs (the list below, cross-checked against the source), the
 // Deployment is locked down, the samples are the seed's examples, the Dockerfile builds and runs non-root.
 // With kubectl: `kubectl kustomize` renders and `kubectl apply -k` succeeds against the embedded API server.
-import { CRONJOBS, JOBS } from "../src/backup/config.ts";
+import { CRONJOBS } from "../src/backup/config.ts";
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { YAML } from "bun";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
@@ -14,6 +14,8 @@ import { seedExamples } from "../src/api/testdata/seed-examples.ts";
 import { startApiServer, type ApiServer } from "../src/apiserver/server.ts";
 import * as kubeResources from "../src/kube/resources.ts";
 import { HTTPROUTES, INGRESSES } from "../src/access/routes.ts";
+import { JOBS } from "../src/backup/restore-job.ts";
+import { VOLUME_SNAPSHOTS } from "../src/backup/volume-snapshot.ts";
 import { CONFIGMAPS, EVENTS, LEASES, NAMESPACES, NETWORK_POLICIES, PODS, PVCS, SECRETS, SERVICES, STATEFULSETS } from "../src/kube/resources.ts";
 import type { ResourceRef } from "../src/kube/types.ts";
 import { OPERATOR_USAGE } from "../src/operator/cli.ts";
@@ -63,13 +65,15 @@ const CLUSTER_NEEDS: Need[] = [
   { ref: CONFIGMAPS, verbs: CHILD_VERBS, why: "<kode>-envoy bootstrap ConfigMap child; a devcontainer.configMapRef (src/operator/operator.ts)" },
   { ref: PODS, verbs: ["list", "watch"], why: "the Kodes' pods, label-selected informer: init container reports (src/kode/init-reports.ts)" },
   { ref: PODS, subresource: "proxy", verbs: ["get"], why: "activity readings through the pod proxy (src/lifecycle/poller.ts)" },
+  { ref: PODS, subresource: "log", verbs: ["get"], why: "devcontainers: postStartCommand's result and a failed create command's last lines from the container logs (src/kode/init-reports.ts)" },
   { ref: NETWORK_POLICIES, verbs: CHILD_VERBS, why: "<kode> NetworkPolicy child of an Envoy sidecar (src/kode/reconcile.ts)" },
   { ref: NAMESPACES, verbs: ["list", "watch"], why: "informer: the owner label of a user's namespace (src/operator/operator.ts)" },
   { ref: INGRESSES, verbs: CHILD_VERBS, why: "<kode> Ingress child for a template's access (src/kode/render.ts)" },
   { ref: HTTPROUTES, verbs: CHILD_VERBS, why: "<kode> HTTPRoute child for access.gateway, with --gateway-api (src/kode/render.ts)" },
-  { ref: JOBS, verbs: ["get", "list", "watch", "create", "delete"], why: "backup and verify Jobs of a Kode (src/backup/backup-step.ts)" },
   { ref: CRONJOBS, verbs: CHILD_VERBS, why: "<kode>-backup CronJob of a backup schedule (src/backup/backup-render.ts)" },
   { ref: EVENTS, verbs: ["create", "patch"], why: "Events on Kodes in their namespaces (src/kube/events.ts)" },
+  { ref: JOBS, verbs: CHILD_VERBS, why: "backup/verify Jobs (src/backup/backup-step.ts) and the <kode>-restore-<request> Job of a paused Kode (src/backup/restore-job.ts)" },
+  { ref: VOLUME_SNAPSHOTS, verbs: ["list", "watch", "create", "delete"], why: "VolumeSnapshots of a Kode's home (src/backup/volume-snapshot.ts)" },
 ];
 /** Granted although the code does not need them: none (e2e/operator-rbac.test.ts derives the list from a recorded run). */
 const CLUSTER_EXTRAS: Need[] = [];
@@ -244,6 +248,8 @@ describe("manifests: static", () => {
         if (method === "request" && file.endsWith("/kube/leader-election.ts")) continue;
         // The activity poller's pod-proxy GET: pods/proxy get.
         if (method === "request" && file.endsWith("/lifecycle/poller.ts")) continue;
+        // Container logs of the Kodes' pods (postStartCommand, create commands): pods/log get.
+        if (method === "request" && file.endsWith("/kode/init-reports.ts")) continue;
         unaccounted.push(`${relative(ROOT, file)} calls client.${method}(): review manifests/rbac and the needs list in e2e/manifests.test.ts`);
       }
     }

@@ -7,7 +7,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseKode, parseKodeTemplate } from "../src/api/schemas.ts";
 import { validateKodeInput } from "../src/kode/validate.ts";
-import { CONFIGMAPS, PODS } from "../src/kube/resources.ts";
+import { CONFIGMAPS, NETWORK_POLICIES, PODS, SERVICES, STATEFULSETS } from "../src/kube/resources.ts";
+import { validateBootstrap } from "../src/envoy/validate-proto.ts";
 import { ENVOY_PROXY_CONFIGS, KODES } from "../src/api/resources.ts";
 import { gitAvailable, startGitHttp, type GitHttpServer, type TestRepo } from "./support/git-http.ts";
 import {
@@ -18,6 +19,7 @@ import {
   createTemplate,
   eventually,
   getKode,
+  kodeEvents,
   REPO_ROOT,
   startE2E,
   waitEvent,
@@ -123,6 +125,42 @@ describe("every type behind an authenticating Envoy sidecar becomes Ready", () =
       const pod = await eventually("pod", () => env.client.get<Obj>(PODS, `ke-${type}-0`, NS));
       expect(pod.spec.containers.map((c: { name: string }) => c.name)).toEqual(["ide", "envoy"]);
     });
+
+  it("alnoda + Envoy basic: each tool port of the Service reaches an authenticating Envoy listener that proxies the tool", async () => {
+    // What kubectl shows of the live objects the operator applied (ke-alnoda, made above).
+    const jsonpath = async (kind: string, name: string, path: string) => {
+      if (!env.kubectl) return undefined;
+      const r = await env.kubectl.run(["get", kind, "-n", NS, name, "-o", `jsonpath=${path}`]);
+      expect(r.code).toBe(0);
+      return r.stdout.trim();
+    };
+    type J = Record<string, any>;
+    const svc = (await env.client.get<Obj>(SERVICES, "ke-alnoda", NS))!;
+    const svcPorts = svc.spec.ports.map((p: J) => `${p.port}>${p.targetPort}`);
+    expect(svcPorts).toEqual(["80>http", ...Array.from({ length: 19 }, (_, i) => `${8021 + i}>tool-${8021 + i}`)]);
+    const viaKubectl = await jsonpath("service", "ke-alnoda", "{range .spec.ports[*]}{.port}>{.targetPort} {end}");
+    if (viaKubectl !== undefined) expect(viaKubectl.split(" ")).toEqual(svcPorts);
+    const pod = (await env.client.get<Obj>(PODS, "ke-alnoda-0", NS))!;
+    const named = (name: string) => pod.spec.containers.flatMap((c: J) => (c.ports ?? []).filter((p: J) => p.name === name).map((p: J) => `${c.name}:${p.containerPort}`));
+    expect(named("tool-8021")).toEqual(["envoy:18021"]);
+    expect(named("tool-8039")).toEqual(["envoy:18039"]);
+    expect(named("http")).toEqual(["envoy:10080"]);
+    const cm = (await env.client.get<Obj>(CONFIGMAPS, "ke-alnoda-envoy", NS))!;
+    const bootstrap = JSON.parse(cm.data!["envoy.json"]);
+    expect(validateBootstrap(bootstrap)).toEqual([]);
+    const listeners = bootstrap.static_resources.listeners as J[];
+    const chain = (port: number) => listeners.find((l) => l.address.socket_address.port_value === port)?.filter_chains[0].filters[0].typed_config;
+    for (const tool of [8021, 8039]) {
+      const hcm = chain(10000 + tool)!;
+      expect(hcm.http_filters.map((f: J) => f.name)).toEqual(["kode.health_check", "kode.strip_identity_headers", "kode.basic_auth", "envoy.filters.http.router"]);
+      expect(hcm.http_filters).toEqual(chain(10080)!.http_filters);
+      const cluster = hcm.route_config.virtual_hosts[0].routes[0].route.cluster;
+      const c = bootstrap.static_resources.clusters.find((x: J) => x.name === cluster);
+      expect(c.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address).toEqual({ address: "127.0.0.1", port_value: tool });
+    }
+    const policy = (await env.client.get<Obj>(NETWORK_POLICIES, "ke-alnoda", NS))!;
+    expect(policy.spec.ingress[0].ports.map((p: J) => p.port)).toEqual([10080, 19003, ...Array.from({ length: 19 }, (_, i) => 18021 + i)]);
+  });
 });
 
 describe("bad values of the new fields are refused by the API server with the field named", () => {
@@ -215,6 +253,36 @@ describe("init container reports", () => {
   });
 });
 
+describe("postStartCommand's result", () => {
+  it("read from the IDE container's log: EnvironmentReady=False with the exit code and the last lines, status.devcontainer.postStartExitCode; the Kode stays Ready", async () => {
+    await createTemplate(env.client, "t-poststart", NS, { type: "devcontainers", image: IMAGES.devcontainers });
+    await createKode(env.client, "k-poststart", NS, { templateRef: { name: "t-poststart" }, devcontainer: { config: { postStartCommand: "make services" } } });
+    await waitReady("k-poststart");
+    // What the IDE container prints (src/kode/post-start.test.ts runs the real script): server lines interleaved.
+    const log = [
+      "server: listening on 0.0.0.0:3000",
+      "[postStartCommand] starting db",
+      "[postStartCommand] export DB_PASSWORD=hunter2",
+      "[postStartCommand] make: *** [services] Error 3",
+      "[postStartCommand] [kode] postStartCommand: exit code 3",
+      "[postStartCommand] [kode] postStartCommand finished: 3",
+      "server: extension host started",
+      "",
+    ].join("\n");
+    env.server.hooks.setPodLog(NS, "k-poststart-0", log, "ide");
+    const k = await waitKode(env.client, NS, "k-poststart", "EnvironmentReady=False", (k) => condition(k, "EnvironmentReady")?.status === "False", 60_000);
+    expect(condition(k, "EnvironmentReady")!.message).toBe('ide: postStartCommand exited with 3; last output: "starting db", "<line hidden: it may hold a secret>", "make: *** [services] Error 3" (see `kubectl logs <pod> -c ide`; the IDE runs anyway)');
+    expect(k.status.devcontainer).toEqual({ source: "inline", postStartExitCode: 3 });
+    expect(condition(k, "Ready")!.status).toBe("True");
+    expect(JSON.stringify(k.status)).not.toContain("hunter2");
+    await waitEvent(env.client, NS, "k-poststart", "Warning", "InitContainerProblems");
+    if (env.kubectl) {
+      const r = await env.kubectl.run(["get", "kode", "-n", NS, "k-poststart", "-o", "jsonpath={.status.devcontainer.postStartExitCode}"]);
+      expect(r.stdout.trim()).toBe("3");
+    }
+  });
+});
+
 describe("devcontainer.json sources", () => {
   it("a ConfigMap: a syntax error names line and column; fixed, the Kode recovers", async () => {
     await env.client.create(CONFIGMAPS, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "dc", namespace: NS }, data: { "devcontainer.json": '{\n  // comment\n  "image": "mcr.microsoft.com/devcontainers/go:1",\n  "postCreateCommand": \n}' } });
@@ -294,6 +362,34 @@ describe("devcontainer.json sources", () => {
       await patchKode("k-git-bad", { metadata: { annotations: { "kode.jacero.io/refresh": "1" } } });
       await waitReady("k-git-bad");
       expect((await getKode(env.client, NS, "k-git-bad"))!.status.devcontainer.commit).toBe(shas.second);
+    });
+
+    it("an operator restart during a git outage keeps the Kode Ready and its pod unchanged (the read kept in <kode>-devcontainer)", async () => {
+      if (!gitServer) return;
+      const outage = startGitHttp();
+      const r = outage.createRepo("restart");
+      const sha = r.commit({ ".devcontainer/devcontainer.json": '{ "image": "img:restart", "containerEnv": { "X": "1" } }' });
+      await createKode(env.client, "k-git-restart", NS, { templateRef: { name: "t-dc-git" }, devcontainer: { git: { url: r.url } } });
+      await waitReady("k-git-restart");
+      await podImage("k-git-restart", "img:restart");
+      const cm = (await env.client.get<Obj>(CONFIGMAPS, "k-git-restart-devcontainer", NS))!;
+      expect(cm.data).toEqual({ "devcontainer.json": '{ "image": "img:restart", "containerEnv": { "X": "1" } }' });
+      expect(cm.metadata.annotations?.["kode.jacero.io/devcontainer-commit"]).toBe(sha);
+      const before = (await env.client.get<Obj>(STATEFULSETS, "k-git-restart", NS))!;
+
+      outage.stop();
+      await env.operator.stop();
+      await env.operator.startAndWait();
+      const warning = await waitEvent(env.client, NS, "k-git-restart", "Warning", "DevcontainerGitUnavailable");
+      expect(warning.message).toContain(`keeping devcontainer.json from commit ${sha.slice(0, 12)}`);
+      const k = await getKode(env.client, NS, "k-git-restart");
+      expect(condition(k, "Ready")).toMatchObject({ status: "True", reason: "Running" });
+      expect(k!.status.devcontainer.commit).toBe(sha);
+      const after = (await env.client.get<Obj>(STATEFULSETS, "k-git-restart", NS))!;
+      expect(after.metadata.generation).toBe(before.metadata.generation!);
+      expect(after.spec.template).toEqual(before.spec.template);
+      const events = await kodeEvents(env.client, NS, "k-git-restart");
+      expect(events.filter((e) => e.reason === "DevcontainerGitError")).toEqual([]);
     });
   });
 });

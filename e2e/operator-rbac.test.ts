@@ -11,12 +11,16 @@ import { join } from "node:path";
 import { ENVOY_PROXY_CLUSTER_CONFIGS, ENVOY_PROXY_CONFIGS, KODE_TEMPLATES, KODES } from "../src/api/resources.ts";
 import { createClient } from "../src/kube/client.ts";
 import { loadClientConfig } from "../src/kube/kubeconfig.ts";
-import { CONFIGMAPS, NETWORK_POLICIES, PVCS, SERVICES, STATEFULSETS } from "../src/kube/resources.ts";
+import { CONFIGMAPS, NETWORK_POLICIES, PVCS, SECRETS, SERVICES, STATEFULSETS } from "../src/kube/resources.ts";
 import { OPERATOR_PERMISSIONS } from "../src/operator/permissions.ts";
 import { startOperator } from "../src/operator/operator.ts";
 import { HTTPROUTES, INGRESSES } from "../src/access/routes.ts";
 import { CRONJOBS, JOBS } from "../src/backup/config.ts";
 import { backupNames } from "../src/backup/backup-render.ts";
+import { VOLUME_SNAPSHOTS } from "../src/backup/volume-snapshot.ts";
+import { BACKUP_OF_UID_LABEL, passwordSecretName } from "../src/backup/config.ts";
+import type { KubeObject } from "../src/kube/types.ts";
+import { installVolumeSnapshotCrds } from "./support/volume-snapshots.ts";
 import { createNamespace, createKode, createSecret, createTemplate, eventually, isRunning, REPO_ROOT, startE2E, waitGone, waitKode, type E2E } from "./operator-harness.ts";
 
 setDefaultTimeout(120_000);
@@ -61,6 +65,8 @@ describe("RBAC: every request of a recorded operator run is in the table", () =>
     // The operator runs as its ServiceAccount, with exactly the shipped RBAC, on a server that enforces it.
     const client = createClient(await loadClientConfig({ kubeconfig: env.operatorKubeconfig }), { userAgent: UA, qps: 0 });
     await createNamespace(env.client, NS);
+    // The snapshot controller's CRDs are installed: the operator watches VolumeSnapshots.
+    await installVolumeSnapshotCrds(env.client);
     const op = startOperator({ client, routes: { ingress: true, gateway: true }, leaderElection: { namespace: env.operatorNamespace, leaseDurationSeconds: 3, renewDeadlineMs: 1500, retryPeriodMs: 300 } });
     await op.ready;
     try {
@@ -94,6 +100,29 @@ describe("RBAC: every request of a recorded operator run is in the table", () =>
       await createKode(env.client, "r1", NS, { templateRef: { name: "routed" }, user: "rita" });
       await createKode(env.client, "r2", NS, { templateRef: { name: "routed-gw" }, user: "rita" });
       for (const k of ["a", "b", "c", ...ROUTED]) await waitKode(env.client, NS, k, "Running", isRunning);
+      // devcontainers with a postStartCommand: its result is read from the IDE container's log (pods/log get).
+      await createTemplate(env.client, "dc", NS, { type: "devcontainers", image: "mcr.microsoft.com/devcontainers/base:ubuntu" });
+      await createKode(env.client, "e", NS, { templateRef: { name: "dc" }, devcontainer: { config: { postStartCommand: "true" } } });
+      env.server.hooks.setPodLog(NS, "e-0", "[postStartCommand] [kode] postStartCommand finished: 0\n", "ide");
+      await waitKode(env.client, NS, "e", "postStartCommand read", (k) => k.status?.devcontainer?.postStartExitCode === 0);
+
+      // VolumeSnapshots on demand, at most one kept: the second request removes the first snapshot.
+      await createTemplate(env.client, "snap", NS, { ...CODE_SERVER, volumeSnapshots: { keep: 1 } });
+      await createKode(env.client, "s1", NS, { templateRef: { name: "snap" }, storage: { resources: { requests: { storage: "1Gi" } } } });
+      await waitKode(env.client, NS, "s1", "Running", isRunning);
+      await env.client.mergePatch(KODES, "s1", { metadata: { annotations: { "kode.jacero.io/snapshot-now": "1" } } }, { namespace: NS });
+      await eventually("the first VolumeSnapshot", async () => (await env.client.list(VOLUME_SNAPSHOTS, { namespace: NS })).items.length === 1);
+      await env.client.mergePatch(KODES, "s1", { metadata: { annotations: { "kode.jacero.io/snapshot-now": "2" } } }, { namespace: NS });
+      await eventually("the older VolumeSnapshot removed", () => env.server.hooks.count({ userAgent: UA, verb: "delete", resource: "volumesnapshots.snapshot.storage.k8s.io" }) > 0);
+
+      // A paused Kode's spec.restore runs as a Job, pruned once its result (here: none, the simulated kubelet
+      // leaves no termination message) is in status.
+      const s1 = await env.client.get<KubeObject>(KODES, "s1", NS);
+      const uid = s1!.metadata.uid!;
+      await env.client.create(SECRETS, { apiVersion: "v1", kind: "Secret", metadata: { name: passwordSecretName("s1", uid), namespace: NS, labels: { [BACKUP_OF_UID_LABEL]: uid } }, data: { password: "cHc=" } });
+      await env.client.mergePatch(KODE_TEMPLATES, "snap", { spec: { backup: { s3: { endpoint: "https://s3.example:9000", bucket: "backups", credentialsSecretRef: { name: "s3" } } } } }, { namespace: NS });
+      await env.client.mergePatch(KODES, "s1", { spec: { paused: true, restore: { snapshot: "latest" } } }, { namespace: NS });
+      await eventually("the restore Job pruned", () => env.server.hooks.count({ userAgent: UA, verb: "delete", resource: "jobs" }) > 0);
 
       // Drift: children changed by hand are repaired; a new password is written to both auth Secrets.
       await env.client.mergePatch(CONFIGMAPS, "a-envoy", { data: { "envoy.json": "{}" } }, { namespace: NS });
@@ -145,6 +174,8 @@ describe("RBAC: every request of a recorded operator run is in the table", () =>
 
       for (const k of ["a", "b", "c", ...COLLIDING, ...ROUTED, "d6", "d7", "k1", "k2", "k3"]) await env.client.delete(KODES, k, { namespace: NS });
       for (const k of ["a", "b", "c", ...COLLIDING, ...ROUTED, "d6", "d7", "k1", "k2", "k3"]) await waitGone(env.client, KODES, NS, k);
+      for (const k of ["a", "b", "c", "e", "s1", ...COLLIDING, ...ROUTED, "d6", "d7"]) await env.client.delete(KODES, k, { namespace: NS });
+      for (const k of ["a", "b", "c", "e", "s1", ...COLLIDING, ...ROUTED, "d6", "d7"]) await waitGone(env.client, KODES, NS, k);
     } finally {
       await op.stop(); // releases the lease
     }
@@ -177,6 +208,9 @@ describe("RBAC: every request of a recorded operator run is in the table", () =>
       // an automatic pause needs an idle timeout to pass: e2e/lifecycle-idle.test.ts makes both.
       triple("", "pods/proxy", "get"),
       triple("kode.jacero.io", "kodes", "get"),
+      // The child step's generic paths for Jobs: a Job met under its name (get), a Job's labels repaired (patch).
+      triple("batch", "jobs", "get"),
+      triple("batch", "jobs", "patch"),
     ];
     expect(unused).toContain(notARequest);
     expect(unused.filter((t) => t !== notARequest && !mayNotHappen.includes(t))).toEqual([]);

@@ -11,6 +11,8 @@ export interface KodePolicyInput {
   selectorLabels: Record<string, string>;
   /** The port browsers' traffic arrives at in the pod. */
   port: number;
+  /** Ports of the IDE's tools (alnoda), admitted from the same peers. */
+  extraPorts?: number[];
   ingressFrom: NetworkPeer[];
 }
 
@@ -29,7 +31,7 @@ export function renderKodeNetworkPolicy(input: KodePolicyInput) {
       policyTypes: ["Ingress"] as ["Ingress"],
       ingress: [
         {
-          ports: [{ protocol: "TCP" as const, port: input.port }],
+          ports: [input.port, ...(input.extraPorts ?? [])].map((port) => ({ protocol: "TCP" as const, port })),
           from: input.ingressFrom.map((p) => ({
             ...(p.namespaceSelector && { namespaceSelector: structuredClone(p.namespaceSelector) }),
             podSelector: notAKode(p.podSelector),

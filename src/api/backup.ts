@@ -142,3 +142,23 @@ export const ArchiveStatusSchema = v.pipe(
   }),
   v.description("Archiving this paused Kode (template lifecycle.archiveAfter)."),
 );
+
+const VolumeSnapshotEntrySchema = v.pipe(
+  v.object({
+    name: str("Name of the VolumeSnapshot (in the Kode's namespace)."),
+    readyToUse: v.optional(v.pipe(v.boolean(), v.description("Whether the snapshot can be restored from (its status.readyToUse)."))),
+    creationTime: v.optional(str("When the snapshot was taken (RFC 3339).")),
+    restoreSize: v.optional(str("Smallest volume the snapshot can be restored to (a quantity).")),
+    error: v.optional(str("Why the snapshotter could not take it.")),
+  }),
+  v.description("A VolumeSnapshot of the Kode's home."),
+);
+
+export const VolumeSnapshotsStatusSchema = v.pipe(
+  v.object({
+    lastRequest: v.optional(str("Digest of the last kode.jacero.io/snapshot-now value acted on (a new value takes a new snapshot).")),
+    items: v.pipe(v.array(VolumeSnapshotEntrySchema), v.description("The Kode's VolumeSnapshots, newest first (at most the template's volumeSnapshots.keep).")),
+    error: v.optional(str("Why the last snapshot request could not be carried out.")),
+  }),
+  v.description("VolumeSnapshots of this Kode's home."),
+);

@@ -140,6 +140,7 @@ describe("kode.jacero.io CRDs on the embedded API server", () => {
       template: { kind: "KodeTemplate", name: "code-server-template", namespace: "default" },
       conditions: [{ type: "Ready", status: "True", reason: "PodReady", message: "ready", lastTransitionTime: "2024-01-01T00:00:00Z" }],
       activity: { verdict: "Idle", reason: "idle: no browser connected", signal: "code-server", idleSince: new Date(Date.now() - 41 * 60_000 - 5_000).toISOString().replace(/\.\d+Z$/, "Z") },
+      backup: { lastSuccessfulTime: new Date(Date.now() - 3 * 3600_000 - 5_000).toISOString().replace(/\.\d+Z$/, "Z"), lastSnapshot: "1a2b3c4d" },
     };
     const put = await ctx.client.put(`${KODES}/my-code-server/status`, { ...kode, status });
     expect(put.status).toBe(200);
@@ -147,9 +148,11 @@ describe("kode.jacero.io CRDs on the embedded API server", () => {
     const res = await ctx.client.get(KODES, { accept: TABLE });
     expect(res.status).toBe(200);
     expect(res.body.kind).toBe("Table");
-    expect(res.body.columnDefinitions.map((c: any) => c.name)).toEqual(["Name", "Phase", "Type", "Template", "User", "URL", "Idle", "Reason", "Age"]);
+    expect(res.body.columnDefinitions.map((c: any) => c.name)).toEqual(["Name", "Phase", "Type", "Template", "User", "URL", "Idle", "Reason", "Last-Backup", "Snapshot", "Age"]);
+    // The backup columns only with -o wide.
+    expect(res.body.columnDefinitions.filter((c: any) => c.priority === 1).map((c: any) => c.name)).toEqual(["Last-Backup", "Snapshot"]);
     const row = res.body.rows.find((r: any) => r.cells[0] === "my-code-server");
-    expect(row.cells.slice(0, 8)).toEqual(["my-code-server", "Running", "code-server", "code-server-template", "devuser", "http://my-code-server.default.svc:8443", "41m", "idle: no browser connected"]);
+    expect(row.cells.slice(0, 10)).toEqual(["my-code-server", "Running", "code-server", "code-server-template", "devuser", "http://my-code-server.default.svc:8443", "41m", "idle: no browser connected", "3h", "1a2b3c4d"]);
 
     const templates = await ctx.client.get(TEMPLATES, { accept: TABLE });
     expect(templates.body.columnDefinitions.map((c: any) => c.name)).toEqual(["Name", "Type", "Image", "Kodes", "Age"]);

@@ -45,6 +45,8 @@ describe("generated CRDs", () => {
       "URL=.status.url@0",
       "Idle=.status.activity.idleSince@0",
       "Reason=.status.activity.reason@0",
+      "Last-Backup=.status.backup.lastSuccessfulTime@1",
+      "Snapshot=.status.backup.lastSnapshot@1",
       "Age=.metadata.creationTimestamp@0",
     ]);
     expect(columns.KodeTemplate).toEqual(["Type=.spec.type@0", "Image=.spec.image@0", "Kodes=.status.kodes@0", "Age=.metadata.creationTimestamp@0"]);

@@ -101,6 +101,8 @@ export const KINDS: readonly KindDef[] = [
       { name: "URL", type: "string", jsonPath: ".status.url", description: "URL of the Kode from a browser (its route)." },
       { name: "Idle", type: "date", jsonPath: ".status.activity.idleSince", description: "How long the Kode has been idle (unset while in use or unknown)." },
       { name: "Reason", type: "string", jsonPath: ".status.activity.reason", description: "Why the Kode is active, idle or unknown." },
+      { name: "Last-Backup", type: "date", jsonPath: ".status.backup.lastSuccessfulTime", description: "When the last successful backup finished.", priority: 1 },
+      { name: "Snapshot", type: "string", jsonPath: ".status.backup.lastSnapshot", description: "Id of the newest restic snapshot (spec.restore.snapshot takes it).", priority: 1 },
       AGE,
     ],
   },

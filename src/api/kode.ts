@@ -1,5 +1,5 @@
 // Kode: one development environment (namespaced).
-import { ArchiveStatusSchema, BackupStatusSchema, KodeBackupSchema, KodeRestoreSchema, KodeStorageSchema, RestoreStatusSchema } from "./backup.ts";
+import { ArchiveStatusSchema, BackupStatusSchema, KodeBackupSchema, KodeRestoreSchema, KodeStorageSchema, RestoreStatusSchema, VolumeSnapshotsStatusSchema } from "./backup.ts";
 import * as v from "valibot";
 import { API_VERSION, IDE_TYPES, KODE_PHASES } from "./types.ts";
 import {
@@ -8,6 +8,7 @@ import {
   RELATIVE_PATH,
   USER_NAME,
   conditions,
+  int,
   namespaceName,
   objectName,
   observedGeneration,
@@ -130,6 +131,7 @@ export const KodeStatusSchema = v.pipe(
         v.object({
           source: v.optional(str("Where the devcontainer.json in use was read (git URL and path, ConfigMap, inline).")),
           commit: v.optional(str("The git commit the devcontainer.json in use was read at.")),
+          postStartExitCode: v.optional(int("The exit code of postStartCommand in the IDE container's current start (read from its log; absent while it runs).", 0, 255)),
         }),
         v.description("devcontainers: the devcontainer.json in use (kept while a later git read fails)."),
       ),
@@ -137,6 +139,7 @@ export const KodeStatusSchema = v.pipe(
     backup: v.optional(BackupStatusSchema),
     restore: v.optional(RestoreStatusSchema),
     archive: v.optional(ArchiveStatusSchema),
+    volumeSnapshots: v.optional(VolumeSnapshotsStatusSchema),
     activity: v.optional(ActivityStatusSchema),
     startup: v.optional(StartupStatusSchema),
   }),

@@ -176,6 +176,42 @@ const NetworkPolicySchema = v.pipe(
   v.description("Isolation of Kodes: a NetworkPolicy <kode> that admits only the named peers (the ingress controller or gateway), never other Kodes."),
 );
 
+/** The responses to a Falco alert for a Kode's pod (see src/falco/README.md). */
+export const FALCO_RESPONSES = ["record", "isolate", "pause"] as const;
+const FALCO_PRIORITIES = ["EMERGENCY", "ALERT", "CRITICAL", "ERROR", "WARNING", "NOTICE", "INFORMATIONAL", "DEBUG"] as const;
+
+const FalcoRuleSchema = v.pipe(
+  v.object({
+    rule: v.pipe(v.string(), v.minLength(1), v.maxLength(200), v.description("Name of the rule (unique within the template); alerts name it.")),
+    desc: v.optional(v.pipe(v.string(), v.maxLength(1000), v.description("What the rule detects. Unset: the rule's name."))),
+    condition: v.pipe(
+      v.string(),
+      v.minLength(1),
+      v.maxLength(4000),
+      v.description("A Falco condition expression; it is ANDed with the scope of this template's Kode pods (macro kode_pod, the template's labels)."),
+    ),
+    output: v.pipe(v.string(), v.minLength(1), v.maxLength(2000), v.description("Falco's output line for the alert, e.g. \"curl run in %k8s.pod.name\".")),
+    priority: v.pipe(v.picklist(FALCO_PRIORITIES), v.description("Falco priority: EMERGENCY, ALERT, CRITICAL, ERROR, WARNING, NOTICE, INFORMATIONAL or DEBUG.")),
+    tags: v.optional(v.pipe(v.array(v.pipe(v.string(), v.maxLength(100))), v.description("Falco tags of the rule (kode is always added)."))),
+  }),
+  v.description("A Falco rule for this template's Kodes."),
+);
+
+const FalcoSchema = v.pipe(
+  v.object({
+    enabled: v.optional(v.pipe(v.boolean(), v.description("Label this template's Kode pods for Falco, add its rules to the operator's rules ConfigMap and act on alerts. Default false.")), false),
+    response: v.optional(
+      v.pipe(
+        v.picklist(FALCO_RESPONSES),
+        v.description("What an alert for a Kode's pod does besides a Warning Event and the SecurityAlert condition: record (nothing more), isolate (a NetworkPolicy <kode>-isolate denies its egress) or pause (spec.paused, pause-reason security). Default record."),
+      ),
+      "record",
+    ),
+    rules: v.optional(listMap(FalcoRuleSchema, ["rule"], "Falco rules for this template's Kodes, added to the default rules (crypto miners, writes below system binaries, other pods' service-account tokens).")),
+  }),
+  v.description("Falco runtime security for Kodes of this template (Falco itself runs node-level; the operator does not install it)."),
+);
+
 export const KodeTemplateSpecSchema = v.pipe(
   v.object({
     type: v.pipe(
@@ -252,6 +288,7 @@ export const KodeTemplateSpecSchema = v.pipe(
     backup: v.optional(TemplateBackupSchema),
     volumeSnapshots: v.optional(TemplateVolumeSnapshotsSchema),
     lifecycle: v.optional(TemplateLifecycleSchema),
+    falco: v.optional(FalcoSchema),
   }),
   v.description("Desired state of the template: the image and the defaults of Kodes created from it."),
 );

@@ -117,7 +117,7 @@ export interface KodeStatus {
   credentialsSecret?: string;
   type?: IdeType;
   template?: { kind: string; name: string; namespace?: string };
-  devcontainer?: { source?: string; commit?: string };
+  devcontainer?: { source?: string; commit?: string; postStartExitCode?: number };
   activity?: ActivityStatus;
   startup?: StartupStatus;
 }
@@ -179,6 +179,15 @@ export interface KodeTemplateSpec {
   networkPolicy?: { ingressFrom: NetworkPeer[] };
   /** Automatic pauses of the Kodes. */
   lifecycle?: LifecycleSpec;
+  /** Falco runtime security: pod labels, rules, the response to an alert. */
+  falco?: FalcoSpec;
+}
+
+export interface FalcoSpec {
+  enabled?: boolean;
+  /** Default record. */
+  response?: "record" | "isolate" | "pause";
+  rules?: { rule: string; desc?: string; condition: string; output: string; priority: "EMERGENCY" | "ALERT" | "CRITICAL" | "ERROR" | "WARNING" | "NOTICE" | "INFORMATIONAL" | "DEBUG"; tags?: string[] }[];
 }
 
 export interface InitPlugin {

@@ -3,10 +3,11 @@
 // managedFields. Objects here are in storage shape.
 import { applyDefaults, pruneUnknownFields, validateAgainstSchema, validateCelRules } from "./crd/schema.ts";
 import { ApiError, badRequest, cause, conflict, invalid, invalidValue, notFound } from "./errors.ts";
+import { cloneJson } from "./json-clone.ts";
 import { listTypeOf } from "./list-types.ts";
 import { dropUnknownBuiltinFields } from "./protobuf/unknown-fields.ts";
 import { storageKey } from "./registry.ts";
-import { sortedJson, withSortedKeys } from "./sorted-keys.ts";
+import { withSortedKeys } from "./sorted-keys.ts";
 import { updateManagedFields } from "./ssa/index.ts";
 import { timestamp, type ApiState } from "./state.ts";
 import type { UserInfo } from "./auth.ts";
@@ -39,7 +40,7 @@ export function randomSuffix(n = 5): string {
   return s;
 }
 
-export const clone = <T>(v: T): T => (v === undefined ? v : structuredClone(v));
+export const clone = <T>(v: T): T => cloneJson(v);
 
 /** Checks apiVersion/kind of an incoming body and converts it to storage shape. */
 export function decodeIncoming(ctx: WriteContext, body: Record<string, unknown>): KObject {
@@ -190,10 +191,6 @@ export function admitCreate(ctx: WriteContext, incoming: KObject): KObject {
   return obj;
 }
 
-function withoutMeta(obj: KObject, dropStatus: boolean): string {
-  const { metadata: _m, status, ...rest } = obj;
-  return sortedJson(dropStatus ? rest : { ...rest, status });
-}
 
 export interface UpdateOptions {
   /** managedFields were already computed (server-side apply). */
@@ -267,7 +264,7 @@ export function admitUpdate(ctx: WriteContext, incoming: KObject, old: KObject, 
 
   if (type.generation) {
     const dropStatus = !!type.subresources.status;
-    const changed = withoutMeta(obj, dropStatus) !== withoutMeta(old, dropStatus);
+    const changed = !jsonEqual(obj, old, "metadata", dropStatus ? "status" : undefined);
     m.generation = (old.metadata.generation ?? 1) + (changed ? 1 : 0);
   } else delete m.generation;
 
@@ -284,11 +281,37 @@ export function admitUpdate(ctx: WriteContext, incoming: KObject, old: KObject, 
   return sameContent(obj, old) ? undefined : obj;
 }
 
-/** Equal apart from managedFields timestamps. */
+/** Equal apart from managedFields timestamps (as JSON: key order aside, undefined members absent). */
 function sameContent(a: KObject, b: KObject): boolean {
-  const strip = (o: KObject) =>
-    sortedJson({ ...o, metadata: { ...o.metadata, managedFields: o.metadata.managedFields?.map(({ time: _t, ...rest }) => rest) } });
-  return strip(a) === strip(b);
+  if (!jsonEqual(a, b, "metadata")) return false;
+  if (!jsonEqual(a.metadata, b.metadata, "managedFields")) return false;
+  const ma = a.metadata.managedFields;
+  const mb = b.metadata.managedFields;
+  if (ma === undefined || mb === undefined) return ma === mb;
+  if (!Array.isArray(ma) || !Array.isArray(mb)) return jsonEqual(ma, mb);
+  return ma.length === mb.length && ma.every((entry, i) => jsonEqual(entry, mb[i], "time"));
+}
+
+/** Whether two JSON values encode alike, ignoring key order and the members `skip`, `skipToo` at this level. */
+function jsonEqual(a: unknown, b: unknown, skip?: string, skipToo?: string): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return (a ?? null) === (b ?? null);
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
+    return true;
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let count = 0;
+  for (const k of Object.keys(x)) {
+    if (k === skip || k === skipToo || x[k] === undefined) continue;
+    count++;
+    if (!Object.hasOwn(y, k) || !jsonEqual(x[k], y[k])) return false;
+  }
+  for (const k of Object.keys(y)) if (k !== skip && k !== skipToo && y[k] !== undefined) count--;
+  return count === 0;
 }
 
 /** Persist an admitted object (or its removal when its last finalizer went during deletion). */

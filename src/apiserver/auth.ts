@@ -33,7 +33,17 @@ export const AUTHENTICATED_GROUP = "system:authenticated";
 export const UNAUTHENTICATED_GROUP = "system:unauthenticated";
 export const ANONYMOUS_USER = "system:anonymous";
 
-const adminUser = (): UserInfo => ({ user: ADMIN_USER, groups: [MASTERS_GROUP, AUTHENTICATED_GROUP] });
+const ADMIN: UserInfo = Object.freeze({ user: ADMIN_USER, groups: Object.freeze([MASTERS_GROUP, AUTHENTICATED_GROUP]) as string[] });
+const adminUser = (): UserInfo => ADMIN;
+
+/** The identity of each token-file entry, made once: callers share it (and the authorizer caches by it). */
+const fileUsers = new WeakMap<UserInfo, UserInfo>();
+
+function fileUser(entry: UserInfo): UserInfo {
+  let user = fileUsers.get(entry);
+  if (!user) fileUsers.set(entry, (user = Object.freeze({ ...entry, groups: Object.freeze(withAuthenticatedGroup(entry.groups)) as string[] })));
+  return user;
+}
 
 export function isAuthEnabled(cfg: AuthConfig): boolean {
   return cfg.token !== undefined || cfg.clientCertAuth || (cfg.tokens?.size ?? 0) > 0;
@@ -52,7 +62,7 @@ export function authenticate(req: Request, peer: PeerIdentity | undefined, cfg: 
   if (presented !== undefined) {
     if (cfg.token !== undefined && sameSecret(presented, cfg.token)) return adminUser();
     const fromFile = cfg.tokens?.get(presented);
-    if (fromFile) return { ...fromFile, groups: withAuthenticatedGroup(fromFile.groups) };
+    if (fromFile) return fileUser(fromFile);
     const sa = cfg.serviceAccountTokens?.verify(presented);
     if (sa) return sa;
     if (cfg.rejectUnknownTokens) return undefined;

@@ -136,9 +136,4 @@ export const clusterColumns: Record<string, PrinterColumn[]> = {
   "admissionregistration.k8s.io/MutatingWebhookConfiguration": webhookColumns,
   "admissionregistration.k8s.io/ValidatingAdmissionPolicy": policyColumns,
   "admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding": policyBindingColumns,
-  "snapshot.storage.k8s.io/VolumeSnapshotClass": [
-    { name: "Driver", type: "string", jsonPath: ".driver" },
-    { name: "DeletionPolicy", type: "string", jsonPath: ".deletionPolicy", description: "Determines whether a VolumeSnapshotContent created through the VolumeSnapshotClass should be deleted when its bound VolumeSnapshot is deleted." },
-    { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
-  ],
 };

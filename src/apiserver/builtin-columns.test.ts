@@ -405,14 +405,4 @@ describe("networking, coordination, RBAC, storage, CRDs", () => {
       expect(t.rows).toEqual([["view-all", "ClusterRole/view", "5m", "alice, bob", "devs", "ci/bot"]]);
     }
   });
-
-  test("VolumeSnapshot uses its CRD printer columns", () => {
-    const t = render("snapshot.storage.k8s.io/VolumeSnapshot", {
-      metadata: { name: "snap" },
-      spec: { source: { persistentVolumeClaimName: "data" }, volumeSnapshotClassName: "csi" },
-      status: { readyToUse: true, restoreSize: "1Gi", boundVolumeSnapshotContentName: "snapcontent-1", creationTime: ago(3 * MIN) },
-    });
-    expect(t.headers).toEqual(["NAME", "READYTOUSE", "SOURCEPVC", "SOURCESNAPSHOTCONTENT", "RESTORESIZE", "SNAPSHOTCLASS", "SNAPSHOTCONTENT", "CREATIONTIME", "AGE"]);
-    expect(t.rows).toEqual([["snap", true, "data", null, "1Gi", "csi", "snapcontent-1", "3m", "5m"]]);
-  });
 });

@@ -526,34 +526,6 @@ const pvcColumns: PrinterColumn[] = [
   ),
 ];
 
-// The VolumeSnapshot CRD's own additionalPrinterColumns (kubernetes-csi/external-snapshotter).
-const volumeSnapshotColumns: PrinterColumn[] = [
-  { name: "ReadyToUse", type: "boolean", jsonPath: ".status.readyToUse", description: "Indicates if the snapshot is ready to be used to restore a volume." },
-  {
-    name: "SourcePVC",
-    type: "string",
-    jsonPath: ".spec.source.persistentVolumeClaimName",
-    description: "If a new snapshot needs to be created, this contains the name of the source PVC from which this snapshot was (or will be) created.",
-  },
-  {
-    name: "SourceSnapshotContent",
-    type: "string",
-    jsonPath: ".spec.source.volumeSnapshotContentName",
-    description: "If a snapshot already exists, this contains the name of the existing VolumeSnapshotContent object representing the existing snapshot.",
-  },
-  { name: "RestoreSize", type: "string", jsonPath: ".status.restoreSize", description: "Represents the minimum size of volume required to rehydrate from this snapshot." },
-  { name: "SnapshotClass", type: "string", jsonPath: ".spec.volumeSnapshotClassName", description: "The name of the VolumeSnapshotClass requested by the VolumeSnapshot." },
-  {
-    name: "SnapshotContent",
-    type: "string",
-    jsonPath: ".status.boundVolumeSnapshotContentName",
-    description:
-      "Name of the VolumeSnapshotContent object to which the VolumeSnapshot object intends to bind to. Please note that verification of binding actually requires checking both VolumeSnapshot and VolumeSnapshotContent to ensure both are pointing at each other. Binding MUST be verified prior to usage of this object.",
-  },
-  { name: "CreationTime", type: "date", jsonPath: ".status.creationTime", description: "Timestamp when the point-in-time snapshot was taken by the underlying storage system." },
-  { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
-];
-
 // ---------------------------------------------------------------------------------------------
 // RBAC
 // ---------------------------------------------------------------------------------------------
@@ -645,6 +617,5 @@ export const builtinColumns: Record<string, PrinterColumn[]> = {
     "clusterRoleBinding",
     "RoleRef can only reference a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error.",
   ),
-  "snapshot.storage.k8s.io/VolumeSnapshot": volumeSnapshotColumns,
   "apiextensions.k8s.io/CustomResourceDefinition": [createdAtColumn],
 };

@@ -27,7 +27,7 @@ interface BuiltinSpec {
   /** No DELETE of the whole collection (namespaces: kube-apiserver serves no deletecollection there). */
   noDeleteCollection?: boolean;
   microTimeFields?: string[];
-  /** Served from a CRD on a real cluster (Gateway API, snapshots): no strategic merge, updates need a resourceVersion. */
+  /** Served from a CRD on a real cluster (Gateway API): no strategic merge, updates need a resourceVersion. */
   crd?: boolean;
   /** Another version's storage seen through a conversion (the columns read the stored shape). */
   view?: StorageView;
@@ -84,8 +84,6 @@ export const BUILTIN_KINDS: BuiltinSpec[] = [
   { group: "rbac.authorization.k8s.io", kind: "ClusterRoleBinding", plural: "clusterrolebindings", clusterScoped: true },
   { group: "admissionregistration.k8s.io", kind: "ValidatingAdmissionPolicy", plural: "validatingadmissionpolicies", categories: ["api-extensions"], clusterScoped: true, status: true, generation: true },
   { group: "admissionregistration.k8s.io", kind: "ValidatingAdmissionPolicyBinding", plural: "validatingadmissionpolicybindings", categories: ["api-extensions"], clusterScoped: true, generation: true },
-  { group: "snapshot.storage.k8s.io", kind: "VolumeSnapshot", plural: "volumesnapshots", shortNames: ["vs"], status: true, generation: true },
-  { group: "snapshot.storage.k8s.io", kind: "VolumeSnapshotClass", plural: "volumesnapshotclasses", shortNames: ["vsclass", "vsclasses"], clusterScoped: true, crd: true },
   { group: "gateway.networking.k8s.io", kind: "GatewayClass", plural: "gatewayclasses", shortNames: ["gc"], categories: ["gateway-api"], clusterScoped: true, status: true, crd: true },
   { group: "gateway.networking.k8s.io", kind: "Gateway", plural: "gateways", shortNames: ["gtw"], categories: ["gateway-api"], status: true, crd: true },
   { group: "gateway.networking.k8s.io", kind: "HTTPRoute", plural: "httproutes", categories: ["gateway-api"], status: true, crd: true },

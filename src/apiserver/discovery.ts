@@ -48,6 +48,7 @@ export const CREATE_ONLY_RESOURCES: CreateOnlyResource[] = [
 
 /** The create-only resource a request path names (`.../<plural>` of a review API), if any. */
 export function createOnlyResourceOf(path: string): CreateOnlyResource | undefined {
+  if (!path.startsWith("/apis/")) return undefined;
   const segs = path.split("/").filter(Boolean);
   if (segs[0] !== "apis") return undefined;
   const plural = segs.length === 4 ? segs[3] : segs.length === 6 && segs[3] === "namespaces" ? segs[5] : undefined;

@@ -16,8 +16,22 @@ export function presentedJson(type: ResourceType, stored: KObject): string {
   return text;
 }
 
+/**
+ * The text of the object written last, kept alone: a write's watch events and its response show the same
+ * object, and one slot costs no memory per object.
+ */
+let recent: { obj: KObject; text: string } | undefined;
+
 /** The same text, reusing a cached one but keeping none (for live watch events: history holds old objects). */
 export function eventJson(type: ResourceType, stored: KObject): string {
   const shown = present(type, stored);
-  return (shown === stored && texts.get(stored)) || JSON.stringify(shown);
+  if (shown !== stored) return JSON.stringify(shown);
+  const cached = texts.get(stored) ?? (recent?.obj === stored ? recent.text : undefined);
+  if (cached !== undefined) return cached;
+  const text = JSON.stringify(stored);
+  recent = { obj: stored, text };
+  return text;
 }
+
+/** The text of a write's response: what its watch events sent, when they sent the same object. */
+export const writeResponseJson = eventJson;

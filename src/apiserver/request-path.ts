@@ -11,7 +11,22 @@ export interface ResourcePath {
   rest?: string;
 }
 
+/**
+ * Parsed paths by pathname: a request's path is read by the counters, the authorizer and the router, and
+ * clients repeat paths (every create of a kind posts to one). Results are frozen as callers share them.
+ */
+const parsed = new Map<string, ResourcePath | undefined>();
+const PARSED_LIMIT = 4096;
+
 export function parseResourcePath(pathname: string): ResourcePath | undefined {
+  if (parsed.has(pathname)) return parsed.get(pathname);
+  const path = parse(pathname);
+  if (parsed.size >= PARSED_LIMIT) parsed.clear();
+  parsed.set(pathname, path && Object.freeze(path));
+  return path;
+}
+
+function parse(pathname: string): ResourcePath | undefined {
   const segs = pathname.split("/").filter(Boolean).map(decodeURIComponent);
   let group: string;
   let version: string;

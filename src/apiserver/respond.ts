@@ -3,6 +3,7 @@ import { ApiError } from "./errors.ts";
 import type { FaultRule } from "./hooks.ts";
 
 export const JSON_TYPE = "application/json";
+const JSON_HEADERS: Record<string, string> = { "content-type": JSON_TYPE };
 export const TABLE_TYPE = "application/json;as=Table;v=v1;g=meta.k8s.io";
 
 export function jsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
@@ -14,7 +15,8 @@ export function errorResponse(err: ApiError): Response {
 }
 
 /** `Warning: 299 - "<text>"` headers, one per warning, as the apiserver sends them. */
-export function warningHeaders(warnings: string[]): Headers {
+export function warningHeaders(warnings: string[]): Headers | Record<string, string> {
+  if (warnings.length === 0) return JSON_HEADERS;
   const h = new Headers({ "content-type": JSON_TYPE });
   for (const w of warnings) h.append("warning", `299 - ${JSON.stringify(w)}`);
   return h;

@@ -68,8 +68,8 @@ export class Router {
     private hostPort: () => string,
   ) {}
 
-  async handle(req: Request): Promise<Response> {
-    const url = new URL(req.url);
+  /** `url` is the request's, when the caller parsed it already. */
+  async handle(req: Request, url = new URL(req.url)): Promise<Response> {
     try {
       return await this.route(req, url);
     } catch (e) {

@@ -13,14 +13,14 @@ import { seedBootstrapPolicy } from "./rbac/bootstrap.ts";
 import { checkEscalation, isPolicyWrite } from "./rbac/escalation.ts";
 import { forbidden } from "./rbac/forbidden.ts";
 import { impersonate } from "./rbac/impersonation.ts";
-import { reviewEndpoint, type ReviewContext } from "./rbac/reviews.ts";
+import { mayBeReview, reviewEndpoint, type ReviewContext } from "./rbac/reviews.ts";
 import { GarbageCollector } from "./controllers/garbage-collector.ts";
 import { KubeletSimulator } from "./controllers/kubelet.ts";
 import { ServiceAccountController } from "./controllers/service-accounts.ts";
 import { CrdController } from "./crd/register.ts";
 import { TestHooks } from "./hooks.ts";
 import { renderKubeconfig } from "./kubeconfig.ts";
-import { rememberUser } from "./request-user.ts";
+import { rememberUser, userOf } from "./request-user.ts";
 import { serve, type PeerIdentity } from "./listener.ts";
 import { OpenApiDocs } from "./openapi.ts";
 import { DataDir } from "./persistence.ts";
@@ -145,11 +145,12 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
   const authorized = async (req: Request, url: URL, who: UserInfo): Promise<Response> => {
     try {
       const user = impersonate(req.headers, who, authz);
-      rememberUser(req, user);
+      if (userOf(req) !== user) rememberUser(req, user);
       const attrs = requestAttributes(req.method, url);
       if (!authz.authorize(user, attrs).allowed) throw forbidden(user.user, attrs);
       if (rbac && isPolicyWrite(req.method, attrs)) await checkEscalation(authz, store, user, attrs, req.clone() as Request, (dry) => router.handle(dry));
-      return (await reviewEndpoint(req, url.pathname, user, reviews)) ?? (await router.handle(req));
+      const review = mayBeReview(req.method, url.pathname) ? await reviewEndpoint(req, url.pathname, user, reviews) : undefined;
+      return review ?? (await router.handle(req, url));
     } catch (e) {
       if (e instanceof ApiError) return errorResponse(e);
       throw e;
@@ -171,7 +172,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
     else {
       const fault = internal ? undefined : hooks.takeFault(info.verb, info.resource, userAgent);
       if (fault?.latencyMs) await Bun.sleep(fault.latencyMs);
-      res = fault?.status ? faultResponse(fault) : internal ? await router.handle(req) : await authorized(req, url, who ?? anonymous);
+      res = fault?.status ? faultResponse(fault) : internal ? await router.handle(req, url) : await authorized(req, url, who ?? anonymous);
     }
     if (!internal) hooks.record(info.verb, info.resource, res.status, userAgent);
     if (opts.logRequests)

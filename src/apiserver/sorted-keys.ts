@@ -26,18 +26,25 @@ function sortValue(value: unknown): unknown {
       inOrder = false;
       break;
     }
-  let changed: Map<string, unknown> | undefined;
-  for (const k of keys) {
-    const v = obj[k];
+  if (!inOrder) return copySorted(obj, keys.sort(), 0, undefined);
+  // In order: the object is kept unless a member changes; then it is copied from that member on.
+  for (let i = 0; i < keys.length; i++) {
+    const v = obj[keys[i]];
     if (v === null || typeof v !== "object") continue;
     const sorted = sortValue(v);
-    if (sorted !== v) (changed ??= new Map()).set(k, sorted);
+    if (sorted !== v) return copySorted(obj, keys, i, sorted);
   }
-  if (inOrder && !changed) return value;
-  if (!inOrder) keys.sort();
+  return value;
+}
+
+/** A copy of `obj` with members in the order of `keys`, sorted from index `from` on (`first` is that member, sorted). */
+function copySorted(obj: Record<string, unknown>, keys: string[], from: number, first: unknown): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const k of keys) {
-    const v = changed?.has(k) ? changed.get(k) : obj[k];
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    let v = obj[k];
+    if (i === from && first !== undefined) v = first;
+    else if (i >= from && v !== null && typeof v === "object") v = sortValue(v);
     // "__proto__" is a valid data or label key; plain assignment would set the prototype instead.
     if (k === "__proto__") Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
     else out[k] = v;

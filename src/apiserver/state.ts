@@ -34,8 +34,16 @@ export function present(type: ResourceType, stored: KObject): KObject {
 
 /** RFC 3339 with second precision, as metav1.Time prints. */
 export function timestamp(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
+  const second = Math.floor(ms / 1000);
+  // Writes in one second share the text (a create asks twice: creationTimestamp and managedFields).
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastTimestamp = new Date(second * 1000).toISOString().replace(".000Z", "Z");
+  }
+  return lastTimestamp;
 }
+let lastSecond = NaN;
+let lastTimestamp = "";
 
 /** MicroTime: six fractional digits. */
 export function microTimestamp(ms: number): string {

@@ -46,8 +46,8 @@ class Table {
     const old = this.objects.get(key);
     if (!old) this.sorted = undefined;
     if (old?.metadata.labels !== obj.metadata.labels) {
-      this.unindex(key, old);
-      this.index(key, obj);
+      if (old) this.unindex(key, old);
+      if (obj.metadata.labels) this.index(key, obj);
     }
     this.objects.set(key, obj);
   }

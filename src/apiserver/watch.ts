@@ -26,6 +26,18 @@ export interface WatchParams {
 const encoder = new TextEncoder();
 const LEADING_NEWLINE = encoder.encode("\n");
 
+function concat(chunks: Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const c of chunks) size += c.length;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
 /**
  * The last event line encoded. A store event goes to every watcher of its resource one after another,
  * and the line depends only on (event type, stored object, served type) as stored objects are never
@@ -39,6 +51,7 @@ class Watcher {
   private timers: Timer[] = [];
   private unsubscribe: (() => void) | undefined;
   private tableHeadersSent = false;
+  private pending: Uint8Array[] = [];
   readonly resource: string;
   readonly stream: ReadableStream<Uint8Array>;
 
@@ -87,9 +100,22 @@ class Watcher {
     this.enqueue(encoder.encode(`${JSON.stringify({ type, object })}\n`));
   }
 
+  /**
+   * Events are queued and handed to the stream once per event-loop turn: with many writes in flight a
+   * watcher gets one chunk per turn instead of one per event (each chunk costs a trip through the
+   * response sink, which was most of a busy watch's CPU).
+   */
   private enqueue(bytes: Uint8Array) {
+    this.pending.push(bytes);
+    if (this.pending.length === 1) setImmediate(() => this.flush());
+  }
+
+  private flush() {
+    const chunks = this.pending;
+    if (chunks.length === 0) return;
+    this.pending = [];
     try {
-      this.controller.enqueue(bytes);
+      this.controller.enqueue(chunks.length === 1 ? chunks[0] : concat(chunks));
     } catch {
       this.close();
     }
@@ -139,6 +165,7 @@ class Watcher {
 
   close() {
     if (this.closed) return;
+    this.flush();
     this.closed = true;
     this.unsubscribe?.();
     for (const t of this.timers) clearTimeout(t);

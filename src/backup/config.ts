@@ -48,3 +48,7 @@ export const PASSWORD_KEY = "password";
 
 export const JOBS: ResourceRef = { group: "batch", version: "v1", plural: "jobs", kind: "Job", namespaced: true };
 export const CRONJOBS: ResourceRef = { group: "batch", version: "v1", plural: "cronjobs", kind: "CronJob", namespaced: true };
+/** Key of the repository password in its Secret. */
+export const PASSWORD_SECRET_KEY = "password";
+/** Where backup Jobs and the restore init container mount the home volume (the path snapshots hold). */
+export const BACKUP_MOUNT_PATH = "/data";

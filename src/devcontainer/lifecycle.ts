@@ -6,8 +6,11 @@
 //   ended); delete it to run them again. A failing command stops the later create commands (as the Dev
 //   Containers CLI does) but the init container still exits 0, so the IDE starts and the user can fix things.
 // - postStartCommand runs at every start in the IDE container itself, in the background before the IDE server
-//   is exec'd (so services it starts keep running); its output is prefixed `[postStartCommand]` in that
-//   container's log, its exit code goes to `$HOME/.kode/devcontainer/postStart.status`.
+//   is exec'd (so services it starts keep running), without the IDE's secret in its environment; its output is
+//   prefixed `[postStartCommand]` in that container's log, ending with the line
+//   `[kode] postStartCommand finished: <code>`, and
+//   its exit code goes to `$HOME/.kode/devcontainer/postStart.status`. The operator reads that log
+//   (`parsePostStartLog`): the exit code and a short, redacted tail of the output go into status.
 // - Output: every line a command prints appears in the container's log (`kubectl logs <pod> -c
 //   kode-devcontainer-create`), prefixed with the command's name for the object form.
 // - Result: the create container writes `name=exit-code` lines (or `name=skipped`, `created=already`) to its
@@ -174,16 +177,85 @@ exit 0
  * Shell lines for the IDE container's start script: run postStartCommand in the background (output prefixed
  * in the container log, exit code in $HOME/.kode/devcontainer/postStart.status). Empty without one.
  */
-export function postStartLines(config: DevcontainerConfig, workspaceFolder: string): string {
+export function postStartLines(config: DevcontainerConfig, workspaceFolder: string, opts: { unsetEnv?: string[] } = {}): string {
   const c = config.postStartCommand;
   if (c === undefined) return "";
-  return `( ${PRELUDE.replace(/\n/g, "\n  ")}cd ${shq(workspaceFolder)} 2>/dev/null || cd "$HOME"
+  const unset = opts.unsetEnv?.length ? `unset ${opts.unsetEnv.join(" ")}\n  ` : "";
+  return `( ${unset}${PRELUDE.replace(/\n/g, "\n  ")}cd ${shq(workspaceFolder)} 2>/dev/null || cd "$HOME"
   : > "$state/postStart.status"
 ${indent(runCommand("postStartCommand", c))}
   echo "postStartCommand=$rc" > "$state/postStart.status"
   echo "[kode] postStartCommand: exit code $rc"
+  echo "${POST_START_DONE} $rc"
 ) </dev/null 2>&1 | while IFS= read -r line || [ -n "$line" ]; do printf '[postStartCommand] %s\\n' "$line"; done &
 `;
+}
+
+/** The last line postStartCommand's part of the IDE container's log ends with (after the prefix): the exit code. */
+export const POST_START_DONE = "[kode] postStartCommand finished:";
+export const POST_START_PREFIX = "[postStartCommand] ";
+/** How many lines of output status shows (the log has them all). */
+export const POST_START_TAIL_LINES = 5;
+const TAIL_LINE_CHARS = 160;
+
+export interface PostStartReport {
+  exitCode: number;
+  /** The last lines of the command's own output (without the operator's [kode] lines), redacted. */
+  tail: string[];
+}
+
+/**
+ * postStartCommand's result from the IDE container's log (what \`kubectl logs <pod> -c ide\` shows), or undefined
+ * while it has not finished. Only lines with its prefix count; the IDE server's own lines are ignored. \`secrets\`
+ * are strings that must never appear in status (e.g. the Kode's password), replaced wherever they occur.
+ */
+export function parsePostStartLog(log: string, secrets: string[] = []): PostStartReport | undefined {
+  const lines = log.split("\n").filter((l) => l.startsWith(POST_START_PREFIX)).map((l) => l.slice(POST_START_PREFIX.length).replace(/\r$/, ""));
+  let done = -1;
+  for (let i = lines.length - 1; i >= 0; i--) if (lines[i].startsWith(`${POST_START_DONE} `)) { done = i; break; }
+  if (done < 0) return undefined;
+  const exitCode = Number(lines[done].slice(POST_START_DONE.length + 1).trim());
+  if (!Number.isInteger(exitCode)) return undefined;
+  const output = lines.slice(0, done).filter((l) => !l.startsWith("[kode] "));
+  return { exitCode, tail: output.slice(-POST_START_TAIL_LINES).map((l) => redactOutputLine(l, secrets)) };
+}
+
+const SECRET_WORDS = /pass(word|wd)?|secret|token|api[-_]?key|credential|authorization|bearer|private[-_ ]?key/i;
+const OPAQUE = /[A-Za-z0-9+/_=-]{32,}/g;
+
+/**
+ * One line of a user command's output as status may show it: a line that names a secret-like thing is hidden
+ * whole, known secrets and long opaque strings (tokens, keys, hashes) are replaced, and it is cut short.
+ */
+export function redactOutputLine(line: string, secrets: string[] = []): string {
+  let out = line;
+  for (const s of secrets) if (s.length >= 4) out = out.split(s).join("<redacted>");
+  if (SECRET_WORDS.test(out)) return "<line hidden: it may hold a secret>";
+  out = out.replace(OPAQUE, "<redacted>").replace(/[\u0000-\u001f\u007f]/g, " ");
+  return out.length > TAIL_LINE_CHARS ? `${out.slice(0, TAIL_LINE_CHARS - 1)}…` : out;
+}
+
+/** What the EnvironmentReady condition says of a finished postStartCommand (the tail only for a failure). */
+export function postStartMessage(r: PostStartReport): string {
+  const tail = r.tail.length ? `; last output: ${r.tail.map((l) => JSON.stringify(l)).join(", ")}` : "";
+  return r.exitCode === 0
+    ? "postStartCommand exited with 0"
+    : `postStartCommand exited with ${r.exitCode}${tail} (see \`kubectl logs <pod> -c ide\`; the IDE runs anyway)`;
+}
+
+/**
+ * forwardPorts as the ports a pod can offer: a number, or "localhost:<port>" / "127.0.0.1:<port>" (the container
+ * itself). Another host (a compose service) has no meaning in a pod: a warning, not forwarded.
+ */
+export function forwardedPorts(config: DevcontainerConfig, warnings: string[]): number[] {
+  const out: number[] = [];
+  for (const p of config.forwardPorts ?? []) {
+    const m = typeof p === "string" ? /^(.*):(\d+)$/.exec(p) : undefined;
+    const port = typeof p === "number" ? p : m && ["localhost", "127.0.0.1"].includes(m[1]) ? Number(m[2]) : undefined;
+    if (port === undefined) warnings.push(`devcontainer.json forwardPorts ${JSON.stringify(p)}: only the container's own ports can be forwarded in a pod; not forwarded`);
+    else if (!out.includes(port)) out.push(port);
+  }
+  return out;
 }
 
 const indent = (s: string) => s.split("\n").map((l) => (l ? `  ${l}` : l)).join("\n");

@@ -16,6 +16,8 @@ import {
   ENVOY_HEALTH_PORT,
   ENVOY_PUBLIC_PORT,
   EXT_AUTHZ_TYPE_URL,
+  TOOL_NAME_PREFIX,
+  envoyToolPort,
   ROUTER_TYPE_URL,
   hostPort,
   isRawRouter,
@@ -96,6 +98,8 @@ export interface BootstrapInput {
   oauth2?: { clientSecret: string; hmacSecret: string; ca?: string };
   /** Path routing: only requests below basePath reach the IDE (with the prefix removed when strip). */
   prefix?: { basePath: string; strip: boolean };
+  /** The IDE's tool ports (alnoda): each gets a listener on envoyToolPort(port) with the public listener's filters. */
+  toolPorts?: number[];
   /**
    * The IDE's activity endpoints the health listener forwards (GET, exactly these paths, query kept):
    * `${HEALTH_IDE_ACTIVITY_PREFIX}${path}` → `upstream` on the IDE.
@@ -125,8 +129,10 @@ export function buildBootstrap(input: BootstrapInput): BuiltBootstrap {
     ...(spec.httpFilters ?? []).filter((f) => !isRawRouter(f)).map((f) => structuredClone(f) as J),
     routerFilter(),
   ];
+  const tools = input.toolPorts ?? [];
   const clusters: J[] = [
     ideCluster(idePort),
+    ...tools.map((p) => upstreamCluster(toolName(p), p)),
     probeCluster(idePort),
     staticCluster("kode_admin", "127.0.0.1", ENVOY_ADMIN_PORT),
     ...parts.flatMap((p) => p.clusters),
@@ -137,7 +143,10 @@ export function buildBootstrap(input: BootstrapInput): BuiltBootstrap {
   const bootstrap: J = {
     node: { id: `${kode.namespace ?? "default"}/${kode.name}`, cluster: "kode" },
     admin: { address: socket("127.0.0.1", ENVOY_ADMIN_PORT) },
-    static_resources: { listeners: [publicListener(filters, routeHeadersToRemove, input.prefix), healthListener(input.ideReadiness, input.ideActivity ?? [])], clusters },
+    static_resources: {
+      listeners: [publicListener(filters, routeHeadersToRemove, input.prefix), ...tools.map((p) => toolListener(p, filters, routeHeadersToRemove)), healthListener(input.ideReadiness, input.ideActivity ?? [])],
+      clusters,
+    },
   };
   return { bootstrap, secretFiles: secretFilesFor(authType, input) };
 }
@@ -195,26 +204,37 @@ function httpListener(name: string, port: number, hcm: J): J {
 
 /** The public listener: everything to the IDE, websockets on, no route timeout. */
 function publicListener(filters: J[], routeHeadersToRemove: string[], prefix?: BootstrapInput["prefix"]): J {
-  return httpListener("ide", ENVOY_PUBLIC_PORT, {
-    stat_prefix: "ide",
+  return httpListener("ide", ENVOY_PUBLIC_PORT, proxyHcm("ide", ideRoutes(prefix), filters, routeHeadersToRemove));
+}
+
+/** The listener and cluster name of a tool port. */
+export const toolName = (port: number) => `${TOOL_NAME_PREFIX}${port}`;
+
+/**
+ * A tool of the IDE (alnoda): its own listener, with the public listener's filters (the same login, the same
+ * identity headers stripped), everything to 127.0.0.1:<port>. Its stat_prefix is the IDE's, so traffic to a tool
+ * counts in the http.ide.* statistics the activity poller reads. No path prefix: a tool is reached on its port.
+ */
+function toolListener(port: number, filters: J[], routeHeadersToRemove: string[]): J {
+  const routes = [{ match: { prefix: "/" }, route: { cluster: toolName(port), timeout: "0s", idle_timeout: IDLE_TIMEOUT } }];
+  return httpListener(toolName(port), envoyToolPort(port), proxyHcm("ide", routes, filters, routeHeadersToRemove, toolName(port)));
+}
+
+function proxyHcm(statPrefix: string, routes: J[], filters: J[], routeHeadersToRemove: string[], routeName = "ide"): J {
+  return {
+    stat_prefix: statPrefix,
     codec_type: "AUTO",
     normalize_path: true,
     upgrade_configs: [{ upgrade_type: "websocket" }],
     stream_idle_timeout: IDLE_TIMEOUT,
     common_http_protocol_options: { idle_timeout: IDLE_TIMEOUT },
     route_config: {
-      name: "ide",
-      virtual_hosts: [
-        {
-          name: "ide",
-          domains: ["*"],
-          routes: ideRoutes(prefix),
-        },
-      ],
+      name: routeName,
+      virtual_hosts: [{ name: routeName, domains: ["*"], routes }],
       ...(routeHeadersToRemove.length && { request_headers_to_remove: routeHeadersToRemove }),
     },
     http_filters: filters,
-  });
+  };
 }
 
 /**
@@ -448,8 +468,9 @@ function staticCluster(name: string, host: string, port: number, options?: J): J
 }
 
 /** The IDE on loopback. A short upstream idle timeout: a pooled idle connection must not keep code-server "alive". */
-const ideCluster = (port: number) =>
-  staticCluster("ide", "127.0.0.1", port, { common_http_protocol_options: { idle_timeout: "30s" }, explicit_http_config: { http_protocol_options: {} } });
+const upstreamCluster = (name: string, port: number) =>
+  staticCluster(name, "127.0.0.1", port, { common_http_protocol_options: { idle_timeout: "30s" }, explicit_http_config: { http_protocol_options: {} } });
+const ideCluster = (port: number) => upstreamCluster("ide", port);
 
 /** Readiness checks of the IDE through the health listener: one request per connection, nothing pooled. */
 const probeCluster = (port: number) =>

@@ -16,10 +16,11 @@
 // - Filter order and identity headers: see bootstrap.ts.
 import type { EnvVar, EnvoyProxyConfigSpec, ResourceRequirements } from "../api/types.ts";
 import { ideTypeSpec, type ProbeCheck } from "../kode/ide/index.ts";
+import { toolPortName, toolPortsOf } from "../kode/ide/spec.ts";
 import { AUTH_DIR, HEALTH_IDE_READY_PATH, HEALTH_READY_PATH, HTPASSWD_KEY, buildBootstrap } from "./bootstrap.ts";
-import { ENVOY_ADMIN_PORT, ENVOY_HEALTH_PORT, ENVOY_PUBLIC_PORT, validateEnvoyConfig, type Problem } from "./validate.ts";
+import { ENVOY_ADMIN_PORT, ENVOY_HEALTH_PORT, ENVOY_PUBLIC_PORT, envoyToolPort, validateEnvoyConfig, type Problem } from "./validate.ts";
 
-export { ENVOY_ADMIN_PORT, ENVOY_HEALTH_PORT, ENVOY_PUBLIC_PORT };
+export { ENVOY_ADMIN_PORT, ENVOY_HEALTH_PORT, ENVOY_PUBLIC_PORT, envoyToolPort };
 // The bootstrap's names, re-exported so importers of render.ts (and index.ts) keep finding them here.
 export {
   AUTH_DIR,
@@ -153,6 +154,8 @@ export interface EnvoyRenderInput {
   labels?: Record<string, string>;
   /** Path routing: the browser's prefix (ends in "/"), and whether the IDE wants it removed (it serves at "/"). */
   prefix?: { basePath: string; strip: boolean };
+  /** Ports besides the IDE's that get a listener each (default: the IDE type's toolPorts, e.g. alnoda's). */
+  toolPorts?: number[];
 }
 
 export interface EnvoyRender {
@@ -198,17 +201,19 @@ export function renderEnvoy(input: EnvoyRenderInput): EnvoyRender {
   // The IDE's activity endpoints on the health listener (below the prefix for an IDE that serves there).
   const below = input.prefix && !input.prefix.strip ? input.prefix.basePath.replace(/\/$/, "") : "";
   const ideActivity = (ideSpec?.activityReading?.sidecarPaths ?? []).map((path) => ({ path, upstream: `${below}${path}` }));
-  const { bootstrap, secretFiles } = buildBootstrap({ kode, idePort, spec, ideReadiness, credentials: input.credentials, oauth2: input.oauth2, prefix: input.prefix, ideActivity });
+  // The IDE's tools (alnoda): a listener each, with the same filters (so the same authentication) as the IDE's.
+  const toolPorts = input.toolPorts ?? toolPortsOf(ideSpec, idePort);
+  const { bootstrap, secretFiles } = buildBootstrap({ kode, idePort, spec, ideReadiness, credentials: input.credentials, oauth2: input.oauth2, prefix: input.prefix, ideActivity, toolPorts });
   const bootstrapJson = `${JSON.stringify(bootstrap, null, 2)}\n`;
 
   const names = envoyChildNames(kode.name);
   const meta = metaFor(input);
   const hasSecret = Object.keys(secretFiles).length > 0;
   const { volumes, volumeMounts } = envoyVolumes(names, hasSecret);
-  const container = envoyContainer(spec, volumeMounts);
+  const container = envoyContainer(spec, volumeMounts, toolPorts);
   const configMap: EnvoyConfigMap = { apiVersion: "v1", kind: "ConfigMap", metadata: meta(names.configMap), data: { [BOOTSTRAP_KEY]: bootstrapJson } };
   const secret = hasSecret ? authSecret(meta(names.secret), secretFiles) : undefined;
-  const networkPolicy = envoyNetworkPolicy(meta(names.networkPolicy), input.selectorLabels ?? defaultSelectorLabels(kode.name));
+  const networkPolicy = envoyNetworkPolicy(meta(names.networkPolicy), input.selectorLabels ?? defaultSelectorLabels(kode.name), toolPorts.map(envoyToolPort));
   const idePatch = ideContainerPatch(input.ideType, ideReadiness, authType === "basic" || authType === "oauth2");
   const statusSecretName = authType === "oauth2" ? undefined : input.credentialsSecretName;
   return {
@@ -232,6 +237,7 @@ function assertRenderable(input: EnvoyRenderInput): void {
   const authType = spec.authType ?? "none";
   const problems = validateEnvoyConfig(spec, {
     idePort,
+    toolPorts: input.toolPorts ?? toolPortsOf(input.ideType ? ideTypeSpec(input.ideType) : undefined, idePort),
     ...(authType === "oauth2" && { clientSecretFound: input.oauth2 !== undefined, kodeUser: kode.user, endpointsRequired: true }),
     ...(authType === "basic" && input.credentials && { basicUsername: input.credentials.username }),
   });
@@ -284,7 +290,7 @@ const healthProbe = (timing: { periodSeconds: number; timeoutSeconds: number; fa
   ...timing,
 });
 
-function envoyContainer(spec: EnvoyProxyConfigSpec, volumeMounts: VolumeMount[]): EnvoyContainer {
+function envoyContainer(spec: EnvoyProxyConfigSpec, volumeMounts: VolumeMount[], toolPorts: number[]): EnvoyContainer {
   return {
     name: ENVOY_CONTAINER,
     image: spec.image ?? DEFAULT_ENVOY_IMAGE,
@@ -295,6 +301,8 @@ function envoyContainer(spec: EnvoyProxyConfigSpec, volumeMounts: VolumeMount[])
     ports: [
       { name: ENVOY_PUBLIC_PORT_NAME, containerPort: ENVOY_PUBLIC_PORT, protocol: "TCP" },
       { name: ENVOY_HEALTH_PORT_NAME, containerPort: ENVOY_HEALTH_PORT, protocol: "TCP" },
+      // The Service's tool-<port> ports target these names, which the IDE container declares only without Envoy.
+      ...toolPorts.map((p) => ({ name: toolPortName(p), containerPort: envoyToolPort(p), protocol: "TCP" as const })),
     ],
     startupProbe: healthProbe({ periodSeconds: 1, timeoutSeconds: 2, failureThreshold: 60 }),
     readinessProbe: healthProbe({ periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 }),
@@ -322,8 +330,8 @@ const authSecret = (metadata: EnvoyMeta, files: Record<string, string>): EnvoySe
   data: Object.fromEntries(Object.entries(files).map(([k, v]) => [k, Buffer.from(v, "utf8").toString("base64")])),
 });
 
-/** Only Envoy's two ports are reachable from outside the pod (the IDE's own ports may not bind to loopback). */
-const envoyNetworkPolicy = (metadata: EnvoyMeta, selector: Record<string, string>): NetworkPolicy => ({
+/** Only Envoy's ports are reachable from outside the pod (the IDE's own ports may not bind to loopback). */
+const envoyNetworkPolicy = (metadata: EnvoyMeta, selector: Record<string, string>, toolListenPorts: number[]): NetworkPolicy => ({
   apiVersion: "networking.k8s.io/v1",
   kind: "NetworkPolicy",
   metadata,
@@ -335,6 +343,7 @@ const envoyNetworkPolicy = (metadata: EnvoyMeta, selector: Record<string, string
         ports: [
           { protocol: "TCP", port: ENVOY_PUBLIC_PORT },
           { protocol: "TCP", port: ENVOY_HEALTH_PORT },
+          ...toolListenPorts.map((port) => ({ protocol: "TCP" as const, port })),
         ],
       },
     ],
@@ -386,7 +395,7 @@ function ideContainerPatch(ideType: string | undefined, readiness: ProbeCheck, a
       } else notes.push(`${ideType} keeps its own authentication: Envoy does not authenticate (authType none)`);
       break;
     case "alnoda":
-      notes.push("alnoda cannot bind to loopback; only its UI is proxied and the NetworkPolicy admits only Envoy's ports");
+      notes.push("alnoda cannot bind to loopback; its UI and each tool port are proxied by Envoy (a listener per tool, the same auth) and the NetworkPolicy admits only Envoy's ports");
       break;
     default:
       notes.push(`IDE type ${ideType ?? "(unknown)"}: no loopback binding known; the NetworkPolicy admits only Envoy's ports`);

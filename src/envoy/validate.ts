@@ -18,6 +18,8 @@ export interface EnvoyResolved {
   clientSecretFound?: boolean;
   /** The IDE's listen port: must not collide with Envoy's own ports (they share the pod's network namespace). */
   idePort?: number;
+  /** The IDE's tool ports that get an Envoy listener each (alnoda). */
+  toolPorts?: number[];
   /** The Kode's spec.user (oauth2 binds the session to it). Pass the key with undefined when the Kode has none. */
   kodeUser?: string;
   /** basic: the user name going into htpasswd (from the Kode or its existingSecret). */
@@ -45,6 +47,11 @@ export const RESERVED_CLUSTER_NAMES = ["ide", "kode_ide_probe", "kode_admin", "k
 export const ENVOY_PUBLIC_PORT = 10080;
 export const ENVOY_HEALTH_PORT = 19003;
 export const ENVOY_ADMIN_PORT = 19000;
+/** A tool port of the IDE (alnoda's 8021-8039) is proxied by an Envoy listener on this offset plus the port (18021-18039). */
+export const ENVOY_TOOL_PORT_OFFSET = 10000;
+export const envoyToolPort = (toolPort: number) => ENVOY_TOOL_PORT_OFFSET + toolPort;
+/** Listener and cluster names of a tool port; raw clusters may not use the prefix. */
+export const TOOL_NAME_PREFIX = "kode_tool_";
 
 export const ROUTER_TYPE_URL = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router";
 export const EXT_AUTHZ_TYPE_URL = "type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz";
@@ -141,7 +148,7 @@ export function validateEnvoyConfig(spec: EnvoyProxyConfigSpec, resolved: EnvoyR
     const where = `spec.clusters[${i}]`;
     const name = isObject(c) ? c.name : undefined;
     if (typeof name !== "string" || !name.trim()) return add("ClusterWithoutName", `${where} has no name; filters refer to clusters by name.`);
-    if ((RESERVED_CLUSTER_NAMES as readonly string[]).includes(name))
+    if ((RESERVED_CLUSTER_NAMES as readonly string[]).includes(name) || name.startsWith(TOOL_NAME_PREFIX))
       add("ReservedName", `${where} is named "${name}", which the operator uses for its own clusters; rename it.`);
     if (clusterNames.has(name)) add("DuplicateName", `${where} has the same name "${name}" as spec.clusters[${clusterNames.get(name)}]; names must be unique.`);
     clusterNames.set(name, i);
@@ -158,6 +165,12 @@ export function validateEnvoyConfig(spec: EnvoyProxyConfigSpec, resolved: EnvoyR
     add(
       "PortConflict",
       `the IDE listens on port ${resolved.idePort}, which the Envoy sidecar uses (${ENVOY_PUBLIC_PORT} public, ${ENVOY_HEALTH_PORT} health, ${ENVOY_ADMIN_PORT} admin); set another port in the template.`,
+    );
+  const toolListeners = (resolved.toolPorts ?? []).map(envoyToolPort);
+  if (resolved.idePort !== undefined && toolListeners.includes(resolved.idePort))
+    add(
+      "PortConflict",
+      `the IDE listens on port ${resolved.idePort}, which the Envoy sidecar uses to proxy the tool on port ${resolved.idePort - ENVOY_TOOL_PORT_OFFSET}; set another port in the template.`,
     );
   return problems;
 }

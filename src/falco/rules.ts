@@ -6,6 +6,9 @@
 export const KODE_POD_MACRO = "kode_pod";
 export const KODE_NAME_FIELD = "k8s.pod.label[kode.jacero.io/name]";
 export const FALCO_RULES_CONFIGMAP = "kode-falco-rules";
+/** Pod labels of a Falco-enabled template's Kodes (Falco reads them as k8s.pod.label[...]): the template's name and kind. */
+export const TEMPLATE_LABEL = "kode.jacero.io/template";
+export const TEMPLATE_KIND_LABEL = "kode.jacero.io/template-kind";
 
 export type Priority = "EMERGENCY" | "ALERT" | "CRITICAL" | "ERROR" | "WARNING" | "NOTICE" | "INFORMATIONAL" | "DEBUG";
 export const PRIORITIES: readonly Priority[] = ["EMERGENCY", "ALERT", "CRITICAL", "ERROR", "WARNING", "NOTICE", "INFORMATIONAL", "DEBUG"];
@@ -60,12 +63,18 @@ export function defaultRules(): Entry[] {
   ];
 }
 
-/** A template's own rules, scoped to the Kode pods of that template (namespace + template label). */
-export function templateRules(scope: { namespace?: string; template: string }, rules: FalcoRule[]): Entry[] {
-  const where = [KODE_POD_MACRO, `k8s.pod.label[kode.jacero.io/template] = ${scope.template}`];
+/**
+ * A template's own rules, scoped to the Kode pods of that template (template label and kind, and the namespace of a
+ * KodeTemplate). With `prefix` the rule names are prefixed, so two templates (or a template and the defaults) never
+ * define the same Falco rule.
+ */
+export function templateRules(scope: { namespace?: string; template: string; kind?: string; prefix?: string }, rules: FalcoRule[]): Entry[] {
+  const where = [KODE_POD_MACRO, `k8s.pod.label[${TEMPLATE_LABEL}] = ${scope.template}`];
+  if (scope.kind) where.push(`k8s.pod.label[${TEMPLATE_KIND_LABEL}] = ${scope.kind}`);
   if (scope.namespace) where.push(`k8s.ns.name = ${scope.namespace}`);
   return rules.map((r) => {
-    const e: Entry = { rule: r.rule, desc: r.desc ?? r.rule, condition: `${where.join(" and ")} and (${r.condition})`, output: r.output, priority: r.priority };
+    const name = scope.prefix ? `${scope.prefix}: ${r.rule}` : r.rule;
+    const e: Entry = { rule: name, desc: r.desc ?? r.rule, condition: `${where.join(" and ")} and (${r.condition})`, output: r.output, priority: r.priority };
     e.tags = ["kode", ...(r.tags ?? [])];
     return e;
   });

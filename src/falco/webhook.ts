@@ -50,8 +50,11 @@ export function parseFalcoAlert(body: unknown): Parsed {
 export interface WebhookDeps {
   /** The current token (read from its Secret; undefined while it cannot be read: every post is refused). */
   token(): string | undefined;
-  /** The Kode a pod belongs to, checked against the operator's caches; undefined when the pod is not a Kode's. */
-  resolveKode(alert: FalcoAlert): string | undefined;
+  /**
+   * The Kode a pod belongs to, checked against the operator's caches; undefined when the pod is not a Kode's,
+   * `{ ignored }` when it is but the alert is not acted on (e.g. Falco is not enabled in its template).
+   */
+  resolveKode(alert: FalcoAlert): string | { ignored: string } | undefined;
   record(kode: { namespace: string; name: string }, alert: FalcoAlert): Promise<void>;
 }
 
@@ -83,6 +86,7 @@ export function falcoWebhook(deps: WebhookDeps): (req: Request) => Promise<Respo
     if ("ignored" in parsed) return json(200, { ignored: parsed.ignored });
     const kode = deps.resolveKode(parsed.alert);
     if (!kode) return json(200, { ignored: `pod ${parsed.alert.namespace}/${parsed.alert.pod} is not a Kode's` });
+    if (typeof kode !== "string") return json(200, kode);
     await deps.record({ namespace: parsed.alert.namespace, name: kode }, parsed.alert);
     return json(202, { recorded: `${parsed.alert.namespace}/${kode}`, rule: parsed.alert.rule });
   };

@@ -231,9 +231,11 @@ describe("ownership: what the Kode does not control is never touched", () => {
     await env.client.create(ref(pvc.plural), pvc.obj as KubeObject);
     env.calls.length = 0;
     await reconcileKode(env.deps, "team/k");
+    // The Secret, the claim and the Service are created together (none needs another); the StatefulSet never is.
     expect(env.calls.map((c) => `${c.verb} ${c.plural}${c.subresource ? "/" + c.subresource : ""}`)).toEqual([
       "create secrets",
       "create persistentvolumeclaims",
+      "create services",
       "patch kodes/status",
     ]);
     expect(env.calls.at(-1)!.body.status.conditions[0].reason).toBe("ChildConflict");

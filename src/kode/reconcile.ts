@@ -4,7 +4,7 @@
 // asks what happened, only what should exist now.
 import { randomBytes } from "node:crypto";
 import { KODES } from "../api/resources.ts";
-import type { EnvoyProxyConfig, Kode, KodeStatus, KodeTemplate } from "../api/types.ts";
+import type { Condition, EnvoyProxyConfig, Kode, KodeStatus, KodeTemplate } from "../api/types.ts";
 import { EnvoyRenderError } from "../envoy/render.ts";
 import { HEALTH_IDE_ACTIVITY_PREFIX } from "../envoy/bootstrap.ts";
 import { objectKey, splitKey, type Cache, type ChildCache } from "../kube/cache.ts";
@@ -27,12 +27,18 @@ import { DEFAULT_USER } from "./settings.ts";
 import { ideTypeSpec } from "./ide/index.ts";
 import { deriveStatus, statusEquals, transitions, type ObservedStatefulSet } from "./status.ts";
 import { validateKodeInput, type Problem } from "./validate.ts";
-import { initContainerProblems, type ObservedPod } from "./init-reports.ts";
+import { environmentOfPod, forgetPostStart, type ObservedPod, type PostStartMemo } from "./init-reports.ts";
+import { pendingSecurityAlert, withSecurityAlert } from "../falco/alerts.ts";
+import { resolveRestoreSource, templateBackupOf, restoreOf } from "../backup/restore-render.ts";
+import { restoreOutcome, restoreRan, type RestorePod } from "../backup/restore-status.ts";
+import { JOBS } from "../backup/restore-job.ts";
+import { homeDataSource, reconcileVolumeSnapshots, volumeSnapshotsCondition, volumeSnapshotsOf, type SnapshotProblem } from "../backup/volume-snapshot.ts";
+import { previousExtras, withBackupExtras, type BackupExtras } from "./status-restore.ts";
 import { nextCondition } from "../api/conditions.ts";
 import { backupStep, type BackupStepResult } from "../backup/backup-step.ts";
 import { BACKED_UP_CONDITION, type JobResult } from "../backup/backup-results.ts";
 import { ARCHIVED_CONDITION } from "../backup/archive-plan.ts";
-import { CRONJOBS, JOBS } from "../backup/config.ts";
+import { CRONJOBS } from "../backup/config.ts";
 import type { ActivityEntry } from "../lifecycle/activity-status.ts";
 import type { LifecycleMetrics } from "../lifecycle/metrics.ts";
 import { ANNOTATION_PAUSE_REASON, resolvePolicy } from "../lifecycle/policy.ts";
@@ -74,6 +80,10 @@ export interface KodeDeps {
   namespaces?: Cache<KubeObject>;
   /** OpenID discovery results (filled by the EnvoyProxyConfig reconciler). */
   oidc?: Cache<DiscoveryEntry>;
+  /** VolumeSnapshots (snapshot.storage.k8s.io/v1); absent when the cluster has no such kind. */
+  volumeSnapshots?: ChildCache;
+  /** Jobs (the restore Job of a paused Kode); absent: a paused Kode restores when it resumes. */
+  jobs?: ChildCache;
   events: { event(obj: KubeObject, type: "Normal" | "Warning", reason: string, message: string): unknown };
   now(): string;
   /** A strong random password (only called when a Kode has none yet). */
@@ -86,6 +96,8 @@ export interface KodeDeps {
    * again and repeating its transition Events.
    */
   writtenStatus?: Map<string, { resourceVersion: string; status: KodeStatus; at: number }>;
+  /** Falco alerts taken by the webhook, not yet in the status: this reconcile writes them (src/falco/alerts.ts). */
+  securityAlerts?: Map<string, Condition>;
   /**
    * Kodes whose last reconcile wrote nothing, with every cache read it made (recorded by the reads themselves). A
    * resync whose reads all answer the same has nothing to do: rendering is a pure function of what was read.
@@ -93,8 +105,7 @@ export interface KodeDeps {
   settled?: Map<string, Read[]>;
   /** The Kodes' pods (label-selected), for what their init containers report. Optional: without it, no EnvironmentReady condition. */
   pods?: Cache<KubeObject> & Partial<Pick<ChildCache, "controlledBy">>;
-  /** Backup Jobs and CronJobs (src/backup); absent (or pods without controlledBy): no backups. */
-  jobs?: ChildCache;
+  /** Backup CronJobs (src/backup); absent (or no jobs, or pods without controlledBy): no backups. */
   cronJobs?: ChildCache;
   /** At most this long between looks at a paused Kode whose archive delay runs (default 1 minute). */
   archiveRecheckMs?: number;
@@ -102,6 +113,8 @@ export interface KodeDeps {
   backupObserved?(kode: Kode, result: JobResult): void;
   /** devcontainers: the last git read of each Kode's devcontainer.json (kept through a git outage). */
   gitReads?: Map<string, GitMemo>;
+  /** devcontainers: postStartCommand's result per Kode, read once per IDE container start from its log. */
+  postStartReads?: Map<string, PostStartMemo>;
   /** Reads one file from git (default readGitFile; tests may count or fail reads). */
   readGit?: (req: GitFileRequest) => Promise<GitFile>;
   /** Override CONFLICT_RETRY_MS (tests). */
@@ -122,13 +135,16 @@ export function templateKeyOf(kode: Kode): string {
   return kind === "KodeClusterTemplate" ? `${kind}//${ref.name}` : `${kind}/${ref.namespace ?? kode.metadata.namespace}/${ref.name}`;
 }
 
-/** The kinds a Kode has children of, in apply order: what the pod mounts, then the Service, then the workload. */
+/**
+ * The kinds a Kode has children of, in apply order: what the pod mounts and the Service (together: none needs
+ * another), then the workload, then its route.
+ */
 export const kodeChildKinds = (deps: KodeDeps): ChildKinds => [
-  { resource: SECRETS, cache: deps.secrets },
-  { resource: PVCS, cache: deps.pvcs },
-  { resource: CONFIGMAPS, cache: deps.configMaps },
-  { resource: NETWORK_POLICIES, cache: deps.networkPolicies },
-  { resource: SERVICES, cache: deps.services },
+  { resource: SECRETS, cache: deps.secrets, concurrent: true },
+  { resource: PVCS, cache: deps.pvcs, concurrent: true },
+  { resource: CONFIGMAPS, cache: deps.configMaps, concurrent: true },
+  { resource: NETWORK_POLICIES, cache: deps.networkPolicies, concurrent: true },
+  { resource: SERVICES, cache: deps.services, concurrent: true },
   { resource: STATEFULSETS, cache: deps.statefulSets },
   ...(deps.ingresses ? [{ resource: INGRESSES, cache: deps.ingresses }] : []),
   ...(deps.httpRoutes ? [{ resource: HTTPROUTES, cache: deps.httpRoutes }] : []),
@@ -264,7 +280,8 @@ function withBackupStatus(kode: Kode, next: KodeStatus): KodeStatus {
 }
 
 /** Statuses the backup step contributed to (what they lack of it is meant). */
-const withBackupStep = new WeakSet<KodeStatus>();
+const BACKUP_STEP_RAN = Symbol("backup step ran");
+const withBackupStep = { has: (s: KodeStatus) => (s as { [BACKUP_STEP_RAN]?: true })[BACKUP_STEP_RAN] === true, add: (s: KodeStatus) => ((s as { [BACKUP_STEP_RAN]?: true })[BACKUP_STEP_RAN] = true) };
 
 /** The backup step's status.backup and BackedUp condition into the derived status. */
 function withBackupPart(kode: Kode, next: KodeStatus, backup: BackupStepResult, generation: number, now: string) {
@@ -384,6 +401,8 @@ const cachesOf = (deps: KodeDeps) => ({
   ...(deps.routeClaims && { routeClaims: deps.routeClaims }),
   ...(deps.oidc && { oidc: deps.oidc }),
   ...(deps.namespaces && { namespaces: deps.namespaces }),
+  ...(deps.volumeSnapshots && { volumeSnapshots: deps.volumeSnapshots }),
+  ...(deps.jobs && { jobs: deps.jobs }),
   ...(deps.activity && { activity: deps.activity }),
 });
 
@@ -398,7 +417,9 @@ export async function reconcileKode(deps: KodeDeps, key: string): Promise<Reconc
   if (!cached) {
     deps.activityTargets?.remove(key);
     deps.writtenStatus?.delete(key);
+    deps.securityAlerts?.delete(key);
     forgetDevcontainer(deps, key);
+    forgetPostStart(deps, key);
     return;
   }
   const kode = withWrittenStatus(deps, key, cached);
@@ -445,8 +466,11 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
   const lifecycleProblems = resolvePolicy(resolved.template?.spec.lifecycle, kode.spec.lifecycle, kode.metadata.annotations, Date.parse(now)).problems;
   // Before the poller's first round (an operator restart) the stored verdict stands: no write to drop it.
   const activity = deps.activity ? (deps.activity.get(ns, name)?.activity ?? kode.status?.activity) : undefined;
+  // A Falco alert the webhook took: written with this status, and isolating in this render when that is the response.
+  const securityAlert = pendingSecurityAlert(deps.securityAlerts, objectKey(kode), kode);
   const base = {
     kode,
+    ...(securityAlert && { securityAlert }),
     generation,
     deleting: false,
     now,
@@ -455,7 +479,9 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
     ...(lifecycleProblems.length && { lifecycleProblems }),
     ...(activity && { activity }),
   };
-  const status = async (next: KodeStatus) => !!(await writeStatus(deps, kode, next)) || wrote;
+  // Restore and VolumeSnapshot status: carried over unless this pass gets as far as computing them.
+  let extras: BackupExtras = previousExtras(kode);
+  const status = async (next: KodeStatus) => !!(await writeStatus(deps, kode, withBackupExtras(next, kode, extras, base.now))) || wrote;
 
   if (!resolved.template) return { wrote: await status(deriveStatus({ ...base, problems: [], templateProblem: resolved.problem, statefulSet: observedSts() })) };
   const template = resolved.template;
@@ -483,29 +509,43 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
   if (dc.status && (dc.status.commit !== kode.status?.devcontainer?.commit || dc.status.source !== kode.status?.devcontainer?.source))
     for (const w of dc.warnings) deps.events.event(asObject(kode), "Warning", "Devcontainer", w);
 
+  // spec.restore: the init container when its source resolves; otherwise a reason, and the IDE starts without it.
+  const backup = templateBackupOf(template.spec);
+  const restoreSource = resolveRestoreSource(kode, backup, { kodes: deps.kodes, secrets: deps.secrets });
+  // spec.storage.fromSnapshot: the PVC's dataSource when it is created (a missing snapshot is bad input).
+  const storage = resolveSettings(kode, template.spec).storage;
+  const ownPvc = !storage?.existingVolumeClaim && storage?.resources?.requests?.storage ? names.pvc : undefined;
+  const source = homeDataSource(kode, ownPvc, deps.pvcs, deps.volumeSnapshots);
+  if (source.problem) return fail([source.problem]);
+  // Paused: no pod runs the init container, so a Job restores into the home PVC (until its result is in status).
+  const homePvc = storage?.existingVolumeClaim ?? ownPvc;
+  const restoreJobClaim = kode.spec.paused && deps.jobs && restoreSource.source && homePvc && !restoreRan(kode) ? homePvc : undefined;
+
   let rendered: ReturnType<typeof renderKode>;
   try {
     rendered = renderKode({
-      kode,
+      kode: securityAlert ? withSecurityAlert(kode, securityAlert) : kode,
       template: { kind: template.kind, name: template.metadata.name, namespace: template.metadata.namespace, spec: template.spec },
       credentials: credentials.input,
       rollout: credentials.rollout,
       envoy: envoy.input,
       devcontainer: dc.input,
       access: access.access,
+      ...(restoreSource.source && backup && { restore: { restore: restoreOf(kode)!, backup, source: restoreSource.source, ...(restoreJobClaim && { jobClaim: restoreJobClaim }) } }),
+      ...(source.dataSource && { homeDataSource: source.dataSource }),
     });
   } catch (e) {
     if (e instanceof EnvoyRenderError) return fail(e.problems);
     throw e;
   }
 
-  const backup = await runBackupStep(deps, kode, template);
-  wrote ||= !!backup?.wrote;
-  if (backup?.waitForCacheMs !== undefined) return { wrote, requeueAfterMs: backup.waitForCacheMs };
+  const backupPass = await runBackupStep(deps, kode, template);
+  wrote ||= !!backupPass?.wrote;
+  if (backupPass?.waitForCacheMs !== undefined) return { wrote, requeueAfterMs: backupPass.waitForCacheMs };
   // An archived Kode's claim is deleted by the archive step (after its verification) and not rendered again
   // until the Kode resumes.
-  const ownChildren = backup?.volumeGone ? rendered.children.filter((c) => !(c.resource === PVCS && c.object.metadata.name === names.pvc)) : rendered.children;
-  const desired = [...ownChildren, ...(backup?.children ?? [])];
+  const ownChildren = backupPass?.volumeGone ? rendered.children.filter((c) => !(c.resource === PVCS && c.object.metadata.name === names.pvc)) : rendered.children;
+  const desired = [...ownChildren, ...(backupPass?.children ?? [])];
   const applied = await applyChildren(deps.client, owner, desired, kodeChildKinds(deps), { fieldManager: FIELD_MANAGER });
   wrote ||= applied.wrote;
   if (applied.outcome === "waiting") {
@@ -522,11 +562,38 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
 
   const pod = deps.pods?.get(ns, names.pod) as (KubeObject & ObservedPod) | undefined;
   const podOurs = pod && pod.metadata.labels?.["kode.jacero.io/name"] === name && pod.metadata.ownerReferences?.some((o) => o.kind === "StatefulSet" && o.uid === (sts.object as KubeObject).metadata.uid);
+
+  const restoreJob = restoreJobClaim ? applied.results[rendered.children.findIndex((c) => c.resource === JOBS)]?.object : undefined;
+  const jobPods = restoreJob?.metadata.uid ? ((deps.pods as ChildCache | undefined)?.controlledBy?.(restoreJob.metadata.uid) ?? []) : [];
+  const restored = restoreOutcome(kode, { ...restoreSource, pods: [...(podOurs ? [pod as RestorePod] : []), ...(jobPods as RestorePod[])] });
+  if (restored.event) deps.events.event(asObject(kode), restored.event.type, restored.event.reason, restored.event.message);
+  const homeClaim = homePvc;
+  const snaps = await reconcileVolumeSnapshots({
+    client: deps.client,
+    kode,
+    type: template.spec.type,
+    pvcName: homeClaim,
+    pvcExists: !!homeClaim && (!!storage?.existingVolumeClaim || !!deps.pvcs.get(ns, homeClaim)),
+    settings: volumeSnapshotsOf(template.spec),
+    snapshots: deps.volumeSnapshots,
+    fieldManager: FIELD_MANAGER,
+  });
+  wrote ||= snaps.wrote;
+  for (const n of snaps.created) deps.events.event(asObject(kode), "Normal", "VolumeSnapshotTaken", `VolumeSnapshot ${n} of the home volume ${homeClaim} was requested`);
+  for (const n of snaps.deleted) deps.events.event(asObject(kode), "Normal", "VolumeSnapshotRemoved", `VolumeSnapshot ${n} was removed: the Kode keeps at most ${volumeSnapshotsOf(template.spec)?.keep ?? 3}`);
+  const snapProblems: SnapshotProblem[] = [...(source.warning ? [{ reason: "FromSnapshotIgnored", message: source.warning }] : []), ...snaps.problems];
+  const snapCondition = volumeSnapshotsCondition(snapProblems, snaps.status);
+  const oldSnapCondition = extras.volumeSnapshotsCondition;
+  if (snapCondition?.status === "False" && (oldSnapCondition?.message !== snapCondition.message || oldSnapCondition.status !== "False"))
+    deps.events.event(asObject(kode), "Warning", snapCondition.reason, snapCondition.message);
+  extras = { restore: restored.status, restoreCondition: restored.condition, volumeSnapshots: snaps.status, volumeSnapshotsCondition: snapCondition };
   // A route held by an older Kode: everything else runs, the Kode reports the conflict and has no route.
   const conflict = access.access?.conflict;
+  const environment = podOurs ? await environmentOfPod(deps, objectKey(kode), pod, { kode, template: template.spec, devcontainer: dc.input, secrets: credentials.plain ? [credentials.plain.password] : [] }) : {};
   const next = deriveStatus({
     ...dcBase,
-    ...(podOurs && pod.status?.initContainerStatuses?.length && { environmentProblems: initContainerProblems(pod) }),
+    ...(environment.postStartExitCode !== undefined && dc.status && { devcontainer: { ...dc.status, postStartExitCode: environment.postStartExitCode } }),
+    ...(environment.problems && { environmentProblems: environment.problems, environmentNotes: environment.notes }),
     ...(podOurs && { startup: startupTimings(pod as Parameters<typeof startupTimings>[0]) }),
     problems: conflict ? [conflict] : [],
     statefulSet: sts.object as ObservedStatefulSet,
@@ -545,13 +612,15 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
           spec: ide,
           port: resolveSettings(kode, template.spec).port,
           behindEnvoy: !!envoy.input,
-          ...(envoy.input && ide.activityReading?.sidecarPaths?.length && { nativeViaSidecar: HEALTH_IDE_ACTIVITY_PREFIX }),
+          // Through the sidecar only when it authenticates: with authType none the IDE keeps its own auth (a token the
+          // poller cannot send), and those reads would only fail.
+          ...(envoy.input && ["basic", "oauth2"].includes(envoy.input.config.spec.authType ?? "none") && ide.activityReading?.sidecarPaths?.length && { nativeViaSidecar: HEALTH_IDE_ACTIVITY_PREFIX }),
         })
       : undefined;
-  if (backup) withBackupPart(kode, next, backup, generation, deps.now());
+  if (backupPass) withBackupPart(kode, next, backupPass, generation, deps.now());
   const statusWrote = await status(next);
-  if (backup) for (const e of backup.events) deps.events.event(asObject(kode), e.type, e.reason, e.message);
-  if (backup) for (const r of backup.recorded) deps.backupObserved?.(kode, r);
-  const later = [dc.requeueAfterMs, backup?.requeueAfterMs].filter((ms) => ms !== undefined);
-  return { wrote: statusWrote, ...(later.length && { requeueAfterMs: Math.min(...later) }), ...(poll && { poll }) };
+  if (backupPass) for (const e of backupPass.events) deps.events.event(asObject(kode), e.type, e.reason, e.message);
+  if (backupPass) for (const r of backupPass.recorded) deps.backupObserved?.(kode, r);
+  const requeueAfterMs = [dc.requeueAfterMs, environment.requeueAfterMs, snaps.waiting ? CACHE_WAIT_MS : undefined, backupPass?.requeueAfterMs].filter((x): x is number => x !== undefined);
+  return { wrote: statusWrote, ...(requeueAfterMs.length && { requeueAfterMs: Math.min(...requeueAfterMs) }), ...(poll && { poll }) };
 }

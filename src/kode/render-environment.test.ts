@@ -36,6 +36,17 @@ const pod = (r: ReturnType<typeof renderKode>) => r.statefulSet.spec.template.sp
 const ide = (r: ReturnType<typeof renderKode>) => pod(r).containers[0];
 const env = (r: ReturnType<typeof renderKode>) => Object.fromEntries(ide(r).env.map((e: EnvVar) => [e.name, e]));
 const initNames = (r: ReturnType<typeof renderKode>) => (pod(r).initContainers ?? []).map((c) => c.name);
+type Listener = { name: string; address: { socket_address: { address: string; port_value: number } }; filter_chains: { filters: { typed_config: Record<string, any> }[] }[] };
+/** What kube-proxy does with a named targetPort: the container that declares the name, and its port (for 80, 8021, 8039). */
+const serviceTargets = (r: ReturnType<typeof renderKode>) => {
+  const out: Record<number, [string, number]> = {};
+  for (const sp of r.service.spec.ports.filter((p) => [80, 8021, 8039].includes(p.port))) {
+    const hits = pod(r).containers.flatMap((c) => c.ports.filter((p) => p.name === sp.targetPort).map((p) => [c.name, p.containerPort] as [string, number]));
+    expect(hits.length).toBe(1);
+    out[sp.port] = hits[0];
+  }
+  return out;
+};
 
 describe("every type renders with and without Envoy", () => {
   for (const type of ["code-server", "webtop", "jupyter", "alnoda", "devcontainers"] as const)
@@ -83,14 +94,104 @@ describe("every type renders with and without Envoy", () => {
     expect(env(r).NB_UID).toEqual({ name: "NB_UID", value: "1000" });
   });
 
-  test("alnoda: tool ports on the Service without Envoy, a no-auth warning; behind Envoy the UI only", () => {
+  test("alnoda without Envoy: the tool ports on the Service, targeting the IDE container's ports; a no-auth warning", () => {
     const r = renderKode(input(kode(), tpl("alnoda")));
     expect(r.service.spec.ports.map((p) => p.port)).toEqual([80, ...Array.from({ length: 19 }, (_, i) => 8021 + i)]);
-    expect(ide(r).ports.map((p) => p.name).slice(0, 3)).toEqual(["http", "tool-8021", "tool-8022"]);
+    expect(r.service.spec.ports[1]).toEqual({ name: "tool-8021", port: 8021, targetPort: "tool-8021", protocol: "TCP" });
+    expect(ide(r).ports.slice(0, 3)).toEqual([
+      { name: "http", containerPort: 8020, protocol: "TCP" },
+      { name: "tool-8021", containerPort: 8021, protocol: "TCP" },
+      { name: "tool-8022", containerPort: 8022, protocol: "TCP" },
+    ]);
+    expect(serviceTargets(r)).toEqual({ 80: ["ide", 8020], 8021: ["ide", 8021], 8039: ["ide", 8039] });
     expect(r.warnings.some((w) => w.startsWith("alnoda has no authentication"))).toBe(true);
-    const e = renderKode(input(kode(), tpl("alnoda"), "basic"));
-    expect(e.service.spec.ports.map((p) => p.port)).toEqual([80]);
-    expect(e.warnings.some((w) => w.startsWith("alnoda has no authentication"))).toBe(false);
+  });
+
+  for (const auth of ["basic", "none"] as const)
+    test(`alnoda behind Envoy (${auth}): every tool port on the Service reaches an Envoy listener with the UI's filters, proxied to 127.0.0.1:<tool>`, () => {
+      const r = renderKode(input(kode(), tpl("alnoda"), auth));
+      // The same Service as without Envoy: port names, not container ports, are the contract.
+      expect(r.service.spec.ports.map((p) => [p.port, p.targetPort])).toEqual([[80, "http"], ...Array.from({ length: 19 }, (_, i) => [8021 + i, `tool-${8021 + i}`])]);
+      // Behind Envoy the names belong to Envoy's container; the IDE declares only its UI port.
+      expect(ide(r).ports).toEqual([{ name: "ide", containerPort: 8020, protocol: "TCP" }]);
+      expect(serviceTargets(r)).toEqual({ 80: ["envoy", 10080], 8021: ["envoy", 18021], 8039: ["envoy", 18039] });
+      const bootstrap = JSON.parse(r.envoyConfigMap!.data["envoy.json"]);
+      const listeners = bootstrap.static_resources.listeners as Listener[];
+      const ui = listeners.find((l) => l.address.socket_address.port_value === 10080)!;
+      for (const [tool, listen] of [[8021, 18021], [8030, 18030], [8039, 18039]]) {
+        const l = listeners.find((x) => x.address.socket_address.port_value === listen)!;
+        expect(l.name).toBe(`kode_tool_${tool}`);
+        expect(l.address.socket_address.address).toBe("0.0.0.0");
+        const hcm = l.filter_chains[0].filters[0].typed_config;
+        // Authentication applied the same as the UI's: the very same filter chain.
+        expect(hcm.http_filters).toEqual(ui.filter_chains[0].filters[0].typed_config.http_filters);
+        expect(hcm.http_filters.map((f: { name: string }) => f.name)).toEqual(auth === "basic" ? ["kode.health_check", "kode.strip_identity_headers", "kode.basic_auth", "envoy.filters.http.router"] : ["kode.health_check", "kode.strip_identity_headers", "envoy.filters.http.router"]);
+        expect(hcm.upgrade_configs).toEqual([{ upgrade_type: "websocket" }]);
+        expect(hcm.stat_prefix).toBe("ide");
+        const routes = hcm.route_config.virtual_hosts[0].routes;
+        expect(routes).toEqual([{ match: { prefix: "/" }, route: { cluster: `kode_tool_${tool}`, timeout: "0s", idle_timeout: "3600s" } }]);
+        if (auth === "basic") expect(hcm.route_config.request_headers_to_remove).toEqual(["authorization"]);
+        const cluster = bootstrap.static_resources.clusters.find((c: { name: string }) => c.name === `kode_tool_${tool}`);
+        expect(cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address).toEqual({ address: "127.0.0.1", port_value: tool });
+      }
+      expect(listeners.length).toBe(1 + 19 + 1);
+      // Only Envoy's ports are admitted: the public one, the health one and the 19 tool listeners.
+      expect(r.networkPolicy!.spec.ingress[0].ports!.map((p) => p.port)).toEqual([10080, 19003, ...Array.from({ length: 19 }, (_, i) => 18021 + i)]);
+      const envoy = renderEnvoy({ kode: { name: "alice", namespace: "dev" }, idePort: 8020, ideType: "alnoda", config: { kind: "EnvoyProxyConfig", name: "proxy", namespace: "dev", spec: { authType: auth } }, credentials: { username: "alice", password: PASSWORD } });
+      expect(validateRender(envoy)).toEqual([]);
+      expect(r.warnings.some((w) => w.startsWith("alnoda has no authentication"))).toBe(auth === "none");
+    });
+
+  test("alnoda behind Envoy with isolation: the template's peers reach the UI and every tool listener, nothing else", () => {
+    const peers = [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress" } } }];
+    const r = renderKode(input(kode(), tpl("alnoda", { networkPolicy: { ingressFrom: peers } }), "basic"));
+    expect(r.networkPolicy!.spec.ingress[0].ports!.map((p) => p.port)).toEqual([10080, ...Array.from({ length: 19 }, (_, i) => 18021 + i)]);
+    const direct = renderKode(input(kode(), tpl("alnoda", { networkPolicy: { ingressFrom: peers } })));
+    expect(direct.networkPolicy!.spec.ingress[0].ports!.map((p) => p.port)).toEqual([8020, ...Array.from({ length: 19 }, (_, i) => 8021 + i)]);
+  });
+
+  test("alnoda behind Envoy: a UI port on a tool listener, or a raw cluster with a tool name, is refused", () => {
+    const cfg = (spec: Record<string, unknown>) => ({ kind: "EnvoyProxyConfig" as const, name: "proxy", namespace: "dev", spec: { authType: "none" as const, ...spec } });
+    expect(() => renderEnvoy({ kode: { name: "alice" }, idePort: 18021, ideType: "alnoda", config: cfg({}) })).toThrow("PortConflict: the IDE listens on port 18021, which the Envoy sidecar uses to proxy the tool on port 8021");
+    expect(() => renderEnvoy({ kode: { name: "alice" }, idePort: 8020, ideType: "alnoda", config: cfg({ clusters: [{ name: "kode_tool_8021" }] }) })).toThrow('ReservedName: spec.clusters[0] is named "kode_tool_8021"');
+  });
+
+  test("devcontainers forwardPorts: on the Service, and behind Envoy a listener each with the IDE's auth; what a pod cannot forward is a warning", () => {
+    const k = kode({ devcontainer: { config: { image: "node:22", forwardPorts: [8000, "localhost:5000", "db:5432", 80, 3000], portsAttributes: { "8000": { label: "web" } } } } });
+    expect(validateKodeInput(k, tpl("devcontainers"))).toEqual([]);
+    const r = renderKode(input(k, tpl("devcontainers")));
+    expect(r.service.spec.ports.map((p) => [p.port, p.targetPort])).toEqual([[80, "http"], [8000, "tool-8000"], [5000, "tool-5000"]]);
+    expect(ide(r).ports).toEqual([
+      { name: "http", containerPort: 3000, protocol: "TCP" },
+      { name: "tool-8000", containerPort: 8000, protocol: "TCP" },
+      { name: "tool-5000", containerPort: 5000, protocol: "TCP" },
+    ]);
+    expect(r.warnings).toContain('devcontainer.json forwardPorts "db:5432": only the container\'s own ports can be forwarded in a pod; not forwarded');
+    expect(r.warnings).toContain("devcontainer.json forwardPorts 80: not forwarded (the Service's port 80 is the IDE's)");
+
+    const e = renderKode(input(k, tpl("devcontainers"), "basic"));
+    expect(e.service.spec.ports).toEqual(r.service.spec.ports);
+    const envoyPorts = pod(e).containers[1].ports.map((p) => `${p.name}:${p.containerPort}`);
+    expect(envoyPorts).toEqual(["http:10080", "envoy-health:19003", "tool-8000:18000", "tool-5000:15000"]);
+    const bootstrap = JSON.parse(e.envoyConfigMap!.data["envoy.json"]);
+    const l = (bootstrap.static_resources.listeners as Listener[]).find((x) => x.address.socket_address.port_value === 18000)!;
+    expect(l.filter_chains[0].filters[0].typed_config.http_filters.map((f: { name: string }) => f.name)).toContain("kode.basic_auth");
+    const envoy = renderEnvoy({ kode: { name: "alice", namespace: "dev" }, idePort: 3000, ideType: "devcontainers", toolPorts: [8000, 5000], config: { kind: "EnvoyProxyConfig", name: "proxy", namespace: "dev", spec: { authType: "basic" } }, credentials: { username: "alice", password: PASSWORD } });
+    expect(validateRender(envoy)).toEqual([]);
+    expect(e.networkPolicy!.spec.ingress[0].ports!.map((p) => p.port)).toEqual([10080, 19003, 18000, 15000]);
+    // Behind Envoy a port whose listener would not be free is not forwarded.
+    const clash = renderKode(input(kode({ devcontainer: { config: { forwardPorts: [9003, 19000] } } }), tpl("devcontainers"), "basic"));
+    expect(clash.warnings).toContain("devcontainer.json forwardPorts 9003: not forwarded (Envoy would proxy it on port 19003, which is not free)");
+    expect(clash.warnings).toContain("devcontainer.json forwardPorts 19000: not forwarded (the Envoy sidecar listens there)");
+    expect(clash.service.spec.ports.map((p) => p.port)).toEqual([80]);
+  });
+
+  test("alnoda with its UI moved onto a tool port: that port is the UI only", () => {
+    const r = renderKode(input(kode(), tpl("alnoda", { port: 8025 }), "basic"));
+    expect(r.service.spec.ports.map((p) => p.port)).not.toContain(8025);
+    expect(serviceTargets(r)[80]).toEqual(["envoy", 10080]);
+    const bootstrap = JSON.parse(r.envoyConfigMap!.data["envoy.json"]);
+    expect(bootstrap.static_resources.listeners.map((l: Listener) => l.name)).not.toContain("kode_tool_8025");
   });
 
   test("devcontainers: IDE server copied first, the user's image started with the server, inline config applied", () => {

@@ -3,19 +3,21 @@
 // (IDE server copy, devcontainer clone and create commands, dotfiles, VS Code settings) followed by the
 // template's and the Kode's init plugins, and the template's pod options. Pure, like render.ts.
 //
-// Init container order: kode-ide-server, kode-devcontainer-clone, kode-devcontainer-create, kode-dotfiles-fetch,
+// Init container order: kode-restore (render.ts puts it first when spec.restore is set), kode-ide-server, kode-devcontainer-clone, kode-devcontainer-create, kode-dotfiles-fetch,
 // kode-dotfiles, kode-vscode, then the template's initPlugins, then the Kode's.
 import type { EnvVar, InitPlugin, Kode, KodeTemplateSpec } from "../api/types.ts";
 import { renderCloneInitContainer } from "../devcontainer/clone.ts";
 import type { DevcontainerConfig } from "../devcontainer/config.ts";
-import { renderCreateInitContainer, substituteConfig } from "../devcontainer/lifecycle.ts";
+import { forwardedPorts, renderCreateInitContainer, substituteConfig } from "../devcontainer/lifecycle.ts";
 import { effectiveSource, fromInline, type DevcontainerSource } from "../devcontainer/source.ts";
 import { effectiveDotfiles, renderDotfilesInitContainers, restrictedSecurityContext } from "../dotfiles/dotfiles.ts";
 import { LINUXSERVER_CODE_SERVER_LAYOUT, mergeVscode, renderVscodeInitContainer, type IdeLayout } from "../vscode/vscode.ts";
-import { alnodaNoAuthWarning, alnodaToolContainerPorts, alnodaToolServicePorts } from "./ide/alnoda.ts";
+import { alnodaNoAuthWarning } from "./ide/alnoda.ts";
 import { devcontainerUserWarning, renderDevcontainers } from "./ide/devcontainers.ts";
 import { jupyterContainer } from "./ide/jupyter.ts";
 import type { IdeEnvContext } from "./ide/index.ts";
+import { toolContainerPorts, toolPortsOf, toolServicePorts } from "./ide/spec.ts";
+import { ENVOY_ADMIN_PORT, ENVOY_HEALTH_PORT, ENVOY_PUBLIC_PORT, envoyToolPort } from "../envoy/validate.ts";
 import type { KodeSettings } from "./settings.ts";
 
 export const SCRATCH_VOLUME = "kode-scratch";
@@ -26,7 +28,16 @@ export interface ResolvedDevcontainer {
   config: DevcontainerConfig;
   /** The git commit it was read at (git sources). */
   commit?: string;
+  /** git sources: the text as read, kept in the ConfigMap <kode>-devcontainer so a new operator process has it during a git outage. */
+  kept?: { content: string; source: string; commit: string };
 }
+
+/** The operator-owned ConfigMap with the last good git read of a Kode's devcontainer.json. */
+export const keptDevcontainerName = (kode: string) => `${kode}-devcontainer`;
+export const KEPT_DEVCONTAINER_KEY = "devcontainer.json";
+/** On <kode>-devcontainer: the source (url without credentials, path, ref) and the commit it was read at. */
+export const ANNOTATION_DEVCONTAINER_SOURCE = "kode.jacero.io/devcontainer-source";
+export const ANNOTATION_DEVCONTAINER_COMMIT = "kode.jacero.io/devcontainer-commit";
 
 export type InitContainerSpec = {
   name: string;
@@ -62,10 +73,14 @@ export interface EnvironmentRender {
   args?: string[];
   securityContext?: Record<string, unknown>;
   extraContainerPorts: { name: string; containerPort: number; protocol: "TCP" }[];
-  extraServicePorts: { name: string; port: number; targetPort: number; protocol: "TCP" }[];
+  extraServicePorts: { name: string; port: number; targetPort: string; protocol: "TCP" }[];
   extraVolumeMounts: { name: string; mountPath: string }[];
   volumes: Record<string, unknown>[];
   initContainers: InitContainerSpec[];
+  /** Ports besides the IDE's on the Service (alnoda's tools, devcontainer.json forwardPorts); behind Envoy, a listener each. */
+  toolPorts: number[];
+  /** git devcontainer.json: the ConfigMap that keeps the read (name, annotations, data; render adds labels and owner). */
+  keptDevcontainer?: { name: string; annotations: Record<string, string>; data: Record<string, string> };
   warnings: string[];
 }
 
@@ -75,7 +90,7 @@ export const devcontainerSourceOf = (kode: Kode, template: KodeTemplateSpec): De
 
 export function renderEnvironment(input: EnvironmentInput): EnvironmentRender {
   const { kode, template: t, settings: s, ctx } = input;
-  const out: EnvironmentRender = { extraContainerPorts: [], extraServicePorts: [], extraVolumeMounts: [], volumes: [], initContainers: [], warnings: [] };
+  const out: EnvironmentRender = { extraContainerPorts: [], extraServicePorts: [], extraVolumeMounts: [], volumes: [], initContainers: [], toolPorts: toolPortsOf(s.ide, s.port), warnings: [] };
   const home = { name: input.homeVolumeName, mountPath: s.home };
   let ideImage = s.image;
   let ideLayout: IdeLayout | undefined;
@@ -91,10 +106,6 @@ export function renderEnvironment(input: EnvironmentInput): EnvironmentRender {
       break;
     }
     case "alnoda": {
-      out.extraContainerPorts.push(...alnodaToolContainerPorts().filter((p) => p.containerPort !== s.port));
-      if (input.behindEnvoy)
-        out.warnings.push("alnoda behind Envoy: only the workspace UI is proxied; the tool ports 8021-8039 are not on the Service (the NetworkPolicy admits only Envoy's ports)");
-      else out.extraServicePorts.push(...alnodaToolServicePorts().filter((p) => p.port !== s.port));
       const w = alnodaNoAuthWarning(input.behindAuthProxy);
       if (w) out.warnings.push(w);
       break;
@@ -102,6 +113,13 @@ export function renderEnvironment(input: EnvironmentInput): EnvironmentRender {
     case "devcontainers": {
       const source = devcontainerSourceOf(kode, t);
       let raw = input.devcontainer?.config;
+      const kept = input.devcontainer?.kept;
+      if (kept)
+        out.keptDevcontainer = {
+          name: keptDevcontainerName(kode.metadata.name),
+          annotations: { [ANNOTATION_DEVCONTAINER_SOURCE]: kept.source, [ANNOTATION_DEVCONTAINER_COMMIT]: kept.commit },
+          data: { [KEPT_DEVCONTAINER_KEY]: kept.content },
+        };
       if (!raw && source?.config) raw = fromInline(source.config).config;
       if (!raw && source && !source.config) out.warnings.push(`the devcontainer.json of ${source.git ? `git ${source.git.url}` : `ConfigMap ${source.configMapRef?.name}`} is not resolved here: rendered without it`);
       let config: DevcontainerConfig | undefined;
@@ -116,6 +134,7 @@ export function renderEnvironment(input: EnvironmentInput): EnvironmentRender {
         const userWarning = devcontainerUserWarning(config, s.puid);
         if (userWarning) out.warnings.push(userWarning);
         devcontainerVscode = config.vscode;
+        out.toolPorts.push(...usableForwardedPorts(forwardedPorts(config, out.warnings), s.port, input.behindEnvoy, out.warnings));
       }
       ideImage = config?.image ?? s.image;
       const d = renderDevcontainers({ ctx, behindEnvoy: input.behindAuthProxy, server: t.ideServer?.kind ?? "openvscode-server", serverImage: t.ideServer?.image, config });
@@ -142,6 +161,11 @@ export function renderEnvironment(input: EnvironmentInput): EnvironmentRender {
       ideLayout = LINUXSERVER_CODE_SERVER_LAYOUT;
       break;
   }
+
+  // Tools besides the IDE (alnoda's, forwarded ports): the same port numbers and names on the Service whether Envoy is
+  // in front or not; behind Envoy the names are Envoy's listeners (renderEnvoy), so the IDE container does not declare them.
+  out.extraServicePorts.push(...toolServicePorts(out.toolPorts));
+  if (!input.behindEnvoy) out.extraContainerPorts.push(...toolContainerPorts(out.toolPorts));
 
   const dotfiles = effectiveDotfiles(kode.spec.dotfiles, t.dotfiles);
   if (dotfiles)
@@ -195,6 +219,23 @@ export function podOptions(t: KodeTemplateSpec, pgid: number) {
     ...(t.priorityClassName && { priorityClassName: t.priorityClassName }),
     ...(t.affinity && Object.keys(t.affinity).length && { affinity: structuredClone(t.affinity) }),
   };
+}
+
+/** The forwarded ports the pod can offer: not the IDE's or the Service's own port, and behind Envoy a free listener. */
+function usableForwardedPorts(ports: number[], idePort: number, behindEnvoy: boolean, warnings: string[]): number[] {
+  const envoyOwn = [ENVOY_PUBLIC_PORT, ENVOY_HEALTH_PORT, ENVOY_ADMIN_PORT];
+  const out: number[] = [];
+  for (const p of ports) {
+    let why: string | undefined;
+    if (p === idePort) continue;
+    if (p === 80) why = "the Service's port 80 is the IDE's";
+    else if (behindEnvoy && envoyOwn.includes(p)) why = "the Envoy sidecar listens there";
+    else if (behindEnvoy && (envoyToolPort(p) > 65535 || envoyOwn.includes(envoyToolPort(p)) || envoyToolPort(p) === idePort || ports.includes(envoyToolPort(p))))
+      why = `Envoy would proxy it on port ${envoyToolPort(p)}, which is not free`;
+    if (why) warnings.push(`devcontainer.json forwardPorts ${p}: not forwarded (${why})`);
+    else out.push(p);
+  }
+  return out;
 }
 
 const isUnder = (path: string, dir: string) => path === dir || path.startsWith(dir === "/" ? "/" : `${dir}/`);

@@ -24,11 +24,15 @@ import { CONFIGMAPS, NETWORK_POLICIES, PVCS, SECRETS, SERVICES, STATEFULSETS } f
 import type { KubeObject } from "../kube/types.ts";
 import { renderRoute } from "../access/routes.ts";
 import { renderKodeNetworkPolicy } from "../access/network-policy.ts";
-import { ENVOY_PUBLIC_PORT } from "../envoy/render.ts";
+import { ENVOY_PUBLIC_PORT, envoyToolPort } from "../envoy/render.ts";
 import type { KodeAccess } from "./access.ts";
 import type { IdeEnvContext, IdeTypeSpec, ProbeCheck } from "./ide/index.ts";
+import { falcoPodLabels } from "../falco/labels.ts";
+import { renderIsolationPolicy, type IsolationPolicy } from "../falco/isolation.ts";
 import { DEFAULT_ACCESS_MODES, DEFAULT_USER, resolveSettings } from "./settings.ts";
 import { podOptions, renderEnvironment, type InitContainerSpec, type ResolvedDevcontainer } from "./render-environment.ts";
+import { renderRestoreInitContainer, RESTORE_REQUEST_ANNOTATION, restoreRequestId, type KodeRestore, type RestoreSource, type TemplateBackup } from "../backup/restore-render.ts";
+import { JOBS, renderRestoreJob } from "../backup/restore-job.ts";
 
 export const MANAGED_BY = "kode-operator";
 export const LABEL_KODE_NAME = "kode.jacero.io/name";
@@ -56,7 +60,7 @@ export const childNames = (kode: string) => ({
   pod: `${kode}-0`,
 });
 
-export type Component = "ide" | "storage" | "credentials" | "proxy" | "access";
+export type Component = "ide" | "storage" | "credentials" | "proxy" | "access" | "security" | "snapshot" | "restore";
 
 /** Labels every child carries. */
 export const childLabels = (kode: string, type: string, component: Component): Record<string, string> => ({
@@ -171,8 +175,9 @@ export type PersistentVolumeClaim = {
   apiVersion: "v1";
   kind: "PersistentVolumeClaim";
   metadata: ChildMeta;
-  spec: { accessModes: string[]; storageClassName?: string; resources: { requests: { storage: string } } };
+  spec: { accessModes: string[]; storageClassName?: string; resources: { requests: { storage: string } }; dataSource?: PvcDataSource };
 };
+export type PvcDataSource = { apiGroup?: string; kind: string; name: string };
 
 export interface RenderInput {
   kode: Kode;
@@ -204,6 +209,13 @@ export interface RenderInput {
   devcontainer?: ResolvedDevcontainer;
   /** The route from a browser (the template's access section, resolved by src/kode/access.ts). */
   access?: KodeAccess;
+  /** spec.restore with its source resolved: the init container kode-restore runs first (src/backup/restore-render.ts). */
+  restore?: { restore: KodeRestore; backup: TemplateBackup; source: RestoreSource; /** Paused, not yet run: the Job `<kode>-restore-<request>` on this claim. */ jobClaim?: string };
+  /**
+   * The home PVC's dataSource: spec.storage.fromSnapshot when the PVC does not exist yet, else what the live PVC
+   * has (dataSource is immutable; the reconciler decides, render only writes it).
+   */
+  homeDataSource?: PvcDataSource;
 }
 
 export interface RenderResult {
@@ -222,6 +234,12 @@ export interface RenderResult {
   networkPolicy?: (NetworkPolicy | ReturnType<typeof renderKodeNetworkPolicy>) & { metadata: ChildMeta };
   /** The Ingress or HTTPRoute (absent without access, or when an older Kode holds the host and path). */
   route?: DesiredChild;
+  /** While paused: the Job that restores spec.restore into the home PVC. */
+  restoreJob?: ReturnType<typeof renderRestoreJob>;
+  /** devcontainers from git: the ConfigMap <kode>-devcontainer keeping the last good read (render-environment.ts). */
+  devcontainerConfigMap?: { apiVersion: "v1"; kind: "ConfigMap"; metadata: ChildMeta; data: Record<string, string> };
+  /** Falco's isolate response: the deny-egress NetworkPolicy <kode>-isolate while the status records the isolation. */
+  isolationPolicy?: IsolationPolicy & { metadata: ChildMeta };
   warnings: string[];
 }
 
@@ -288,6 +306,7 @@ export function renderKode(input: RenderInput): RenderResult {
         accessModes: storage.accessModes?.length ? [...storage.accessModes] : [...DEFAULT_ACCESS_MODES],
         ...(storage.storageClassName !== undefined && { storageClassName: storage.storageClassName }),
         resources: { requests: { storage: storage.resources.requests.storage } },
+        ...(input.homeDataSource && { dataSource: { ...input.homeDataSource } }),
       },
     };
     homeVolume = { name: HOME_VOLUME, persistentVolumeClaim: { claimName: names.pvc } };
@@ -353,10 +372,13 @@ export function renderKode(input: RenderInput): RenderResult {
   };
 
   const pod = podOptions(t, s.pgid);
+  // The restore runs before everything else that writes to home (plugins, dotfiles, the IDE).
+  const restore = input.restore && renderRestoreInitContainer({ kode, ...input.restore, homeVolumeName: HOME_VOLUME, uid: s.puid, gid: s.pgid });
+  const initContainers = [...(restore ? [restore.container] : []), ...environment.initContainers];
   const podSpec: PodSpec = {
-    ...(environment.initContainers.length && { initContainers: environment.initContainers }),
+    ...(initContainers.length && { initContainers }),
     containers: [container],
-    volumes: [homeVolume, ...extra.map((v) => structuredClone(v.volume) as Volume), ...(environment.volumes as Volume[])],
+    volumes: [homeVolume, ...extra.map((v) => structuredClone(v.volume) as Volume), ...(environment.volumes as Volume[]), ...((restore?.volumes ?? []) as Volume[])],
     securityContext: pod.securityContext,
     enableServiceLinks: false,
     automountServiceAccountToken: pod.automountServiceAccountToken,
@@ -380,7 +402,10 @@ export function renderKode(input: RenderInput): RenderResult {
       updateStrategy: { type: "RollingUpdate" },
       selector: { matchLabels: selectorLabels(name) },
       template: {
-        metadata: { labels: childLabels(name, s.type, "ide"), annotations: { [ANNOTATION_CONFIG_CHECKSUM]: rolloutVersion(input.rollout, "") } },
+        metadata: {
+          labels: { ...childLabels(name, s.type, "ide"), ...falcoPodLabels({ kind: template.kind, name: template.name, spec: t }) },
+          annotations: { [ANNOTATION_CONFIG_CHECKSUM]: rolloutVersion(input.rollout, ""), ...(input.restore && { [RESTORE_REQUEST_ANNOTATION]: restoreRequestId(input.restore.restore) }) },
+        },
         spec: podSpec,
       },
     },
@@ -397,12 +422,18 @@ export function renderKode(input: RenderInput): RenderResult {
     },
   };
 
-  const result: Omit<RenderResult, "children"> = { statefulSet, service, ...(secret && { secret }), ...(pvc && { pvc }), warnings };
-  if (input.envoy) attachEnvoy(result, input, s.port, s.type, owner, credentials.secretName);
-  const isolation = renderIsolation(input, s.port, s.type, owner);
+  const kept = environment.keptDevcontainer;
+  const devcontainerConfigMap = kept && { apiVersion: "v1" as const, kind: "ConfigMap" as const, metadata: meta(kept.name, "ide", kept.annotations), data: kept.data };
+  const r = input.restore;
+  const restoreJob = r?.jobClaim ? renderRestoreJob({ kode, restore: r.restore, backup: r.backup, source: r.source, homeVolumeName: HOME_VOLUME, uid: s.puid, gid: s.pgid, claimName: r.jobClaim, labels: childLabels(name, s.type, "restore"), ...(owner && { ownerReferences: owner }) }) : undefined;
+  const result: Omit<RenderResult, "children"> = { statefulSet, service, ...(secret && { secret }), ...(pvc && { pvc }), ...(devcontainerConfigMap && { devcontainerConfigMap }), ...(restoreJob && { restoreJob }), warnings };
+  if (input.envoy) attachEnvoy(result, input, s.port, s.type, owner, credentials.secretName, environment.toolPorts);
+  const isolation = renderIsolation(input, s.port, s.type, owner, environment.toolPorts);
   if (isolation) result.networkPolicy = isolation;
   const route = renderAccess(input, s.type, owner);
   if (route) result.route = route;
+  const isolationPolicy = renderIsolationPolicy(kode, childLabels(name, s.type, "security"), selectorLabels(name));
+  if (isolationPolicy) result.isolationPolicy = { ...isolationPolicy, metadata: { ...isolationPolicy.metadata, ...(owner && { ownerReferences: owner }) } };
   return { ...result, children: childList(result, input) };
 }
 
@@ -410,7 +441,7 @@ export function renderKode(input: RenderInput): RenderResult {
  * The template's isolation (networkPolicy.ingressFrom): the NetworkPolicy <kode> admits only its peers, never other
  * Kodes, on Envoy's public port or, without Envoy, the IDE's port. It replaces the sidecar's open policy.
  */
-function renderIsolation(input: RenderInput, idePort: number, type: string, owner: OwnerReference[] | undefined) {
+function renderIsolation(input: RenderInput, idePort: number, type: string, owner: OwnerReference[] | undefined, toolPorts: number[]) {
   const peers = input.template.spec.networkPolicy?.ingressFrom;
   if (!peers?.length) return undefined;
   const name = input.kode.metadata.name;
@@ -418,6 +449,7 @@ function renderIsolation(input: RenderInput, idePort: number, type: string, owne
     metadata: { name, ...(input.kode.metadata.namespace !== undefined && { namespace: input.kode.metadata.namespace }), labels: childLabels(name, type, input.envoy ? "proxy" : "ide") },
     selectorLabels: selectorLabels(name),
     port: input.envoy ? ENVOY_PUBLIC_PORT : idePort,
+    extraPorts: toolPorts.map((p) => (input.envoy ? envoyToolPort(p) : p)),
     ingressFrom: peers,
   });
   return { ...policy, metadata: { ...policy.metadata, ...(owner && { ownerReferences: owner }) } };
@@ -472,7 +504,10 @@ function childList(r: Omit<RenderResult, "children">, input: RenderInput): Desir
     ...(r.pvc ? [{ resource: PVCS, object: obj(r.pvc), ...(r.pvc.metadata.annotations?.[ANNOTATION_KEEP_VOLUME] === "true" && keptHome(input)) }] : []),
     ...(r.envoySecret ? [{ resource: SECRETS, object: obj(r.envoySecret), ...(hmac === "create" && { createOnly: true }), ...(hmac === "ifUnchanged" && { ifUnchanged: true }) }] : []),
     ...(r.envoyConfigMap ? [{ resource: CONFIGMAPS, object: obj(r.envoyConfigMap) }] : []),
+    ...(r.devcontainerConfigMap ? [{ resource: CONFIGMAPS, object: obj(r.devcontainerConfigMap) }] : []),
     ...(r.networkPolicy ? [{ resource: NETWORK_POLICIES, object: obj(r.networkPolicy) }] : []),
+    ...(r.isolationPolicy ? [{ resource: NETWORK_POLICIES, object: obj(r.isolationPolicy) }] : []),
+    ...(r.restoreJob ? [{ resource: JOBS, object: obj(r.restoreJob) }] : []),
     { resource: SERVICES, object: obj(r.service) },
     { resource: STATEFULSETS, object: obj(r.statefulSet) },
     ...(r.route ? [r.route] : []),
@@ -490,7 +525,7 @@ export function rolloutVersion(rollout: RenderInput["rollout"], sidecar: string)
  * patched as renderEnvoy says (loopback binding, its own password off, probes through Envoy), and a change of
  * the sidecar's inputs rolls the pod through the checksum annotation. Throws EnvoyRenderError on a bad config.
  */
-function attachEnvoy(result: Omit<RenderResult, "children">, input: RenderInput, idePort: number, ideType: string, owner: OwnerReference[] | undefined, credentialsSecretName: string) {
+function attachEnvoy(result: Omit<RenderResult, "children">, input: RenderInput, idePort: number, ideType: string, owner: OwnerReference[] | undefined, credentialsSecretName: string, toolPorts: number[]) {
   const name = input.kode.metadata.name;
   const envoy = renderEnvoy({
     kode: { name, namespace: input.kode.metadata.namespace, user: input.kode.spec.user },
@@ -503,6 +538,7 @@ function attachEnvoy(result: Omit<RenderResult, "children">, input: RenderInput,
     ...(input.access && input.access.route.path !== "/" && { prefix: { basePath: input.access.route.path, strip: input.access.stripPrefix } }),
     selectorLabels: selectorLabels(name),
     labels: childLabels(name, ideType, "proxy"),
+    toolPorts,
   });
   const owned = <T extends { metadata: EnvoyMeta }>(obj: T): T & { metadata: ChildMeta } => ({
     ...obj,

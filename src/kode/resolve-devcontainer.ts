@@ -1,13 +1,17 @@
 // The devcontainer.json of a devcontainers Kode, for render: inline (checked by validate), from a ConfigMap (the
 // cache, a recorded read) or from git (I/O, here and never in render). The last good git read is kept in memory
-// per Kode: a later failure of the same request (an outage) keeps it, so the pod does not roll; a failure with
-// nothing good to keep is Ready=False with the git error, retried with backoff.
+// per Kode and, so that it survives an operator restart, in the operator-owned ConfigMap <kode>-devcontainer
+// (rendered from it: the text, the source and the commit). A later failure of the same source (an outage) keeps
+// it, so the pod does not roll, also in a new operator process whose first read fails; a failure with nothing good
+// to keep is Ready=False with the git error, retried with backoff.
 import { redactUrl, GitReadError, gitRetryDelayMs, readGitFile, type GitFile, type GitFileRequest, type GitReadErrorKind } from "../devcontainer/git.ts";
 import { DEFAULT_CONFIGMAP_KEY, DEFAULT_DEVCONTAINER_PATH, fromConfigMap, fromGitFile, fromInline, gitRequest } from "../devcontainer/source.ts";
 import type { Kode, KodeTemplateSpec } from "../api/types.ts";
 import type { Cache } from "../kube/cache.ts";
 import type { KubeObject } from "../kube/types.ts";
-import { devcontainerSourceOf, type ResolvedDevcontainer } from "./render-environment.ts";
+import { isControlledBy } from "../kube/children.ts";
+import { API_VERSION } from "../api/types.ts";
+import { devcontainerSourceOf, KEPT_DEVCONTAINER_KEY, keptDevcontainerName, ANNOTATION_DEVCONTAINER_COMMIT, ANNOTATION_DEVCONTAINER_SOURCE, type ResolvedDevcontainer } from "./render-environment.ts";
 import { devcontainerProblems } from "./validate-environment.ts";
 import type { Problem } from "./validate.ts";
 
@@ -81,8 +85,13 @@ export async function resolveDevcontainer(deps: DevcontainerDeps, kode: Kode, te
   const memos = deps.gitReads ?? new Map<string, GitMemo>();
   let memo = memos.get(key);
   // Another url/ref/path starts afresh; the same source asked again keeps its last good read through a failure.
-  const sourceId = JSON.stringify([git.url, git.ref ?? "", git.path ?? ""]);
+  const sourceId = keptSourceId(git);
   if (memo?.request !== requestId) memo = { request: requestId, sourceId, ...(memo?.sourceId === sourceId && memo.file && { file: memo.file, readAt: memo.readAt }), failures: 0, nextReadAt: 0 };
+  // Nothing in memory (a new operator process): the read this Kode's ConfigMap keeps, if it is of the same source.
+  if (!memo.file) {
+    const kept = keptRead(deps, kode, sourceId);
+    if (kept) memo = { ...memo, file: kept };
+  }
   if (now >= memo.nextReadAt) {
     try {
       const file = await (deps.readGit ?? readGitFile)({ ...req.request, timeoutMs: 20_000 });
@@ -107,7 +116,23 @@ export async function resolveDevcontainer(deps: DevcontainerDeps, kode: Kode, te
   const problems = devcontainerProblems(r);
   const status = { source: where, commit: memo.file.commit };
   if (problems.length || !r.config) return { problems: problems.length ? problems : [{ reason: "InvalidDevcontainer", message: r.errors.join("; ") }], warnings: r.warnings, requeueAfterMs, status };
-  return { input: { config: r.config, commit: memo.file.commit }, problems: [], warnings: r.warnings, requeueAfterMs, status };
+  return { input: { config: r.config, commit: memo.file.commit, kept: { content: memo.file.content, source: sourceId, commit: memo.file.commit } }, problems: [], warnings: r.warnings, requeueAfterMs, status };
+}
+
+/** What identifies a git source in the kept ConfigMap: url (credentials removed), path and ref. */
+const keptSourceId = (git: { url: string; ref?: string; path?: string }) => `${redactUrl(git.url)} ${git.path ?? DEFAULT_DEVCONTAINER_PATH}${git.ref ? ` at ${git.ref}` : ""}`;
+
+/** The read kept in <kode>-devcontainer: only from a ConfigMap this Kode controls, for the same source. */
+function keptRead(deps: DevcontainerDeps, kode: Kode, sourceId: string): GitFile | undefined {
+  const cm = deps.configMaps.get(kode.metadata.namespace, keptDevcontainerName(kode.metadata.name));
+  if (!cm || !kode.metadata.uid) return undefined;
+  const owner = { apiVersion: API_VERSION, kind: "Kode", name: kode.metadata.name, namespace: kode.metadata.namespace, uid: kode.metadata.uid };
+  if (!isControlledBy(cm, owner)) return undefined;
+  const a = cm.metadata.annotations ?? {};
+  const content = cm.data?.[KEPT_DEVCONTAINER_KEY];
+  const commit = a[ANNOTATION_DEVCONTAINER_COMMIT];
+  if (a[ANNOTATION_DEVCONTAINER_SOURCE] !== sourceId || content === undefined || !commit || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(commit)) return undefined;
+  return { content, commit, resolvedRef: commit };
 }
 
 /** Forget a deleted Kode's git reads. */

@@ -2,10 +2,11 @@
 // Status is derived from observation each time, never accumulated; the previous status only supplies
 // lastTransitionTime (kept while a condition's status does not change) and whether the Kode has run before.
 import { nextCondition, withSortedConditions, type ConditionSpec } from "../api/conditions.ts";
-import type { ActivityStatus, IdeType, Kode, KodePhase, KodeStatus, StartupStatus } from "../api/types.ts";
+import type { ActivityStatus, Condition, IdeType, Kode, KodePhase, KodeStatus, StartupStatus } from "../api/types.ts";
 import { ANNOTATION_PAUSE_REASON, ANNOTATION_PAUSED_BY } from "../lifecycle/policy.ts";
 import { jsonEqual } from "../kube/merge-patch.ts";
 import type { Problem } from "./validate.ts";
+import { carrySecurityAlert } from "../falco/alerts.ts";
 
 export const CONDITION_TYPES = ["Ready", "TemplateResolved", "ResourcesReady", "Progressing"] as const;
 export type KodeConditionType = (typeof CONDITION_TYPES)[number];
@@ -42,14 +43,18 @@ export interface StatusInput {
   deleting: boolean;
   /** What the operator's init containers of the pod reported (undefined: no pod observed, no condition). */
   environmentProblems?: string[];
-  /** devcontainers: where the devcontainer.json in use was read, and at which commit. */
-  devcontainer?: { source: string; commit?: string };
+  /** What went well and is worth saying in EnvironmentReady (e.g. "postStartCommand exited with 0"). */
+  environmentNotes?: string[];
+  /** devcontainers: where the devcontainer.json in use was read, at which commit, and postStartCommand's exit code. */
+  devcontainer?: { source: string; commit?: string; postStartExitCode?: number };
   /** What the activity poller last concluded for the running Kode (left out while paused). */
   activity?: ActivityStatus;
   /** Start-phase timings of the current run (from its pod); the last ones are kept while no pod is seen. */
   startup?: StartupStatus;
   /** spec.lifecycle or keep-alive-until refused (the template's values apply): condition LifecycleValid=False. */
   lifecycleProblems?: Problem[];
+  /** A Falco alert the webhook took that the status does not show yet (src/falco/alerts.ts). */
+  securityAlert?: Condition;
   /** RFC 3339 time, for conditions whose status changes now. */
   now: string;
 }
@@ -156,7 +161,7 @@ export function deriveStatus(input: StatusInput): KodeStatus {
     Progressing: progressing,
   };
   const conditions = CONDITION_TYPES.map((type) => nextCondition(type, specs[type], old?.conditions, generation, input.now));
-  if (input.environmentProblems) conditions.push(nextCondition(ENVIRONMENT_CONDITION, environmentCondition(input.environmentProblems), old?.conditions, generation, input.now));
+  if (input.environmentProblems) conditions.push(nextCondition(ENVIRONMENT_CONDITION, environmentCondition(input.environmentProblems, input.environmentNotes), old?.conditions, generation, input.now));
   const had = (type: string) => !!old?.conditions?.some((c) => c.type === type);
   if (phase === "Paused" || had(PAUSED_CONDITION)) {
     const spec: CondSpec =
@@ -172,6 +177,9 @@ export function deriveStatus(input: StatusInput): KodeStatus {
       : { status: "True", reason: "Valid", message: "spec.lifecycle and keep-alive-until are valid" };
     conditions.push(nextCondition(LIFECYCLE_CONDITION, spec, old?.conditions, generation, input.now));
   }
+  // Falco's SecurityAlert is written by the webhook, not derived: carried over until acknowledged (src/falco/alerts.ts).
+  const securityAlert = carrySecurityAlert(input.securityAlert ? [input.securityAlert] : old?.conditions, kode.metadata.annotations, input.now);
+  if (securityAlert) conditions.push(securityAlert);
 
   const status: KodeStatus = { phase, conditions, observedGeneration: generation };
   if (input.routeUrl !== undefined) status.url = input.routeUrl;
@@ -182,7 +190,12 @@ export function deriveStatus(input: StatusInput): KodeStatus {
   if (input.activity && (phase === "Running" || phase === "Updating")) status.activity = { ...input.activity };
   const startup = input.startup ?? old?.startup;
   if (startup && Object.keys(startup).length) status.startup = { ...startup };
-  if (input.devcontainer) status.devcontainer = { source: input.devcontainer.source, ...(input.devcontainer.commit && { commit: input.devcontainer.commit }) };
+  if (input.devcontainer)
+    status.devcontainer = {
+      source: input.devcontainer.source,
+      ...(input.devcontainer.commit && { commit: input.devcontainer.commit }),
+      ...(input.devcontainer.postStartExitCode !== undefined && { postStartExitCode: input.devcontainer.postStartExitCode }),
+    };
   return status;
 }
 
@@ -204,10 +217,10 @@ export function conditionReason(text: string): string {
 /** Present once the pod ran its init containers: whether dotfiles, VS Code settings, clone and create commands worked. */
 export const ENVIRONMENT_CONDITION = "EnvironmentReady";
 
-function environmentCondition(problems: string[]): CondSpec {
+function environmentCondition(problems: string[], notes: string[] = []): CondSpec {
   return problems.length
     ? { status: "False", reason: "InitContainerProblems", message: problems.join("; ") }
-    : { status: "True", reason: "Applied", message: "dotfiles, VS Code settings, clone and create commands reported no problem" };
+    : { status: "True", reason: "Applied", message: ["dotfiles, VS Code settings, clone and create commands reported no problem", ...notes].join("; ") };
 }
 
 /** Semantic equality: key order, condition order and undefined fields do not matter. */

@@ -6,8 +6,8 @@ import type { ChildCache } from "./cache.ts";
 import { applyChildren, CONTROLLER_UID_ANNOTATION, controllerUids, removeChildren, RETAINED_FROM_ANNOTATION, type ChildKinds, type DesiredChild, type Owner } from "./children.ts";
 import { createClient, type Client } from "./client.ts";
 import { loadClientConfig } from "./kubeconfig.ts";
-import { CONFIGMAPS, NAMESPACES } from "./resources.ts";
-import type { KubeObject } from "./types.ts";
+import { CONFIGMAPS, NAMESPACES, SECRETS } from "./resources.ts";
+import type { KubeClient, KubeObject } from "./types.ts";
 
 let api: ApiServer;
 let client: Client;
@@ -134,6 +134,45 @@ describe("kept children: released on removal, taken back by an owner of the same
     expect(back.metadata.annotations?.[RETAINED_FROM_ANNOTATION]).toBeUndefined();
     expect(back.metadata.annotations?.[CONTROLLER_UID_ANNOTATION]).toBe("uid-w7-2");
     expect(back.data).toEqual({ files: "precious" });
+  });
+});
+
+describe("applyChildren: concurrent kinds", () => {
+  test("children of consecutive concurrent kinds are created together; a kind without the mark waits for them", async () => {
+    // Every create is logged as it leaves and as it returns.
+    const log: string[] = [];
+    const traced: KubeClient = {
+      ...client,
+      create: async (ref, obj, o) => {
+        log.push(`start ${obj.metadata.name}`);
+        try {
+          return await client.create(ref, obj, o);
+        } finally {
+          log.push(`end ${obj.metadata.name}`);
+        }
+      },
+    };
+    const [cms] = await snapshot();
+    const secrets: ChildCache = { get: () => undefined, controlledBy: () => [] };
+    const kinds: ChildKinds = [{ ...cms, concurrent: true }, { resource: SECRETS, cache: secrets }];
+    const secret: DesiredChild = { resource: SECRETS, object: { apiVersion: "v1", kind: "Secret", metadata: { name: "w10-c", namespace: ns }, data: { k: "dg==" } } as KubeObject };
+    const r = await applyChildren(traced, owner("w10", "uid-w10"), [cm("w10-a"), cm("w10-b"), secret], kinds, opts);
+    expect(r).toMatchObject({ outcome: "applied", wrote: true });
+    if (r.outcome === "applied") expect(r.results.map((x) => `${x.action} ${x.object.metadata.name}`)).toEqual(["created w10-a", "created w10-b", "created w10-c"]);
+    expect(log.slice(0, 2).sort()).toEqual(["start w10-a", "start w10-b"]);
+    expect(log.slice(2, 4).sort()).toEqual(["end w10-a", "end w10-b"]);
+    expect(log.slice(4)).toEqual(["start w10-c", "end w10-c"]);
+  });
+
+  test("a concurrent wave with a child it may not touch: that conflict is the answer, and nothing after the wave is applied", async () => {
+    await client.create(CONFIGMAPS, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "w11-b", namespace: ns }, data: { mine: "yes" } });
+    const [cms] = await snapshot({ hide: ["w11-b"] });
+    const secrets: ChildCache = { get: () => undefined, controlledBy: () => [] };
+    const secret: DesiredChild = { resource: SECRETS, object: { apiVersion: "v1", kind: "Secret", metadata: { name: "w11-c", namespace: ns }, data: { k: "dg==" } } as KubeObject };
+    const r = await applyChildren(client, owner("w11", "uid-w11"), [cm("w11-a"), cm("w11-b"), secret], [{ ...cms, concurrent: true }, { resource: SECRETS, cache: secrets }], opts);
+    expect(r).toMatchObject({ outcome: "conflict", wrote: true, conflict: { name: "w11-b" } });
+    expect((await get("w11-b"))!.data).toEqual({ mine: "yes" });
+    expect(await client.get(SECRETS, "w11-c", ns)).toBeUndefined();
   });
 });
 

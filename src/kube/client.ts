@@ -257,12 +257,16 @@ async function* watchStream<T extends KubeObject>(send: Send, ref: ResourceRef, 
       if (chunk.done) break;
       arm();
       buffer += decoder.decode(chunk.value, { stream: true });
+      // One pass over the chunk's lines; the unfinished rest is kept (cutting the buffer after each line
+      // copied the remainder once per event: quadratic in the events a chunk carries).
+      let start = 0;
       let nl: number;
-      while ((nl = buffer.indexOf("\n")) >= 0) {
-        const line = buffer.slice(0, nl).trim();
-        buffer = buffer.slice(nl + 1);
+      while ((nl = buffer.indexOf("\n", start)) >= 0) {
+        const line = buffer.slice(start, nl).trim();
+        start = nl + 1;
         if (line) yield parseEvent<T>(line, path);
       }
+      buffer = start ? buffer.slice(start) : buffer;
     }
     const rest = (buffer + decoder.decode()).trim();
     if (rest) yield parseEvent<T>(rest, path);

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startApiServer, type ApiServer } from "../apiserver/server.ts";
 import { createClient, type Client } from "./client.ts";
-import { Backoff, Informer, stripManagedFields, stripUnread, type InformerOptions } from "./informer.ts";
+import { Backoff, Informer, stripManagedFields, stripUnread, stripUnreadAndSpec, type InformerOptions } from "./informer.ts";
 import { staticClientConfig } from "./kubeconfig.ts";
 import type { KubeObject, ResourceRef } from "./types.ts";
 
@@ -127,6 +127,18 @@ describe("Informer", () => {
     const only = { metadata: { name: "t", annotations: { "kubectl.kubernetes.io/last-applied-configuration": "{}" } } } as unknown as KubeObject;
     stripUnread(only);
     expect(only).toEqual({ metadata: { name: "t" } } as never);
+  });
+
+  test("stripUnreadAndSpec keeps metadata and status only", () => {
+    const pod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "p", labels: { a: "b" }, managedFields: [{ manager: "kubelet" }] },
+      spec: { containers: [{ name: "ide", image: "x" }] },
+      status: { phase: "Running" },
+    } as unknown as KubeObject;
+    stripUnreadAndSpec(pod);
+    expect(pod).toEqual({ apiVersion: "v1", kind: "Pod", metadata: { name: "p", labels: { a: "b" } }, status: { phase: "Running" } } as never);
   });
 
   test("a transform (stripManagedFields) applies to listed and watched objects before handlers see them", async () => {
@@ -314,6 +326,34 @@ describe("Informer", () => {
     await inf.start().waitForSync();
     await eventually(() => events.filter((e) => e.endsWith(":resync")).length >= 4, "two resyncs");
     expect(new Set(events.filter((e) => e.endsWith(":resync")))).toEqual(new Set(["update:a:resync", "update:b:resync"]));
+    await inf.stop();
+  });
+
+  test("a resync is spread over its period: each object once per round, a few at a time", async () => {
+    const f = await fixture();
+    const names = Array.from({ length: 40 }, (_, i) => `s${i}`);
+    for (const n of names) await f.cm(n);
+    // 400 ms: 20 steps of 20 ms, two objects each.
+    const inf = informer(f, { resyncPeriodMs: 400 });
+    const seen: string[] = [];
+    const batches: number[] = [];
+    let inBatch = false;
+    inf.on("update", (o, old) => {
+      if (o !== old) return;
+      seen.push(o.metadata.name);
+      // Events emitted in one synchronous run share a batch.
+      if (!inBatch) {
+        inBatch = true;
+        batches.push(0);
+        queueMicrotask(() => (inBatch = false));
+      }
+      batches[batches.length - 1]++;
+    });
+    await inf.start().waitForSync();
+    await eventually(() => seen.length >= 40, "one resync round");
+    expect([...seen.slice(0, 40)].sort()).toEqual([...names].sort());
+    expect(batches.length).toBeGreaterThanOrEqual(20);
+    expect(Math.max(...batches)).toBe(2);
     await inf.stop();
   });
 

@@ -31,7 +31,11 @@ export interface InformerOptions {
   inactivityTimeoutMs?: number;
   /** Ask the server to end each watch after this many seconds; default a random 300–600, as client-go. 0: never. */
   watchTimeoutSeconds?: number;
-  /** Emit `update(obj, obj)` for every cached object this often (default 0: off). */
+  /**
+   * Emit `update(obj, obj)` for every cached object once in each period of this length (default 0: off). The
+   * objects are spread over the period in RESYNC_SLICES even steps: a resync of many objects never lands as
+   * one burst ahead of the changes that come in meanwhile.
+   */
   resyncPeriodMs?: number;
   /** Backoff for transient errors: base (default 200 ms), cap (default 30 000 ms). */
   backoffBaseMs?: number;
@@ -74,6 +78,12 @@ export function stripUnread(obj: KubeObject): void {
   }
 }
 
+/** stripUnread, and the spec: for a cache whose readers look only at metadata and status (e.g. pods). */
+export function stripUnreadAndSpec(obj: KubeObject): void {
+  stripUnread(obj);
+  if (obj && "spec" in obj) delete (obj as { spec?: unknown }).spec;
+}
+
 export interface InformerStats {
   lists: number;
   watches: number;
@@ -83,6 +93,10 @@ export interface InformerStats {
   /** Watches dropped for inactivity. */
   inactivityTimeouts: number;
 }
+
+/** How many steps a resync period is cut into (at most one step per RESYNC_MIN_STEP_MS). */
+export const RESYNC_SLICES = 50;
+const RESYNC_MIN_STEP_MS = 20;
 
 const keyOf = (obj: KubeObject) => (obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name);
 
@@ -127,6 +141,8 @@ export class Informer<T extends KubeObject = KubeObject> {
   private abort = new AbortController();
   private loop: Promise<void> | undefined;
   private resyncTimer: Timer | undefined;
+  /** The keys of the resync round in progress (a snapshot), and how far it got. */
+  private resyncRound: { keys: string[]; next: number; step: number } | undefined;
   private rv = "";
   /** recheck() GETs in flight, and whether a watch event for the key arrived meanwhile (the event wins). */
   private fetching = new Map<string, { superseded: boolean; done: Promise<void> }>();
@@ -238,7 +254,11 @@ export class Informer<T extends KubeObject = KubeObject> {
     if (this.started || this.stopped) return this;
     this.started = true;
     this.loop = this.run();
-    if (this.opts.resyncPeriodMs && this.opts.resyncPeriodMs > 0) this.resyncTimer = setInterval(() => this.resync(), this.opts.resyncPeriodMs);
+    const period = this.opts.resyncPeriodMs ?? 0;
+    if (period > 0) {
+      const steps = Math.max(1, Math.min(RESYNC_SLICES, Math.floor(period / RESYNC_MIN_STEP_MS)));
+      this.resyncTimer = setInterval(() => this.resyncStep(steps), period / steps);
+    }
     return this;
   }
 
@@ -426,9 +446,20 @@ export class Informer<T extends KubeObject = KubeObject> {
     return obj;
   }
 
-  private resync() {
+  /**
+   * One of the `steps` steps of a resync period: the next 1/steps of the keys cached when the round began. A key
+   * gone since is skipped; one added since waits for the next round (it was just reported as added).
+   */
+  private resyncStep(steps: number) {
     if (!this.synced || this.stopped) return;
-    for (const obj of this.cache.values()) this.emitUpdate(obj, obj);
+    const round = (this.resyncRound ??= { keys: [...this.cache.keys()], next: 0, step: 0 });
+    round.step++;
+    const end = Math.ceil((round.keys.length * round.step) / steps);
+    for (; round.next < end; round.next++) {
+      const obj = this.cache.get(round.keys[round.next]);
+      if (obj) this.emitUpdate(obj, obj);
+    }
+    if (round.step >= steps) this.resyncRound = undefined;
   }
 
   private put(key: string, obj: T) {

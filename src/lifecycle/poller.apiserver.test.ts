@@ -271,7 +271,7 @@ describe.skipIf(!PYTHON)("a real Jupyter server through the pod proxy", () => {
     const state = async () => ((await (await direct("/api/kernels?no_track_activity=1")).json()) as { execution_state: string }[])[0]?.execution_state;
     let deadline = Date.now() + 30_000;
     while (Date.now() < deadline && (await state()) !== "idle") await Bun.sleep(100);
-    send("execute_request", { code: "import time; time.sleep(8)", silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true });
+    send("execute_request", { code: "import time; time.sleep(20)", silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true });
     deadline = Date.now() + 30_000;
     while (Date.now() < deadline && (await state()) !== "busy") await Bun.sleep(100);
 

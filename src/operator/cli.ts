@@ -7,6 +7,7 @@ import { createLogger, isLogLevel, type LogFormat, type Logger } from "../kube/l
 import { Registry } from "../kube/metrics.ts";
 import { apiRequestCounter, startOperator, type OperatorOptions } from "./operator.ts";
 import { parseActivityInterval } from "../lifecycle/poller.ts";
+import type { FalcoOptions } from "../falco/controller.ts";
 
 export const OPERATOR_USAGE = `Usage: kode operator [flags]
 
@@ -27,6 +28,10 @@ Flags:
   --qps N                    client-side API rate limit (default 50; burst is twice)
   --gateway-api              manage HTTPRoutes for templates with access.gateway (needs the Gateway API CRDs)
   --no-ingress               do not manage Ingresses (a cluster without networking.k8s.io/v1 Ingress)
+  --falco-namespace NS       write the Falco rules ConfigMap kode-falco-rules there (Falco's namespace)
+  --falco-webhook-port N     serve the Falcosidekick webhook on this port (unset: no webhook)
+  --falco-webhook-address A  the webhook's bind address (default 0.0.0.0)
+  --falco-token-secret NS/NAME  Secret whose key "token" is the webhook's bearer token (without it every post is refused)
   --log-format json|pretty   (default json)
   --log-level LEVEL          error, warn, info, debug, trace (default info)
 `;
@@ -42,6 +47,29 @@ export function parseDuration(text: string): number {
   }
   if (!text || consumed !== text.length) throw new Error(`invalid duration "${text}": use e.g. 30s, 10m, 1h`);
   return total;
+}
+
+/** The --falco-* flags as the operator's falco options (undefined when none is given); bad values throw. */
+export function parseFalcoFlags(values: { "falco-namespace"?: string; "falco-webhook-port"?: string; "falco-webhook-address"?: string; "falco-token-secret"?: string }): FalcoOptions | undefined {
+  const out: FalcoOptions = {};
+  const ns = values["falco-namespace"];
+  if (ns !== undefined) {
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns) || ns.length > 63) throw new Error(`--falco-namespace must be a namespace name, got ${JSON.stringify(ns)}`);
+    out.namespace = ns;
+  }
+  const port = values["falco-webhook-port"];
+  if (port !== undefined) {
+    const n = Number(port);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--falco-webhook-port must be a port number (0-65535), got ${JSON.stringify(port)}`);
+    out.webhook = { port: n, ...(values["falco-webhook-address"] && { address: values["falco-webhook-address"] }) };
+  } else if (values["falco-webhook-address"]) throw new Error("--falco-webhook-address needs --falco-webhook-port");
+  const secret = values["falco-token-secret"];
+  if (secret !== undefined) {
+    const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(secret);
+    if (!m) throw new Error(`--falco-token-secret must be NAMESPACE/NAME, got ${JSON.stringify(secret)}`);
+    out.tokenSecret = { namespace: m[1], name: m[3] };
+  }
+  return Object.keys(out).length ? out : undefined;
 }
 
 function podNamespace(): string | undefined {
@@ -75,18 +103,23 @@ export const SHARED_FLAGS = {
   "gateway-api": { type: "boolean" },
   "no-ingress": { type: "boolean" },
   "log-level": { type: "string", default: "info" },
+  "falco-namespace": { type: "string" },
+  "falco-webhook-port": { type: "string" },
+  "falco-webhook-address": { type: "string" },
+  "falco-token-secret": { type: "string" },
 } as const;
 
 type SharedValues = { [K in keyof typeof SHARED_FLAGS]?: (typeof SHARED_FLAGS)[K] extends { multiple: true } ? string[] : (typeof SHARED_FLAGS)[K]["type"] extends "boolean" ? boolean : string };
 
 /** The operator options the shared flags give; throws a message naming the flag on a bad value. */
-export function sharedOperatorOptions(values: SharedValues): Pick<OperatorOptions, "namespaces" | "resyncMs" | "concurrency" | "activity" | "leaderElection" | "routes"> & { qps: number; level: string } {
+export function sharedOperatorOptions(values: SharedValues): Pick<OperatorOptions, "namespaces" | "resyncMs" | "concurrency" | "activity" | "leaderElection" | "routes" | "falco"> & { qps: number; level: string } {
   const level = values["log-level"] ?? "info";
   if (!isLogLevel(level)) throw new Error(`--log-level: unknown level ${level}`);
   const qps = Number(values.qps ?? "50");
   const concurrency = Number(values.concurrency ?? "4");
   if (!(qps > 0)) throw new Error(`--qps must be a positive number, got ${values.qps}`);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`--concurrency must be a positive integer, got ${values.concurrency}`);
+  const falco = parseFalcoFlags(values);
   const activity = parseActivityInterval(values["activity-interval"]);
   if (!activity.ok) throw new Error(activity.message);
   return {
@@ -98,6 +131,7 @@ export function sharedOperatorOptions(values: SharedValues): Pick<OperatorOption
     activity: { intervalMs: activity.ms },
     leaderElection: values["leader-elect"] ? { namespace: values["leader-election-namespace"] ?? podNamespace() ?? "kode-system" } : undefined,
     routes: { ingress: !values["no-ingress"], gateway: !!values["gateway-api"] },
+    ...(falco && { falco }),
   };
 }
 

@@ -16,7 +16,7 @@ import { controllerUids } from "../kube/children.ts";
 import { fencedClient, FencedError } from "../kube/client.ts";
 import { EventRecorder } from "../kube/events.ts";
 import { startOperatorHttp, type OperatorHttp } from "../kube/http.ts";
-import { Informer, stripUnread, type InformerOptions } from "../kube/informer.ts";
+import { Informer, stripUnread, stripUnreadAndSpec, type InformerOptions } from "../kube/informer.ts";
 import { LeaderElector } from "../kube/leader-election.ts";
 import { silentLogger, type Logger } from "../kube/logger.ts";
 import { Registry } from "../kube/metrics.ts";
@@ -30,11 +30,14 @@ import { HTTPROUTES, INGRESSES } from "../access/routes.ts";
 import type { AccessSpec } from "../api/types.ts";
 import { DEFAULT_USER } from "../kode/settings.ts";
 import { OWNER_LABEL } from "../kode/access.ts";
-import { CRONJOBS, DATA_JOB_OF_LABEL, JOBS, passwordSecretName } from "../backup/config.ts";
+import { CRONJOBS, DATA_JOB_OF_LABEL, JOBS, passwordSecretName, BACKUP_OF_UID_LABEL } from "../backup/config.ts";
 import { templateBackupOf } from "../backup/backup-plan.ts";
+import { restoreOf, restoreSecretNames } from "../backup/restore-render.ts";
+import { VOLUME_SNAPSHOTS } from "../backup/volume-snapshot.ts";
 import { lifecycleMetrics } from "../lifecycle/metrics.ts";
 import { createLifecycle } from "../lifecycle/controller.ts";
 import { clientGetter, type Clock, type HttpGet } from "../lifecycle/poller.ts";
+import { startFalco, type Falco, type FalcoOptions } from "../falco/controller.ts";
 
 export interface OperatorOptions {
   client: KubeClient;
@@ -66,6 +69,13 @@ export interface OperatorOptions {
    * tests the clock, the HTTP getter (default: GETs through the API server's pod proxy) and the jitter's randomness.
    */
   activity?: { intervalMs?: number; clock?: Clock; get?: HttpGet; random?: () => number };
+  /** Falco: the rules ConfigMap's namespace, the webhook server, its token Secret (src/falco/README.md). */
+  falco?: FalcoOptions;
+  /**
+   * VolumeSnapshots (snapshot.storage.k8s.io/v1): default "auto", watched when the API server serves the kind at
+   * start (the snapshot controller's CRDs are installed); false never.
+   */
+  volumeSnapshots?: "auto" | false;
 }
 
 export interface RunningOperator {
@@ -75,6 +85,8 @@ export interface RunningOperator {
   /** The activity poller (its request counter and targets) and one round on demand (tests and the benchmark). */
   lifecycle: Pick<ReturnType<typeof createLifecycle>, "poller" | "runDue">;
   http: OperatorHttp | undefined;
+  /** The Falco webhook's URL, when it listens. */
+  falcoWebhookUrl?: string;
   /** Stop workers and watches, release leadership. */
   stop(): Promise<void>;
   /** Resolves when the operator stopped on its own (lost leadership). */
@@ -112,7 +124,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   const now = opts.now ?? opts.activity?.clock?.now ?? Date.now;
   const client = opts.client;
   const resyncPeriodMs = opts.resyncMs ?? 10 * 60_000;
-  const informer = <T extends KubeObject>(ref: ResourceRef, extra: { labelSelector?: string; resync?: boolean; keep?: InformerOptions["keep"] } = {}) =>
+  const informer = <T extends KubeObject>(ref: ResourceRef, extra: { labelSelector?: string; resync?: boolean; keep?: InformerOptions["keep"]; transform?: InformerOptions["transform"] } = {}) =>
     new MultiNamespaceInformer<T>(
       (namespace) =>
         new Informer<T>(client, ref, {
@@ -122,7 +134,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
           resyncPeriodMs: extra.resync ? resyncPeriodMs : 0,
           // Nothing here reads managedFields (without them the caches of 1,000 Kodes are ~30 % smaller) nor
           // kubectl's copy of the last applied object.
-          transform: stripUnread,
+          transform: extra.transform ?? stripUnread,
           logger: log.child({ informer: ref.plural }),
         }),
       ref.namespaced ? opts.namespaces : undefined,
@@ -145,8 +157,9 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   const configMaps = informer(CONFIGMAPS, { keep: (c) => configMapWanted(c) });
   const networkPolicies = informer(NETWORK_POLICIES, { labelSelector: CHILD_SELECTOR });
   // The Kodes' pods (they carry the pod template's labels): what their init containers report goes into status.
-  const pods = informer(PODS, { labelSelector: CHILD_SELECTOR });
-  // Backups (src/backup): the CronJob of a schedule and the Jobs the operator or that CronJob starts.
+  // Their metadata and status are all that is read: the spec (a copy of the StatefulSet's pod template) is not kept.
+  const pods = informer(PODS, { labelSelector: CHILD_SELECTOR, transform: stripUnreadAndSpec });
+  // Data Jobs (src/backup): backups, verifications, restores of a paused Kode, and the backup CronJob.
   const jobs = informer(JOBS, { labelSelector: CHILD_SELECTOR });
   const cronJobs = informer(CRONJOBS, { labelSelector: CHILD_SELECTOR });
   const ingresses = opts.routes?.ingress !== false ? informer(INGRESSES, { labelSelector: CHILD_SELECTOR }) : undefined;
@@ -194,6 +207,8 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     if (k.metadata.uid) names.push(passwordSecretName(k.metadata.name, k.metadata.uid));
     names.push(...backupSecretsOf(k));
     if (k.spec?.devcontainer?.git?.secretRef) names.push(k.spec.devcontainer.git.secretRef.name);
+    // The repository password Secret a spec.restore reads (this Kode's, or its from.kode's).
+    names.push(...restoreSecretNames(k, kodes as never));
     return names;
   }
   /** The platform's S3 credentials and CA Secrets the Kode's template names for backups (in the Kode's namespace). */
@@ -245,6 +260,8 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   }
   function secretWanted(s: KubeObject): boolean {
     if (s.metadata.labels?.["app.kubernetes.io/managed-by"] === MANAGED_BY) return true;
+    // A repository password Secret (it outlives its Kode): a restore from that Kode reads it.
+    if (s.metadata.labels?.[BACKUP_OF_UID_LABEL]) return true;
     if (kodes.byIndex("secret", keyOf(s)).length) return true;
     return oauthClientSecretNames().has(s.metadata.name) || oidcCaSecretKeys().has(keyOf(s)) || templateBackupSecretNames().has(s.metadata.name);
   }
@@ -269,6 +286,11 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     }
     return keys;
   }
+  // Kodes restoring another Kode's backups: that Kode's status.backup names the repository.
+  kodes.addIndex("restoreFrom", (k) => {
+    const from = restoreOf(asKode(k))?.from?.kode;
+    return from ? [`${k.metadata.namespace}/${from}`] : [];
+  });
   kodes.addIndex("configmap", (k) => (asKode(k).spec?.devcontainer?.configMapRef ? [`${k.metadata.namespace}/${asKode(k).spec.devcontainer!.configMapRef!.name}`] : []));
 
   // Metrics.
@@ -309,6 +331,11 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
       return;
     }
     requeueRouteConflicts();
+    for (const d of kodes.byIndex("restoreFrom", keyOf(k))) {
+      const [password] = restoreSecretNames(asKode(d), kodes as never);
+      if (password) void secrets.recheck(d.metadata.namespace, password).then(() => kodeQueue.add(keyOf(d)));
+      else kodeQueue.add(keyOf(d));
+    }
     templateQueue.add(templateKeyOf(asKode(k)));
     if (old && templateKeyOf(asKode(old)) !== templateKeyOf(asKode(k))) templateQueue.add(templateKeyOf(asKode(old)));
     // Secrets it no longer refers to leave the cache; ones it newly refers to are fetched before it reconciles.
@@ -469,6 +496,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     writtenStatus: new Map(),
     settled: new Map(),
     gitReads: new Map(),
+    postStartReads: new Map(),
     pods: podChildren as never,
     jobs: jobChildren,
     cronJobs: cronJobChildren,
@@ -484,6 +512,28 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     lifecycleMetrics: lifecycleMetricSet,
     ...(lifecycleOn && { activity: lifecycle.activity, activityTargets: lifecycle.targets }),
   };
+
+  let falco: Falco | undefined;
+  if (opts.falco && (opts.falco.namespace || opts.falco.webhook)) {
+    falco = startFalco(opts.falco, {
+      client,
+      writer: () => writer,
+      kodes: kodes as never,
+      pods: pods as never,
+      templateOf: (k) => byKindKey(templateKeyOf(k)) as KodeTemplate | undefined,
+      templates: () => [...templates.list(), ...clusterTemplates.list()].map(asTemplate),
+      events,
+      now: iso,
+      writtenStatus: kodeDeps.writtenStatus,
+      securityAlerts: (kodeDeps.securityAlerts ??= new Map()),
+      forgetSettled: (key) => kodeDeps.settled?.delete(key),
+      enqueueKode: (key) => kodeQueue.add(key),
+      running: () => running,
+      log,
+    });
+    for (const inf of [templates, clusterTemplates]) inf.on("add", () => falco!.rulesChanged()).on("update", (t, old) => (old === t || templateSpecChanged(t, old) ? falco!.rulesChanged() : undefined)).on("delete", () => falco!.rulesChanged());
+    all.push(...(falco.informers as never[]));
+  }
 
   const timed = (controller: string, fn: (key: string) => Promise<ReconcileResult>) => async (key: string) => {
     const end = duration.startTimer({ controller });
@@ -508,7 +558,28 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   let running = false;
   let stopping = false;
   const workersDone: Promise<void>[] = [];
+  // VolumeSnapshots only where the kind is served: an informer for a missing kind would never sync.
+  let volumeSnapshotsProbed = false;
+  const watchVolumeSnapshots = async () => {
+    if (volumeSnapshotsProbed || opts.volumeSnapshots === false) return;
+    volumeSnapshotsProbed = true;
+    try {
+      await client.list(VOLUME_SNAPSHOTS, { limit: 1, ...(opts.namespaces?.length && { namespace: opts.namespaces[0] }) });
+    } catch (e) {
+      log.info("VolumeSnapshots are not available; snapshot requests get a reason", { code: (e as { code?: number }).code, error: (e as Error).message });
+      return;
+    }
+    const inf = informer(VOLUME_SNAPSHOTS);
+    inf.on("add", onChild).on("update", onChild).on("delete", onChild);
+    // A user's snapshot named by spec.storage.fromSnapshot: the Kodes of that namespace waiting for it.
+    inf.on("add", (o) => {
+      for (const k of kodes.list()) if (k.metadata.namespace === o.metadata.namespace && (asKode(k).spec?.storage as { fromSnapshot?: string } | undefined)?.fromSnapshot === o.metadata.name) kodeQueue.add(keyOf(k));
+    });
+    kodeDeps.volumeSnapshots = asChildCache(inf);
+    all.push(inf as never);
+  };
   const runControllers = async () => {
+    await watchVolumeSnapshots();
     // Which Secrets and ConfigMaps the caches keep depends on the Kodes, templates and Envoy configs: those first.
     const later = [secrets, configMaps] as MultiNamespaceInformer<KubeObject>[];
     const first = all.filter((i) => !later.includes(i as never));
@@ -520,6 +591,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     if (stopping) return;
     running = true;
     if (lifecycleOn) lifecycle.start();
+    if (falco) workersDone.push(falco.startWorkers());
     log.info("caches synced; starting workers", { kodes: kodes.size, templates: templates.size + clusterTemplates.size });
     workersDone.push(runWorkers(kodeQueue, opts.concurrency ?? 4, timed("kode", (key) => reconcileKode(kodeDeps, key))));
     workersDone.push(
@@ -572,6 +644,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
       await Promise.all(workersDone);
       if (how === "graceful") await events.flush().catch(() => {});
       term.abort();
+      await falco?.stop();
       await Promise.all(all.map((i) => i.stop()));
     })());
 
@@ -623,6 +696,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     metrics,
     lifecycle: { poller: lifecycle.poller, runDue: () => lifecycle.runDue() },
     http,
+    ...(falco?.url && { falcoWebhookUrl: falco.url }),
     done,
     get lostLeadership() {
       return lostLeadership;

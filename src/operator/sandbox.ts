@@ -33,6 +33,9 @@ Flags:
   --port N              API server port (default 0: a free port)
   --kubeconfig FILE     where to write the kubeconfig (default .kode/kubeconfig)
   --data-dir DIR        keep the sandbox's state across restarts
+  --falco-namespace NS  write the Falco rules ConfigMap kode-falco-rules there
+  --falco-webhook-port N  serve the Falcosidekick webhook on 127.0.0.1:N (0: a free port)
+  --falco-token-secret NS/NAME  the webhook's bearer token Secret (key "token")
   --log-format json|pretty   (default pretty)
 
 The operator's flags apply to the sandbox's operator too: --namespace, --leader-elect,
@@ -103,9 +106,15 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const client = createClient(await loadClientConfig({ kubeconfig: server.kubeconfigPath }), { qps: 0 });
   await installSandboxResources(client);
   await installShippedRbac(client, "kode-sandbox");
+  // Falco's namespace, where the rules ConfigMap goes (a cluster has it from Falco's install).
+  const falcoNs = opts.operator?.falco?.namespace;
+  if (falcoNs) await applyObject(client, NAMESPACES, { apiVersion: "v1", kind: "Namespace", metadata: { name: falcoNs } }, { fieldManager: "kode-sandbox" });
   const sa = operatorServiceAccount();
   const token = await serviceAccountToken(client, sa.namespace, sa.name, OPERATOR_TOKEN_SECONDS);
   const { qps, ...operatorOptions } = opts.operator ?? {};
+  // The sandbox's Falco webhook listens on loopback unless told otherwise.
+  const falco = operatorOptions.falco;
+  if (falco?.webhook) operatorOptions.falco = { ...falco, webhook: { address: "127.0.0.1", ...falco.webhook } };
   const metrics = operatorOptions.metrics ?? new Registry();
   const operatorClient = createClient(staticClientConfig({ server: server.url, token }), { qps: qps ?? 0, ...(qps && { burst: qps * 2 }), onResponse: apiRequestCounter(metrics) });
   // The embedded server serves Ingress and the Gateway API kinds: the sandbox manages both route kinds.
@@ -187,7 +196,7 @@ EOF
   kubectl wait --for=condition=Ready kode/my-code-server
   kubectl get kodes
   kubectl describe kode my-code-server
-`);
+${sandbox.operator.falcoWebhookUrl ? `\nFalco webhook (Falcosidekick webhook.address): ${sandbox.operator.falcoWebhookUrl}\n` : ""}`);
   await runUntilSignal(() => sandbox.stop(), sandbox.operator.done, log);
   return 0;
 }

@@ -11,6 +11,7 @@ import { storageKey } from "../registry.ts";
 import { queryFlag } from "../query.ts";
 import type { ResourcePath } from "../request-path.ts";
 import { jsonResponse, warningHeaders } from "../respond.ts";
+import { writeResponseJson } from "../object-json.ts";
 import { conflictCauses, conflictMessage, managerFromUserAgent, serverSideApply } from "../ssa/index.ts";
 import { present, timestamp, type ApiState } from "../state.ts";
 import type { KObject, ResourceType } from "../types.ts";
@@ -31,7 +32,7 @@ export function writeContext(state: ApiState, type: ResourceType, path: Resource
 }
 
 function reply(ctx: WriteContext, obj: KObject, status: number): Response {
-  return new Response(JSON.stringify(present(ctx.type, obj)), { status, headers: warningHeaders(ctx.warnings) });
+  return new Response(writeResponseJson(ctx.type, obj), { status, headers: warningHeaders(ctx.warnings) });
 }
 
 function liveObject(ctx: WriteContext, name: string): KObject | undefined {
@@ -98,8 +99,10 @@ export async function patchObject(ctx: WriteContext, req: Request, url: URL, nam
     patchError(e);
   }
   if (!patched || typeof patched !== "object" || Array.isArray(patched)) throw badRequest("the patch produced something that is not an object");
-  // Patch results may share nested values with the stored object, which must never be mutated.
-  const incoming = decodeIncoming(ctx, clone(patched) as Record<string, unknown>);
+  // Patch results may share nested values with the stored object, which must never be mutated; a merge
+  // patch's result is a fresh copy already.
+  const own = type === PATCH_TYPES.merge ? patched : clone(patched);
+  const incoming = decodeIncoming(ctx, own as Record<string, unknown>);
   const obj = admitUpdate(ctx, incoming, old);
   return reply(ctx, obj ? commitWrite(ctx, obj, old) : old, 200);
 }

@@ -42,9 +42,9 @@ export function setMember(object: JsonObject, key: string, value: unknown): void
   }
 }
 
-export function cloneJson<T>(value: T): T {
-  return value === undefined ? value : structuredClone(value);
-}
+import { cloneJson } from "../json-clone.ts";
+
+export { cloneJson };
 
 /** A copy of a value taken from a patch, with `null` object members dropped at every depth (arrays keep null items). */
 function withoutNullMembers(value: unknown): unknown {
@@ -64,12 +64,20 @@ function withoutNullMembers(value: unknown): unknown {
  */
 export function applyMergePatch(target: unknown, patch: unknown): unknown {
   if (!isJsonObject(patch)) return withoutNullMembers(patch);
-  const result: JsonObject = isJsonObject(target) ? cloneJson(target) : {};
+  // One deep copy of the target; the merge then edits that copy in place.
+  return mergeInto(isJsonObject(target) ? cloneJson(target) : {}, patch);
+}
+
+/** Merges `patch` into `result`, which is the caller's own copy (never shared with an input). */
+function mergeInto(result: JsonObject, patch: JsonObject): JsonObject {
   for (const [key, patchValue] of Object.entries(patch)) {
     if (patchValue === null) {
       delete result[key];
+    } else if (isJsonObject(patchValue)) {
+      const current = Object.hasOwn(result, key) ? result[key] : undefined;
+      setMember(result, key, mergeInto(isJsonObject(current) ? current : {}, patchValue));
     } else {
-      setMember(result, key, applyMergePatch(Object.hasOwn(result, key) ? result[key] : undefined, patchValue));
+      setMember(result, key, withoutNullMembers(patchValue));
     }
   }
   return result;

@@ -5,23 +5,37 @@ import { isWrapper, messageOfKind, messageTable, SPECIAL, type FieldRow } from "
 
 const OPAQUE = new Set<string>(Object.values(SPECIAL));
 
-/** JSON name → row, inlined structs flattened, per message. */
-const fieldsByMessage = new Map<string, Map<string, FieldRow>>();
+/** What the walk needs of a field: whether to descend, into which message, as a map or list of it. */
+interface FieldWalk {
+  /** The message of the value (or of each map value / list item); undefined when it is not walked. */
+  message: string | undefined;
+  map: boolean;
+  repeated: boolean;
+}
 
-function fieldsOf(message: string): Map<string, FieldRow> {
+/** JSON name → how to walk it, inlined structs flattened, per message (made once per message). */
+const fieldsByMessage = new Map<string, Map<string, FieldWalk>>();
+
+function fieldsOf(message: string): Map<string, FieldWalk> {
   let fields = fieldsByMessage.get(message);
   if (!fields) {
     fields = new Map();
     const collect = (name: string) => {
       for (const row of messageTable().messages[name] ?? []) {
         if (row[1] === "") collect(row[2]);
-        else fields!.set(row[1], row);
+        else fields!.set(row[1], walkOf(row));
       }
     };
     collect(message);
     fieldsByMessage.set(message, fields);
   }
   return fields;
+}
+
+function walkOf([, , type, flags]: FieldRow): FieldWalk {
+  const map = type.startsWith("map:");
+  const valueType = map ? type.slice(4) : type;
+  return { message: isPlainMessage(valueType) ? valueType : undefined, map, repeated: flags.includes("r") };
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -34,21 +48,19 @@ function walkMessage(object: Record<string, unknown>, message: string, path: str
   const fields = fieldsOf(message);
   for (const key in object) {
     if (root && (key === "apiVersion" || key === "kind")) continue; // TypeMeta: inlined in Go without a proto field
-    const row = fields.get(key);
-    if (!row) {
+    const field = fields.get(key);
+    if (!field) {
       unknown.push(path ? `${path}.${key}` : key);
       delete object[key];
       continue;
     }
-    const [, , type, flags] = row;
-    const map = type.startsWith("map:");
-    const valueType = map ? type.slice(4) : type;
-    if (!isPlainMessage(valueType)) continue;
+    const valueType = field.message;
+    if (valueType === undefined) continue;
     const value = object[key];
     const childPath = path ? `${path}.${key}` : key;
-    if (map) {
+    if (field.map) {
       if (isObject(value)) for (const k in value) if (isObject(value[k])) walkMessage(value[k], valueType, `${childPath}[${k}]`, unknown);
-    } else if (flags.includes("r")) {
+    } else if (field.repeated) {
       if (Array.isArray(value)) value.forEach((item, i) => isObject(item) && walkMessage(item, valueType, `${childPath}[${i}]`, unknown));
     } else if (isObject(value)) {
       walkMessage(value, valueType, childPath, unknown);

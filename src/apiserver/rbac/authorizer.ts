@@ -19,6 +19,11 @@ interface RoleRef {
   name: string;
 }
 
+/** A binding's roleRef as indexed for one subject, with the reason an allow by it gives. */
+interface BoundRole extends RoleRef {
+  reason: string;
+}
+
 interface Subject {
   kind: string;
   name: string;
@@ -36,8 +41,13 @@ export interface RuleSource {
   binding: string;
 }
 
+/** Subject keys per identity: authentication hands out one object per token, so most requests hit this. */
+const keysOfUser = new WeakMap<UserInfo, string[]>();
+
 export function subjectKeys(user: UserInfo): string[] {
-  return [`User:${user.user}`, ...user.groups.map((g) => `Group:${g}`)];
+  let keys = keysOfUser.get(user);
+  if (!keys) keysOfUser.set(user, (keys = [`User:${user.user}`, ...user.groups.map((g) => `Group:${g}`)]));
+  return keys;
 }
 
 function subjectKey(s: Subject, bindingNamespace: string | undefined): string | undefined {
@@ -51,9 +61,9 @@ export class RbacAuthorizer implements Authorizer {
   private roles = new Map<string, PolicyRule[]>();
   private clusterRoles = new Map<string, PolicyRule[]>();
   /** subject key -> ClusterRoleBinding name -> roleRef */
-  private clusterBindings = new Map<string, Map<string, RoleRef>>();
+  private clusterBindings = new Map<string, Map<string, BoundRole>>();
   /** "<namespace> <subject key>" -> "<namespace>/<RoleBinding name>" -> roleRef */
-  private namespaceBindings = new Map<string, Map<string, RoleRef>>();
+  private namespaceBindings = new Map<string, Map<string, BoundRole>>();
   private unsubscribe: () => void;
 
   constructor(private store: Store) {
@@ -95,19 +105,22 @@ export class RbacAuthorizer implements Authorizer {
     }
   }
 
-  private index(map: Map<string, Map<string, RoleRef>>, binding: KObject, prefix: string, id: string) {
+  private index(map: Map<string, Map<string, BoundRole>>, binding: KObject, prefix: string, id: string) {
     const ref = binding.roleRef as RoleRef | undefined;
     if (!ref?.name) return;
+    const ns = binding.metadata.namespace;
+    const by = ns === undefined ? `ClusterRoleBinding "${binding.metadata.name}" of ClusterRole` : `RoleBinding "${binding.metadata.name}/${ns}" of ${ref.kind}`;
     for (const s of (binding.subjects as Subject[] | undefined) ?? []) {
-      const key = subjectKey(s, binding.metadata.namespace);
+      const key = subjectKey(s, ns);
       if (!key) continue;
       let byBinding = map.get(prefix + key);
       if (!byBinding) map.set(prefix + key, (byBinding = new Map()));
-      byBinding.set(id, { kind: ref.kind, name: ref.name });
+      const reason = `RBAC: allowed by ${by} "${ref.name}" to ${describeSubject(key)}`;
+      byBinding.set(id, { kind: ref.kind, name: ref.name, reason });
     }
   }
 
-  private unindex(map: Map<string, Map<string, RoleRef>>, binding: KObject, prefix: string, id: string) {
+  private unindex(map: Map<string, Map<string, BoundRole>>, binding: KObject, prefix: string, id: string) {
     for (const s of (binding.subjects as Subject[] | undefined) ?? []) {
       const key = subjectKey(s, binding.metadata.namespace);
       const byBinding = key && map.get(prefix + key);
@@ -120,15 +133,17 @@ export class RbacAuthorizer implements Authorizer {
   authorize(user: UserInfo, a: Attributes): Decision {
     if (user.groups.includes(MASTERS_GROUP)) return { allowed: true, reason: "" };
     const keys = subjectKeys(user);
-    for (const key of keys)
-      for (const [name, ref] of this.clusterBindings.get(key) ?? [])
-        if (this.clusterRoles.get(ref.name)?.some((r) => ruleAllows(r, a)))
-          return { allowed: true, reason: `RBAC: allowed by ClusterRoleBinding "${name}" of ClusterRole "${ref.name}" to ${describeSubject(key)}` };
+    for (const key of keys) {
+      const bound = this.clusterBindings.get(key);
+      if (bound)
+        for (const ref of bound.values())
+          if (allows(this.clusterRoles.get(ref.name), a)) return { allowed: true, reason: ref.reason };
+    }
     if (a.namespace && a.resourceRequest)
-      for (const key of keys)
-        for (const [id, ref] of this.namespaceBindings.get(`${a.namespace} ${key}`) ?? [])
-          if (this.refRules(ref, a.namespace)?.some((r) => ruleAllows(r, a)))
-            return { allowed: true, reason: `RBAC: allowed by RoleBinding "${id.slice(a.namespace.length + 1)}/${a.namespace}" of ${ref.kind} "${ref.name}" to ${describeSubject(key)}` };
+      for (const key of keys) {
+        const bound = this.namespaceBindings.get(`${a.namespace} ${key}`);
+        if (bound) for (const ref of bound.values()) if (allows(this.refRules(ref, a.namespace), a)) return { allowed: true, reason: ref.reason };
+      }
     return { allowed: false, reason: "" };
   }
 
@@ -147,6 +162,11 @@ export class RbacAuthorizer implements Authorizer {
   private refRules(ref: RoleRef, namespace: string): PolicyRule[] | undefined {
     return ref.kind === "ClusterRole" ? this.clusterRoles.get(ref.name) : this.roles.get(`${namespace}/${ref.name}`);
   }
+}
+
+function allows(rules: PolicyRule[] | undefined, a: Attributes): boolean {
+  if (rules) for (const r of rules) if (ruleAllows(r, a)) return true;
+  return false;
 }
 
 /** `User "alice"`, `Group "dev"`, `ServiceAccount "robot/team"`, as the RBAC authorizer names a subject. */

@@ -23,7 +23,7 @@ export function impersonate(headers: Headers, requester: UserInfo, authz: Author
   const groups = values(headers.get("impersonate-group"));
   const uid = headers.get("impersonate-uid");
   const extra: Record<string, string[]> = {};
-  for (const [name, value] of headers) if (name.startsWith(EXTRA_PREFIX)) extra[decodeURIComponent(name.slice(EXTRA_PREFIX.length))] = values(value);
+  for (const name of headers.keys()) if (name.startsWith(EXTRA_PREFIX)) extra[decodeURIComponent(name.slice(EXTRA_PREFIX.length))] = values(headers.get(name));
   if (user === null) {
     if (groups.length || uid !== null || Object.keys(extra).length)
       throw new ApiError(500, "InternalError", "Internal error occurred: requested impersonation of groups, uid or extra without impersonating a user");

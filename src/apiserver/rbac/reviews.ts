@@ -23,9 +23,15 @@ const SELF_REVIEW = /^\/apis\/authentication\.k8s\.io\/(v1|v1beta1|v1alpha1)\/se
 const LOCAL_SAR = /^\/apis\/authorization\.k8s\.io\/v1\/namespaces\/([^/]+)\/localsubjectaccessreviews$/;
 const TOKEN_REQUEST = /^\/api\/v1\/namespaces\/([^/]+)\/serviceaccounts\/([^/]+)\/token$/;
 
+/** Whether a request can be for one of the endpoints below (most requests are not: they skip the lookup). */
+export function mayBeReview(method: string, path: string): boolean {
+  if (method !== "POST") return false;
+  return path.startsWith("/apis/authentication.k8s.io/") || path.startsWith("/apis/authorization.k8s.io/") || /\/token\/?$/.test(path);
+}
+
 /** The answer to a review or token request, or undefined when the request is for another endpoint. */
 export async function reviewEndpoint(req: Request, path: string, user: UserInfo, ctx: ReviewContext): Promise<Response | undefined> {
-  if (req.method !== "POST") return undefined;
+  if (!mayBeReview(req.method, path)) return undefined;
   const p = path.length > 1 ? path.replace(/\/$/, "") : path;
   if (p === `${AUTHZ}selfsubjectaccessreviews`) {
     const body = await readObjectBody(req);

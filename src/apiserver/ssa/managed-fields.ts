@@ -289,6 +289,18 @@ export function newObjectFieldsV1(obj: KObject, listTypeOf: ListTypeOf): Record<
 
 /** The default field manager of a request without `fieldManager`: the User-Agent up to its first "/". */
 export function managerFromUserAgent(ua: string): string {
+  let manager = managerOfAgent.get(ua);
+  if (manager === undefined) {
+    if (managerOfAgent.size >= 1024) managerOfAgent.clear();
+    managerOfAgent.set(ua, (manager = managerFromAgentText(ua)));
+  }
+  return manager;
+}
+
+/** Clients send the same few User-Agents over and over. */
+const managerOfAgent = new Map<string, string>();
+
+function managerFromAgentText(ua: string): string {
   const prefix = ua.split("/")[0] ?? "";
   let out = "";
   let bytes = 0;

@@ -87,13 +87,6 @@ const KINDS: Kind[] = [
     namespaced: false,
     body: () => ({ roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cr" }, subjects: [{ kind: "User", name: "alice", apiGroup: "rbac.authorization.k8s.io" }] }),
   },
-  {
-    group: "snapshot.storage.k8s.io",
-    plural: "volumesnapshots",
-    kind: "VolumeSnapshot",
-    namespaced: true,
-    body: () => ({ spec: { volumeSnapshotClassName: "csi", source: { persistentVolumeClaimName: "data" } } }),
-  },
   { group: "apiextensions.k8s.io", plural: "customresourcedefinitions", kind: "CustomResourceDefinition", namespaced: false, body: () => widgetCrd() },
 ];
 
@@ -162,7 +155,7 @@ describe("discovery documents (§4.1, §4.2)", () => {
     expect(legacy.headers.get("content-type")).toStartWith("application/json");
     expect(legacy.body.kind).toBe("APIGroupList");
     const names = legacy.body.groups.map((g: any) => g.name);
-    for (const g of ["apps", "batch", "networking.k8s.io", "coordination.k8s.io", "rbac.authorization.k8s.io", "events.k8s.io", "snapshot.storage.k8s.io", "apiextensions.k8s.io"])
+    for (const g of ["apps", "batch", "networking.k8s.io", "coordination.k8s.io", "rbac.authorization.k8s.io", "events.k8s.io", "apiextensions.k8s.io"])
       expect(names).toContain(g);
     expect(names).not.toContain("");
     expect(legacy.body.groups.find((g: any) => g.name === "apps")).toEqual({

@@ -36,7 +36,6 @@ const EXPECTED: Expected[] = [
   { gv: "admissionregistration.k8s.io/v1", plural: "mutatingwebhookconfigurations", kind: "MutatingWebhookConfiguration", namespaced: false, categories: ["api-extensions"] },
   { gv: "admissionregistration.k8s.io/v1", plural: "validatingadmissionpolicies", kind: "ValidatingAdmissionPolicy", namespaced: false, categories: ["api-extensions"], subresources: ["status"] },
   { gv: "admissionregistration.k8s.io/v1", plural: "validatingadmissionpolicybindings", kind: "ValidatingAdmissionPolicyBinding", namespaced: false, categories: ["api-extensions"] },
-  { gv: "snapshot.storage.k8s.io/v1", plural: "volumesnapshotclasses", kind: "VolumeSnapshotClass", namespaced: false, shortNames: ["vsclass", "vsclasses"] },
   { gv: "gateway.networking.k8s.io/v1", plural: "gatewayclasses", kind: "GatewayClass", namespaced: false, shortNames: ["gc"], categories: ["gateway-api"], subresources: ["status"] },
   { gv: "gateway.networking.k8s.io/v1", plural: "gateways", kind: "Gateway", namespaced: true, shortNames: ["gtw"], categories: ["gateway-api"], subresources: ["status"] },
   { gv: "gateway.networking.k8s.io/v1", plural: "httproutes", kind: "HTTPRoute", namespaced: true, categories: ["gateway-api"], subresources: ["status"] },

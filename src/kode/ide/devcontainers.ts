@@ -109,7 +109,7 @@ export function devcontainersStartScript(input: DevcontainersInput): string {
   const folder = input.config?.workspaceFolder ?? ctx.workspacePath;
   const mount = input.serverMount ?? IDE_SERVER_MOUNT;
   const layout = IDE_SERVERS[input.server].layout(ctx.home, mount);
-  const lines = ["set -u", `mkdir -p ${shq(folder)}`, remoteEnvExports(input.config?.remoteEnv).trimEnd(), postStartLines(input.config ?? {}, folder).trimEnd()];
+  const lines = ["set -u", `mkdir -p ${shq(folder)}`, remoteEnvExports(input.config?.remoteEnv).trimEnd(), postStartLines(input.config ?? {}, folder, { unsetEnv: [IDE_SECRET_ENV] }).trimEnd()];
   const common = [`--extensions-dir ${shq(layout.extensionsDir)}`];
   if (input.server === "openvscode-server") {
     let auth = "--without-connection-token";

@@ -83,6 +83,11 @@ export interface IdeTypeSpec {
   pathPrefix: "strip" | "serve";
   /** Volumes the image needs besides home (e.g. a memory-backed /dev/shm for browsers in webtop). */
   extraVolumes?: IdeExtraVolume[];
+  /**
+   * Ports of tools the image serves besides the IDE port (alnoda). Each is on the Service under its own number
+   * (port name tool-<port>); behind an Envoy sidecar it gets a listener of its own with the same authentication.
+   */
+  toolPorts?: readonly number[];
 }
 
 // Helpers shared by the env contracts.
@@ -111,3 +116,17 @@ export const usernameEnv = (name: string, ctx: IdeEnvContext): EnvVar =>
 /** `name=port` only when the port differs from the image default, so the common case renders the image's own behaviour. */
 export const portEnvIfChanged = (name: string, ctx: IdeEnvContext, imageDefault: number): EnvVar[] =>
   ctx.port === imageDefault ? [] : [{ name, value: String(ctx.port) }];
+
+// Tool ports (toolPorts): one name per tool everywhere, so the Service does not change when Envoy takes them over.
+
+/** The name of a tool's port, on the IDE container (no Envoy), on Envoy's container (behind Envoy) and on the Service. */
+export const toolPortName = (port: number) => `tool-${port}`;
+
+/** The tool ports of a type, without the one the IDE itself listens on (a template may move the UI onto one). */
+export const toolPortsOf = (spec: Pick<IdeTypeSpec, "toolPorts"> | undefined, idePort: number): number[] => (spec?.toolPorts ?? []).filter((p) => p !== idePort);
+
+/** Container ports of the IDE container besides "http", one per tool (without Envoy: behind it Envoy declares them). */
+export const toolContainerPorts = (ports: readonly number[]) => ports.map((p) => ({ name: toolPortName(p), containerPort: p, protocol: "TCP" as const }));
+
+/** Service ports besides 80 → http: each tool on its own number, targeting the port named tool-<port> (the IDE's or Envoy's). */
+export const toolServicePorts = (ports: readonly number[]) => ports.map((p) => ({ name: toolPortName(p), port: p, targetPort: toolPortName(p), protocol: "TCP" as const }));
