@@ -3,6 +3,7 @@
 // grants exactly what the operator's code needs (the list below, cross-checked against the source), the
 // Deployment is locked down, the samples are the seed's examples, the Dockerfile builds and runs non-root.
 // With kubectl: `kubectl kustomize` renders and `kubectl apply -k` succeeds against the embedded API server.
+import { CRONJOBS } from "../src/backup/config.ts";
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { YAML } from "bun";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
@@ -69,8 +70,9 @@ const CLUSTER_NEEDS: Need[] = [
   { ref: NAMESPACES, verbs: ["list", "watch"], why: "informer: the owner label of a user's namespace (src/operator/operator.ts)" },
   { ref: INGRESSES, verbs: CHILD_VERBS, why: "<kode> Ingress child for a template's access (src/kode/render.ts)" },
   { ref: HTTPROUTES, verbs: CHILD_VERBS, why: "<kode> HTTPRoute child for access.gateway, with --gateway-api (src/kode/render.ts)" },
+  { ref: CRONJOBS, verbs: CHILD_VERBS, why: "<kode>-backup CronJob of a backup schedule (src/backup/backup-render.ts)" },
   { ref: EVENTS, verbs: ["create", "patch"], why: "Events on Kodes in their namespaces (src/kube/events.ts)" },
-  { ref: JOBS, verbs: CHILD_VERBS, why: "<kode>-restore-<request> Job child of a paused Kode (src/backup/restore-job.ts)" },
+  { ref: JOBS, verbs: CHILD_VERBS, why: "backup/verify Jobs (src/backup/backup-step.ts) and the <kode>-restore-<request> Job of a paused Kode (src/backup/restore-job.ts)" },
   { ref: VOLUME_SNAPSHOTS, verbs: ["list", "watch", "create", "delete"], why: "VolumeSnapshots of a Kode's home (src/backup/volume-snapshot.ts)" },
 ];
 /** Granted although the code does not need them: none (e2e/operator-rbac.test.ts derives the list from a recorded run). */

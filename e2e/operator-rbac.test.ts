@@ -15,6 +15,8 @@ import { CONFIGMAPS, NETWORK_POLICIES, PVCS, SECRETS, SERVICES, STATEFULSETS } f
 import { OPERATOR_PERMISSIONS } from "../src/operator/permissions.ts";
 import { startOperator } from "../src/operator/operator.ts";
 import { HTTPROUTES, INGRESSES } from "../src/access/routes.ts";
+import { CRONJOBS, JOBS } from "../src/backup/config.ts";
+import { backupNames } from "../src/backup/backup-render.ts";
 import { VOLUME_SNAPSHOTS } from "../src/backup/volume-snapshot.ts";
 import { BACKUP_OF_UID_LABEL, passwordSecretName } from "../src/backup/config.ts";
 import type { KubeObject } from "../src/kube/types.ts";
@@ -152,6 +154,26 @@ describe("RBAC: every request of a recorded operator run is in the table", () =>
       await env.client.mergePatch(KODE_TEMPLATES, "with-basic", { spec: { envoyProxyRef: null } }, { namespace: NS });
       await eventually("the sidecar's children to be removed", () => env.server.hooks.count({ userAgent: UA, verb: "delete", resource: "networkpolicies" }) > 0);
 
+      // Backups: the CronJob (repaired when changed by hand), a backup-now Job (removed once its result is in
+      // status), and a user's CronJob and Job in the way of a Kode's.
+      await createSecret(env.client, "s3", NS, { AWS_ACCESS_KEY_ID: "id", AWS_SECRET_ACCESS_KEY: "key" });
+      const backup = { s3: { endpoint: "https://s3.example.com", bucket: "backups", credentialsSecretRef: { name: "s3" } }, schedule: "0 3 * * *" };
+      await createTemplate(env.client, "backed-up", NS, { ...CODE_SERVER, storage: { resources: { requests: { storage: "1Gi" } } }, backup });
+      await createKode(env.client, "k1", NS, { templateRef: { name: "backed-up" } });
+      await eventually("k1's CronJob", () => env.client.get(CRONJOBS, "k1-backup", NS));
+      await env.client.mergePatch(CRONJOBS, "k1-backup", { spec: { schedule: "1 1 * * *" } }, { namespace: NS });
+      await eventually("a cronjobs repair", () => env.server.hooks.count({ userAgent: UA, verb: "patch", resource: "cronjobs" }) > 0);
+      await env.client.mergePatch(KODES, "k1", { metadata: { annotations: { "kode.jacero.io/backup-now": "1" } } }, { namespace: NS });
+      await eventually("k1's Job removed after its result", () => env.server.hooks.count({ userAgent: UA, verb: "delete", resource: "jobs" }) > 0);
+      await env.client.create(CRONJOBS, { apiVersion: "batch/v1", kind: "CronJob", metadata: mine("k2-backup"), spec: { schedule: "0 0 * * *", jobTemplate: { spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "c", image: "busybox" }] } } } } } });
+      await env.client.create(JOBS, { apiVersion: "batch/v1", kind: "Job", metadata: mine(backupNames("k3").job("backup", "now:1")), spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "c", image: "busybox" }] } } } });
+      await createKode(env.client, "k2", NS, { templateRef: { name: "backed-up" } });
+      await createKode(env.client, "k3", NS, { templateRef: { name: "backed-up" }, backup: { schedule: "0 4 * * *" } });
+      await env.client.mergePatch(KODES, "k3", { metadata: { annotations: { "kode.jacero.io/backup-now": "1" } } }, { namespace: NS });
+      for (const resource of ["cronjobs", "jobs"]) await eventually(`the operator to meet the user's ${resource}`, () => env.server.hooks.count({ userAgent: UA, verb: "get", resource }) > 0);
+
+      for (const k of ["a", "b", "c", ...COLLIDING, ...ROUTED, "d6", "d7", "k1", "k2", "k3"]) await env.client.delete(KODES, k, { namespace: NS });
+      for (const k of ["a", "b", "c", ...COLLIDING, ...ROUTED, "d6", "d7", "k1", "k2", "k3"]) await waitGone(env.client, KODES, NS, k);
       for (const k of ["a", "b", "c", "e", "s1", ...COLLIDING, ...ROUTED, "d6", "d7"]) await env.client.delete(KODES, k, { namespace: NS });
       for (const k of ["a", "b", "c", "e", "s1", ...COLLIDING, ...ROUTED, "d6", "d7"]) await waitGone(env.client, KODES, NS, k);
     } finally {

@@ -105,6 +105,8 @@ export const BackupStatusSchema = v.pipe(
     bytes: v.optional(int("Bytes added to the repository by the last backup.")),
     lastError: v.optional(str("Why the last backup failed; unset after a success.")),
     snapshots: v.optional(v.pipe(v.array(SnapshotEntrySchema), v.description("The newest snapshots, newest first."))),
+    handledBackupNow: v.optional(str("The kode.jacero.io/backup-now value whose backup finished; a new value starts another.")),
+    handledPause: v.optional(str("The pause (when it began) whose before-pause backup finished.")),
   }),
   v.description("Backups of this Kode's home."),
 );
@@ -119,6 +121,26 @@ export const RestoreStatusSchema = v.pipe(
     error: v.optional(str("Why the restore failed.")),
   }),
   v.description("The last restore into this Kode's home."),
+);
+
+export const ArchiveStatusSchema = v.pipe(
+  v.object({
+    pause: str("The pause (when it began) this archive belongs to."),
+    phase: v.pipe(
+      v.picklist(["BackingUp", "Verifying", "Verified", "Archived", "Failed", "Restoring"]),
+      v.description("BackingUp, Verifying, Verified (the volume goes next), Archived (the volume is deleted), Failed (the volume is kept; error says why), Restoring (resumed: the new volume gets the snapshot)."),
+    ),
+    backupSnapshot: v.optional(str("The snapshot the archive's fresh backup made.")),
+    snapshot: v.optional(str("The verified snapshot a resume restores.")),
+    verifiedAt: v.optional(str("When the verification finished (RFC 3339).")),
+    files: v.optional(int("Files in the verified snapshot.")),
+    bytes: v.optional(int("Bytes of the files in the verified snapshot.")),
+    sampled: v.optional(int("How many files were restored and compared byte for byte.")),
+    manifestSnapshot: v.optional(str("The repository snapshot (host <namespace>/<kode>.manifest) holding the sample's manifest of paths, sizes and sha256.")),
+    volume: v.optional(str("The claim deleted once verified.")),
+    error: v.optional(str("Why the archive stopped (the volume is kept).")),
+  }),
+  v.description("Archiving this paused Kode (template lifecycle.archiveAfter)."),
 );
 
 const VolumeSnapshotEntrySchema = v.pipe(

@@ -1,5 +1,5 @@
 // Kode: one development environment (namespaced).
-import { BackupStatusSchema, KodeBackupSchema, KodeRestoreSchema, KodeStorageSchema, RestoreStatusSchema, VolumeSnapshotsStatusSchema } from "./backup.ts";
+import { ArchiveStatusSchema, BackupStatusSchema, KodeBackupSchema, KodeRestoreSchema, KodeStorageSchema, RestoreStatusSchema, VolumeSnapshotsStatusSchema } from "./backup.ts";
 import * as v from "valibot";
 import { API_VERSION, IDE_TYPES, KODE_PHASES } from "./types.ts";
 import {
@@ -108,7 +108,7 @@ export const KodeSpecSchema = v.pipe(
 export const KodeStatusSchema = v.pipe(
   v.object({
     phase: v.optional(
-      v.pipe(v.picklist(KODE_PHASES), v.description("Lifecycle phase: Pending, Provisioning, Running, Updating, Paused, Resuming, Failed or Deleting.")),
+      v.pipe(v.picklist(KODE_PHASES), v.description("Lifecycle phase: Pending, Provisioning, Running, Updating, Paused, Resuming, Archived (paused, its volume deleted after a verified backup), Failed or Deleting.")),
     ),
     conditions: conditions("Conditions of the Kode: Ready, TemplateResolved, ResourcesReady and Progressing; Paused once it was paused; LifecycleValid when spec.lifecycle or keep-alive-until is refused. Ready=False with reason ChildConflict names an existing object with a child's name that the Kode does not control; reason RouteConflict: an older Kode has the same host and path, so this one gets no route."),
     observedGeneration: observedGeneration(),
@@ -138,6 +138,7 @@ export const KodeStatusSchema = v.pipe(
     ),
     backup: v.optional(BackupStatusSchema),
     restore: v.optional(RestoreStatusSchema),
+    archive: v.optional(ArchiveStatusSchema),
     volumeSnapshots: v.optional(VolumeSnapshotsStatusSchema),
     activity: v.optional(ActivityStatusSchema),
     startup: v.optional(StartupStatusSchema),

@@ -39,7 +39,14 @@ export const lifecycleFields = (who: "template" | "kode") => ({
 });
 
 export const TemplateLifecycleSchema = v.pipe(
-  v.object(lifecycleFields("template")),
+  v.object({
+    ...lifecycleFields("template"),
+    archiveAfter: v.optional(
+      minuteOrMore(
+        "Archive a Kode paused this long (at least 1m), e.g. 720h: a fresh backup, verified (restic check and a sample restored), then its volume is deleted; resuming restores it. Needs the template's backup. Unset: never archived.",
+      ),
+    ),
+  }),
   v.description("Automatic pauses of the template's Kodes (StatefulSet scaled to 0; storage, Secrets, Service and route kept)."),
 );
 

@@ -12,7 +12,7 @@ export const API_VERSION = `${GROUP}/${VERSION}`;
 export const IDE_TYPES = ["code-server", "webtop", "jupyter", "alnoda", "devcontainers"] as const;
 export type IdeType = (typeof IDE_TYPES)[number];
 
-export const KODE_PHASES = ["Pending", "Provisioning", "Running", "Updating", "Paused", "Resuming", "Failed", "Deleting"] as const;
+export const KODE_PHASES = ["Pending", "Provisioning", "Running", "Updating", "Paused", "Resuming", "Archived", "Failed", "Deleting"] as const;
 export type KodePhase = (typeof KODE_PHASES)[number];
 
 export interface ObjectMeta {

@@ -45,7 +45,20 @@ export interface WatchControl {
   compact(): void;
 }
 
+/** How a Job's pod ended, as a test's stand-in for the container decides (see TestHooks.jobRunner). */
+export interface JobPodOutcome {
+  exitCode: number;
+  /** The container's termination message (what it wrote to /dev/termination-log). */
+  message?: string;
+}
+
 export class TestHooks {
+  /**
+   * Runs the pods of Jobs for the simulated kubelet: called with the Job and its pod (Running meanwhile); the
+   * pod then terminates as the outcome says and the Job completes or fails. Returning undefined (or no runner)
+   * keeps the default: the pod succeeds at once.
+   */
+  jobRunner: ((job: any, pod: any) => Promise<JobPodOutcome> | undefined) | undefined;
   private faults: (FaultRule & { id: number })[] = [];
   private nextId = 1;
   private records = new Map<string, RequestRecord>();

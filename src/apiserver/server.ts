@@ -115,7 +115,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
   seedNamespaces(state);
   const namespaced = (resource: string) => registry.all().some((t) => storageKey(t) === resource && t.namespaced);
   const gc = opts.gc ? new GarbageCollector(store, state.now, namespaced) : undefined;
-  const kubelet = opts.simulateKubelet ? new KubeletSimulator(store, state.now, opts.kubeletDelayMs) : undefined;
+  const kubelet = opts.simulateKubelet ? new KubeletSimulator(store, state.now, opts.kubeletDelayMs, hooks) : undefined;
   const serviceAccounts = opts.gc || opts.simulateKubelet ? new ServiceAccountController(store, state.now) : undefined;
 
   const useTls = !!(opts.tls || opts.clientCertAuth);

@@ -1,8 +1,12 @@
 // Names shared by everything that backs up, restores, snapshots or archives a Kode.
+import type { ResourceRef } from "../kube/types.ts";
 
 export const BACKUP_NOW_ANNOTATION = "kode.jacero.io/backup-now";
 export const SNAPSHOT_NOW_ANNOTATION = "kode.jacero.io/snapshot-now";
-/** On the repository password Secret: the Kode it belongs to (namespace/name) and that Kode's uid. */
+/**
+ * On the repository password Secret: the name of the Kode it belongs to (the Secret is in the Kode's namespace) and
+ * that Kode's uid. A label value cannot hold "/", hence two labels.
+ */
 export const BACKUP_OF_LABEL = "kode.jacero.io/backup-of";
 export const BACKUP_OF_UID_LABEL = "kode.jacero.io/backup-of-uid";
 
@@ -32,6 +36,18 @@ export function resticHost(namespace: string, kode: string): string {
   return `${namespace}/${kode}`;
 }
 
+/** On every backup, restore and verify Job (and its pod): which kind of data Job it is. One at a time per Kode. */
+export const DATA_JOB_LABEL = "kode.jacero.io/data-job";
+export type DataJobKind = "backup" | "restore" | "verify";
+/** On a data Job and its pod: the Kode (name) whose home it reads or writes (not the Kode's own selector labels). */
+export const DATA_JOB_OF_LABEL = "kode.jacero.io/data-job-of";
+/** On a data Job: what started it (scheduled, now:<value>, pause:<time>, archive:<time>, …). */
+export const DATA_JOB_TRIGGER_ANNOTATION = "kode.jacero.io/trigger";
+/** Key of the repository password in its Secret. */
+export const PASSWORD_KEY = "password";
+
+export const JOBS: ResourceRef = { group: "batch", version: "v1", plural: "jobs", kind: "Job", namespaced: true };
+export const CRONJOBS: ResourceRef = { group: "batch", version: "v1", plural: "cronjobs", kind: "CronJob", namespaced: true };
 /** Key of the repository password in its Secret. */
 export const PASSWORD_SECRET_KEY = "password";
 /** Where backup Jobs and the restore init container mount the home volume (the path snapshots hold). */

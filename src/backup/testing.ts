@@ -119,3 +119,68 @@ export async function runScript(script: string, opts: RunOptions): Promise<RunRe
   rmSync(work, { recursive: true, force: true });
   return { code, stderr, result: parseResult(message) };
 }
+
+/**
+ * A stand-in kubelet for the data Jobs (TestHooks.jobRunner): runs the pod's one container command with Debian's
+ * restic on this machine, env resolved as a kubelet does (values and secretKeyRefs), each volume a local folder
+ * (a claim from `claims`, an emptyDir a fresh one, a Secret its items written out), paths under a mount mapped to
+ * its folder, and the termination message read from where /dev/termination-log points, cut at 4096 bytes as a
+ * kubelet does. `claims`: claim name → folder holding that volume.
+ */
+export function localPodRunner(opts: { readSecret(namespace: string, name: string): Promise<Record<string, string> | undefined>; claims: Record<string, string>; onRun?(job: any): void; onDone?(r: unknown): void }) {
+  return async (job: any, pod: any): Promise<{ exitCode: number; message?: string }> => {
+    opts.onRun?.(job);
+    const ns: string = pod.metadata.namespace;
+    const c = pod.spec.containers[0];
+    const work = mkdtempSync(join(tmpdir(), "kode-pod-"));
+    try {
+      const mounts: [string, string][] = [];
+      for (const vol of pod.spec.volumes ?? []) {
+        const mount = (c.volumeMounts ?? []).find((m: any) => m.name === vol.name);
+        if (!mount) continue;
+        let dir: string;
+        if (vol.persistentVolumeClaim) {
+          dir = opts.claims[vol.persistentVolumeClaim.claimName];
+          if (!dir) return { exitCode: 1, message: `test kubelet: no folder for claim ${vol.persistentVolumeClaim.claimName}` };
+        } else if (vol.secret) {
+          dir = join(work, `secret-${vol.name}`);
+          mkdirSync(dir);
+          const data = (await opts.readSecret(ns, vol.secret.secretName)) ?? {};
+          for (const item of vol.secret.items ?? Object.keys(data).map((k) => ({ key: k, path: k }))) writeFileSync(join(dir, item.path), Buffer.from(data[item.key] ?? "", "base64"));
+        } else {
+          dir = join(work, `empty-${vol.name}`);
+          mkdirSync(dir);
+        }
+        mounts.push([mount.mountPath, dir]);
+      }
+      mounts.sort((a, b) => b[0].length - a[0].length);
+      const local = (p: string) => {
+        if (p === "/dev/termination-log") return join(work, "termination-log");
+        const m = mounts.find(([at]) => p === at || p.startsWith(`${at}/`));
+        return m ? m[1] + p.slice(m[0].length) : p;
+      };
+      const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", TZ: "UTC" };
+      for (const e of c.env ?? []) {
+        if (e.valueFrom?.secretKeyRef) {
+          const data = await opts.readSecret(ns, e.valueFrom.secretKeyRef.name);
+          const v = data?.[e.valueFrom.secretKeyRef.key];
+          if (v === undefined) return { exitCode: 1, message: `test kubelet: CreateContainerConfigError: secret ${e.valueFrom.secretKeyRef.name} key ${e.valueFrom.secretKeyRef.key}` };
+          env[e.name] = Buffer.from(v, "base64").toString();
+        } else env[e.name] = local(String(e.value ?? ""));
+      }
+      const [shell, flag, script] = c.command;
+      if (shell !== "sh" || flag !== "-c") return { exitCode: 1, message: "test kubelet: runs only sh -c SCRIPT" };
+      const proc = Bun.spawn([SH, "-c", script], { env, stdout: "ignore", stderr: "pipe" });
+      const exitCode = await proc.exited;
+      let message: string | undefined;
+      try {
+        message = readFileSync(join(work, "termination-log")).subarray(0, 4096).toString();
+      } catch {}
+      const outcome = { exitCode, ...(message !== undefined && { message }) };
+      opts.onDone?.(outcome);
+      return outcome;
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  };
+}

@@ -34,6 +34,11 @@ import { restoreOutcome, restoreRan, type RestorePod } from "../backup/restore-s
 import { JOBS } from "../backup/restore-job.ts";
 import { homeDataSource, reconcileVolumeSnapshots, volumeSnapshotsCondition, volumeSnapshotsOf, type SnapshotProblem } from "../backup/volume-snapshot.ts";
 import { previousExtras, withBackupExtras, type BackupExtras } from "./status-restore.ts";
+import { nextCondition } from "../api/conditions.ts";
+import { backupStep, type BackupStepResult } from "../backup/backup-step.ts";
+import { BACKED_UP_CONDITION, type JobResult } from "../backup/backup-results.ts";
+import { ARCHIVED_CONDITION } from "../backup/archive-plan.ts";
+import { CRONJOBS } from "../backup/config.ts";
 import type { ActivityEntry } from "../lifecycle/activity-status.ts";
 import type { LifecycleMetrics } from "../lifecycle/metrics.ts";
 import { ANNOTATION_PAUSE_REASON, resolvePolicy } from "../lifecycle/policy.ts";
@@ -99,7 +104,13 @@ export interface KodeDeps {
    */
   settled?: Map<string, Read[]>;
   /** The Kodes' pods (label-selected), for what their init containers report. Optional: without it, no EnvironmentReady condition. */
-  pods?: Cache<KubeObject>;
+  pods?: Cache<KubeObject> & Partial<Pick<ChildCache, "controlledBy">>;
+  /** Backup CronJobs (src/backup); absent (or no jobs, or pods without controlledBy): no backups. */
+  cronJobs?: ChildCache;
+  /** At most this long between looks at a paused Kode whose archive delay runs (default 1 minute). */
+  archiveRecheckMs?: number;
+  /** Observes a recorded backup result (duration and bytes metrics). */
+  backupObserved?(kode: Kode, result: JobResult): void;
   /** devcontainers: the last git read of each Kode's devcontainer.json (kept through a git outage). */
   gitReads?: Map<string, GitMemo>;
   /** devcontainers: postStartCommand's result per Kode, read once per IDE container start from its log. */
@@ -137,6 +148,7 @@ export const kodeChildKinds = (deps: KodeDeps): ChildKinds => [
   { resource: STATEFULSETS, cache: deps.statefulSets },
   ...(deps.ingresses ? [{ resource: INGRESSES, cache: deps.ingresses }] : []),
   ...(deps.httpRoutes ? [{ resource: HTTPROUTES, cache: deps.httpRoutes }] : []),
+  ...(deps.cronJobs ? [{ resource: CRONJOBS, cache: deps.cronJobs }] : []),
   ...(deps.jobs ? [{ resource: JOBS, cache: deps.jobs }] : []),
 ];
 
@@ -239,12 +251,72 @@ const WRITTEN_STATUS_TTL_MS = 10_000;
 
 /** Write the derived status (replacing the live one) and its transition Events; returns the written Kode. */
 async function writeStatus(deps: KodeDeps, kode: Kode, next: KodeStatus): Promise<KubeObject | undefined> {
+  next = withBackupStatus(kode, next);
   const written = await replaceStatus(deps.client, KODES, asObject(kode) as KubeObject & { status?: KodeStatus }, next, { fieldManager: FIELD_MANAGER, equal: statusEquals });
   if (!written) return undefined;
   deps.writtenStatus?.set(objectKey(kode), { resourceVersion: written.metadata.resourceVersion ?? "", status: next, at: Date.now() });
   for (const e of transitions(kode.status, next)) deps.events.event(asObject(kode), e.type, e.reason, e.message);
   countLifecycle(deps, kode, next);
   return written;
+}
+
+/**
+ * status.backup and the BackedUp condition are the backup step's; a pass that did not run it (bad input, a
+ * conflict, deletion) keeps what is there, so a snapshot history is never dropped by an unrelated problem.
+ */
+function withBackupStatus(kode: Kode, next: KodeStatus): KodeStatus {
+  if (withBackupStep.has(next)) return next;
+  type WithBackup = KodeStatus & { backup?: unknown; archive?: unknown };
+  const old = kode.status as WithBackup | undefined;
+  const out = { ...next } as WithBackup;
+  if (out.backup === undefined && old?.backup !== undefined) out.backup = old.backup;
+  const oldArchive = (old as { archive?: unknown } | undefined)?.archive;
+  if (out.archive === undefined && oldArchive !== undefined) (out as { archive?: unknown }).archive = oldArchive;
+  for (const type of [BACKED_UP_CONDITION, ARCHIVED_CONDITION]) {
+    const cond = old?.conditions?.find((c) => c.type === type);
+    if (cond && !out.conditions?.some((c) => c.type === type)) out.conditions = [...(out.conditions ?? []), cond];
+  }
+  return out;
+}
+
+/** Statuses the backup step contributed to (what they lack of it is meant). */
+const BACKUP_STEP_RAN = Symbol("backup step ran");
+const withBackupStep = { has: (s: KodeStatus) => (s as { [BACKUP_STEP_RAN]?: true })[BACKUP_STEP_RAN] === true, add: (s: KodeStatus) => ((s as { [BACKUP_STEP_RAN]?: true })[BACKUP_STEP_RAN] = true) };
+
+/** The backup step's status.backup and BackedUp condition into the derived status. */
+function withBackupPart(kode: Kode, next: KodeStatus, backup: BackupStepResult, generation: number, now: string) {
+  const out = next as KodeStatus & { backup?: unknown; archive?: unknown };
+  if (backup.status) out.backup = backup.status;
+  if (backup.condition) next.conditions = [...(next.conditions ?? []).filter((c) => c.type !== BACKED_UP_CONDITION), nextCondition(BACKED_UP_CONDITION, backup.condition, kode.status?.conditions, generation, now)];
+  // status.archive is the step's alone: absent means none (a resumed and restored Kode drops it).
+  out.archive = backup.archive;
+  if (!backup.archive) delete out.archive;
+  next.conditions = (next.conditions ?? []).filter((c) => c.type !== ARCHIVED_CONDITION);
+  if (backup.archiveCondition) next.conditions.push(nextCondition(ARCHIVED_CONDITION, backup.archiveCondition, kode.status?.conditions, generation, now));
+  if (backup.archive?.phase === "Archived" && next.phase === "Paused") next.phase = "Archived";
+  withBackupStep.add(next);
+}
+
+/** Run the backup step when its caches are there. */
+function runBackupStep(deps: KodeDeps, kode: Kode, template: KodeTemplate): Promise<BackupStepResult> | undefined {
+  const pods = deps.pods;
+  if (!deps.jobs || !deps.cronJobs || !pods?.controlledBy) return undefined;
+  return backupStep(
+    {
+      client: deps.client,
+      secrets: deps.secrets,
+      jobs: deps.jobs,
+      cronJobs: deps.cronJobs,
+      pods: pods as ChildCache,
+      pvcs: deps.pvcs,
+      generatePassword: deps.generateKey ?? (() => randomBytes(32).toString("base64url")),
+      now: () => Date.parse(deps.now()),
+      ...(deps.archiveRecheckMs !== undefined && { archiveRecheckMs: deps.archiveRecheckMs }),
+      fieldManager: FIELD_MANAGER,
+    },
+    kode,
+    template.spec,
+  );
 }
 
 /** A pause (by its reason) and a run that became Ready (its start duration), each counted once, when written. */
@@ -322,6 +394,8 @@ const cachesOf = (deps: KodeDeps) => ({
   configMaps: deps.configMaps,
   networkPolicies: deps.networkPolicies,
   ...(deps.pods && { pods: deps.pods }),
+  ...(deps.jobs && { jobs: deps.jobs }),
+  ...(deps.cronJobs && { cronJobs: deps.cronJobs }),
   ...(deps.ingresses && { ingresses: deps.ingresses }),
   ...(deps.httpRoutes && { httpRoutes: deps.httpRoutes }),
   ...(deps.routeClaims && { routeClaims: deps.routeClaims }),
@@ -465,7 +539,14 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
     throw e;
   }
 
-  const applied = await applyChildren(deps.client, owner, rendered.children, kodeChildKinds(deps), { fieldManager: FIELD_MANAGER });
+  const backupPass = await runBackupStep(deps, kode, template);
+  wrote ||= !!backupPass?.wrote;
+  if (backupPass?.waitForCacheMs !== undefined) return { wrote, requeueAfterMs: backupPass.waitForCacheMs };
+  // An archived Kode's claim is deleted by the archive step (after its verification) and not rendered again
+  // until the Kode resumes.
+  const ownChildren = backupPass?.volumeGone ? rendered.children.filter((c) => !(c.resource === PVCS && c.object.metadata.name === names.pvc)) : rendered.children;
+  const desired = [...ownChildren, ...(backupPass?.children ?? [])];
+  const applied = await applyChildren(deps.client, owner, desired, kodeChildKinds(deps), { fieldManager: FIELD_MANAGER });
   wrote ||= applied.wrote;
   if (applied.outcome === "waiting") {
     deps.log?.debug?.("waiting for the cache", { kode: objectKey(kode), reason: applied.reason });
@@ -475,7 +556,7 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
     const problem = { reason: "ChildConflict", message: applied.conflict.message };
     return { wrote: await status(deriveStatus({ ...base, problems: [problem], statefulSet: observedSts() })), requeueAfterMs: deps.conflictRetryMs ?? CONFLICT_RETRY_MS };
   }
-  const stsIndex = rendered.children.findIndex((c) => c.resource === STATEFULSETS);
+  const stsIndex = desired.findIndex((c) => c.resource === STATEFULSETS);
   const sts = applied.results[stsIndex];
   if (sts.action === "created") for (const w of rendered.warnings) deps.events.event(asObject(kode), "Warning", "Configuration", w);
 
@@ -536,6 +617,10 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
           ...(envoy.input && ["basic", "oauth2"].includes(envoy.input.config.spec.authType ?? "none") && ide.activityReading?.sidecarPaths?.length && { nativeViaSidecar: HEALTH_IDE_ACTIVITY_PREFIX }),
         })
       : undefined;
-  const requeueAfterMs = [dc.requeueAfterMs, environment.requeueAfterMs, snaps.waiting ? CACHE_WAIT_MS : undefined].filter((x): x is number => x !== undefined);
-  return { wrote: await status(next), ...(requeueAfterMs.length && { requeueAfterMs: Math.min(...requeueAfterMs) }), ...(poll && { poll }) };
+  if (backupPass) withBackupPart(kode, next, backupPass, generation, deps.now());
+  const statusWrote = await status(next);
+  if (backupPass) for (const e of backupPass.events) deps.events.event(asObject(kode), e.type, e.reason, e.message);
+  if (backupPass) for (const r of backupPass.recorded) deps.backupObserved?.(kode, r);
+  const requeueAfterMs = [dc.requeueAfterMs, environment.requeueAfterMs, snaps.waiting ? CACHE_WAIT_MS : undefined, backupPass?.requeueAfterMs].filter((x): x is number => x !== undefined);
+  return { wrote: statusWrote, ...(requeueAfterMs.length && { requeueAfterMs: Math.min(...requeueAfterMs) }), ...(poll && { poll }) };
 }

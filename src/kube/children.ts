@@ -36,6 +36,8 @@ export interface DesiredChild<T extends KubeObject = KubeObject> {
   createOnly?: boolean;
   /** Patched only at the resourceVersion the cache shows (a precondition); a newer object means wait. */
   ifUnchanged?: boolean;
+  /** Created when missing, never patched once it exists (a Job: its pod template cannot change). */
+  immutable?: boolean;
   /** Outlives the owner: no ownerReference (so garbage collection never deletes it), never pruned, released on delete. */
   keep?: boolean;
   /**
@@ -219,6 +221,7 @@ async function applyChild(client: KubeClient, owner: Owner, child: DesiredChild,
   }
   const adopting = !isControlledBy(live, owner);
   if (adopting && !isRetainedFor(live, owner) && !isLegacyChild(live, child)) return { outcome: "conflict", wrote: false, conflict: conflictOf(ref, live, owner) };
+  if (child.immutable && !adopting) return { outcome: "applied", action: "unchanged", object: live };
   if (child.createOnly && !adopting) return { outcome: "waiting", wrote: false, reason: `${describe(ref, namespace, name)} exists but is not in the cache yet` };
   const patch = computePatch(live, desired) ?? {};
   if (adopting) {
@@ -263,7 +266,7 @@ export async function removeChildren(client: KubeClient, owner: Owner, kinds: Ch
       if (!isControlledBy(obj, owner)) continue;
       const { name, namespace } = obj.metadata;
       if (hasControllerRef(obj, owner.uid)) {
-        await client.delete(resource, name, { namespace, preconditions: { uid: obj.metadata.uid } });
+        await client.delete(resource, name, { namespace, propagationPolicy: "Background", preconditions: { uid: obj.metadata.uid } });
         continue;
       }
       const patch = { metadata: { annotations: { [CONTROLLER_UID_ANNOTATION]: null, [RETAINED_FROM_ANNOTATION]: `${owner.namespace ?? ""}/${owner.name}` } } };

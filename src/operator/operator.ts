@@ -30,10 +30,10 @@ import { HTTPROUTES, INGRESSES } from "../access/routes.ts";
 import type { AccessSpec } from "../api/types.ts";
 import { DEFAULT_USER } from "../kode/settings.ts";
 import { OWNER_LABEL } from "../kode/access.ts";
+import { CRONJOBS, DATA_JOB_OF_LABEL, JOBS, passwordSecretName, BACKUP_OF_UID_LABEL } from "../backup/config.ts";
+import { templateBackupOf } from "../backup/backup-plan.ts";
 import { restoreOf, restoreSecretNames } from "../backup/restore-render.ts";
 import { VOLUME_SNAPSHOTS } from "../backup/volume-snapshot.ts";
-import { JOBS } from "../backup/restore-job.ts";
-import { BACKUP_OF_UID_LABEL } from "../backup/config.ts";
 import { lifecycleMetrics } from "../lifecycle/metrics.ts";
 import { createLifecycle } from "../lifecycle/controller.ts";
 import { clientGetter, type Clock, type HttpGet } from "../lifecycle/poller.ts";
@@ -60,6 +60,8 @@ export interface OperatorOptions {
    * (default off: a cluster without the Gateway API CRDs has no such kind to watch).
    */
   routes?: { ingress?: boolean; gateway?: boolean };
+  /** At most this long between looks at a paused Kode whose archive delay runs (default 1 minute; tests shorten it). */
+  archiveRecheckMs?: number;
   /** OpenID discovery: re-fetch interval of a good result (default 10 minutes), timeout, first retry after a failure. */
   oidc?: { refreshMs?: number; timeoutMs?: number; backoffMs?: number };
   /**
@@ -157,21 +159,22 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   // The Kodes' pods (they carry the pod template's labels): what their init containers report goes into status.
   // Their metadata and status are all that is read: the spec (a copy of the StatefulSet's pod template) is not kept.
   const pods = informer(PODS, { labelSelector: CHILD_SELECTOR, transform: stripUnreadAndSpec });
-  // The restore Job of a paused Kode (its pod's termination message is the result).
+  // Data Jobs (src/backup): backups, verifications, restores of a paused Kode, and the backup CronJob.
   const jobs = informer(JOBS, { labelSelector: CHILD_SELECTOR });
+  const cronJobs = informer(CRONJOBS, { labelSelector: CHILD_SELECTOR });
   const ingresses = opts.routes?.ingress !== false ? informer(INGRESSES, { labelSelector: CHILD_SELECTOR }) : undefined;
   const httpRoutes = opts.routes?.gateway ? informer(HTTPROUTES, { labelSelector: CHILD_SELECTOR }) : undefined;
   const routeInformers = [ingresses, httpRoutes].filter((i) => i !== undefined);
   // Namespaces for the owner label (kode.jacero.io/owner): a user's namespace admits only that user's Kodes.
   const namespaces = informer(NAMESPACES);
-  const all = [kodes, templates, clusterTemplates, secrets, statefulSets, services, pvcs, envoyConfigs, envoyClusterConfigs, configMaps, networkPolicies, pods, jobs, ...routeInformers, namespaces];
+  const all = [kodes, templates, clusterTemplates, secrets, statefulSets, services, pvcs, envoyConfigs, envoyClusterConfigs, configMaps, networkPolicies, pods, jobs, cronJobs, ...routeInformers, namespaces];
 
   // Children by controller uid: what the generic child step prunes and removes.
   const asChildCache = <T extends KubeObject>(inf: MultiNamespaceInformer<T>): ChildCache<T> => {
     inf.addIndex("controller", controllerUids);
     return { get: (ns, name) => inf.get(ns, name), controlledBy: (uid) => inf.byIndex("controller", uid) };
   };
-  const [secretChildren, statefulSetChildren, serviceChildren, pvcChildren, configMapChildren, networkPolicyChildren] = [secrets, statefulSets, services, pvcs, configMaps, networkPolicies].map(asChildCache) as [
+  const [secretChildren, statefulSetChildren, serviceChildren, pvcChildren, configMapChildren, networkPolicyChildren, jobChildren, cronJobChildren, podChildren] = [secrets, statefulSets, services, pvcs, configMaps, networkPolicies, jobs, cronJobs, pods].map(asChildCache) as [
     ChildCache<KubeObject & { data?: Record<string, string> }>,
     ...ChildCache[],
   ];
@@ -201,10 +204,18 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   function secretNamesOf(k: Kode): string[] {
     const names = [childNames(k.metadata.name).secret, envoyChildNames(k.metadata.name).secret];
     if (k.spec?.existingSecret) names.push(k.spec.existingSecret);
+    if (k.metadata.uid) names.push(passwordSecretName(k.metadata.name, k.metadata.uid));
+    names.push(...backupSecretsOf(k));
     if (k.spec?.devcontainer?.git?.secretRef) names.push(k.spec.devcontainer.git.secretRef.name);
     // The repository password Secret a spec.restore reads (this Kode's, or its from.kode's).
     names.push(...restoreSecretNames(k, kodes as never));
     return names;
+  }
+  /** The platform's S3 credentials and CA Secrets the Kode's template names for backups (in the Kode's namespace). */
+  function backupSecretsOf(k: Kode): string[] {
+    const template = byKindKey(templateKeyOf(k));
+    const s3 = template && templateBackupOf(asTemplate(template).spec ?? {})?.s3;
+    return s3 ? [s3.credentialsSecretRef.name, ...(s3.caSecretRef ? [s3.caSecretRef.name] : [])] : [];
   }
   /** The user's Secrets a Kode needs to exist (existingSecret, the OAuth2 client Secret of its Envoy config). */
   function referencedSecretsOf(k: Kode): string[] {
@@ -217,6 +228,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     // The token Secret of a git devcontainer.json source (the Kode's, else the template's).
     const git = (k.spec?.devcontainer ?? (template && asTemplate(template).spec?.devcontainer))?.git;
     if (git?.secretRef) names.push(git.secretRef.name);
+    names.push(...backupSecretsOf(k));
     return names;
   }
   /** The user's ConfigMap a Kode's devcontainer.json is read from (the Kode's source, else the template's). */
@@ -251,7 +263,18 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     // A repository password Secret (it outlives its Kode): a restore from that Kode reads it.
     if (s.metadata.labels?.[BACKUP_OF_UID_LABEL]) return true;
     if (kodes.byIndex("secret", keyOf(s)).length) return true;
-    return oauthClientSecretNames().has(s.metadata.name) || oidcCaSecretKeys().has(keyOf(s));
+    return oauthClientSecretNames().has(s.metadata.name) || oidcCaSecretKeys().has(keyOf(s)) || templateBackupSecretNames().has(s.metadata.name);
+  }
+  /** The S3 credentials and CA Secret names templates' backups name (looked up in each Kode's namespace). */
+  function templateBackupSecretNames(): Set<string> {
+    const names = new Set<string>();
+    for (const inf of [templates, clusterTemplates])
+      for (const t of inf.list()) {
+        const s3 = templateBackupOf(asTemplate(t).spec ?? {})?.s3;
+        if (s3) names.add(s3.credentialsSecretRef.name);
+        if (s3?.caSecretRef) names.add(s3.caSecretRef.name);
+      }
+    return names;
   }
   /** "<namespace>/<name>" of every private CA an oauth2 config names (caSecretRef). */
   function oidcCaSecretKeys(): Set<string> {
@@ -276,6 +299,9 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   const duration = metrics.histogram("kode_reconcile_duration_seconds", "Reconcile duration by controller and result.", ["controller", "result"]);
   const depth = metrics.gauge("kode_workqueue_depth", "Keys waiting in the work queue.", ["controller"]);
   const phases = metrics.gauge("kode_kodes", "Kodes by phase.", ["phase"]);
+  const backupRuns = metrics.counter("kode_backup_jobs_total", "Finished backup and verify Jobs by kind and result (recorded in status.backup).", ["kind", "result"]);
+  const backupDuration = metrics.histogram("kode_backup_duration_seconds", "How long backup and verify Jobs' containers ran.", ["kind", "result"], [5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400]);
+  const backupBytes = metrics.counter("kode_backup_bytes_added_total", "Bytes successful backups added to their repositories (after deduplication and compression).");
   metrics.registerCollector(() => {
     depth.set({ controller: "kode" }, kodeQueue.depth);
     depth.set({ controller: "template" }, templateQueue.depth);
@@ -373,10 +399,10 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   };
   namespaces.on("add", (n) => onNamespace(n)).on("update", (n, old) => onNamespace(n, old)).on("delete", (n) => onNamespace(n));
   const onChild = (o: KubeObject) => {
-    const owner = o.metadata.labels?.["kode.jacero.io/name"];
+    const owner = o.metadata.labels?.["kode.jacero.io/name"] ?? o.metadata.labels?.[DATA_JOB_OF_LABEL];
     if (owner && o.metadata.namespace) kodeQueue.add(`${o.metadata.namespace}/${owner}`);
   };
-  for (const inf of [statefulSets, services, pvcs, networkPolicies, pods, jobs, ...routeInformers]) inf.on("add", onChild).on("update", onChild).on("delete", onChild);
+  for (const inf of [statefulSets, services, pvcs, networkPolicies, pods, jobs, cronJobs, ...routeInformers]) inf.on("add", onChild).on("update", onChild).on("delete", onChild);
   // A ConfigMap: its Kode when it is a child, and the Kodes whose devcontainer (own or template's) names it.
   const onConfigMap = (c: KubeObject) => {
     if (c.metadata.labels?.["app.kubernetes.io/managed-by"] === MANAGED_BY) onChild(c);
@@ -471,8 +497,17 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     settled: new Map(),
     gitReads: new Map(),
     postStartReads: new Map(),
-    pods: asChildCache(pods) as never,
-    jobs: asChildCache(jobs),
+    pods: podChildren as never,
+    jobs: jobChildren,
+    cronJobs: cronJobChildren,
+    ...(opts.archiveRecheckMs !== undefined && { archiveRecheckMs: opts.archiveRecheckMs }),
+    backupObserved: (_kode, r) => {
+      const result = r.result.ok ? "success" : "failure";
+      backupRuns.inc({ kind: r.kind, result });
+      if (r.seconds !== undefined) backupDuration.observe({ kind: r.kind, result }, r.seconds);
+      const added = (r.result as { bytesAdded?: unknown }).bytesAdded;
+      if (r.result.ok && typeof added === "number") backupBytes.inc({}, added);
+    },
     log,
     lifecycleMetrics: lifecycleMetricSet,
     ...(lifecycleOn && { activity: lifecycle.activity, activityTargets: lifecycle.targets }),

@@ -6,6 +6,7 @@
 import { SERVER_VERSION } from "../router.ts";
 import { sameJson } from "../sorted-keys.ts";
 import { timestamp } from "../state.ts";
+import type { TestHooks } from "../hooks.ts";
 import type { Store, StoreEvent } from "../store.ts";
 import type { KObject } from "../types.ts";
 import { DAEMONSETS, ensureNode, reconcileDaemonSet } from "./daemonsets.ts";
@@ -23,6 +24,8 @@ const same = sameJson;
 
 export class KubeletSimulator {
   private timers = new Map<string, Timer>();
+  /** Jobs whose pod a test's runner is running (by Job uid). */
+  private running = new Set<string>();
   private unsubscribe: () => void;
   private deployments: DeploymentController;
 
@@ -30,6 +33,7 @@ export class KubeletSimulator {
     private store: Store,
     private now: () => number,
     private delayMs = 1000,
+    private hooks?: TestHooks,
   ) {
     this.deployments = new DeploymentController(store, now);
     ensureNode(store, now(), SERVER_VERSION.gitVersion);
@@ -109,14 +113,28 @@ export class KubeletSimulator {
     };
   }
 
-  /** A Job runs `completions` pods to completion at once, then reports Complete. */
+  /** A Job runs `completions` pods to completion at once, then reports Complete (or as the hooks' jobRunner says). */
   private runJob(job: KObject) {
     const prev = (job.status ?? {}) as any;
-    if (prev.completionTime) return prev;
+    if (prev.completionTime || prev.conditions?.some((c: any) => c.type === "Failed" && c.status === "True")) return prev;
+    if (this.running.has(job.metadata.uid!)) return prev;
     const completions: number = spec(job).completions ?? 1;
     const template = spec(job).template ?? {};
     const ns = job.metadata.namespace;
     const labels = { ...template.metadata?.labels, "batch.kubernetes.io/controller-uid": job.metadata.uid!, "controller-uid": job.metadata.uid!, "job-name": job.metadata.name! };
+    if (this.hooks?.jobRunner && !ownedBy(this.store.list(PODS, ns), job).length) {
+      const pod = runningPod({ name: generatedName(`${job.metadata.name}-`), generateName: `${job.metadata.name}-`, namespace: ns, template, labels, owner: ownerRef(job, "batch/v1", "Job"), now: this.now() });
+      const outcome = this.hooks.jobRunner(job, pod);
+      if (outcome) {
+        this.running.add(job.metadata.uid!);
+        const created = this.store.put(PODS, pod, undefined);
+        void outcome.then(
+          (o) => this.finishJob(job, created, o),
+          (e) => this.finishJob(job, created, { exitCode: 1, message: String(e) }),
+        );
+        return { ...prev, startTime: prev.startTime ?? timestamp(this.now()), active: 1, ready: 1, terminating: 0, uncountedTerminatedPods: {} };
+      }
+    }
     for (let i = ownedBy(this.store.list(PODS, ns), job).length; i < completions; i++) {
       const pod = runningPod({ name: generatedName(`${job.metadata.name}-`), generateName: `${job.metadata.name}-`, namespace: ns, template, labels, owner: ownerRef(job, "batch/v1", "Job"), now: this.now(), succeeded: true });
       this.store.put(PODS, pod, undefined);
@@ -135,6 +153,33 @@ export class KubeletSimulator {
         { type: "Complete", status: "True", reason: "CompletionsReached", message: "Reached expected number of succeeded pods", lastProbeTime: now, lastTransitionTime: now },
       ],
     };
+  }
+
+  /** The runner's outcome: the pod's containers terminated with it, the Job Complete or Failed. */
+  private finishJob(job: KObject, pod: KObject, outcome: { exitCode: number; message?: string }) {
+    this.running.delete(job.metadata.uid!);
+    const now = timestamp(this.now());
+    const ok = outcome.exitCode === 0;
+    const livePod = this.store.get(PODS, pod.metadata.namespace, pod.metadata.name!);
+    if (livePod) {
+      const status = livePod.status as any;
+      const containerStatuses = (status.containerStatuses ?? []).map((c: any) => ({
+        ...c,
+        ready: false,
+        started: false,
+        state: { terminated: { exitCode: outcome.exitCode, reason: ok ? "Completed" : "Error", ...(outcome.message !== undefined && { message: outcome.message }), startedAt: c.state?.running?.startedAt ?? now, finishedAt: now, containerID: c.containerID } },
+      }));
+      const conditions = (status.conditions ?? []).map((c: any) => (["Ready", "ContainersReady", "PodReadyToStartContainers"].includes(c.type) ? { ...c, status: "False", lastTransitionTime: now } : c));
+      this.store.put(PODS, { ...livePod, status: { ...status, phase: ok ? "Succeeded" : "Failed", conditions, containerStatuses } }, livePod);
+    }
+    const liveJob = this.store.get(JOBS, job.metadata.namespace, job.metadata.name!);
+    if (!liveJob || liveJob.metadata.uid !== job.metadata.uid) return;
+    const prev = (liveJob.status ?? {}) as any;
+    const cond = (type: string, reason: string, message: string) => ({ type, status: "True", reason, message, lastProbeTime: now, lastTransitionTime: now });
+    const status = ok
+      ? { ...prev, active: 0, ready: 0, completionTime: now, succeeded: 1, conditions: [cond("SuccessCriteriaMet", "CompletionsReached", "Reached expected number of succeeded pods"), cond("Complete", "CompletionsReached", "Reached expected number of succeeded pods")] }
+      : { ...prev, active: 0, ready: 0, failed: 1, conditions: [cond("FailureTarget", "BackoffLimitExceeded", "Job has reached the specified backoff limit"), cond("Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit")] };
+    this.store.put(JOBS, { ...liveJob, status }, liveJob);
   }
 
   /** Pods <sts>-0..n-1 from the template, Running and Ready; surplus ordinals are removed. */
