@@ -77,7 +77,11 @@ function standIn(t0: number, r0: number) {
         const last = variant === "recent" ? now() - 10_000 : t0 - 60 * MIN;
         return Response.json({ started: iso(t0 - 120 * MIN), last_activity: iso(last), connections: 1, kernels: variant === "nokernels" ? 0 : 1 });
       }
-      if (path === "/api/kernels") return Response.json([{ id: "k", name: "python3", last_activity: iso(t0 - 60 * MIN), execution_state: variant === "busy" ? "busy" : "idle", connections: 1 }]);
+      if (path === "/api/kernels") {
+        if (variant === "nokernels") return Response.json([]);
+        const last = variant === "recent" ? now() - 10_000 : t0 - 60 * MIN;
+        return Response.json([{ id: "k", name: "python3", last_activity: iso(last), execution_state: variant === "busy" ? "busy" : "idle", connections: 1 }]);
+      }
       return new Response("not found", { status: 404 });
     },
   });

@@ -97,8 +97,15 @@ async function runInKernel(code: string) {
   const session = crypto.randomUUID();
   const send = (msg_type: string, content: object) =>
     ws.send(JSON.stringify({ header: { msg_id: crypto.randomUUID(), username: "test", session, msg_type, version: "5.3", date: new Date().toISOString() }, parent_header: {}, metadata: {}, channel: "shell", buffers: [], content }));
-  send("kernel_info_request", {});
-  await until("the kernel to be idle", async () => ((await (await fetch(`${base}/api/kernels?no_track_activity=1`)).json()) as { execution_state: string }[])[0]?.execution_state === "idle", 40_000);
+  // A request sent while the kernel is still starting can be dropped, so it is repeated until the kernel answers.
+  let asked = 0;
+  await until("the kernel to be idle", async () => {
+    if (Date.now() - asked > 2000) {
+      send("kernel_info_request", {});
+      asked = Date.now();
+    }
+    return ((await (await fetch(`${base}/api/kernels?no_track_activity=1`)).json()) as { execution_state: string }[])[0]?.execution_state === "idle";
+  }, 60_000);
   send("execute_request", { code, silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true });
   return { ws, id: kernel.id };
 }
@@ -121,7 +128,7 @@ describe.skipIf(!PYTHON)("a real Jupyter behind the sidecar, idleTimeout 1m, on 
     expect(sidecarPaths.every((p) => p.startsWith("/stats?") || p.startsWith("/ide/activity/api/"))).toBe(true);
 
     // Done: idle, with the reason, the time it became idle and the pause ahead.
-    const idle = await until("Idle", async () => ((await activity())?.verdict === "Idle" ? activity() : undefined), 70_000);
+    const idle = await until("Idle", async () => ((await activity())?.verdict === "Idle" ? activity() : undefined), 100_000);
     expect(idle.reason).toContain("no notebook activity, kernels idle, 1 connection");
     expect(Date.parse(idle.pauseAt) - Date.parse(idle.idleSince)).toBe(60_000);
     const warning = await until("IdleSoon", async () => (await eventsOf()).find((e) => e.reason === "IdleSoon"));
@@ -142,6 +149,6 @@ describe.skipIf(!PYTHON)("a real Jupyter behind the sidecar, idleTimeout 1m, on 
     await sandbox.client.mergePatch(KODES, "nb", { spec: { paused: false } }, { namespace: "default" });
     const back = await until("Running again", async () => ((await kode())?.status?.phase === "Running" ? kode() : undefined));
     expect(back.status.internalURL).toBe(url);
-    expect(Date.now() - started).toBeLessThan(150_000);
-  }, 170_000);
+    expect(Date.now() - started).toBeLessThan(210_000);
+  }, 230_000);
 });

@@ -73,7 +73,7 @@ describe("targets from the IDE type files", () => {
     expect(bare.sources).toEqual([]);
     expect(bare.noSignalReason).toBe("no activity signal for type jupyter without a sidecar (its API needs the token, which the pod proxy cannot carry)");
     const via = activityTarget({ namespace: "a", name: "j", pod: "j-0", spec, port: 8888, behindEnvoy: true, nativeViaSidecar: "/ide/activity" });
-    expect(via.sources).toEqual([{ kind: "envoy", port: 19003 }, { kind: "jupyter", port: 19003, pathPrefix: "/ide/activity" }]);
+    expect(via.sources).toEqual([{ kind: "envoy", port: 19003 }, { kind: "jupyter", port: 19003, pathPrefix: "/ide/activity", kernelsOnly: true }]);
   });
 
   test("pod proxy paths name the pod and the port", () => {

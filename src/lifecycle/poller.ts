@@ -5,7 +5,7 @@
 // What a Kode needs to remember between polls (Envoy's previous sample, lastActiveTime) is kept here, per Kode,
 // and dropped with it.
 import { formatDuration, parseDuration, type Parsed } from "./duration.ts";
-import { ENVOY_STATS_QUERY, parseCodeServerHealthz, parseEnvoyStats, parseJupyterStatus, type Reading } from "./signals.ts";
+import { ENVOY_STATS_QUERY, parseCodeServerHealthz, parseEnvoyStats, parseJupyterKernels, parseJupyterStatus, type Reading } from "./signals.ts";
 import { type ActivityTarget, type PollSource, podProxyPath } from "./targets.ts";
 import type { LifecycleMetrics } from "./metrics.ts";
 import type { Memory } from "./verdict.ts";
@@ -222,6 +222,10 @@ export class ActivityPoller {
       }
       case "jupyter": {
         const headers: Record<string, string> = {};
+        if (source.kernelsOnly) {
+          const kernels = await fetchJson(`${source.pathPrefix}/api/kernels?no_track_activity=1`, headers);
+          return kernels.ok ? parseJupyterKernels(kernels.body) : fail(kernels.error);
+        }
         const status = await fetchJson(`${source.pathPrefix}/api/status`, headers);
         if (!status.ok) return fail(status.error);
         const s = status.body as { kernels?: unknown; last_activity?: unknown } | undefined;

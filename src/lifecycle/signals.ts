@@ -4,11 +4,15 @@
 
 /** code-server `GET /healthz`: {status: alive|expired, lastHeartbeat: epoch ms, 0 before the first beat}. */
 export type CodeServerSample = { kind: "code-server"; status: "alive" | "expired"; lastHeartbeat: number };
-/** Jupyter `GET /api/status` plus `GET /api/kernels?no_track_activity=1`. */
+/**
+ * Jupyter `GET /api/status` plus `GET /api/kernels?no_track_activity=1`, or behind the sidecar `/api/kernels` alone
+ * (the sidecar's traffic already says what the server-wide times would): no `started`, and `lastActivity` is the
+ * newest kernel's (unset without kernels).
+ */
 export type JupyterSample = {
   kind: "jupyter";
-  started: number;
-  lastActivity: number;
+  started?: number;
+  lastActivity?: number;
   connections: number;
   kernels: number;
   busyKernels: number;
@@ -61,6 +65,22 @@ export function parseJupyterStatus(status: unknown, kernels: unknown): Reading {
     ok: true,
     sample: { kind: "jupyter", started, lastActivity, connections, kernels: kernelCount, busyKernels },
   };
+}
+
+/** `GET /api/kernels?no_track_activity=1` alone: each kernel's execution_state, last_activity and connections. */
+export function parseJupyterKernels(kernels: unknown): Reading {
+  if (!Array.isArray(kernels)) return fail("jupyter", "jupyter /api/kernels did not answer a JSON list");
+  let lastActivity: number | undefined;
+  let connections = 0;
+  let busyKernels = 0;
+  for (const k of kernels) {
+    if (!isObject(k)) return fail("jupyter", "jupyter /api/kernels listed something that is not a kernel");
+    const at = isoTime(k.last_activity);
+    if (at !== undefined && (lastActivity === undefined || at > lastActivity)) lastActivity = at;
+    connections += count(k.connections) ?? 0;
+    if (k.execution_state === "busy") busyKernels++;
+  }
+  return { ok: true, sample: { kind: "jupyter", ...(lastActivity !== undefined && { lastActivity }), connections, kernels: kernels.length, busyKernels } };
 }
 
 /** The stats the sidecar is asked for (admin `/stats?format=json&filter=...` through its health listener). */

@@ -17,8 +17,11 @@ export const DEFAULT_ENVOY_FLOOR: TrafficFloor = { rxBytesPerMinute: 4096, reque
 
 export type PollSource =
   | { kind: "code-server"; port: number; path: string }
-  /** Jupyter with its own auth off (behind an authenticating sidecar, read through the sidecar's health listener). */
-  | { kind: "jupyter"; port: number; pathPrefix: string }
+  /**
+   * Jupyter with its own auth off (behind an authenticating sidecar, read through the sidecar's health listener).
+   * kernelsOnly: only /api/kernels (busy kernels and their times), because the sidecar's stats are read too.
+   */
+  | { kind: "jupyter"; port: number; pathPrefix: string; kernelsOnly?: boolean }
   | { kind: "envoy"; port: number };
 
 export interface ActivityTarget {
@@ -53,7 +56,7 @@ export function activityTarget(input: TargetInput): ActivityTarget {
   const sources: PollSource[] = [];
   const nativeSource = (port: number, prefix: string): PollSource | undefined => {
     if (native === "code-server") return { kind: "code-server", port, path: `${prefix}${spec.activity.kind === "http" ? spec.activity.path : "/healthz"}` };
-    if (native === "jupyter") return { kind: "jupyter", port, pathPrefix: prefix };
+    if (native === "jupyter") return { kind: "jupyter", port, pathPrefix: prefix, ...(behindEnvoy && { kernelsOnly: true }) };
     return undefined;
   };
   if (behindEnvoy) {

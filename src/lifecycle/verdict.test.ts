@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { parseCodeServerHealthz, parseEnvoyStats, parseJupyterStatus, type Reading } from "./signals.ts";
+import { parseCodeServerHealthz, parseEnvoyStats, parseJupyterKernels, parseJupyterStatus, type Reading } from "./signals.ts";
 import { evaluate, nextPause, warningMessage, type EvaluateInput, type Memory } from "./verdict.ts";
 
 const T0 = Date.parse("2026-12-01T10:00:00Z");
@@ -65,6 +65,24 @@ describe("signals", () => {
       source: "jupyter",
       error: "jupyter /api/status has no started/last_activity times",
     });
+  });
+
+  test("jupyter /api/kernels alone (behind the sidecar): the newest kernel's activity, busy kernels, connections", () => {
+    expect(
+      parseJupyterKernels([
+        { id: "a", name: "python3", last_activity: "2026-12-01T10:05:30.123456Z", execution_state: "busy", connections: 1 },
+        { id: "b", name: "python3", last_activity: "2026-12-01T09:00:00.000000Z", execution_state: "idle", connections: 2 },
+      ]),
+    ).toEqual({ ok: true, sample: { kind: "jupyter", lastActivity: Date.parse("2026-12-01T10:05:30.123Z"), connections: 3, kernels: 2, busyKernels: 1 } });
+    expect(parseJupyterKernels([])).toEqual({ ok: true, sample: { kind: "jupyter", connections: 0, kernels: 0, busyKernels: 0 } });
+    expect(parseJupyterKernels({ message: "Forbidden" })).toEqual({ ok: false, source: "jupyter", error: "jupyter /api/kernels did not answer a JSON list" });
+  });
+
+  test("a Jupyter reading without kernels behind the sidecar leaves the verdict to the sidecar's traffic", () => {
+    const noKernels: Reading = { ok: true, sample: { kind: "jupyter", connections: 0, kernels: 0, busyKernels: 0 } };
+    const idle = evaluate(base({ now: at(600), readings: [noKernels], memory: {} }));
+    expect(idle.activity.verdict).toBe("Idle");
+    expect(idle.activity.reason).toBe("idle: no notebook activity, no kernels");
   });
 
   test("envoy /stats?format=json", () => {

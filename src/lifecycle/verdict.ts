@@ -89,7 +89,7 @@ function judge(sample: Sample, input: EvaluateInput, behindEnvoy: boolean, memor
       if (sample.busyKernels > 0)
         return { kind: "active", why: sample.busyKernels === 1 ? "kernel busy" : `${sample.busyKernels} kernels busy`, at: now, strong: true };
       const conns = sample.connections > 0 ? `, ${plural(sample.connections, "connection")}` : "";
-      if (now - sample.lastActivity < activeWindowMs)
+      if (sample.lastActivity !== undefined && now - sample.lastActivity < activeWindowMs)
         return { kind: "active", why: `notebook activity${conns}`, at: sample.lastActivity, strong: true };
       return { kind: "quiet", why: `no notebook activity, ${sample.kernels ? "kernels idle" : "no kernels"}${conns}`, lastActive: sample.lastActivity };
     }
