@@ -333,6 +333,14 @@ describe.skipIf(!HAVE_TOOLS)("operator backups with restic and S3 over HTTPS", (
       }, 60_000);
       expect(done.status.restore).toMatchObject({ request: `archive-${k.status.archive.pause}`, snapshot: k.status.archive.snapshot, restoredAt: "2026-12-02T00:01:00Z" });
       expect(condition(done, "Archived")).toBeUndefined();
+      // The archive's restore stays in the pod template (its marker makes a restarted pod skip it): ending the archive
+      // does not restart the IDE.
+      expect(condition(done, "Restored")).toMatchObject({ status: "True", reason: "Restored" });
+      const sts = (await env.client.get<Obj>({ group: "apps", version: "v1", plural: "statefulsets", kind: "StatefulSet", namespaced: true }, "gina", NS))!;
+      const stsInit = sts.spec.template.spec.initContainers[0];
+      expect(stsInit.name).toBe("kode-restore");
+      expect(stsInit.env.find((e: { name: string }) => e.name === "KODE_RESTORE_ID").value).toBe(`archive-${k.status.archive.pause}`);
+      expect((await env.client.get<Obj>(PODS, "gina-0", NS))!.metadata.uid).toBe(pod.metadata.uid);
       const restoredEvent = await waitEvent(env.client, NS, "gina", "Normal", "RestoreSucceeded");
       expect(restoredEvent.message).toBe(`restored snapshot ${k.status.archive.snapshot} (2 files)`);
       const unarchived = await waitEvent(env.client, NS, "gina", "Normal", "Unarchived");

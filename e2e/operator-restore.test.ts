@@ -144,10 +144,11 @@ describe("restore", () => {
     const ev = await waitEvent(env.client, NS, "k1", "Normal", "RestoreSucceeded");
     expect(ev.message).toBe("restored snapshot 1a2b3c4d (12 files); 2 files it would have replaced kept aside under ~/.kode-restore-kept/20261202T000100Z");
     // Settled: the operator writes nothing more for this Kode (the pod restarting with the marker would skip).
-    // The Kode's own start-up (pod readiness, start-up timings) may still be finishing after Restored=True: wait
-    // until the operator's status writes stop, then a label change must not cause any.
+    // The Kode's own start-up may still be finishing after Restored=True (the activity poller's first reading, of
+    // the sandbox's code-server that answers 503, is written once): wait for it and until the operator's status
+    // writes stop, then a label change must not cause any.
     const writes = () => env.server.hooks.count({ userAgent: "kode-operator-restore/1", verb: "patch", resource: "kodes/status" });
-    await waitKode(env.client, NS, "k1", "Running", isRunning);
+    await waitKode(env.client, NS, "k1", "Running with its first activity reading", (k) => isRunning(k) && k.status?.activity !== undefined);
     for (let last = -1, i = 0; writes() !== last && i < 20; i++) {
       last = writes();
       await Bun.sleep(1000);

@@ -37,7 +37,7 @@ import { previousExtras, withBackupExtras, type BackupExtras } from "./status-re
 import { nextCondition } from "../api/conditions.ts";
 import { backupStep, type BackupStepResult } from "../backup/backup-step.ts";
 import { BACKED_UP_CONDITION, type JobResult } from "../backup/backup-results.ts";
-import { ARCHIVED_CONDITION, archiveRestoreRequest } from "../backup/archive-plan.ts";
+import { ARCHIVED_CONDITION, archiveRestoreOf } from "../backup/archive-plan.ts";
 import { CRONJOBS } from "../backup/config.ts";
 import type { ActivityEntry } from "../lifecycle/activity-status.ts";
 import type { LifecycleMetrics } from "../lifecycle/metrics.ts";
@@ -512,8 +512,7 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
   // spec.restore: the init container when its source resolves; otherwise a reason, and the IDE starts without it.
   const backup = templateBackupOf(template.spec);
   // A resumed archived Kode: its new volume gets the verified snapshot first (before any spec.restore).
-  const fromArchive = kode.spec.paused ? undefined : archiveRestoreRequest(kode);
-  const archiveRestore = fromArchive && { restore: { snapshot: fromArchive.snapshot }, id: fromArchive.restoreId };
+  const archiveRestore = archiveRestoreOf(kode);
   const restoreSource = resolveRestoreSource(kode, backup, { kodes: deps.kodes, secrets: deps.secrets }, archiveRestore);
   // spec.storage.fromSnapshot: the PVC's dataSource when it is created (a missing snapshot is bad input).
   const storage = resolveSettings(kode, template.spec).storage;
@@ -522,8 +521,8 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
   if (source.problem) return fail([source.problem]);
   // Paused: no pod runs the init container, so a Job restores into the home PVC (until its result is in status).
   const homePvc = storage?.existingVolumeClaim ?? ownPvc;
-  const restoreJobClaim = kode.spec.paused && deps.jobs && restoreSource.source && homePvc && !restoreRan(kode) ? homePvc : undefined;
   const restoreRequest = archiveRestore ?? (restoreOf(kode) && { restore: restoreOf(kode)!, id: restoreRequestId(restoreOf(kode)!) });
+  const restoreJobClaim = kode.spec.paused && deps.jobs && restoreSource.source && homePvc && !restoreRan(kode, restoreRequest) ? homePvc : undefined;
 
   let rendered: ReturnType<typeof renderKode>;
   try {
