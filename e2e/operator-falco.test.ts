@@ -84,6 +84,8 @@ describe.skipIf(!findKubectlBinaries().length)("Falco with the operator process"
     const acked = await e2e.kubectl!.run(["-n", "team-a", "annotate", "kode", "bob-ws", `kode.jacero.io/security-ack=${new Date(Date.now() + 1000).toISOString()}`]);
     expect(acked.stdout).toBe("kode.kode.jacero.io/bob-ws annotated\n");
     await eventually("bob-ws-isolate to go", async () => (await e2e.client.get(NETWORK_POLICIES, "bob-ws-isolate", "team-a")) === undefined);
+    // The children are applied before the status is written, so the condition follows the policy's removal.
+    await eventually("SecurityAlert acknowledged", async () => alertOf(await getKode(e2e.client, "team-a", "bob-ws"))?.status === "False");
     expect(alertOf(await getKode(e2e.client, "team-a", "bob-ws"))).toMatchObject({ status: "False", reason: "Acknowledged" });
   }, 90_000);
 

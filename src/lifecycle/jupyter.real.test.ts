@@ -80,9 +80,13 @@ describe.skipIf(!PYTHON)("activity of a real Jupyter server", () => {
       ws.send(JSON.stringify({ header: { msg_id: crypto.randomUUID(), username: "test", session, msg_type, version: "5.3", date: new Date().toISOString() },
         parent_header: {}, metadata: {}, channel: "shell", buffers: [], content }));
     // As JupyterLab does on connect: kernel_info moves the server's view of the kernel from "starting" to "idle".
-    send("kernel_info_request", {});
+    // A request sent while the kernel is still starting can be dropped, so it is repeated until the kernel answers.
     let ready = false;
-    for (const end = Date.now() + 40_000; Date.now() < end && !ready; ) {
+    for (let end = Date.now() + 60_000, asked = 0; Date.now() < end && !ready; ) {
+      if (Date.now() - asked > 2000) {
+        send("kernel_info_request", {});
+        asked = Date.now();
+      }
       const ks = (await (await api("/api/kernels?no_track_activity=1")).json()) as { execution_state: string }[];
       ready = ks[0]?.execution_state === "idle";
       if (!ready) await Bun.sleep(100);
@@ -121,5 +125,5 @@ describe.skipIf(!PYTHON)("activity of a real Jupyter server", () => {
     });
     expect(later.activity.verdict).toBe("Idle");
     expect(later.action).toEqual({ kind: "pause", reason: "idle" });
-  }, 90_000);
+  }, 150_000);
 });
