@@ -4,7 +4,7 @@
 // a user and an admin see: the CronJob and Job specs, status.backup, the BackedUp condition, Events, metrics, the
 // password Secret, and the repository in S3.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KODE_TEMPLATES, KODES } from "../src/api/resources.ts";
@@ -13,7 +13,7 @@ import { HAVE_TOOLS, localPodRunner, startS3, type S3Server } from "../src/backu
 import { createClient } from "../src/kube/client.ts";
 import { loadClientConfig } from "../src/kube/kubeconfig.ts";
 import { createLogger } from "../src/kube/logger.ts";
-import { SECRETS } from "../src/kube/resources.ts";
+import { PODS, SECRETS } from "../src/kube/resources.ts";
 import { startOperator, type RunningOperator } from "../src/operator/operator.ts";
 import { condition, createKode, createSecret, createTemplate, eventually, getKode, kodeEvents, startE2E, waitEvent, waitGone, waitRunning, type E2E, type Obj } from "./operator-harness.ts";
 
@@ -298,7 +298,11 @@ describe.skipIf(!HAVE_TOOLS)("operator backups with restic and S3 over HTTPS", (
       await Bun.sleep(2_000);
       expect(jobsRun.length).toBe(n);
       expect(await env.client.get({ group: "", version: "v1", plural: "persistentvolumeclaims", kind: "PersistentVolumeClaim", namespaced: true }, "gina-home", NS)).toBeUndefined();
-      // Resume: a new claim, and the archive says which verified snapshot goes into it.
+      // Resume: a new (empty) claim, and the archive says which verified snapshot goes into it.
+      // (The same folder, emptied: the stand-in kubelet mounts a claim at its folder's path, so restic's paths match.)
+      const fresh = dir;
+      renameSync(dir, `${dir}-deleted`);
+      mkdirSync(fresh);
       await pause("gina", false);
       const r = await eventually("Restoring", async () => {
         const k = await getKode(env.client, NS, "gina");
@@ -306,6 +310,43 @@ describe.skipIf(!HAVE_TOOLS)("operator backups with restic and S3 over HTTPS", (
       });
       expect(r.status.archive.snapshot).toBe(k.status.archive.snapshot);
       await eventually("a new claim", () => env.client.get({ group: "", version: "v1", plural: "persistentvolumeclaims", kind: "PersistentVolumeClaim", namespaced: true }, "gina-home", NS));
+      // The new pod restores the verified snapshot first: its kode-restore init container's exact command runs here
+      // with restic (the simulated kubelet runs no container), and its result goes where kubelet puts it.
+      const pod = await eventually("gina-0 with kode-restore", async () => {
+        const p = await env.client.get<Obj>(PODS, "gina-0", NS);
+        return p?.spec.initContainers?.[0]?.name === "kode-restore" ? p : undefined;
+      });
+      const init = pod.spec.initContainers[0];
+      const initEnv = Object.fromEntries(init.env.map((e: { name: string; value?: string }) => [e.name, e.value]));
+      expect(initEnv.KODE_SNAPSHOT).toBe(k.status.archive.snapshot);
+      expect(initEnv.RESTIC_REPOSITORY).toBe(k.status.backup.repository);
+      const runInit = localPodRunner({ readSecret: async (ns, name) => (await env.client.get<Obj>(SECRETS, name, ns))?.data, claims });
+      const ran = await runInit({ metadata: { name: "gina-0" } }, { metadata: { namespace: NS }, spec: { containers: [init], volumes: pod.spec.volumes } });
+      expect(ran.exitCode).toBe(0);
+      expect(JSON.parse(ran.message!)).toMatchObject({ ok: true, snapshot: k.status.archive.snapshot });
+      await env.client.mergePatch(PODS, "gina-0", {
+        status: { initContainerStatuses: pod.spec.initContainers.map((c: { name: string }) => ({ name: c.name, ready: true, restartCount: 0, image: "x", imageID: "", state: { terminated: { exitCode: 0, reason: "Completed", message: c.name === "kode-restore" ? ran.message : "", startedAt: "2026-12-02T00:00:00Z", finishedAt: "2026-12-02T00:01:00Z" } } })) },
+      }, { namespace: NS, subresource: "status" });
+      const done = await eventually("archive over, Running", async () => {
+        const k = await getKode(env.client, NS, "gina");
+        return k && !k.status?.archive && k.status?.phase === "Running" ? k : undefined;
+      }, 60_000);
+      expect(done.status.restore).toMatchObject({ request: `archive-${k.status.archive.pause}`, snapshot: k.status.archive.snapshot, restoredAt: "2026-12-02T00:01:00Z" });
+      expect(condition(done, "Archived")).toBeUndefined();
+      // The archive's restore stays in the pod template (its marker makes a restarted pod skip it): ending the archive
+      // does not restart the IDE.
+      expect(condition(done, "Restored")).toMatchObject({ status: "True", reason: "Restored" });
+      const sts = (await env.client.get<Obj>({ group: "apps", version: "v1", plural: "statefulsets", kind: "StatefulSet", namespaced: true }, "gina", NS))!;
+      const stsInit = sts.spec.template.spec.initContainers[0];
+      expect(stsInit.name).toBe("kode-restore");
+      expect(stsInit.env.find((e: { name: string }) => e.name === "KODE_RESTORE_ID").value).toBe(`archive-${k.status.archive.pause}`);
+      expect((await env.client.get<Obj>(PODS, "gina-0", NS))!.metadata.uid).toBe(pod.metadata.uid);
+      const restoredEvent = await waitEvent(env.client, NS, "gina", "Normal", "RestoreSucceeded");
+      expect(restoredEvent.message).toBe(`restored snapshot ${k.status.archive.snapshot} (2 files)`);
+      const unarchived = await waitEvent(env.client, NS, "gina", "Normal", "Unarchived");
+      expect(unarchived.message).toBe(`snapshot ${k.status.archive.snapshot} was restored into the new volume`);
+      expect(readFileSync(join(fresh, "workspace/main.py"), "utf8")).toBe("print('hello')\n");
+      expect(readFileSync(join(fresh, "workspace/data.bin")).equals(Buffer.alloc(50_000, 3))).toBe(true);
     } finally {
       unsubscribe();
       clockOffsetMs = 0;

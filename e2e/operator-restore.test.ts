@@ -43,13 +43,49 @@ function trackJob(name: string): () => Obj | undefined {
   };
 }
 let op: RunningOperator;
+/** The distinct statuses of a Kode the test client saw (polled), to show what a write changed. */
+function watchStatuses(name: string): () => unknown[] {
+  const seen: unknown[] = [];
+  const timer = setInterval(async () => {
+    const k = await getKode(env.client, NS, name).catch(() => undefined);
+    if (k && JSON.stringify(k.status) !== JSON.stringify(seen.at(-1))) seen.push(structuredClone(k.status));
+  }, 20);
+  return () => {
+    clearInterval(timer);
+    return seen;
+  };
+}
+/** The top-level status fields (and conditions by type) that differ between successive statuses. */
+function statusChanges(statuses: unknown[]): string[] {
+  const out: string[] = [];
+  const flat = (s: Record<string, unknown>) => {
+    const m: Record<string, string> = {};
+    for (const [k, v] of Object.entries(s ?? {})) {
+      if (k === "conditions") for (const c of v as { type: string }[]) m[`condition ${c.type}`] = JSON.stringify(c);
+      else m[k] = JSON.stringify(v);
+    }
+    return m;
+  };
+  for (let i = 1; i < statuses.length; i++) {
+    const a = flat(statuses[i - 1] as Record<string, unknown>);
+    const b = flat(statuses[i] as Record<string, unknown>);
+    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) if (a[k] !== b[k]) out.push(`${k}: ${a[k]} -> ${b[k]}`);
+  }
+  return out;
+}
 
 const annotate = (name: string, value: string) => env.client.mergePatch(KODES, name, { metadata: { annotations: { "kode.jacero.io/snapshot-now": value } } }, { namespace: NS });
 const initNames = async (kode: string) => ((await env.client.get<Obj>(STATEFULSETS, kode, NS))?.spec.template.spec.initContainers ?? []).map((c: { name: string }) => c.name);
 const restoreContainer = async (kode: string) => ((await env.client.get<Obj>(STATEFULSETS, kode, NS))!.spec.template.spec.initContainers ?? []).find((c: { name: string }) => c.name === "kode-restore");
-/** The repository password Secret as the backup side keeps it (labelled with its Kode's uid). */
-const passwordSecret = (kode: string, uid: string) =>
-  env.client.create(SECRETS, { apiVersion: "v1", kind: "Secret", metadata: { name: passwordSecretName(kode, uid), namespace: NS, labels: { [BACKUP_OF_UID_LABEL]: uid } }, data: { password: Buffer.from("repo-pw").toString("base64") } });
+/**
+ * What the backup side records once a backup Job of the Kode succeeded (the simulated kubelet runs no restic): the
+ * operator made the repository password Secret itself (the template has backup), the status names the snapshot.
+ */
+async function backedUp(kode: string, uid: string, snapshot: string) {
+  const secret = await eventually("the operator's repository password Secret", () => env.client.get<Obj>(SECRETS, passwordSecretName(kode, uid), NS));
+  expect(secret.metadata.labels?.[BACKUP_OF_UID_LABEL]).toBe(uid);
+  await env.client.mergePatch(KODES, kode, { status: { backup: { lastTime: "2026-12-01T03:00:00Z", lastSuccessfulTime: "2026-12-01T03:00:00Z", lastSnapshot: snapshot } } }, { namespace: NS, subresource: "status" });
+}
 /** What kubelet writes once the pod's kode-restore container (with this spec) ran and left `message`. */
 async function restoreRan(kode: string, message: string) {
   const pod = await eventually("a pod with the kode-restore container", async () => {
@@ -79,15 +115,19 @@ afterAll(async () => {
 });
 
 describe("restore", () => {
-  test("no backups yet: a reason and a Warning Event, the IDE starts; once the password Secret exists the restore runs first and is reported", async () => {
+  test("no backups yet (the password Secret alone is none): a reason and a Warning Event, the IDE starts; once a backup succeeded the restore runs first and is reported", async () => {
     const created = await createKode(env.client, "k1", NS, { templateRef: { name: "t" }, storage: STORAGE, restore: { snapshot: "latest", paths: ["workspace"] } });
     const k = await waitKode(env.client, NS, "k1", "Restored=False", (k) => condition(k, "Restored")?.status === "False" && isRunning(k));
-    expect(condition(k, "Restored")).toMatchObject({ reason: "RestoreSourceMissing", message: `this Kode has no backups to restore: its repository password Secret ${NS}/${passwordSecretName("k1", created.metadata.uid!)} does not exist; the IDE starts without the restore` });
-    expect(k.status.restore).toEqual({ request: restoreRequestId({ snapshot: "latest", paths: ["workspace"] }), error: `this Kode has no backups to restore: its repository password Secret ${NS}/${passwordSecretName("k1", created.metadata.uid!)} does not exist` });
+    const noBackups = "this Kode has no backups to restore yet (its status.backup.lastSnapshot is unset); back it up first (kubectl annotate kode k1 kode.jacero.io/backup-now=1)";
+    expect(condition(k, "Restored")).toMatchObject({ reason: "RestoreSourceMissing", message: `${noBackups}; the IDE starts without the restore` });
+    expect(k.status.restore).toEqual({ request: restoreRequestId({ snapshot: "latest", paths: ["workspace"] }), error: noBackups });
     await waitEvent(env.client, NS, "k1", "Warning", "RestoreSourceMissing");
     expect(await initNames("k1")).toEqual([]);
 
-    await passwordSecret("k1", created.metadata.uid!);
+    // The password Secret exists (the backup step made it) and still no restore is rendered.
+    expect(await env.client.get(SECRETS, passwordSecretName("k1", created.metadata.uid!), NS)).toBeDefined();
+    expect(await initNames("k1")).toEqual([]);
+    await backedUp("k1", created.metadata.uid!, "1a2b3c4d");
     await eventually("kode-restore in the pod template", async () => (await initNames("k1"))[0] === "kode-restore");
     const c = await restoreContainer("k1");
     const envOf = Object.fromEntries(c.env.map((e: { name: string; value?: string; valueFrom?: unknown }) => [e.name, e.value ?? e.valueFrom]));
@@ -104,11 +144,21 @@ describe("restore", () => {
     const ev = await waitEvent(env.client, NS, "k1", "Normal", "RestoreSucceeded");
     expect(ev.message).toBe("restored snapshot 1a2b3c4d (12 files); 2 files it would have replaced kept aside under ~/.kode-restore-kept/20261202T000100Z");
     // Settled: the operator writes nothing more for this Kode (the pod restarting with the marker would skip).
+    // The Kode's own start-up may still be finishing after Restored=True (the activity poller's first reading, of
+    // the sandbox's code-server that answers 503, is written once): wait for it and until the operator's status
+    // writes stop, then a label change must not cause any.
     const writes = () => env.server.hooks.count({ userAgent: "kode-operator-restore/1", verb: "patch", resource: "kodes/status" });
+    await waitKode(env.client, NS, "k1", "Running with its first activity reading", (k) => isRunning(k) && k.status?.activity !== undefined);
+    for (let last = -1, i = 0; writes() !== last && i < 20; i++) {
+      last = writes();
+      await Bun.sleep(1000);
+    }
     const before = writes();
+    const seen = watchStatuses("k1");
     await env.client.mergePatch(KODES, "k1", { metadata: { labels: { touched: "1" } } }, { namespace: NS });
     await Bun.sleep(1000);
-    expect(writes()).toBe(before);
+    const statuses = seen();
+    expect({ writes: writes() - before, changes: statusChanges(statuses) }).toEqual({ writes: 0, changes: [] });
   });
 
   test.skipIf(!findKubectlBinaries().length)("kubectl: the snapshots a user can pick, the backup columns, the restore status", async () => {
@@ -126,7 +176,7 @@ describe("restore", () => {
 
   test("an unknown snapshot id: the script's error as the reason and a Warning Event; the PVC and the IDE stay", async () => {
     const created = await createKode(env.client, "k2", NS, { templateRef: { name: "t" }, storage: STORAGE, restore: { snapshot: "deadbeef" } });
-    await passwordSecret("k2", created.metadata.uid!);
+    await backedUp("k2", created.metadata.uid!, "0f0e0d0c");
     await eventually("kode-restore", async () => (await initNames("k2"))[0] === "kode-restore");
     await restoreRan("k2", JSON.stringify({ ok: false, error: "no snapshot deadbeef of restore/k2 in the repository" }));
     const k = await waitKode(env.client, NS, "k2", "RestoreFailed", (k) => condition(k, "Restored")?.reason === "RestoreFailed");
@@ -140,18 +190,20 @@ describe("restore", () => {
   test("from: a Kode that does not exist, a Kode with no backups, one with backups; a namespace cannot be named", async () => {
     await createKode(env.client, "k3", NS, { templateRef: { name: "t" }, storage: STORAGE, restore: { snapshot: "latest", from: { kode: "ghost" } } });
     const missing = await waitKode(env.client, NS, "k3", "RestoreSourceMissing", (k) => condition(k, "Restored")?.reason === "RestoreSourceMissing");
-    expect(missing.status.restore.error).toBe(`spec.restore.from.kode: there is no Kode ${NS}/ghost; name a Kode of this namespace that has backups (its status.backup.repository is set)`);
+    expect(missing.status.restore.error).toBe(`spec.restore.from.kode: there is no Kode ${NS}/ghost; name a Kode of this namespace that has backups (its status.backup.lastSnapshot is set)`);
 
     const src = await createKode(env.client, "src", NS, { templateRef: { name: "t" }, storage: STORAGE });
     await createKode(env.client, "k4", NS, { templateRef: { name: "t" }, storage: STORAGE, restore: { snapshot: "latest", from: { kode: "src" } } });
     const none = await waitKode(env.client, NS, "k4", "RestoreSourceMissing", (k) => condition(k, "Restored")?.reason === "RestoreSourceMissing" && isRunning(k));
-    expect(none.status.restore.error).toBe(`spec.restore.from.kode: Kode ${NS}/src has no backups yet (its status.backup.repository is unset); back it up first (kubectl annotate kode src kode.jacero.io/backup-now=1)`);
+    expect(none.status.restore.error).toBe(`spec.restore.from.kode: Kode ${NS}/src has no backups yet (its status.backup.lastSnapshot is unset); back it up first (kubectl annotate kode src kode.jacero.io/backup-now=1)`);
+    // src's status.backup names its repository and password Secret before any backup: still no source.
+    const repo = `s3:https://s3.backup.svc:9000/backups/kodes/${NS}/src-${src.metadata.uid}`;
+    await eventually("src's status.backup.repository", async () => (await getKode(env.client, NS, "src"))?.status?.backup?.repository === repo);
+    expect(await initNames("k4")).toEqual([]);
     await waitEvent(env.client, NS, "k4", "Warning", "RestoreSourceMissing");
 
     // src gets backed up (what the backup side writes): k4 restores from src's repository with src's password.
-    const repo = `s3:https://s3.backup.svc:9000/backups/kodes/${NS}/src-${src.metadata.uid}`;
-    await passwordSecret("src", src.metadata.uid!);
-    await env.client.mergePatch(KODES, "src", { status: { backup: { repository: repo, passwordSecret: passwordSecretName("src", src.metadata.uid!), lastSnapshot: "99aa88bb" } } }, { namespace: NS, subresource: "status" });
+    await backedUp("src", src.metadata.uid!, "99aa88bb");
     await eventually("k4's kode-restore", async () => (await initNames("k4"))[0] === "kode-restore");
     const c = await restoreContainer("k4");
     const envOf = Object.fromEntries(c.env.map((e: { name: string; value?: string; valueFrom?: unknown }) => [e.name, e.value ?? e.valueFrom]));
@@ -172,7 +224,7 @@ describe("restore", () => {
   test("paused: a Job runs the restore with the same container, its result goes into status, then the Job is pruned", async () => {
     const created = await createKode(env.client, "p1", NS, { templateRef: { name: "t" }, storage: STORAGE });
     await waitKode(env.client, NS, "p1", "Running", isRunning);
-    await passwordSecret("p1", created.metadata.uid!);
+    await backedUp("p1", created.metadata.uid!, "77aa66bb");
     await env.client.mergePatch(KODES, "p1", { spec: { paused: true } }, { namespace: NS });
     await waitKode(env.client, NS, "p1", "Paused", (k) => k.status?.phase === "Paused");
     const request = restoreRequestId({ snapshot: "latest" });

@@ -126,6 +126,19 @@ export function decideArchive(input: ArchiveInput): ArchiveDecision {
   }
 }
 
+/**
+ * The restore request of an archived Kode's pod: the verified snapshot while it resumes (not paused); once that was
+ * restored and the archive is over, the same request stays while there is no spec.restore, so the pod template does
+ * not change (and the IDE is not restarted) when the archive ends: the script skips it (its marker holds the id).
+ */
+export function archiveRestoreOf(kode: Kode): { restore: { snapshot: string }; id: string } | undefined {
+  const resume = (kode.spec as { paused?: boolean }).paused ? undefined : archiveRestoreRequest(kode);
+  if (resume) return { restore: { snapshot: resume.snapshot }, id: resume.restoreId };
+  const done = (kode.status as { restore?: { request?: string; snapshot?: string; restoredAt?: string } } | undefined)?.restore;
+  if ((kode.spec as { restore?: unknown }).restore || !done?.request?.startsWith("archive-") || !done.snapshot || !done.restoredAt) return undefined;
+  return { restore: { snapshot: done.snapshot }, id: done.request };
+}
+
 /** What a resumed archived Kode's new volume must be restored from (for the restore init container), if anything. */
 export function archiveRestoreRequest(kode: Kode): { snapshot: string; restoreId: string } | undefined {
   const a = archiveOf(kode);

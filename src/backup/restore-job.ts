@@ -24,7 +24,7 @@ export function renderRestoreJob(input: RestoreJobInput) {
     apiVersion: "batch/v1",
     kind: "Job",
     metadata: {
-      name: restoreJobName(k.name, restoreRequestId(input.restore)),
+      name: restoreJobName(k.name, input.requestId ?? restoreRequestId(input.restore)),
       ...(k.namespace !== undefined && { namespace: k.namespace }),
       labels: { ...input.labels },
       ...(input.ownerReferences && { ownerReferences: input.ownerReferences }),
@@ -34,7 +34,7 @@ export function renderRestoreJob(input: RestoreJobInput) {
       // The operator reads the result within seconds; the hour only bounds what a stopped operator leaves behind.
       ttlSecondsAfterFinished: 3600,
       template: {
-        metadata: { labels: { ...input.labels }, annotations: { [RESTORE_REQUEST_ANNOTATION]: restoreRequestId(input.restore) } },
+        metadata: { labels: { ...input.labels }, annotations: { [RESTORE_REQUEST_ANNOTATION]: input.requestId ?? restoreRequestId(input.restore) } },
         spec: {
           restartPolicy: "Never",
           containers: [container],

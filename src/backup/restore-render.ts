@@ -41,6 +41,12 @@ export function restoreRequestId(r: KodeRestore): string {
   return createHash("sha256").update(canonical).digest("hex").slice(0, 16);
 }
 
+/** A restore to run and the id it runs under (restoreRequestId of spec.restore, or an archive's resume id). */
+export interface RestoreRequest {
+  restore: KodeRestore;
+  id: string;
+}
+
 /** Where a restore reads from, resolved by the reconciler. */
 export interface RestoreSource {
   repository: string;
@@ -56,21 +62,34 @@ export interface RestoreProblem {
   message: string;
 }
 
-type BackupStatusLike = { repository?: string; passwordSecret?: string };
+type BackupStatusLike = { repository?: string; passwordSecret?: string; lastSnapshot?: string; lastSuccessfulTime?: string };
+const backupStatusOf = (kode: Kode) => (kode.status as { backup?: BackupStatusLike } | undefined)?.backup;
+
+/**
+ * A Kode has backups to restore once a backup of it succeeded (status.backup.lastSnapshot or lastSuccessfulTime).
+ * The repository password Secret alone says nothing: the backup step creates it before the first backup runs.
+ */
+export const hasBackups = (kode: Kode): boolean => {
+  const b = backupStatusOf(kode);
+  return !!(b?.lastSnapshot || b?.lastSuccessfulTime);
+};
 
 /**
  * The repository of this Kode, or of `from.kode` (a Kode of the same namespace, by its uid: its status.backup
- * names the repository and password Secret once it has been backed up). Without the password Secret there are no
- * backups to restore: a problem, and no init container. The S3 Secrets are the platform's and may not be in the
- * operator's cache: the container reads them as optional, so a missing one is the script's error, never a pod
- * held in CreateContainerConfigError.
+ * names the repository and password Secret). Without a successful backup (status.backup.lastSnapshot) there is
+ * nothing to restore: a problem, and no init container. The password Secret must still exist (a Kode whose Secret
+ * was deleted cannot be read). The S3 Secrets are the platform's and may not be in the operator's cache: the
+ * container reads them as optional, so a missing one is the script's error, never a pod held in
+ * CreateContainerConfigError.
  */
 export function resolveRestoreSource(
   kode: Kode,
   backup: TemplateBackup | undefined,
   caches: { kodes: Cache<Kode>; secrets: Cache<KubeObject> },
+  /** An archived Kode's resume: its own verified snapshot (backups exist by construction). */
+  archive?: RestoreRequest,
 ): { source?: RestoreSource; problem?: RestoreProblem } {
-  const restore = restoreOf(kode);
+  const restore = archive?.restore ?? restoreOf(kode);
   if (!restore) return {};
   const ns = kode.metadata.namespace ?? "";
   const name = kode.metadata.name;
@@ -80,20 +99,22 @@ export function resolveRestoreSource(
   if (from && from !== name) {
     const other = caches.kodes.get(ns, from);
     if (!other)
-      return { problem: { reason: "RestoreSourceMissing", message: `spec.restore.from.kode: there is no Kode ${ns}/${from}; name a Kode of this namespace that has backups (its status.backup.repository is set)` } };
-    const b = (other.status as { backup?: BackupStatusLike } | undefined)?.backup;
+      return { problem: { reason: "RestoreSourceMissing", message: `spec.restore.from.kode: there is no Kode ${ns}/${from}; name a Kode of this namespace that has backups (its status.backup.lastSnapshot is set)` } };
+    const b = backupStatusOf(other);
     const uid = other.metadata.uid ?? "";
     const repository = b?.repository;
-    if (!repository)
-      return { problem: { reason: "RestoreSourceMissing", message: `spec.restore.from.kode: Kode ${ns}/${from} has no backups yet (its status.backup.repository is unset); back it up first (kubectl annotate kode ${from} kode.jacero.io/backup-now=1)` } };
+    if (!repository || !hasBackups(other))
+      return { problem: { reason: "RestoreSourceMissing", message: `spec.restore.from.kode: Kode ${ns}/${from} has no backups yet (its status.backup.lastSnapshot is unset); back it up first (kubectl annotate kode ${from} kode.jacero.io/backup-now=1)` } };
     source = { repository, passwordSecret: b?.passwordSecret ?? passwordSecretName(from, uid), host: resticHost(ns, from), fromKode: from };
   } else {
+    if (!archive && !hasBackups(kode))
+      return { problem: { reason: "RestoreSourceMissing", message: `this Kode has no backups to restore yet (its status.backup.lastSnapshot is unset); back it up first (kubectl annotate kode ${name} kode.jacero.io/backup-now=1)` } };
     const uid = kode.metadata.uid ?? "";
-    source = { repository: repositoryUrl(backup.s3, ns, name, uid), passwordSecret: passwordSecretName(name, uid), host: resticHost(ns, name) };
+    source = { repository: backupStatusOf(kode)?.repository ?? repositoryUrl(backup.s3, ns, name, uid), passwordSecret: backupStatusOf(kode)?.passwordSecret ?? passwordSecretName(name, uid), host: resticHost(ns, name) };
   }
   if (!caches.secrets.get(ns, source.passwordSecret)) {
     const whose = source.fromKode ? `Kode ${ns}/${source.fromKode}` : "this Kode";
-    return { problem: { reason: "RestoreSourceMissing", message: `${whose} has no backups to restore: its repository password Secret ${ns}/${source.passwordSecret} does not exist` } };
+    return { problem: { reason: "RestoreSourceMissing", message: `the backups of ${whose} cannot be read: their repository password Secret ${ns}/${source.passwordSecret} does not exist (restore it from a copy)` } };
   }
   return { source };
 }
@@ -105,7 +126,7 @@ export function restoreSecretNames(kode: Kode, kodes: Cache<Kode>): string[] {
   const from = restore.from?.kode;
   if (from && from !== kode.metadata.name) {
     const other = kodes.get(kode.metadata.namespace, from);
-    const b = (other?.status as { backup?: BackupStatusLike } | undefined)?.backup;
+    const b = other && backupStatusOf(other);
     if (b?.passwordSecret) return [b.passwordSecret];
     return other?.metadata.uid ? [passwordSecretName(from, other.metadata.uid)] : [];
   }
@@ -120,6 +141,8 @@ export interface RestoreContainerInput {
   homeVolumeName: string;
   uid: number;
   gid: number;
+  /** The request id (default: restoreRequestId(restore)). */
+  requestId?: string;
 }
 
 export type RestoreContainer = {
@@ -155,7 +178,7 @@ export function restoreEnv(input: Omit<RestoreContainerInput, "homeVolumeName" |
     ...(source.fromKode ? [{ name: "KODE_FROM_HOST", value: source.host }] : []),
     { name: "KODE_SNAPSHOT", value: restore.snapshot },
     ...(restore.paths?.length ? [{ name: "KODE_PATHS", value: restore.paths.join("\n") }] : []),
-    { name: "KODE_RESTORE_ID", value: restoreRequestId(restore) },
+    { name: "KODE_RESTORE_ID", value: input.requestId ?? restoreRequestId(restore) },
   ];
 }
 

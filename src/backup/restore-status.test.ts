@@ -63,23 +63,38 @@ describe("restoreOutcome", () => {
 
 describe("resolveRestoreSource", () => {
   const secrets = cache([{ metadata: { name: "k-backup-11111111" } }, { metadata: { name: "o-backup-33333333" } }]);
-  test("this Kode: its repository and password Secret", () => {
-    expect(resolveRestoreSource(kode({ snapshot: "latest" }), BACKUP, { kodes: cache([]), secrets })).toEqual({ source: SOURCE });
+  const backedUp = { backup: { lastSnapshot: "0a1b2c3d", lastSuccessfulTime: "2026-12-01T03:00:00Z" } };
+  test("this Kode, once a backup succeeded: its repository and password Secret", () => {
+    expect(resolveRestoreSource(kode({ snapshot: "latest" }, backedUp), BACKUP, { kodes: cache([]), secrets })).toEqual({ source: SOURCE });
+  });
+  test("the password Secret and status.backup.repository without a successful backup are no backups", () => {
+    const before = { backup: { repository: SOURCE.repository, passwordSecret: SOURCE.passwordSecret } };
+    expect(resolveRestoreSource(kode({ snapshot: "latest" }, before), BACKUP, { kodes: cache([]), secrets })).toEqual({
+      problem: { reason: "RestoreSourceMissing", message: "this Kode has no backups to restore yet (its status.backup.lastSnapshot is unset); back it up first (kubectl annotate kode k kode.jacero.io/backup-now=1)" },
+    });
+    const other = { metadata: { name: "o", uid: "33333333-4444" }, status: { backup: { repository: "s3:https://s3.example/bkt/ns/o-33333333-4444", passwordSecret: "o-backup-33333333" } } } as unknown as Kode;
+    expect(resolveRestoreSource(kode({ snapshot: "latest", from: { kode: "o" } }), BACKUP, { kodes: cache([other]), secrets }).problem).toEqual({
+      reason: "RestoreSourceMissing",
+      message: "spec.restore.from.kode: Kode ns/o has no backups yet (its status.backup.lastSnapshot is unset); back it up first (kubectl annotate kode o kode.jacero.io/backup-now=1)",
+    });
+  });
+  test("an archive's resume: this Kode's own repository, without spec.restore", () => {
+    expect(resolveRestoreSource(kode(undefined), BACKUP, { kodes: cache([]), secrets }, { restore: { snapshot: "0a1b2c3d" }, id: "archive-p" })).toEqual({ source: SOURCE });
   });
   test("from another Kode: what its status.backup names", () => {
-    const other = { metadata: { name: "o", uid: "33333333-4444" }, status: { backup: { repository: "s3:https://s3.example/bkt/ns/o-33333333-4444", passwordSecret: "o-backup-33333333" } } } as unknown as Kode;
+    const other = { metadata: { name: "o", uid: "33333333-4444" }, status: { backup: { repository: "s3:https://s3.example/bkt/ns/o-33333333-4444", passwordSecret: "o-backup-33333333", lastSnapshot: "99aa88bb" } } } as unknown as Kode;
     const k = kode({ snapshot: "latest", from: { kode: "o" } });
     expect(resolveRestoreSource(k, BACKUP, { kodes: cache([other]), secrets })).toEqual({ source: { repository: "s3:https://s3.example/bkt/ns/o-33333333-4444", passwordSecret: "o-backup-33333333", host: "ns/o", fromKode: "o" } });
     expect(restoreSecretNames(k, cache([other]))).toEqual(["o-backup-33333333"]);
   });
   test("from naming this Kode is this Kode", () => {
-    expect(resolveRestoreSource(kode({ snapshot: "latest", from: { kode: "k" } }), BACKUP, { kodes: cache([]), secrets })).toEqual({ source: SOURCE });
+    expect(resolveRestoreSource(kode({ snapshot: "latest", from: { kode: "k" } }, backedUp), BACKUP, { kodes: cache([]), secrets })).toEqual({ source: SOURCE });
   });
   test("no backups section, no password Secret", () => {
     expect(resolveRestoreSource(kode({ snapshot: "latest" }), undefined, { kodes: cache([]), secrets }).problem?.reason).toBe("BackupNotConfigured");
-    expect(resolveRestoreSource(kode({ snapshot: "latest" }), BACKUP, { kodes: cache([]), secrets: cache([]) }).problem).toEqual({
+    expect(resolveRestoreSource(kode({ snapshot: "latest" }, backedUp), BACKUP, { kodes: cache([]), secrets: cache([]) }).problem).toEqual({
       reason: "RestoreSourceMissing",
-      message: "this Kode has no backups to restore: its repository password Secret ns/k-backup-11111111 does not exist",
+      message: "the backups of this Kode cannot be read: their repository password Secret ns/k-backup-11111111 does not exist (restore it from a copy)",
     });
   });
 });

@@ -7,7 +7,7 @@ import type { RestoreStatusSchema } from "../api/backup.ts";
 import type { ConditionSpec } from "../api/conditions.ts";
 import type { Kode } from "../api/types.ts";
 import { parseResult } from "./scripts.ts";
-import { RESTORE_CONTAINER, RESTORE_REQUEST_ANNOTATION, restoreOf, restoreRequestId, type RestoreProblem, type RestoreSource } from "./restore-render.ts";
+import { RESTORE_CONTAINER, RESTORE_REQUEST_ANNOTATION, restoreOf, restoreRequestId, type RestoreProblem, type RestoreRequest, type RestoreSource } from "./restore-render.ts";
 
 export type RestoreStatus = v.InferOutput<typeof RestoreStatusSchema>;
 export const RESTORED_CONDITION = "Restored";
@@ -33,10 +33,10 @@ export const oldRestoreOf = (kode: Kode): RestoreStatus | undefined => (kode.sta
  * Whether the current spec.restore has run (succeeded, or the script failed): status.restore is about it and says
  * when it was restored, or the Restored condition says the run failed (an error from a missing source is no run).
  */
-export function restoreRan(kode: Kode): boolean {
-  const restore = restoreOf(kode);
+export function restoreRan(kode: Kode, request?: RestoreRequest): boolean {
+  const restore = request?.restore ?? restoreOf(kode);
   const old = oldRestoreOf(kode);
-  if (!restore || old?.request !== restoreRequestId(restore)) return false;
+  if (!restore || old?.request !== (request?.id ?? restoreRequestId(restore))) return false;
   const reason = kode.status?.conditions?.find((c) => c.type === RESTORED_CONDITION)?.reason;
   return !!old.restoredAt || (!!old.error && reason === "RestoreFailed");
 }
@@ -57,11 +57,11 @@ const keptText = (kept: number, dir: unknown) => (kept > 0 ? `; ${kept} file${ke
  * What status.restore says now. `source`/`problem` come from resolveRestoreSource; `pod` is the Kode's own pod,
  * `pods` those of the restore Job (while paused).
  */
-export function restoreOutcome(kode: Kode, input: { source?: RestoreSource; problem?: RestoreProblem; pod?: RestorePod; pods?: RestorePod[] }): RestoreOutcome {
-  const restore = restoreOf(kode);
+export function restoreOutcome(kode: Kode, input: { source?: RestoreSource; problem?: RestoreProblem; pod?: RestorePod; pods?: RestorePod[]; request?: RestoreRequest }): RestoreOutcome {
+  const restore = input.request?.restore ?? restoreOf(kode);
   const old = oldRestoreOf(kode);
   if (!restore) return { ...(old && { status: old }) };
-  const request = restoreRequestId(restore);
+  const request = input.request?.id ?? restoreRequestId(restore);
   const fromKode = restore.from?.kode && restore.from.kode !== kode.metadata.name ? restore.from.kode : undefined;
   const same = old?.request === request;
   if (input.problem) {
@@ -71,7 +71,7 @@ export function restoreOutcome(kode: Kode, input: { source?: RestoreSource; prob
   }
   const t = (input.pods ?? [input.pod]).map((p) => terminationFor(p, request)).find((x) => x);
   if (!t) {
-    if (restoreRan(kode)) return { status: old, condition: conditionOf(old!) };
+    if (restoreRan(kode, input.request)) return { status: old, condition: conditionOf(old!) };
     return { status: { request, ...(fromKode && { fromKode }) }, condition: { status: "Unknown", reason: "RestorePending", message: `waiting for the ${RESTORE_CONTAINER} init container to restore snapshot ${restore.snapshot}` } };
   }
   const result = parseResult(t.message);

@@ -168,9 +168,12 @@ export function localPodRunner(opts: { readSecret(namespace: string, name: strin
           env[e.name] = Buffer.from(v, "base64").toString();
         } else env[e.name] = local(String(e.value ?? ""));
       }
-      const [shell, flag, script] = c.command;
+      // kubelet's termination-log file (the restore container leaves KODE_RESULT at its default, that path).
+      env.KODE_RESULT ??= join(work, "termination-log");
+      // sh -c SCRIPT [ARG0 ...]: the restore container's wrapper passes the script as $0.
+      const [shell, flag, script, ...args] = c.command;
       if (shell !== "sh" || flag !== "-c") return { exitCode: 1, message: "test kubelet: runs only sh -c SCRIPT" };
-      const proc = Bun.spawn([SH, "-c", script], { env, stdout: "ignore", stderr: "pipe" });
+      const proc = Bun.spawn([SH, "-c", script, ...args], { env, stdout: "ignore", stderr: "pipe" });
       const exitCode = await proc.exited;
       let message: string | undefined;
       try {

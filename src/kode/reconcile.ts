@@ -29,7 +29,7 @@ import { deriveStatus, statusEquals, transitions, type ObservedStatefulSet } fro
 import { validateKodeInput, type Problem } from "./validate.ts";
 import { environmentOfPod, forgetPostStart, type ObservedPod, type PostStartMemo } from "./init-reports.ts";
 import { pendingSecurityAlert, withSecurityAlert } from "../falco/alerts.ts";
-import { resolveRestoreSource, templateBackupOf, restoreOf } from "../backup/restore-render.ts";
+import { resolveRestoreSource, templateBackupOf, restoreOf, restoreRequestId } from "../backup/restore-render.ts";
 import { restoreOutcome, restoreRan, type RestorePod } from "../backup/restore-status.ts";
 import { JOBS } from "../backup/restore-job.ts";
 import { homeDataSource, reconcileVolumeSnapshots, volumeSnapshotsCondition, volumeSnapshotsOf, type SnapshotProblem } from "../backup/volume-snapshot.ts";
@@ -37,7 +37,7 @@ import { previousExtras, withBackupExtras, type BackupExtras } from "./status-re
 import { nextCondition } from "../api/conditions.ts";
 import { backupStep, type BackupStepResult } from "../backup/backup-step.ts";
 import { BACKED_UP_CONDITION, type JobResult } from "../backup/backup-results.ts";
-import { ARCHIVED_CONDITION } from "../backup/archive-plan.ts";
+import { ARCHIVED_CONDITION, archiveRestoreOf } from "../backup/archive-plan.ts";
 import { CRONJOBS } from "../backup/config.ts";
 import type { ActivityEntry } from "../lifecycle/activity-status.ts";
 import type { LifecycleMetrics } from "../lifecycle/metrics.ts";
@@ -511,7 +511,9 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
 
   // spec.restore: the init container when its source resolves; otherwise a reason, and the IDE starts without it.
   const backup = templateBackupOf(template.spec);
-  const restoreSource = resolveRestoreSource(kode, backup, { kodes: deps.kodes, secrets: deps.secrets });
+  // A resumed archived Kode: its new volume gets the verified snapshot first (before any spec.restore).
+  const archiveRestore = archiveRestoreOf(kode);
+  const restoreSource = resolveRestoreSource(kode, backup, { kodes: deps.kodes, secrets: deps.secrets }, archiveRestore);
   // spec.storage.fromSnapshot: the PVC's dataSource when it is created (a missing snapshot is bad input).
   const storage = resolveSettings(kode, template.spec).storage;
   const ownPvc = !storage?.existingVolumeClaim && storage?.resources?.requests?.storage ? names.pvc : undefined;
@@ -519,7 +521,8 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
   if (source.problem) return fail([source.problem]);
   // Paused: no pod runs the init container, so a Job restores into the home PVC (until its result is in status).
   const homePvc = storage?.existingVolumeClaim ?? ownPvc;
-  const restoreJobClaim = kode.spec.paused && deps.jobs && restoreSource.source && homePvc && !restoreRan(kode) ? homePvc : undefined;
+  const restoreRequest = archiveRestore ?? (restoreOf(kode) && { restore: restoreOf(kode)!, id: restoreRequestId(restoreOf(kode)!) });
+  const restoreJobClaim = kode.spec.paused && deps.jobs && restoreSource.source && homePvc && !restoreRan(kode, restoreRequest) ? homePvc : undefined;
 
   let rendered: ReturnType<typeof renderKode>;
   try {
@@ -531,7 +534,7 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
       envoy: envoy.input,
       devcontainer: dc.input,
       access: access.access,
-      ...(restoreSource.source && backup && { restore: { restore: restoreOf(kode)!, backup, source: restoreSource.source, ...(restoreJobClaim && { jobClaim: restoreJobClaim }) } }),
+      ...(restoreSource.source && backup && restoreRequest && { restore: { restore: restoreRequest.restore, requestId: restoreRequest.id, backup, source: restoreSource.source, ...(restoreJobClaim && { jobClaim: restoreJobClaim }) } }),
       ...(source.dataSource && { homeDataSource: source.dataSource }),
     });
   } catch (e) {
@@ -565,7 +568,7 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
 
   const restoreJob = restoreJobClaim ? applied.results[rendered.children.findIndex((c) => c.resource === JOBS)]?.object : undefined;
   const jobPods = restoreJob?.metadata.uid ? ((deps.pods as ChildCache | undefined)?.controlledBy?.(restoreJob.metadata.uid) ?? []) : [];
-  const restored = restoreOutcome(kode, { ...restoreSource, pods: [...(podOurs ? [pod as RestorePod] : []), ...(jobPods as RestorePod[])] });
+  const restored = restoreOutcome(kode, { ...restoreSource, ...(archiveRestore && { request: archiveRestore }), pods: [...(podOurs ? [pod as RestorePod] : []), ...(jobPods as RestorePod[])] });
   if (restored.event) deps.events.event(asObject(kode), restored.event.type, restored.event.reason, restored.event.message);
   const homeClaim = homePvc;
   const snaps = await reconcileVolumeSnapshots({

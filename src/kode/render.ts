@@ -210,7 +210,7 @@ export interface RenderInput {
   /** The route from a browser (the template's access section, resolved by src/kode/access.ts). */
   access?: KodeAccess;
   /** spec.restore with its source resolved: the init container kode-restore runs first (src/backup/restore-render.ts). */
-  restore?: { restore: KodeRestore; backup: TemplateBackup; source: RestoreSource; /** Paused, not yet run: the Job `<kode>-restore-<request>` on this claim. */ jobClaim?: string };
+  restore?: { restore: KodeRestore; backup: TemplateBackup; source: RestoreSource; /** Default restoreRequestId(restore) (an archive's resume has its own). */ requestId?: string; /** Paused, not yet run: the Job `<kode>-restore-<request>` on this claim. */ jobClaim?: string };
   /**
    * The home PVC's dataSource: spec.storage.fromSnapshot when the PVC does not exist yet, else what the live PVC
    * has (dataSource is immutable; the reconciler decides, render only writes it).
@@ -404,7 +404,7 @@ export function renderKode(input: RenderInput): RenderResult {
       template: {
         metadata: {
           labels: { ...childLabels(name, s.type, "ide"), ...falcoPodLabels({ kind: template.kind, name: template.name, spec: t }) },
-          annotations: { [ANNOTATION_CONFIG_CHECKSUM]: rolloutVersion(input.rollout, ""), ...(input.restore && { [RESTORE_REQUEST_ANNOTATION]: restoreRequestId(input.restore.restore) }) },
+          annotations: { [ANNOTATION_CONFIG_CHECKSUM]: rolloutVersion(input.rollout, ""), ...(input.restore && { [RESTORE_REQUEST_ANNOTATION]: input.restore.requestId ?? restoreRequestId(input.restore.restore) }) },
         },
         spec: podSpec,
       },
@@ -425,7 +425,7 @@ export function renderKode(input: RenderInput): RenderResult {
   const kept = environment.keptDevcontainer;
   const devcontainerConfigMap = kept && { apiVersion: "v1" as const, kind: "ConfigMap" as const, metadata: meta(kept.name, "ide", kept.annotations), data: kept.data };
   const r = input.restore;
-  const restoreJob = r?.jobClaim ? renderRestoreJob({ kode, restore: r.restore, backup: r.backup, source: r.source, homeVolumeName: HOME_VOLUME, uid: s.puid, gid: s.pgid, claimName: r.jobClaim, labels: childLabels(name, s.type, "restore"), ...(owner && { ownerReferences: owner }) }) : undefined;
+  const restoreJob = r?.jobClaim ? renderRestoreJob({ kode, restore: r.restore, backup: r.backup, source: r.source, ...(r.requestId && { requestId: r.requestId }), homeVolumeName: HOME_VOLUME, uid: s.puid, gid: s.pgid, claimName: r.jobClaim, labels: childLabels(name, s.type, "restore"), ...(owner && { ownerReferences: owner }) }) : undefined;
   const result: Omit<RenderResult, "children"> = { statefulSet, service, ...(secret && { secret }), ...(pvc && { pvc }), ...(devcontainerConfigMap && { devcontainerConfigMap }), ...(restoreJob && { restoreJob }), warnings };
   if (input.envoy) attachEnvoy(result, input, s.port, s.type, owner, credentials.secretName, environment.toolPorts);
   const isolation = renderIsolation(input, s.port, s.type, owner, environment.toolPorts);
