@@ -103,7 +103,8 @@ beforeAll(async () => {
   await createNamespace(env.client, NS);
   await installVolumeSnapshotCrds(env.client);
   const client = createClient(await loadClientConfig({ kubeconfig: env.operatorKubeconfig }), { userAgent: "kode-operator-restore/1", qps: 0 });
-  op = startOperator({ client });
+  // No activity polling: its first reading would be a status write at a time of its own (tested in e2e/lifecycle-*).
+  op = startOperator({ client, activity: { intervalMs: 0 } });
   await op.ready;
   await createSecret(env.client, "s3-creds", NS, { AWS_ACCESS_KEY_ID: "id", AWS_SECRET_ACCESS_KEY: "key" });
   await createTemplate(env.client, "t", NS, TEMPLATE);
@@ -144,11 +145,10 @@ describe("restore", () => {
     const ev = await waitEvent(env.client, NS, "k1", "Normal", "RestoreSucceeded");
     expect(ev.message).toBe("restored snapshot 1a2b3c4d (12 files); 2 files it would have replaced kept aside under ~/.kode-restore-kept/20261202T000100Z");
     // Settled: the operator writes nothing more for this Kode (the pod restarting with the marker would skip).
-    // The Kode's own start-up may still be finishing after Restored=True (the activity poller's first reading, of
-    // the sandbox's code-server that answers 503, is written once): wait for it and until the operator's status
-    // writes stop, then a label change must not cause any.
+    // The Kode's own start-up may still be finishing after Restored=True: wait until the operator's status writes
+    // stop, then a label change must not cause any.
     const writes = () => env.server.hooks.count({ userAgent: "kode-operator-restore/1", verb: "patch", resource: "kodes/status" });
-    await waitKode(env.client, NS, "k1", "Running with its first activity reading", (k) => isRunning(k) && k.status?.activity !== undefined);
+    await waitKode(env.client, NS, "k1", "Running", isRunning);
     for (let last = -1, i = 0; writes() !== last && i < 20; i++) {
       last = writes();
       await Bun.sleep(1000);
