@@ -119,8 +119,12 @@ describe("RBAC: every request of a recorded operator run is in the table", () =>
       // leaves no termination message) is in status.
       const s1 = await env.client.get<KubeObject>(KODES, "s1", NS);
       const uid = s1!.metadata.uid!;
-      await env.client.create(SECRETS, { apiVersion: "v1", kind: "Secret", metadata: { name: passwordSecretName("s1", uid), namespace: NS, labels: { [BACKUP_OF_UID_LABEL]: uid } }, data: { password: "cHc=" } });
-      await env.client.mergePatch(KODE_TEMPLATES, "snap", { spec: { backup: { s3: { endpoint: "https://s3.example:9000", bucket: "backups", credentialsSecretRef: { name: "s3" } } } } }, { namespace: NS });
+      await env.client.create(SECRETS, { apiVersion: "v1", kind: "Secret", metadata: { name: "s3-snap", namespace: NS }, data: { AWS_ACCESS_KEY_ID: "aWQ=", AWS_SECRET_ACCESS_KEY: "a2V5" } });
+      await env.client.mergePatch(KODE_TEMPLATES, "snap", { spec: { backup: { s3: { endpoint: "https://s3.example:9000", bucket: "backups", credentialsSecretRef: { name: "s3-snap" } } } } }, { namespace: NS });
+      // The operator makes the repository's password Secret; a backup recorded in status makes the repository a source.
+      const password = await eventually("the repository password Secret", () => env.client.get<KubeObject>(SECRETS, passwordSecretName("s1", uid), NS));
+      expect(password.metadata.labels?.[BACKUP_OF_UID_LABEL]).toBe(uid);
+      await env.client.mergePatch(KODES, "s1", { status: { backup: { lastTime: "2026-12-01T03:00:00Z", lastSuccessfulTime: "2026-12-01T03:00:00Z", lastSnapshot: "0a1b2c3d" } } }, { namespace: NS, subresource: "status" });
       await env.client.mergePatch(KODES, "s1", { spec: { paused: true, restore: { snapshot: "latest" } } }, { namespace: NS });
       await eventually("the restore Job pruned", () => env.server.hooks.count({ userAgent: UA, verb: "delete", resource: "jobs" }) > 0);
 
