@@ -68,7 +68,7 @@ describe.skipIf(!HAVE_TOOLS)("archive with a VolumeSnapshot first", () => {
       await eventually(`snapshot ${v}`, async () => ((await getKode(env.client, NS, "ivy"))?.status?.volumeSnapshots?.items?.length ?? 0) >= (v === "one" ? 1 : 2) || undefined);
       await Bun.sleep(1_100); // creationTimestamps a second apart: the order of age is unambiguous
     }
-    const onDemand = ((await env.client.list<Obj>(VOLUME_SNAPSHOTS, NS)).items as Obj[]).map((s) => s.metadata.name).sort();
+    const onDemand = ((await env.client.list<Obj>(VOLUME_SNAPSHOTS, { namespace: NS })).items as Obj[]).map((s) => s.metadata.name).sort();
     expect(onDemand).toHaveLength(2);
 
     const timeline: string[] = [];
@@ -102,7 +102,7 @@ describe.skipIf(!HAVE_TOOLS)("archive with a VolumeSnapshot first", () => {
       expect(timeline).not.toContain("claim deleted");
       // keep 2: the oldest on-demand snapshot went, the archive's one counts.
       const left = await eventually("keep 2", async () => {
-        const names = ((await env.client.list<Obj>(VOLUME_SNAPSHOTS, NS)).items as Obj[]).filter((s) => !s.metadata.deletionTimestamp).map((s) => s.metadata.name);
+        const names = ((await env.client.list<Obj>(VOLUME_SNAPSHOTS, { namespace: NS })).items as Obj[]).filter((s) => !s.metadata.deletionTimestamp).map((s) => s.metadata.name);
         return names.length === 2 ? names.sort() : undefined;
       });
       expect(left).toHaveLength(2);
