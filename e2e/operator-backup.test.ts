@@ -279,7 +279,10 @@ describe.skipIf(!HAVE_TOOLS)("operator backups with restic and S3 over HTTPS", (
         console.log("DEBUG", warnings.slice(-5), timeline);
         throw e;
       });
-      expect(k.status.archive).toMatchObject({ phase: "Archived", volume: "gina-home", files: 2, bytes: 50_000 + 15, sampled: 2 });
+      // No volumeSnapshots in the template: deleted without one, the reason in status and an Event.
+      expect(k.status.archive).toMatchObject({ phase: "Archived", volume: "gina-home", files: 2, bytes: 50_000 + 15, sampled: 2, volumeSnapshotNote: "the template has no volumeSnapshots" });
+      expect(k.status.archive.volumeSnapshot).toBeUndefined();
+      expect((await waitEvent(env.client, NS, "gina", "Normal", "ArchiveWithoutVolumeSnapshot")).message).toBe("volume gina-home is deleted without a VolumeSnapshot: the template has no volumeSnapshots");
       expect(k.status.archive.snapshot).toBe(k.status.archive.backupSnapshot);
       expect(k.status.archive.manifestSnapshot).toMatch(/^[0-9a-f]{8}$/);
       expect(condition(k, "Archived")).toMatchObject({ status: "True", reason: "Archived" });

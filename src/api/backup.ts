@@ -138,6 +138,8 @@ export const ArchiveStatusSchema = v.pipe(
     sampled: v.optional(int("How many files were restored and compared byte for byte.")),
     manifestSnapshot: v.optional(str("The repository snapshot (host <namespace>/<kode>.manifest) holding the sample's manifest of paths, sizes and sha256.")),
     volume: v.optional(str("The claim deleted once verified.")),
+    volumeSnapshot: v.optional(str("The VolumeSnapshot of the claim taken before it was deleted (owned by the Kode, counted in volumeSnapshots.keep).")),
+    volumeSnapshotNote: v.optional(str("Why the claim was deleted without a VolumeSnapshot, or what holds its deletion back.")),
     error: v.optional(str("Why the archive stopped (the volume is kept).")),
   }),
   v.description("Archiving this paused Kode (template lifecycle.archiveAfter)."),

@@ -14,6 +14,7 @@ import { ARCHIVED_CONDITION, archiveOf, decideArchive, type ArchiveStatus } from
 import { planBackup, type BackupPlan, type Problem } from "./backup-plan.ts";
 import { renderCronJob, renderDataJob, renderPasswordSecret, backupNames } from "./backup-render.ts";
 import { applyResults, BACKED_UP_CONDITION, backedUpCondition, jobFinished, jobKind, jobResult, recorded, type BackupEvent, type BackupStatus, type JobResult } from "./backup-results.ts";
+import { archiveSnapshotName, takeVolumeSnapshot, volumeSnapshotsOf, volumeSnapshotState, type VolumeSnapshot } from "./volume-snapshot.ts";
 import { BACKUP_NOW_ANNOTATION, BACKUP_OF_UID_LABEL, CRONJOBS, JOBS, PASSWORD_KEY, type DataJobKind } from "./config.ts";
 
 type Secret = KubeObject & { data?: Record<string, string> };
@@ -29,6 +30,8 @@ export interface BackupDeps {
   now(): number;
   /** How long a paused Kode waits at most before its archive delay is looked at again (default 1 minute). */
   archiveRecheckMs?: number;
+  /** VolumeSnapshots; absent when the cluster has no such kind. */
+  volumeSnapshots?: ChildCache;
   fieldManager: string;
 }
 
@@ -201,7 +204,25 @@ export async function backupStep(deps: BackupDeps, kode: Kode, spec: KodeTemplat
   const events = [...base.events, ...decision.events];
   let archive = decision.archive;
   let wrote = password.created;
-  if (decision.deleteVolume) {
+  let deleteVolume = decision.deleteVolume;
+  let holdCondition: ConditionSpec | undefined;
+  let holdMs: number | undefined;
+  if (deleteVolume) {
+    const claim = childNames(name).pvc;
+    const live = deps.pvcs.get(ns, claim);
+    const ours = !!live && !!live.metadata.ownerReferences?.some((r) => r.controller === true && r.uid === kode.metadata.uid);
+    const snap = ours ? await archiveSnapshot(deps, kode, spec, archive!, claim) : { archive: archive! };
+    archive = snap.archive;
+    wrote ||= !!snap.wrote;
+    if (snap.created) events.push({ type: "Normal", reason: "VolumeSnapshotTaken", message: `VolumeSnapshot ${snap.created} of ${claim} was taken before the archive deletes it` });
+    if (snap.noteEvent) events.push({ type: "Normal", reason: "ArchiveWithoutVolumeSnapshot", message: snap.noteEvent });
+    if (snap.waitMessage) {
+      deleteVolume = false;
+      holdCondition = { status: "False", reason: "Verified", message: snap.waitMessage };
+      holdMs = 1000;
+    }
+  }
+  if (deleteVolume) {
     const claim = childNames(name).pvc;
     const live = deps.pvcs.get(ns, claim);
     // Only our own claim (controller ownerReference), at the uid seen: never a user's, never a kept one.
@@ -212,8 +233,10 @@ export async function backupStep(deps: BackupDeps, kode: Kode, spec: KodeTemplat
     archive = { ...archive!, phase: "Archived", volume: claim };
     events.push({ type: "Normal", reason: "Archived", message: `volume ${claim} deleted after snapshot ${archive.snapshot} was verified; resuming restores it into a new volume` });
   }
-  const archiveCondition = decision.deleteVolume ? { status: "True" as const, reason: "Archived", message: `the volume was deleted after snapshot ${archive!.snapshot} was verified (${archive!.verifiedAt}); set spec.paused to false to restore it into a new volume` } : decision.condition;
-  const archivePart = { ...(archive && { archive }), ...(archiveCondition && { archiveCondition }), ...(decision.volumeGone && { volumeGone: true }) };
+  const archiveCondition = holdCondition ?? (deleteVolume ? { status: "True" as const, reason: "Archived", message: `the volume was deleted after snapshot ${archive!.snapshot} was verified (${archive!.verifiedAt}); set spec.paused to false to restore it into a new volume` } : decision.condition);
+  // While the claim waits for its VolumeSnapshot it stays rendered (a child not desired would be pruned).
+  const volumeGone = decision.volumeGone && !holdCondition;
+  const archivePart = { ...(archive && { archive }), ...(archiveCondition && { archiveCondition }), ...(volumeGone && { volumeGone: true }) };
   if (decision.job) triggers.push({ trigger: decision.job.trigger, tag: decision.job.tag || "archive", kind: decision.job.kind });
   if (plan.beforePause && pauseId && status.handledPause !== pauseId) triggers.push({ trigger: `pause:${pauseId}`, tag: "before-pause", ...(podRunning && { waitsFor: "the IDE pod to stop" }) });
   const now = kode.metadata.annotations?.[BACKUP_NOW_ANNOTATION];
@@ -233,7 +256,7 @@ export async function backupStep(deps: BackupDeps, kode: Kode, spec: KodeTemplat
     started = jobName;
   }
   const ownActive = observed.own.some((j) => !jobFinished(j as never));
-  if (plan.schedule && !(plan.singlePod && podRunning) && !decision.volumeGone && !restoring)
+  if (plan.schedule && !(plan.singlePod && podRunning) && !volumeGone && !restoring)
     children.push({ resource: CRONJOBS, object: renderCronJob({ kode, plan, podRunning, suspend: ownActive || !!started }) });
   const running = started ?? observed.active[0]?.metadata.name;
   return {
@@ -245,5 +268,46 @@ export async function backupStep(deps: BackupDeps, kode: Kode, spec: KodeTemplat
     wrote,
     ...archivePart,
     ...(decision.requeueAfterMs !== undefined && { requeueAfterMs: Math.min(decision.requeueAfterMs, deps.archiveRecheckMs ?? 60_000) }),
+    ...(holdMs !== undefined && { requeueAfterMs: holdMs }),
   };
+}
+
+/**
+ * Before the verified archive deletes the claim: a VolumeSnapshot of it (owned, one per pause), when the template
+ * asks for snapshots and the kind is served. The claim is deleted once it is readyToUse; a snapshot that failed,
+ * no volumeSnapshots in the template, or no such kind: deleted without one (the restic snapshot is verified), the
+ * reason in status.archive.volumeSnapshotNote.
+ */
+async function archiveSnapshot(deps: BackupDeps, kode: Kode, spec: KodeTemplateSpec, archive: ArchiveStatus, claim: string): Promise<{ archive: ArchiveStatus; wrote?: boolean; created?: string; waitMessage?: string; noteEvent?: string }> {
+  const settings = volumeSnapshotsOf(spec);
+  const note = (why: string) => (archive.volumeSnapshotNote === why ? { archive } : { archive: { ...archive, volumeSnapshotNote: why }, noteEvent: `volume ${claim} is deleted without a VolumeSnapshot: ${why}` });
+  if (!settings) return note("the template has no volumeSnapshots");
+  if (!deps.volumeSnapshots) return note("the cluster has no snapshot.storage.k8s.io/v1 VolumeSnapshot kind");
+  const ns = kode.metadata.namespace ?? "";
+  if (!archive.volumeSnapshot) {
+    try {
+      const created = await takeVolumeSnapshot(deps.client, { kode, type: spec.type, pvcName: claim, ...(settings.className && { className: settings.className }), now: archive.pause, fieldManager: deps.fieldManager });
+      const name = created.metadata.name;
+      return { archive: { ...archive, volumeSnapshot: name }, wrote: true, created: name, waitMessage: `snapshot ${archive.snapshot} verified; VolumeSnapshot ${name} of ${claim} is to be readyToUse before the volume is deleted` };
+    } catch (e) {
+      const code = (e as { code?: number }).code;
+      if (code === 404) return note("the cluster has no snapshot.storage.k8s.io/v1 VolumeSnapshot kind");
+      if (code === 409) {
+        // Ours from a pass whose status write was lost: adopted; anyone else's is left alone.
+        const name = archiveSnapshotName(kode, archive.pause);
+        const found = deps.volumeSnapshots.get(ns, name);
+        if (found && isControlledBy(found, { uid: kode.metadata.uid ?? "" })) return { archive: { ...archive, volumeSnapshot: name }, waitMessage: `snapshot ${archive.snapshot} verified; VolumeSnapshot ${name} of ${claim} is to be readyToUse before the volume is deleted` };
+        if (!found) return { archive, waitMessage: `snapshot ${archive.snapshot} verified; waiting for the cache to show VolumeSnapshot ${name}` };
+        return note(`VolumeSnapshot ${ns}/${name} exists and is not this Kode's; it is left alone`);
+      }
+      if (code === 422 || code === 403) return note(`the VolumeSnapshot was refused: ${(e as Error).message}`);
+      throw e;
+    }
+  }
+  const name = archive.volumeSnapshot;
+  const live = deps.volumeSnapshots.get(ns, name) as VolumeSnapshot | undefined;
+  const state = volumeSnapshotState(live);
+  if (state.state === "ready") return { archive };
+  if (state.state === "failed") return note(`VolumeSnapshot ${name} failed: ${state.message}`);
+  return { archive, waitMessage: `snapshot ${archive.snapshot} verified; VolumeSnapshot ${name} of ${claim} is to be readyToUse before the volume is deleted` };
 }

@@ -73,13 +73,16 @@ export function renderVolumeSnapshot(input: SnapshotInput): VolumeSnapshot {
   };
 }
 
+/** The archive's snapshot of a pause (`now`: when it began): one name per pause, so a retried pass finds it. */
+export const archiveSnapshotName = (kode: Kode, now: string) => `${kode.metadata.name.slice(0, 44)}-archive-${digest(now, 10)}`;
+
 /**
  * For the archive flow: a VolumeSnapshot of the home PVC now (name `<kode>-archive-<digest of the time>`),
  * returned as created. Readiness is in status.readyToUse (volumeSnapshotState); the caller waits for it.
  * Throws the API error (404: the kind is not installed).
  */
 export async function takeVolumeSnapshot(client: KubeClient, input: Omit<SnapshotInput, "name" | "reason" | "request"> & { now: string; fieldManager?: string }): Promise<VolumeSnapshot> {
-  const name = `${input.kode.metadata.name.slice(0, 44)}-archive-${digest(input.now, 10)}`;
+  const name = archiveSnapshotName(input.kode, input.now);
   return client.create(VOLUME_SNAPSHOTS, renderVolumeSnapshot({ ...input, name, reason: "before-archive" }), { fieldManager: input.fieldManager ?? "kode-operator" });
 }
 

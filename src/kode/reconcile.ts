@@ -312,6 +312,7 @@ function runBackupStep(deps: KodeDeps, kode: Kode, template: KodeTemplate): Prom
       generatePassword: deps.generateKey ?? (() => randomBytes(32).toString("base64url")),
       now: () => Date.parse(deps.now()),
       ...(deps.archiveRecheckMs !== undefined && { archiveRecheckMs: deps.archiveRecheckMs }),
+      ...(deps.volumeSnapshots && { volumeSnapshots: deps.volumeSnapshots }),
       fieldManager: FIELD_MANAGER,
     },
     kode,
