@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { ENVOY_PROXY_CONFIGS, KODE_TEMPLATES, KODES } from "../src/api/resources.ts";
 import { EVENTS, PODS, PVCS } from "../src/kube/resources.ts";
 import { startSandbox, type Sandbox } from "../src/operator/sandbox.ts";
+import { eventually } from "./operator-harness.ts";
 
 const PYTHON = ["/usr/bin/python3", "python3"].find((p) => Bun.spawnSync([p, "-c", "import jupyter_server, ipykernel"]).exitCode === 0);
 
@@ -24,16 +25,7 @@ let sidecar: ReturnType<typeof Bun.serve> | undefined;
 let base = "";
 const sidecarPaths: string[] = [];
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    const v = await check().catch((e) => ((last = e), undefined));
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} ${last ?? ""}`);
-    await Bun.sleep(100);
-  }
-}
+const until = <T>(what: string, check: () => Promise<T | undefined | false>, ms = 60_000) => eventually(what, check, ms, 100) as Promise<T>;
 const kode = () => sandbox.client.get<any>(KODES, "nb", "default");
 const activity = async () => (await kode())?.status?.activity;
 const eventsOf = async () => ((await sandbox.client.list<any>(EVENTS, { namespace: "default" })).items as any[]).filter((e) => e.involvedObject.name === "nb");

@@ -11,20 +11,12 @@ import { HTTPROUTES, INGRESSES } from "../src/access/routes.ts";
 import { pauseKode } from "../src/lifecycle/pause.ts";
 import { EVENTS, NETWORK_POLICIES, PODS, PVCS, SECRETS, SERVICES, STATEFULSETS } from "../src/kube/resources.ts";
 import { startSandbox, type Sandbox } from "../src/operator/sandbox.ts";
+import { eventually } from "./operator-harness.ts";
 
 let sandbox: Sandbox;
 let dir: string;
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    const v = await check().catch((e) => ((last = e), undefined));
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} ${last ?? ""}`);
-    await Bun.sleep(50);
-  }
-}
+const until = <T>(what: string, check: () => Promise<T | undefined | false>, ms = 20_000) => eventually(what, check, ms, 50) as Promise<T>;
 const kode = (name: string) => sandbox.client.get<any>(KODES, name, "default");
 const phaseIs = (name: string, phase: string) => until(`${name} ${phase}`, async () => ((await kode(name))?.status?.phase === phase ? (await kode(name)) : undefined));
 const isolatedKode = (name: string) => ({

@@ -12,6 +12,7 @@ import { KODE_TEMPLATES, KODES } from "../src/api/resources.ts";
 import type { Clock, HttpGet } from "../src/lifecycle/poller.ts";
 import { EVENTS, PODS, PVCS, SECRETS, SERVICES, STATEFULSETS } from "../src/kube/resources.ts";
 import { startSandbox, type Sandbox } from "../src/operator/sandbox.ts";
+import { eventually } from "./operator-harness.ts";
 
 const MIN = 60_000;
 const UA = "kode-operator/";
@@ -37,16 +38,7 @@ const get: HttpGet = async (path) => {
   return { status: 200, body };
 };
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    const v = await check().catch((e) => ((last = e), undefined));
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} ${last ?? ""}`);
-    await Bun.sleep(25);
-  }
-}
+const until = <T>(what: string, check: () => Promise<T | undefined | false>, ms = 20_000) => eventually(what, check, ms, 25) as Promise<T>;
 const kode = (name: string) => sandbox.client.get<any>(KODES, name, "default");
 const cond = (k: any, type: string) => k?.status?.conditions?.find((c: any) => c.type === type);
 const eventsOf = async (name: string) =>
