@@ -5,7 +5,7 @@
 import type { ConditionSpec } from "../api/conditions.ts";
 import type { Kode, KodeTemplateSpec } from "../api/types.ts";
 import type { ChildCache } from "../kube/cache.ts";
-import { CONTROLLER_UID_ANNOTATION, isControlledBy, type DesiredChild } from "../kube/children.ts";
+import { CONTROLLER_UID_ANNOTATION, hasControllerRef, isControlledBy, type DesiredChild } from "../kube/children.ts";
 import { PVCS, SECRETS } from "../kube/resources.ts";
 import type { KubeClient, KubeObject } from "../kube/types.ts";
 import { childNames } from "../kode/render.ts";
@@ -226,7 +226,7 @@ export async function backupStep(deps: BackupDeps, kode: Kode, spec: KodeTemplat
     const claim = childNames(name).pvc;
     const live = deps.pvcs.get(ns, claim);
     // Only our own claim (controller ownerReference), at the uid seen: never a user's, never a kept one.
-    if (live && live.metadata.ownerReferences?.some((r) => r.controller === true && r.uid === kode.metadata.uid)) {
+    if (live && kode.metadata.uid && hasControllerRef(live, kode.metadata.uid)) {
       await deps.client.delete(PVCS, claim, { namespace: ns, preconditions: { uid: live.metadata.uid } });
       wrote = true;
     }

@@ -79,7 +79,8 @@ export const controllerRef = (owner: Owner) => ({
   blockOwnerDeletion: true,
 });
 
-const hasControllerRef = (obj: KubeObject, uid?: string) =>
+/** A controller ownerReference (to `uid` when given): control proven by Kubernetes itself, not by our annotation. */
+export const hasControllerRef = (obj: KubeObject, uid?: string) =>
   !!obj.metadata.ownerReferences?.some((r) => r.controller === true && (uid === undefined || r.uid === uid));
 
 /** Whether `owner` controls `obj`: its controller ownerReference, or (kept children) the provenance mark. */
