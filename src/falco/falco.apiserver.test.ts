@@ -199,7 +199,7 @@ describe("the webhook", () => {
     const np = await until("bob-ws-isolate", () => sandbox.client.get<Obj>(NETWORK_POLICIES, "bob-ws-isolate", "team-a"));
     expect(np.spec).toEqual({ podSelector: { matchLabels: { "app.kubernetes.io/instance": "bob-ws", "kode.jacero.io/name": "bob-ws" } }, policyTypes: ["Egress"] });
     expect(np.metadata.ownerReferences?.[0]).toMatchObject({ kind: "Kode", name: "bob-ws", controller: true });
-    const k = (await getKode("team-a", "bob-ws"))!;
+    const k = await until("the Isolated condition", () => getKode("team-a", "bob-ws").then((k) => (alertOf(k)?.reason === "Isolated" ? k : undefined)));
     expect(alertOf(k)).toMatchObject({ status: "True", reason: "Isolated" });
     expect(alertOf(k).message).toContain('Falco rule "Kode write below system binaries" (priority Error) at 2026-12-01T23:52:40.002Z in pod bob-ws-0');
 
@@ -221,7 +221,8 @@ describe("the webhook", () => {
     const ack = new Date(Date.now() + 1000).toISOString();
     await sandbox.client.mergePatch(KODES, "bob-ws", { metadata: { annotations: { "kode.jacero.io/security-ack": ack } } }, { namespace: "team-a" });
     await until("bob-ws-isolate to go", async () => (await sandbox.client.get(NETWORK_POLICIES, "bob-ws-isolate", "team-a")) === undefined);
-    const acked = alertOf(await getKode("team-a", "bob-ws"));
+    // The status is written after the children, so the condition may trail the policy's deletion by one write.
+    const acked = await until("the condition to turn", () => getKode("team-a", "bob-ws").then((k) => (alertOf(k)?.status === "False" ? alertOf(k) : undefined)));
     expect(acked).toMatchObject({ status: "False", reason: "Acknowledged" });
     expect(acked.message).toStartWith(`acknowledged (kode.jacero.io/security-ack=${ack}); the last alert: Falco rule "Kode write below system binaries"`);
     // The Kode itself and its home were never touched.
@@ -230,7 +231,7 @@ describe("the webhook", () => {
 
   test("pause: the Kode is paused by falco for a security reason", async () => {
     expect((await post(fixture("service-account-token.json"))).status).toBe(202);
-    const k = await until("carol-ws paused", () => getKode("team-b", "carol-ws").then((k) => (k?.metadata.annotations?.["kode.jacero.io/paused-by"] ? k : undefined)));
+    const k = await until("carol-ws paused", () => getKode("team-b", "carol-ws").then((k) => (k?.metadata.annotations?.["kode.jacero.io/paused-by"] && alertOf(k)?.reason === "Paused" ? k : undefined)));
     expect(k.metadata.annotations).toMatchObject({ "kode.jacero.io/paused-by": "falco", "kode.jacero.io/pause-reason": "security" });
     expect(k.spec.paused).toBe(true);
     expect(alertOf(k)).toMatchObject({ status: "True", reason: "Paused" });
