@@ -1,6 +1,7 @@
 // devcontainer.json: parse (JSON with comments and trailing commas), classify every top-level property, and
 // check the types of the ones the operator honours. Pure: text in, a result with errors and warnings out.
 import { type ParseError, parse, printParseErrorCode } from "jsonc-parser";
+import { SPEC_COMMIT, specProblems } from "./spec-schema.ts";
 
 /** A lifecycle command in any of the three forms of the Dev Containers spec. */
 export type LifecycleCommand = string | string[] | Record<string, string | string[]>;
@@ -218,7 +219,23 @@ export function checkDevcontainer(value: unknown, source = "devcontainer.json"):
       if (tools.length) warnings.push(`${source}: customizations for other tools ignored: ${tools.join(", ")}`);
     }
   }
+  const schemaWarning = specSchemaWarning(value, errors, source);
+  if (schemaWarning) warnings.push(schemaWarning);
   return errors.length ? { errors, unsupported, warnings } : { config, errors, unsupported, warnings };
+}
+
+/**
+ * Every property the official schema describes is checked against it. A mismatch is a warning: what the operator
+ * honours has its own checks above (an error there already says it), and the rest is refused or ignored anyway.
+ */
+function specSchemaWarning(value: Record<string, unknown>, errors: string[], source: string): string | undefined {
+  const found: string[] = [];
+  for (const [key, v] of Object.entries(value)) {
+    if (errors.some((e) => e.startsWith(`${source}: ${key}:`) || e.startsWith(`${source}: ${key}.`) || e.startsWith(`${source}: ${key}[`))) continue;
+    for (const p of specProblems(key, v)) found.push(`${p.path}: ${p.message}`);
+  }
+  if (!found.length) return undefined;
+  return `${source}: does not match the official devcontainer.json schema (devcontainers/spec ${SPEC_COMMIT.slice(0, 7)}): ${found.slice(0, 10).join("; ")}${found.length > 10 ? `; and ${found.length - 10} more` : ""}`;
 }
 
 /** The Ready=False message for unsupported properties (reason UnsupportedDevcontainer), or undefined. */
