@@ -299,6 +299,16 @@ describe("devcontainer.json sources", () => {
     const pod = await eventually("pod", () => env.client.get<Obj>(PODS, "k-dc-cm-0", NS));
     expect(pod.spec.containers[0].image).toBe("mcr.microsoft.com/devcontainers/go:1");
     expect((await getKode(env.client, NS, "k-dc-cm"))!.status.devcontainer.source).toBe(`ConfigMap ${NS}/dc key devcontainer.json`);
+    // An edit of the same ConfigMap that the official schema refuses in part: the Kode stays Ready, a Warning says where.
+    await env.client.mergePatch(CONFIGMAPS, "dc", { data: { "devcontainer.json": '{ "image": "mcr.microsoft.com/devcontainers/go:1", "postCreateCommand": "go version", "waitFor": "never" }' } }, { namespace: NS });
+    const schemaEvent = await eventually("the schema Warning", async () => {
+      const hit = (await kodeEvents(env.client, NS, "k-dc-cm")).find((e) => e.reason === "Devcontainer" && e.message.includes("official devcontainer.json schema"));
+      if (hit) return hit;
+      throw new Error("no Devcontainer Warning about the schema yet");
+    });
+    expect(schemaEvent.type).toBe("Warning");
+    expect(schemaEvent.message).toContain('waitFor: must be one of "initializeCommand"');
+    expect(condition((await getKode(env.client, NS, "k-dc-cm"))!, "Ready")!.status).toBe("True");
   });
 
   describe("git", () => {

@@ -17,7 +17,7 @@ import type { KubeClient, KubeObject } from "../kube/types.ts";
 import { API_VERSION } from "../api/types.ts";
 import { childNames, renderKode, SECRET_PASSWORD_KEY, SECRET_ROLLOUT_KEY, SECRET_USERNAME_KEY, serviceUrl, type RenderInput } from "./render.ts";
 import { resolveEnvoy } from "./resolve-envoy.ts";
-import { forgetDevcontainer, resolveDevcontainer, type GitMemo } from "./resolve-devcontainer.ts";
+import { forgetDevcontainer, newDevcontainerWarnings, resolveDevcontainer, type GitMemo } from "./resolve-devcontainer.ts";
 import type { GitFile, GitFileRequest } from "../devcontainer/git.ts";
 import { ownerProblem, resolveKodeAccess } from "./access.ts";
 import type { RouteClaims } from "../access/claims.ts";
@@ -113,6 +113,8 @@ export interface KodeDeps {
   backupObserved?(kode: Kode, result: JobResult): void;
   /** devcontainers: the last git read of each Kode's devcontainer.json (kept through a git outage). */
   gitReads?: Map<string, GitMemo>;
+  /** devcontainers: the warnings last shown (as Events) per Kode, so a changed file's new warnings are shown once. */
+  devcontainerWarnings?: Map<string, string>;
   /** devcontainers: postStartCommand's result per Kode, read once per IDE container start from its log. */
   postStartReads?: Map<string, PostStartMemo>;
   /** Reads one file from git (default readGitFile; tests may count or fail reads). */
@@ -507,8 +509,7 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
   const dc = await resolveDevcontainer({ ...deps, configMaps: deps.configMaps as never }, kode, template.spec);
   const dcBase = { ...base, devcontainer: dc.status };
   if (dc.problems.length) return { wrote: await status(deriveStatus({ ...dcBase, problems: dc.problems, statefulSet: observedSts() })), requeueAfterMs: dc.requeueAfterMs };
-  if (dc.status && (dc.status.commit !== kode.status?.devcontainer?.commit || dc.status.source !== kode.status?.devcontainer?.source))
-    for (const w of dc.warnings) deps.events.event(asObject(kode), "Warning", "Devcontainer", w);
+  for (const w of newDevcontainerWarnings(deps, `${kode.metadata.namespace}/${kode.metadata.name}`, kode, dc)) deps.events.event(asObject(kode), "Warning", "Devcontainer", w);
 
   // spec.restore: the init container when its source resolves; otherwise a reason, and the IDE starts without it.
   const backup = templateBackupOf(template.spec);

@@ -136,4 +136,21 @@ function keptRead(deps: DevcontainerDeps, kode: Kode, sourceId: string): GitFile
 }
 
 /** Forget a deleted Kode's git reads. */
-export const forgetDevcontainer = (deps: { gitReads?: Map<string, GitMemo> }, key: string) => deps.gitReads?.delete(key);
+export const forgetDevcontainer = (deps: { gitReads?: Map<string, GitMemo>; devcontainerWarnings?: Map<string, string> }, key: string) => {
+  deps.gitReads?.delete(key);
+  deps.devcontainerWarnings?.delete(key);
+};
+
+/**
+ * The warnings of a resolved devcontainer.json that are new: those of another source or commit than the status
+ * records, or (with the memo) warnings that changed since they were last shown, e.g. after a ConfigMap edit. A
+ * Kode first seen by this process with an unchanged source shows nothing: its warnings were shown before.
+ */
+export function newDevcontainerWarnings(deps: { devcontainerWarnings?: Map<string, string> }, key: string, kode: Kode, dc: DevcontainerResolution): string[] {
+  if (!dc.status) return [];
+  const text = dc.warnings.join("\n");
+  const sourceChanged = dc.status.commit !== kode.status?.devcontainer?.commit || dc.status.source !== kode.status?.devcontainer?.source;
+  const shown = deps.devcontainerWarnings?.get(key);
+  deps.devcontainerWarnings?.set(key, text);
+  return (shown === undefined ? sourceChanged : shown !== text) ? dc.warnings : [];
+}

@@ -497,6 +497,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     settled: new Map(),
     gitReads: new Map(),
     postStartReads: new Map(),
+    devcontainerWarnings: new Map(),
     pods: podChildren as never,
     jobs: jobChildren,
     cronJobs: cronJobChildren,
