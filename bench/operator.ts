@@ -20,6 +20,7 @@
 // (the same fields plus `details`).
 //
 // Flags: --kodes N (1000)  --namespaces N (10)  --unrelated N (0)  --no-floor (operator phases only)  --deadline S (280)  --concurrency C (16: operator workers = floor workers)
+//        --keep-logs (the processes' logs stay in the temporary directory, named at the end)
 //        --create-concurrency N (32: Kode creates in flight)  --qps N (100000: operator client rate limit)
 //        --kubelet-delay MS (50)  --resync DUR (5s)  --latency-samples N (100)  --no-storage  --source
 //        --operator-bun-flags="--cpu-prof-md --cpu-prof-dir=/tmp/prof" (implies source mode)  --no-save
@@ -68,6 +69,7 @@ const { values: flags } = parseArgs({
     "no-save": { type: "boolean", default: false },
     unrelated: { type: "string", default: "0" },
     "no-floor": { type: "boolean", default: false },
+    "keep-logs": { type: "boolean", default: false },
     deadline: { type: "string", default: DEADLINE_S_DEFAULT },
     "build-flags": { type: "string", default: "" },
   },
@@ -642,7 +644,7 @@ async function operatorPhases(dir: string) {
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), "kode-opbench-"));
-  let keepDir = false;
+  let keepDir = flags["keep-logs"] === true;
   const deadline = setTimeout(() => {
     console.error(`bench: deadline of ${DEADLINE_MS / 1000} s hit; stopping (logs in ${dir})`);
     for (const p of live) p.kill("SIGKILL");
@@ -728,6 +730,7 @@ async function main() {
     clearTimeout(deadline);
     for (const p of live) p.kill("SIGKILL");
     if (!keepDir) rmSync(dir, { recursive: true, force: true });
+    else console.error(`logs kept in ${dir}`);
   }
 }
 

@@ -244,7 +244,19 @@ export class Informer<T extends KubeObject = KubeObject> {
   byIndex(name: string, value: string): T[] {
     const index = this.indexes.get(name);
     if (!index) throw new Error(`no index "${name}"`);
-    return [...(index.values.get(value) ?? [])].map((k) => this.cache.get(k)!).filter(Boolean);
+    const out: T[] = [];
+    for (const k of index.values.get(value) ?? []) {
+      const obj = this.cache.get(k);
+      if (obj) out.push(obj);
+    }
+    return out;
+  }
+
+  /** How many objects byIndex(name, value) would return, without building the list. */
+  countByIndex(name: string, value: string): number {
+    const index = this.indexes.get(name);
+    if (!index) throw new Error(`no index "${name}"`);
+    return index.values.get(value)?.size ?? 0;
   }
 
   // ---- lifecycle ----
@@ -473,7 +485,6 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   private indexPut(index: Index<T>, key: string, obj: T) {
-    this.indexRemove(index, key);
     let values: string[];
     try {
       values = [...new Set(index.fn(obj))];
@@ -481,6 +492,9 @@ export class Informer<T extends KubeObject = KubeObject> {
       this.log.warn?.("index function failed", { resource: this.ref.plural, key, error: (e as Error).message });
       values = [];
     }
+    const before = index.byKey.get(key);
+    if (before && before.length === values.length && before.every((v, i) => v === values[i])) return;
+    this.indexRemove(index, key);
     index.byKey.set(key, values);
     for (const v of values) {
       let set = index.values.get(v);

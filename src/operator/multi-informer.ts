@@ -26,7 +26,19 @@ export class MultiNamespaceInformer<T extends KubeObject> {
   }
 
   byIndex(name: string, value: string): T[] {
+    if (this.byNamespace.size === 1) return this.only.byIndex(name, value);
     return this.informers.flatMap((i) => i.byIndex(name, value));
+  }
+
+  countByIndex(name: string, value: string): number {
+    let n = 0;
+    for (const i of this.byNamespace.values()) n += i.countByIndex(name, value);
+    return n;
+  }
+
+  /** The informer when there is one (all namespaces, or a single one). */
+  private get only(): Informer<T> {
+    return this.byNamespace.values().next().value as Informer<T>;
   }
 
   get(namespace: string | undefined, name: string): T | undefined {

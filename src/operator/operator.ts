@@ -609,7 +609,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
         templateQueue,
         1,
         timed("template", (key) =>
-          reconcileTemplate({ client: writer, templates: templates as never, clusterTemplates: clusterTemplates as never, kodesUsing: (k) => kodes.byIndex("template", k).length, now: iso }, key),
+          reconcileTemplate({ client: writer, templates: templates as never, clusterTemplates: clusterTemplates as never, kodesUsing: (k) => kodes.countByIndex("template", k), now: iso }, key),
         ),
       ),
     );

@@ -92,21 +92,21 @@ function validateNode(data: unknown, schema: JSONSchemaProps, path: string): Res
     merge(result, validateEnum(null, schema, path));
     return result;
   }
-  const validators: (() => Result | undefined)[] = [];
-  if (checkType) validators.push(() => validateType(data, schema, path));
-  validators.push(() => validateComposition(data, schema, path));
-  if (typeof data === "string") {
-    validators.push(() => validateString(data, schema, path));
-    if (format) validators.push(() => validateFormat(data, format, path));
-  }
-  if (typeof data === "number") validators.push(() => validateNumber(data, schema, path));
-  if (Array.isArray(data)) validators.push(() => validateArray(data, schema, path));
-  validators.push(() => validateEnum(data, schema, path));
-  if (isPlainObject(data)) validators.push(() => validateObject(data, schema, path));
-  for (const validator of validators) {
-    merge(result, validator());
+  // Each check counts one match whether or not it applies (kube-openapi's validator list); the order is theirs.
+  const step = (r: Result | undefined) => {
+    merge(result, r);
     result.matchCount++;
+  };
+  if (checkType) step(validateType(data, schema, path));
+  step(schema.anyOf || schema.oneOf || schema.allOf || schema.not ? validateComposition(data, schema, path) : NO_COMPOSITION);
+  if (typeof data === "string") {
+    step(validateString(data, schema, path));
+    if (format) step(validateFormat(data, format, path));
   }
+  if (typeof data === "number") step(validateNumber(data, schema, path));
+  if (Array.isArray(data)) step(validateArray(data, schema, path));
+  step(validateEnum(data, schema, path));
+  if (isPlainObject(data)) step(validateObject(data, schema, path));
   result.matchCount++;
   return result;
 }
@@ -322,7 +322,7 @@ function validateArray(data: unknown[], schema: JSONSchemaProps, path: string): 
 function hasDuplicates(items: unknown[]): boolean {
   const seen = new Set<string>();
   for (const item of items) {
-    const key = goJSON(item);
+    const key = typeof item === "string" ? `s${item}` : goJSON(item);
     if (seen.has(key)) return true;
     seen.add(key);
   }
@@ -333,12 +333,15 @@ function validateEnum(data: unknown, schema: JSONSchemaProps, path: string): Res
   const allowed = schema.enum;
   if (!allowed || allowed.length === 0) return undefined;
   // kube-openapi never matches a null value, even against a null enum entry.
-  if (data !== null && data !== undefined && allowed.some((value) => jsonEqual(value, data))) return undefined;
+  if (data !== null && data !== undefined && (isScalar(data) ? allowed.includes(data) : allowed.some((value) => jsonEqual(value, data)))) return undefined;
   return failed({
     code: "enum", name: path, value: data ?? null, values: allowed,
     message: `${path} in ${IN} should be one of ${goJSON(allowed)}`,
   });
 }
+
+/** A string, finite number or boolean equals an enum entry exactly when it is the same primitive. */
+const isScalar = (v: unknown): v is string | number | boolean => typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v));
 
 function jsonEqual(a: unknown, b: unknown): boolean {
   return goJSON(a) === goJSON(b);
@@ -386,9 +389,11 @@ function validateObject(data: Record<string, unknown>, schema: JSONSchemaProps, 
   return result;
 }
 
+/** What validateComposition returns for a schema without anyOf, oneOf, allOf or not (read-only). */
+const NO_COMPOSITION: Result = { errors: [], matchCount: 1 };
+
 function validateComposition(data: unknown, schema: JSONSchemaProps, path: string): Result {
   const result = newResult();
-  const quotedPath = goQuote(path);
   if (schema.anyOf?.length) {
     let bestFailure: Result | undefined;
     let success: Result | undefined;
@@ -401,7 +406,7 @@ function validateComposition(data: unknown, schema: JSONSchemaProps, path: strin
       }
       if (!bestFailure || branchResult.matchCount > bestFailure.matchCount) bestFailure = branchResult;
     }
-    if (!success) addErrors(result, { code: "plain", message: `${quotedPath} must validate at least one schema (anyOf)` });
+    if (!success) addErrors(result, { code: "plain", message: `${goQuote(path)} must validate at least one schema (anyOf)` });
     merge(result, bestFailure ?? success);
   }
   if (schema.oneOf?.length) {
@@ -422,7 +427,7 @@ function validateComposition(data: unknown, schema: JSONSchemaProps, path: strin
     }
     if (validCount !== 1) {
       const detail = validCount === 0 ? "Found none valid" : `Found ${validCount} valid alternatives`;
-      addErrors(result, { code: "plain", message: `${quotedPath} must validate one and only one schema (oneOf). ${detail}` });
+      addErrors(result, { code: "plain", message: `${goQuote(path)} must validate one and only one schema (oneOf). ${detail}` });
       merge(result, bestFailure);
     } else {
       merge(result, firstSuccess);
@@ -437,11 +442,11 @@ function validateComposition(data: unknown, schema: JSONSchemaProps, path: strin
     }
     if (validCount !== schema.allOf.length) {
       const detail = validCount === 0 ? ". None validated" : "";
-      addErrors(result, { code: "plain", message: `${quotedPath} must validate all the schemas (allOf)${detail}` });
+      addErrors(result, { code: "plain", message: `${goQuote(path)} must validate all the schemas (allOf)${detail}` });
     }
   }
   if (schema.not && validateNode(data, schema.not, path).errors.length === 0) {
-    addErrors(result, { code: "plain", message: `${quotedPath} must not validate the schema (not)` });
+    addErrors(result, { code: "plain", message: `${goQuote(path)} must not validate the schema (not)` });
   }
   result.matchCount++;
   return result;
