@@ -26,6 +26,8 @@
 //        --operator-bun-flags="--cpu-prof-md --cpu-prof-dir=/tmp/prof" (implies source mode)  --no-save
 //        --server-bun-flags="..." (the same for the operator phase's API server)
 //        --operator-env="BUN_JSC_x=1 Y=2" (added to the operator's environment only)
+//        --memory-limit Q (manifest: the limit in manifests/manager/manager.yaml, 384Mi; "none": the node's RAM) the
+//        operator's BUN_JSC_forceRAMSize, as the Deployment sets it from limits.memory
 //        --build-flags="--compile-exec-argv=--smol" (added to the build of the binary; not with a current dist/kode)
 // The server and the operator run as the compiled binary (dist/kode when it is newer than src/, else one built
 // from src/ into a temporary directory with `npm run build`'s flags), or with --source as `bun src/main.ts`.
@@ -66,6 +68,7 @@ const { values: flags } = parseArgs({
     "operator-bun-flags": { type: "string", default: "" },
     "server-bun-flags": { type: "string", default: "" },
     "operator-env": { type: "string", default: "" },
+    "memory-limit": { type: "string", default: "manifest" },
     "no-save": { type: "boolean", default: false },
     unrelated: { type: "string", default: "0" },
     "no-floor": { type: "boolean", default: false },
@@ -87,6 +90,21 @@ const CREATE_CONCURRENCY = int("create-concurrency");
 const QPS = int("qps");
 const KUBELET_DELAY = int("kubelet-delay", 0);
 const LATENCY_SAMPLES = int("latency-samples", 0);
+const MEMORY_LIMIT_BYTES = memoryLimitBytes(flags["memory-limit"]!);
+
+/** The operator's memory limit in bytes: from the manifest's Deployment, a quantity (256Mi), or none (undefined). */
+function memoryLimitBytes(flag: string): number | undefined {
+  if (flag === "none") return undefined;
+  let q = flag;
+  if (flag === "manifest") {
+    const m = /limits:\s*\n\s*cpu:[^\n]*\n\s*memory:\s*(\S+)/.exec(readFileSync(join(ROOT, "manifests/manager/manager.yaml"), "utf8"));
+    if (!m) throw new Error("no limits.memory in manifests/manager/manager.yaml");
+    q = m[1];
+  }
+  const m = /^(\d+)(Ki|Mi|Gi)?$/.exec(q);
+  if (!m) throw new Error(`--memory-limit ${q}: want a quantity like 384Mi, "manifest" or "none"`);
+  return Number(m[1]) * ({ Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 }[m[2] as "Ki"] ?? 1);
+}
 const RESYNC = flags.resync!;
 const RESYNC_MS = parseDurationMs(RESYNC);
 const STORAGE = !flags["no-storage"];
@@ -199,7 +217,11 @@ async function startOperator(dir: string, kubeconfig: string): Promise<Proc & { 
     // The simulated pods answer no activity reads; the poller's cost is bench/lifecycle.ts's.
     "--activity-interval", "0",
   ];
-  const env = Object.fromEntries(flags["operator-env"].split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+  const env = {
+    // As deployed: manifests/manager/manager.yaml gives the process its memory limit as JavaScriptCore's RAM size.
+    ...(MEMORY_LIMIT_BYTES && { BUN_JSC_forceRAMSize: String(MEMORY_LIMIT_BYTES) }),
+    ...Object.fromEntries(flags["operator-env"].split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)])),
+  };
   const { proc, stop } = spawn([...cmd, ...args], join(dir, "operator.log"), env);
   (async () => {
     const reader = proc.stdout.getReader();
@@ -693,7 +715,7 @@ async function main() {
     const details = {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAverage1mAtStart: round(load0), loadAverage1mAtEnd: round(loadavg()[0]) },
-      settings: { unrelated: UNRELATED, namespaces: NS_COUNT, concurrency: CONCURRENCY, createConcurrency: CREATE_CONCURRENCY, qps: QPS, kubeletDelayMs: KUBELET_DELAY, resync: RESYNC, storage: STORAGE, latencySamples: LATENCY_SAMPLES },
+      settings: { unrelated: UNRELATED, namespaces: NS_COUNT, concurrency: CONCURRENCY, createConcurrency: CREATE_CONCURRENCY, qps: QPS, kubeletDelayMs: KUBELET_DELAY, resync: RESYNC, storage: STORAGE, latencySamples: LATENCY_SAMPLES, operatorMemoryLimitBytes: MEMORY_LIMIT_BYTES ?? null },
       operator: op.operatorMode,
       floor: { runsS: [round(floor1.floorS, 3), round(floor2.floorS, 3)], cpuS: floor.cpuS },
       converge: {

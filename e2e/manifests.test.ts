@@ -278,6 +278,8 @@ describe("manifests: static", () => {
     expect(c.resources.requests.cpu).toBeDefined();
     expect(c.resources.requests.memory).toBeDefined();
     expect(c.resources.limits.memory).toBeDefined();
+    // JavaScriptCore sizes the heap to the container's limit (Bun reads BUN_JSC_* options at start).
+    expect(c.env.find((e: { name: string }) => e.name === "BUN_JSC_forceRAMSize")).toEqual({ name: "BUN_JSC_forceRAMSize", valueFrom: { resourceFieldRef: { resource: "limits.memory", divisor: "1" } } });
 
     // Args: the operator subcommand and flags it knows, with leader election and the two addresses.
     expect(c.args[0]).toBe("operator");
