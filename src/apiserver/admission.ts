@@ -89,7 +89,7 @@ function reportUnknownFields(ctx: WriteContext, unknown: string[]) {
   if (ctx.fieldValidation === "Warn") for (const f of unknown) ctx.warnings.push(`unknown field "${f}"`);
 }
 
-function validateMetadata(obj: KObject, type: ResourceType): FieldCause[] {
+function validateMetadata(obj: KObject, type: ResourceType, old?: KObject): FieldCause[] {
   const causes: FieldCause[] = [];
   const name = obj.metadata.name ?? "";
   if (name.length > 253 || !DNS_SUBDOMAIN.test(name))
@@ -115,12 +115,15 @@ function validateMetadata(obj: KObject, type: ResourceType): FieldCause[] {
   }
   for (const [k, v] of Object.entries(obj.metadata.annotations ?? {}))
     if (typeof v !== "string") causes.push(invalidValue(`metadata.annotations[${k}]`, v, "must be a string"));
-  if (type.schema) causes.push(...validateAgainstSchema(obj, type.schema));
+  if (type.schema) causes.push(...validateAgainstSchema(obj, type.schema, old && VALIDATED_UNDER.get(old) === type.schema ? (k) => k !== "metadata" && jsonEqual(obj[k], old[k]) : undefined));
   return causes;
 }
 
+/** Stored objects and the CRD schema (object) they passed: an update re-walks only what it changed. */
+const VALIDATED_UNDER = new WeakMap<KObject, object>();
+
 function finishValidation(ctx: WriteContext, obj: KObject, old: KObject | undefined) {
-  const causes = [...validateMetadata(obj, ctx.type), ...(ctx.type.validate?.(obj, old) ?? [])];
+  const causes = [...validateMetadata(obj, ctx.type, old), ...(ctx.type.validate?.(obj, old) ?? [])];
   if (ctx.type.schema) causes.push(...validateCelRules(obj, old, ctx.type.schema));
   if (causes.length) throw invalid(ctx.type.kind, ctx.type.group, obj.metadata.name ?? "", causes);
 }
@@ -321,7 +324,9 @@ export function commitWrite(ctx: WriteContext, obj: KObject, old: KObject | unde
   if (ctx.dryRun) return withSortedKeys(obj);
   if (old && obj.metadata.deletionTimestamp && !obj.metadata.finalizers?.length && !hasSpecFinalizers(obj))
     return store.remove(key, obj);
-  return store.put(key, obj, old);
+  const stored = store.put(key, obj, old);
+  if (ctx.type.schema) VALIDATED_UNDER.set(stored, ctx.type.schema);
+  return stored;
 }
 
 function hasSpecFinalizers(obj: KObject): boolean {

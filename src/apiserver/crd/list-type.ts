@@ -2,14 +2,17 @@
 import type { FieldCause, JSONSchemaProps } from "../types";
 import { goBadValue, goJSON, isPlainObject } from "./go-format";
 
-export function validateListTypes(obj: Record<string, unknown>, schema: JSONSchemaProps): FieldCause[] {
-  return validateObject(obj, schema, "");
+/** `skip`: top-level properties not walked (unchanged values that passed before under the same schema). */
+export function validateListTypes(obj: Record<string, unknown>, schema: JSONSchemaProps, skip?: (property: string) => boolean): FieldCause[] {
+  return validateObject(obj, schema, "", skip);
 }
 
-function validateObject(obj: Record<string, unknown>, schema: JSONSchemaProps, path: string): FieldCause[] {
+function validateObject(obj: Record<string, unknown>, schema: JSONSchemaProps, path: string, skip?: (property: string) => boolean): FieldCause[] {
   const causes: FieldCause[] = [];
   const additional = typeof schema.additionalProperties === "object" ? schema.additionalProperties : undefined;
-  const keys = Object.keys(obj).sort();
+  const keys = Object.keys(obj)
+    .filter((k) => !skip?.(k))
+    .sort();
   if (additional) {
     for (const key of keys) causes.push(...validateValue(obj[key], additional, `${path}[${key}]`));
   }

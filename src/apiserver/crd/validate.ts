@@ -42,9 +42,12 @@ const IN = "body";
  * Validates a custom resource (already pruned and defaulted) against its schema.
  * x-kubernetes-validations (CEL) rules are not evaluated.
  */
-export function validateAgainstSchema(obj: unknown, schema: JSONSchemaProps): FieldCause[] {
-  const causes = toFieldCauses(validateNode(obj, schema, ""), undefined);
-  if (isPlainObject(obj)) causes.push(...validateListTypes(obj, schema));
+export function validateAgainstSchema(obj: unknown, schema: JSONSchemaProps, unchanged?: (property: string) => boolean): FieldCause[] {
+  // Validation is a pure function of (value, schema): a top-level property equal to the one an object already
+  // passed with under this same schema passes again, so it is not walked (a status write skips the spec).
+  const skip = unchanged && !(schema.anyOf || schema.oneOf || schema.allOf || schema.not) ? unchanged : undefined;
+  const causes = toFieldCauses(validateNode(obj, schema, "", skip), undefined);
+  if (isPlainObject(obj)) causes.push(...validateListTypes(obj, schema, skip));
   return causes;
 }
 
@@ -83,7 +86,7 @@ function effectiveFormat(schema: JSONSchemaProps): string | undefined {
   return formatChecker(schema.format) ? schema.format : undefined;
 }
 
-function validateNode(data: unknown, schema: JSONSchemaProps, path: string): Result {
+function validateNode(data: unknown, schema: JSONSchemaProps, path: string, skip?: (property: string) => boolean): Result {
   const result = newResult();
   const format = effectiveFormat(schema);
   const checkType = schemaTypes(schema).length > 0 || format !== undefined;
@@ -106,7 +109,7 @@ function validateNode(data: unknown, schema: JSONSchemaProps, path: string): Res
   if (typeof data === "number") step(validateNumber(data, schema, path));
   if (Array.isArray(data)) step(validateArray(data, schema, path));
   step(validateEnum(data, schema, path));
-  if (isPlainObject(data)) step(validateObject(data, schema, path));
+  if (isPlainObject(data)) step(validateObject(data, schema, path, skip));
   result.matchCount++;
   return result;
 }
@@ -347,7 +350,8 @@ function jsonEqual(a: unknown, b: unknown): boolean {
   return goJSON(a) === goJSON(b);
 }
 
-function validateObject(data: Record<string, unknown>, schema: JSONSchemaProps, path: string): Result {
+/** `skip`: properties whose values are not walked (their presence still counts). */
+function validateObject(data: Record<string, unknown>, schema: JSONSchemaProps, path: string, skip?: (property: string) => boolean): Result {
   const result = newResult();
   const keys = Object.keys(data).sort();
   const properties = schema.properties ?? {};
@@ -374,12 +378,12 @@ function validateObject(data: Record<string, unknown>, schema: JSONSchemaProps, 
   } else if (typeof schema.additionalProperties === "object") {
     const additional = schema.additionalProperties;
     for (const key of keys) {
-      if (!(key in properties)) merge(result, validateNode(data[key], additional, `${path}.${key}`));
+      if (!(key in properties) && !skip?.(key)) merge(result, validateNode(data[key], additional, `${path}.${key}`));
     }
   }
   for (const name of Object.keys(properties).sort()) {
     const property = properties[name];
-    if (property && name in data) merge(result, validateNode(data[name], property, path ? `${path}.${name}` : name));
+    if (property && name in data && !skip?.(name)) merge(result, validateNode(data[name], property, path ? `${path}.${name}` : name));
   }
   for (const name of schema.required ?? []) {
     if (!(name in data)) {

@@ -250,6 +250,27 @@ describe("pruning, defaulting and validation of custom resources (J3–J7)", () 
     expect((await ctx.client.get(`${WIDGETS}/v3`)).body.spec.size).toBe(2);
   });
 
+  test("J6: an update that leaves the spec as it was passes; under a changed schema the unchanged spec is checked again", async () => {
+    const url = `${THINGS}/t-unchanged`;
+    expect((await ctx.client.post(THINGS, thing("t-unchanged", { name: "a", color: "red" }))).status).toBe(201);
+    expect((await ctx.client.patch(url, { metadata: { labels: { a: "1" } } }, MERGE)).status).toBe(200);
+    const bad = await ctx.client.patch(url, { metadata: { labels: { a: "2" } }, spec: { color: "purple" } }, MERGE);
+    expect(bad.status).toBe(422);
+    expect(bad.body.message).toContain('spec.color: Unsupported value: "purple": supported values: "red", "green", "blue"');
+    // The CRD no longer allows red: the stored spec is checked again on the next update, as without ratcheting.
+    const current = await ctx.client.get(`${CRDS}/things.test.example.org`);
+    const tightened = structuredClone(current.body);
+    tightened.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.color.enum = ["green", "blue"];
+    expect((await ctx.client.put(`${CRDS}/things.test.example.org`, tightened)).status).toBe(200);
+    const again = await ctx.client.patch(url, { metadata: { labels: { a: "3" } } }, MERGE);
+    expect(again.status).toBe(422);
+    expect(again.body.message).toContain('spec.color: Unsupported value: "red": supported values: "green", "blue"');
+    // Fixed, it passes, and a later label-only update passes without the spec being in question.
+    expect((await ctx.client.patch(url, { spec: { color: "green" } }, MERGE)).status).toBe(200);
+    expect((await ctx.client.patch(url, { metadata: { labels: { a: "4" } } }, MERGE)).status).toBe(200);
+    expect((await ctx.client.get(url)).body.metadata.labels).toEqual({ a: "4" });
+  });
+
   test("J7/P: fieldValidation=Strict rejects unknown fields with 400", async () => {
     const res = await ctx.client.post(`${WIDGETS}?fieldValidation=Strict`, widget("f1", { size: 2, colour: "red" }));
     expect(res.status).toBe(400);
