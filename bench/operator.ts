@@ -26,6 +26,8 @@
 //        --operator-bun-flags="--cpu-prof-md --cpu-prof-dir=/tmp/prof" (implies source mode)  --no-save
 //        --server-bun-flags="..." (the same for the operator phase's API server)
 //        --operator-env="BUN_JSC_x=1 Y=2" (added to the operator's environment only)
+//        --latency-wait statefulset|running (statefulset: the next latency sample 10 ms after the StatefulSet appears,
+//        while the last Kode's status writes and pod start still run; running: once the last Kode is Running)
 //        --memory-limit Q (manifest: the limit in manifests/manager/manager.yaml, 384Mi; "none": the node's RAM) the
 //        operator's BUN_JSC_forceRAMSize, as the Deployment sets it from limits.memory
 //        --build-flags="--compile-exec-argv=--smol" (added to the build of the binary; not with a current dist/kode)
@@ -69,6 +71,7 @@ const { values: flags } = parseArgs({
     "server-bun-flags": { type: "string", default: "" },
     "operator-env": { type: "string", default: "" },
     "memory-limit": { type: "string", default: "manifest" },
+    "latency-wait": { type: "string", default: "statefulset" },
     "no-save": { type: "boolean", default: false },
     unrelated: { type: "string", default: "0" },
     "no-floor": { type: "boolean", default: false },
@@ -91,6 +94,19 @@ const QPS = int("qps");
 const KUBELET_DELAY = int("kubelet-delay", 0);
 const LATENCY_SAMPLES = int("latency-samples", 0);
 const MEMORY_LIMIT_BYTES = memoryLimitBytes(flags["memory-limit"]!);
+const LATENCY_WAIT = flags["latency-wait"] === "running" ? "running" : "statefulset";
+
+async function until(check: () => boolean): Promise<void> {
+  while (!check()) await Bun.sleep(2);
+}
+
+/** The five slowest samples: [index, total ms, of it until the operator took the Kode up]. */
+function slowest(samples: number[], pickups: number[]): [number, number, number][] {
+  return samples
+    .map((v, i) => [i, round(v, 1), round(pickups[i], 1)] as [number, number, number])
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 5);
+}
 
 /** The operator's memory limit in bytes: from the manifest's Deployment, a quantity (256Mi), or none (undefined). */
 function memoryLimitBytes(flag: string): number | undefined {
@@ -403,6 +419,8 @@ async function floorPhase(dir: string) {
 function kodeWatcher(client: Client) {
   const running = new Set<string>();
   const phases = new Map<string, string>();
+  /** When each Kode was first seen with the operator's finalizer: the operator has taken it up. */
+  const finalizedAt = new Map<string, number>();
   const ac = new AbortController();
   let want = Infinity;
   let resolveAll!: () => void;
@@ -421,6 +439,7 @@ function kodeWatcher(client: Client) {
           const key = `${ev.object.metadata.namespace}/${ev.object.metadata.name}`;
           const phase = ((ev.object as { status?: { phase?: string } }).status?.phase ?? "") as string;
           phases.set(key, phase);
+          if (!finalizedAt.has(key) && ev.object.metadata.finalizers?.includes(KODE_FINALIZER)) finalizedAt.set(key, performance.now());
           if (ev.type !== "DELETED" && phase === "Running") running.add(key);
           else running.delete(key);
           if (running.size >= want) resolveAll();
@@ -435,6 +454,7 @@ function kodeWatcher(client: Client) {
   return {
     running,
     phases,
+    finalizedAt,
     waitFor(n: number) {
       want = n;
       if (running.size >= want) resolveAll();
@@ -614,6 +634,9 @@ async function operatorPhases(dir: string) {
     stsWatch = statefulSetWatcher(client);
     await stsWatch.started;
     const samples: number[] = [];
+    /** Per sample: create -> the finalizer seen (the operator took the Kode up), and from there -> StatefulSet. */
+    const pickups: number[] = [];
+    const pickupsByIndex: number[] = [];
     const latencyT0 = performance.now();
     for (let i = 0; i < LATENCY_SAMPLES; i++) {
       const k = kodeObject(`lat${i}`, nsName(i % NS_COUNT));
@@ -621,10 +644,16 @@ async function operatorPhases(dir: string) {
       await client.create(KODES, k);
       const seenAt = await withTimeout(stsWatch.when(`${k.metadata.namespace}/${k.metadata.name}`), 10_000, `StatefulSet of ${k.metadata.name}`);
       samples.push(seenAt - t);
+      const finalized = watcher!.finalizedAt.get(`${k.metadata.namespace}/${k.metadata.name}`);
+      if (finalized !== undefined) pickups.push(finalized - t);
+      pickupsByIndex.push(finalized === undefined ? NaN : finalized - t);
+      // --latency-wait running: the next sample starts once this Kode is Running (its follow-up writes done).
+      if (LATENCY_WAIT === "running") await withTimeout(until(() => watcher!.running.has(`${k.metadata.namespace}/${k.metadata.name}`)), 10_000, `${k.metadata.name} Running`);
       await Bun.sleep(10);
     }
     const latencyS = (performance.now() - latencyT0) / 1000;
     const sorted = [...samples].sort((a, b) => a - b);
+    const pickupSorted = [...pickups].sort((a, b) => a - b);
     const m2 = await fetch(operator.metricsUrl).then((r) => r.text());
     return {
       convergeS,
@@ -646,7 +675,7 @@ async function operatorPhases(dir: string) {
       rssEndMB: procStatusMB(opPid, "VmRSS"),
       operatorCpuDuringConvergeS: convergeCpuS,
       serverCpuTotalS: cpuSeconds(server.pid),
-      latency: { samples: samples.length, p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), max: sorted[sorted.length - 1], min: sorted[0], wallS: latencyS },
+      latency: { samples: samples.length, p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), max: sorted[sorted.length - 1], min: sorted[0], wallS: latencyS, pickupP50: percentile(pickupSorted, 50), pickupP99: percentile(pickupSorted, 99), pickupMax: pickupSorted[pickupSorted.length - 1] ?? NaN, slowest: slowest(samples, pickupsByIndex) },
       reconciles: {
         success: metricSum(m2, "kode_reconcile_total", 'result="success"'),
         error: metricSum(m2, "kode_reconcile_total", 'result="error"'),
@@ -715,7 +744,7 @@ async function main() {
     const details = {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAverage1mAtStart: round(load0), loadAverage1mAtEnd: round(loadavg()[0]) },
-      settings: { unrelated: UNRELATED, namespaces: NS_COUNT, concurrency: CONCURRENCY, createConcurrency: CREATE_CONCURRENCY, qps: QPS, kubeletDelayMs: KUBELET_DELAY, resync: RESYNC, storage: STORAGE, latencySamples: LATENCY_SAMPLES, operatorMemoryLimitBytes: MEMORY_LIMIT_BYTES ?? null },
+      settings: { unrelated: UNRELATED, namespaces: NS_COUNT, concurrency: CONCURRENCY, createConcurrency: CREATE_CONCURRENCY, qps: QPS, kubeletDelayMs: KUBELET_DELAY, resync: RESYNC, storage: STORAGE, latencySamples: LATENCY_SAMPLES, latencyWait: LATENCY_WAIT, operatorMemoryLimitBytes: MEMORY_LIMIT_BYTES ?? null },
       operator: op.operatorMode,
       floor: { runsS: [round(floor1.floorS, 3), round(floor2.floorS, 3)], cpuS: floor.cpuS },
       converge: {
@@ -728,7 +757,7 @@ async function main() {
       },
       steady: { windowS: op.steadyWindowS, writes: op.steadyWrites, kodeReconcilesInWindow: op.resyncReconciles, breakdown: op.steadyWriteBreakdown },
       rss: { startMB: round(op.rssStartMB, 1), peakMB: round(op.rssPeakMB, 1), afterSteadyMB: round(op.rssAfterSteadyMB, 1), endMB: round(op.rssEndMB, 1), ...op.memory },
-      latencyMs: Object.fromEntries(Object.entries(op.latency).map(([k, v]) => [k, round(v, 2)])),
+      latencyMs: Object.fromEntries(Object.entries(op.latency).map(([k, v]) => [k, typeof v === "number" ? round(v, 2) : v])),
       reconciles: op.reconciles,
       serverCpuS: round(op.serverCpuTotalS),
       aims,
