@@ -311,6 +311,12 @@ describe("Informer", () => {
     await f.cm("k3", { template: "rust" });
     await admin.delete(CONFIGMAPS, "k2", { namespace: f.ns });
     await eventually(() => inf.byIndex("template", "rust").length === 2 && inf.byIndex("template", "go").length === 0, "index updated");
+    expect([inf.countByIndex("template", "rust"), inf.countByIndex("template", "go")]).toEqual([2, 0]);
+    // An update that leaves the indexed value as it is keeps the object findable, with its new content.
+    await admin.mergePatch(CONFIGMAPS, "k3", { data: { other: "x" } }, { namespace: f.ns });
+    await eventually(() => inf.get(f.ns, "k3")?.data?.other === "x", "k3 updated");
+    expect(inf.byIndex("template", "rust").find((o) => o.metadata.name === "k3")?.data).toEqual({ template: "rust", other: "x" });
+    expect(inf.countByIndex("template", "rust")).toBe(2);
     // An index added later covers what is cached.
     inf.addIndex("name", (o) => [o.metadata.name]);
     expect(inf.byIndex("name", "k3")).toHaveLength(1);
