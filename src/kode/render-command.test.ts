@@ -170,7 +170,19 @@ describe("kode render: environments", () => {
     for (const f of ["code-server.yaml", "webtop.yaml", "jupyter.yaml", "alnoda.yaml", "devcontainers.yaml", "plugin-vscode-extensions.yaml", "plugin-webtop-debian-packages.yaml", "plugin-clone-repository.yaml"]) {
       const { yaml, problems } = renderDocuments(loadDocs([join(dir, f)]));
       expect(hardProblems(problems), f).toEqual([]);
+      expect(problems.filter((p) => p.includes("official devcontainer.json schema")), f).toEqual([]);
       expect(byKind(parse(yaml), "StatefulSet").length, f).toBe(1);
     }
+  });
+  test("an inline devcontainer.json's warnings are printed: unknown properties and the official schema's mismatches", () => {
+    const docs = [
+      { apiVersion: "kode.jacero.io/v1alpha1", kind: "KodeTemplate", metadata: { name: "t", namespace: "dev" }, spec: { type: "devcontainers", image: "mcr.microsoft.com/devcontainers/base:ubuntu" } },
+      { apiVersion: "kode.jacero.io/v1alpha1", kind: "Kode", metadata: { name: "k", namespace: "dev" }, spec: { templateRef: { name: "t" }, devcontainer: { config: { image: "node:22", colour: "blue", forwardPorts: ["127.0.0.1:3000"] } } } },
+    ];
+    const { yaml, problems } = renderDocuments(docs as never);
+    expect(hardProblems(problems)).toEqual([]);
+    expect(problems).toContain("Kode k: warning: devcontainer.config: unknown property ignored: colour");
+    expect(problems).toContain("Kode k: warning: devcontainer.config: does not match the official devcontainer.json schema (devcontainers/spec c95ffee): forwardPorts[0]: must match ^([a-z0-9-]+):(\\d{1,5})$");
+    expect(byKind(parse(yaml), "StatefulSet")).toHaveLength(1);
   });
 });

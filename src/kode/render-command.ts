@@ -5,6 +5,8 @@ import { TEMPLATE_DEFAULTS } from "../api/defaults.ts";
 import type { EnvoyProxyConfig, Kode, KodeTemplate } from "../api/types.ts";
 import { EnvoyRenderError, envoyChildNames } from "../envoy/render.ts";
 import type { KubeObject } from "../kube/types.ts";
+import { fromInline } from "../devcontainer/source.ts";
+import { devcontainerSourceOf } from "./render-environment.ts";
 import { renderKode } from "./render.ts";
 import { resolveEnvoy } from "./resolve-envoy.ts";
 import { resolveKodeAccess } from "./access.ts";
@@ -120,6 +122,9 @@ export function renderDocuments(docs: Doc[]): { yaml: string; problems: string[]
       for (const p of e.problems) problems.push(`Kode ${kode.metadata.name}: ${p.reason}: ${p.message}`);
       continue;
     }
+    // An inline devcontainer.json's warnings (unknown properties, the official schema): the operator shows them as Events.
+    const inline = spec.type === "devcontainers" ? devcontainerSourceOf(kode, spec)?.config : undefined;
+    if (inline) for (const w of fromInline(inline).warnings) problems.push(`Kode ${kode.metadata.name}: warning: ${w}`);
     for (const w of result.warnings) problems.push(`Kode ${kode.metadata.name}: warning: ${w}`);
     out.push(...result.children.map((c) => (c.object.kind === "Secret" ? redacted(c.object as never) : c.object)));
   }
