@@ -191,7 +191,7 @@ describe("faults: ≈10 % 500/429, dropped watches, forced 410; then the steady 
     await env.operator.stop();
     env.operator.opts.resync = "300ms";
     const writesBefore = env.server.hooks.writes(OPERATOR_UA);
-    const byKindBefore = env.server.hooks.requests({ userAgent: OPERATOR_UA, writesOnly: true }).map((r) => ({ ...r }));
+    const byKindBefore = env.server.hooks.requests({ userAgent: OPERATOR_UA, writesOnly: true });
     const statusBefore = new Map((await kodesIn(env, ns)).map((k) => [k.metadata.name, JSON.stringify(k.status)]));
     const readsBefore = env.server.hooks.count({ userAgent: OPERATOR_UA, verb: "get" });
     await env.operator.startAndWait();

@@ -100,9 +100,9 @@ export class TestHooks {
     else this.records.set(key, { verb, resource, code, userAgent, count: 1 });
   }
 
-  /** Request records, optionally filtered; `resource` matches the plural with or without its group. */
+  /** Request records (copies: a snapshot stays as it was), optionally filtered; `resource` matches the plural with or without its group. */
   requests(filter: { verb?: string; resource?: string; code?: number; userAgent?: string; writesOnly?: boolean } = {}): RequestRecord[] {
-    return [...this.records.values()].filter(
+    return [...this.records.values()].map((r) => ({ ...r })).filter(
       (r) =>
         (filter.verb === undefined || r.verb === filter.verb) &&
         (filter.resource === undefined || matchesResource(filter.resource, r.resource)) &&
