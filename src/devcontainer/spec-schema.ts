@@ -75,13 +75,13 @@ function evaluate(schema: Schema | boolean, value: unknown, path: string): Outco
     if (typeof schema.minimum === "number" && value < schema.minimum) fail(`must be at least ${schema.minimum}`);
     if (typeof schema.maximum === "number" && value > schema.maximum) fail(`must be at most ${schema.maximum}`);
   }
-  if (typeof value === "string" && typeof schema.pattern === "string" && !new RegExp(schema.pattern, "u").test(value)) fail(`must match ${schema.pattern}`);
+  if (typeof value === "string" && typeof schema.pattern === "string" && !regex(schema.pattern).test(value)) fail(`must match ${schema.pattern}`);
   if (Array.isArray(value) && schema.items && typeof schema.items === "object") value.forEach((v, i) => merge(evaluate(schema.items as Schema, v, `${path}[${i}]`)));
 
   if (isObject(value)) {
     for (const name of (schema.required as string[]) ?? []) if (!(name in value)) fail(`${name} is required`);
     const props = (schema.properties as Record<string, Schema>) ?? {};
-    const patterns = Object.entries((schema.patternProperties as Record<string, Schema>) ?? {}).map(([p, s]) => [new RegExp(p, "u"), s] as const);
+    const patterns = Object.entries((schema.patternProperties as Record<string, Schema>) ?? {}).map(([p, s]) => [regex(p), s] as const);
     for (const [k, v] of Object.entries(value)) {
       const at = `${path}.${k}`;
       let matched = false;
@@ -120,6 +120,14 @@ function evaluate(schema: Schema | boolean, value: unknown, path: string): Outco
 
   if (schema.unevaluatedProperties === false && isObject(value)) for (const k of Object.keys(value)) if (!evaluated.has(k)) fail("is not allowed here", `${path}.${k}`);
   return { problems, evaluated };
+}
+
+/** The schema's patterns, compiled once (a devcontainer Kode is checked on every reconcile). */
+const compiled = new Map<string, RegExp>();
+function regex(pattern: string): RegExp {
+  let re = compiled.get(pattern);
+  if (!re) compiled.set(pattern, (re = new RegExp(pattern, "u")));
+  return re;
 }
 
 function hasType(v: unknown, t: string): boolean {

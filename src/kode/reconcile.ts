@@ -509,7 +509,7 @@ async function reconcileInputs(deps: KodeDeps, kode: Kode): Promise<{ wrote: boo
   const dc = await resolveDevcontainer({ ...deps, configMaps: deps.configMaps as never }, kode, template.spec);
   const dcBase = { ...base, devcontainer: dc.status };
   if (dc.problems.length) return { wrote: await status(deriveStatus({ ...dcBase, problems: dc.problems, statefulSet: observedSts() })), requeueAfterMs: dc.requeueAfterMs };
-  for (const w of newDevcontainerWarnings(deps, `${kode.metadata.namespace}/${kode.metadata.name}`, kode, dc)) deps.events.event(asObject(kode), "Warning", "Devcontainer", w);
+  for (const w of newDevcontainerWarnings(deps, objectKey(kode), kode, dc)) deps.events.event(asObject(kode), "Warning", "Devcontainer", w);
 
   // spec.restore: the init container when its source resolves; otherwise a reason, and the IDE starts without it.
   const backup = templateBackupOf(template.spec);

@@ -135,7 +135,7 @@ function keptRead(deps: DevcontainerDeps, kode: Kode, sourceId: string): GitFile
   return { content, commit, resolvedRef: commit };
 }
 
-/** Forget a deleted Kode's git reads. */
+/** Forget a deleted Kode's git reads and the warnings last shown for it. */
 export const forgetDevcontainer = (deps: { gitReads?: Map<string, GitMemo>; devcontainerWarnings?: Map<string, string> }, key: string) => {
   deps.gitReads?.delete(key);
   deps.devcontainerWarnings?.delete(key);
