@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { applyObject, computePatch, LAST_APPLIED_ANNOTATION, project, withLastApplied } from "./apply.ts";
+import { applyObject, computePatch, LAST_APPLIED_ANNOTATION, project, shareLastApplied, withLastApplied } from "./apply.ts";
 import type { KubeClient, KubeObject } from "./types.ts";
 
 const desired = (extra: Record<string, unknown> = {}, labels: Record<string, string> = { app: "ide" }): KubeObject => ({
@@ -25,11 +25,12 @@ describe("computePatch", () => {
     expect(computePatch(live, desired())).toBeUndefined();
   });
 
-  test("a changed field is patched, and the record of what we applied moves with it", () => {
+  test("a changed value is patched alone; a changed shape moves the record of what we applied with it", () => {
     const live = served(withLastApplied(desired()));
-    const patch = computePatch(live, desired({ selector: { app: "ide2" } })) as any;
-    expect(patch.spec).toEqual({ selector: { app: "ide2" } });
-    expect(JSON.parse(patch.metadata.annotations[LAST_APPLIED_ANNOTATION]).spec.selector).toEqual({ app: "ide2" });
+    expect(computePatch(live, desired({ selector: { app: "ide2" } }))).toEqual({ spec: { selector: { app: "ide2" } } });
+    const patch = computePatch(live, desired({ selector: { app: "ide", tier: "gold" } })) as any;
+    expect(patch.spec).toEqual({ selector: { tier: "gold" } });
+    expect(JSON.parse(patch.metadata.annotations[LAST_APPLIED_ANNOTATION]).spec.selector).toEqual({ app: 0, tier: 0 });
   });
 
   test("a field we no longer want is removed; a field someone else set is kept", () => {
@@ -108,6 +109,42 @@ describe("applyObject request pattern", () => {
   });
 });
 
+describe("the record annotation", () => {
+  test("is the shape of what was applied: keys and list lengths, every value 0", () => {
+    const applied = withLastApplied(desired({ sessionAffinity: undefined, externalIPs: [] }));
+    expect(applied.metadata.annotations![LAST_APPLIED_ANNOTATION]).toBe(
+      '{"apiVersion":0,"kind":0,"metadata":{"name":0,"namespace":0,"labels":{"app":0}},"spec":{"ports":[{"name":0,"port":0,"targetPort":0}],"selector":{"app":0},"externalIPs":[]}}',
+    );
+  });
+
+  test("a record written in full (by an earlier version) still says which fields to remove", () => {
+    const live = served(desired({}, { app: "ide", tier: "gold" })) as any;
+    live.metadata.annotations = { [LAST_APPLIED_ANNOTATION]: JSON.stringify(desired({}, { app: "ide", tier: "gold" })) };
+    const patch = computePatch(live, desired()) as any;
+    expect(patch.metadata.labels).toEqual({ tier: null });
+    expect(patch.metadata.annotations[LAST_APPLIED_ANNOTATION]).toStartWith('{"apiVersion":0,');
+  });
+
+  test("a field removed from a list item is removed, though the record no longer holds values", () => {
+    const live = served(withLastApplied(desired({ ports: [{ name: "http", port: 80, targetPort: "http", appProtocol: "http" }] })));
+    const patch = computePatch(live, desired()) as any;
+    expect(patch.spec.ports).toEqual([{ name: "http", port: 80, targetPort: "http" }]);
+  });
+
+  test("shareLastApplied makes equal records of two cached objects one string; other annotations are untouched", () => {
+    const a = served(withLastApplied(desired())) as any;
+    const b = JSON.parse(JSON.stringify(served(withLastApplied({ ...desired(), metadata: { ...desired().metadata, name: "other" } })))) as any;
+    b.metadata.annotations.note = "mine";
+    shareLastApplied(a);
+    shareLastApplied(b);
+    expect(b.metadata.annotations[LAST_APPLIED_ANNOTATION]).toBe(a.metadata.annotations[LAST_APPLIED_ANNOTATION]);
+    expect(b.metadata.annotations.note).toBe("mine");
+    const bare = { metadata: { name: "x" } } as KubeObject;
+    shareLastApplied(bare);
+    expect(bare).toEqual({ metadata: { name: "x" } } as KubeObject);
+  });
+});
+
 describe("Secrets", () => {
   const secret = (data: Record<string, string>): KubeObject =>
     ({ apiVersion: "v1", kind: "Secret", metadata: { name: "s", namespace: "default" }, type: "Opaque", data }) as KubeObject;
@@ -116,7 +153,7 @@ describe("Secrets", () => {
   test("the annotation records a Secret's keys, never its values; a removed key is still removed and a changed value patched", () => {
     const applied = withLastApplied(secret({ htpasswd: b64("u:{SHA}x"), password: b64("hunter2-secret") }));
     const annotation = applied.metadata.annotations![LAST_APPLIED_ANNOTATION]!;
-    expect(JSON.parse(annotation).data).toEqual({ htpasswd: "", password: "" });
+    expect(JSON.parse(annotation).data).toEqual({ htpasswd: 0, password: 0 });
     expect(annotation).not.toContain(b64("hunter2-secret"));
     const live = { ...structuredClone(applied), metadata: { ...applied.metadata, resourceVersion: "3" } } as KubeObject;
     expect(computePatch(live, secret({ htpasswd: b64("u:{SHA}x"), password: b64("hunter2-secret") }))).toBeUndefined();

@@ -33,18 +33,27 @@ function withoutAnnotation(obj: KubeObject): KubeObject {
 }
 
 /**
- * What the annotation records of an object: all of it, except a Secret's values. The record only needs the keys
- * (to remove those we stopped wanting), and an annotation is metadata, shown where data is not (metadata-only
- * lists and watches, `kubectl describe`, tools that redact data): a password must never land there.
+ * What the annotation records of an object: its shape (every key, and the length of every list) with each value
+ * replaced by 0. Removing what we stopped wanting needs only the keys, and the values would make every child
+ * carry a second copy of itself (and an annotation is metadata, shown where data is not: metadata-only lists
+ * and watches, `kubectl describe`, tools that redact data, so a Secret's values must never land there). Shapes
+ * repeat from Kode to Kode, so the same text is shared (shareLastApplied) and parsed once.
  */
-function recordOf(obj: KubeObject): KubeObject {
-  if (obj.kind !== "Secret") return obj;
-  const out: Record<string, Json> = { ...obj };
-  for (const field of ["data", "stringData"]) {
-    const values = out[field];
-    if (isObject(values)) out[field] = Object.fromEntries(Object.keys(values).map((k) => [k, ""]));
+export function recordOf(value: Json): string {
+  if (Array.isArray(value)) {
+    let out = "[";
+    for (let i = 0; i < value.length; i++) out += (i ? "," : "") + recordOf(value[i] ?? null);
+    return out + "]";
   }
-  return out as KubeObject;
+  if (isObject(value)) {
+    let out = "{";
+    for (const k in value) {
+      if (value[k] === undefined) continue;
+      out += (out.length > 1 ? "," : "") + JSON.stringify(k) + ":" + recordOf(value[k]);
+    }
+    return out + "}";
+  }
+  return "0";
 }
 
 /** The desired object carrying the record of itself. */
@@ -52,19 +61,43 @@ export function withLastApplied(desired: KubeObject): KubeObject {
   const clean = withoutAnnotation(desired);
   return {
     ...clean,
-    metadata: { ...clean.metadata, annotations: { ...clean.metadata.annotations, [LAST_APPLIED_ANNOTATION]: JSON.stringify(recordOf(clean)) } },
+    metadata: { ...clean.metadata, annotations: { ...clean.metadata.annotations, [LAST_APPLIED_ANNOTATION]: recordOf(clean) } },
   };
 }
 
-// Parsed on each use, not memoized per cached object: a settled owner skips its children altogether (its
-// reads are unchanged), and a memo would keep a second, parsed copy of every child's record in memory.
+/** Parsed records by their text, read-only and shared: a few shapes serve every Kode. */
+const parsedRecords = new Map<string, Json>();
+const MAX_SHARED_RECORDS = 512;
+
+function remember<V>(map: Map<string, V>, key: string, value: V): V {
+  if (map.size >= MAX_SHARED_RECORDS) map.clear();
+  map.set(key, value);
+  return value;
+}
+
 function lastApplied(live: KubeObject): Json {
   const text = live.metadata.annotations?.[LAST_APPLIED_ANNOTATION];
-  if (text)
-    try {
-      return JSON.parse(text);
-    } catch {}
-  return {};
+  if (!text) return {};
+  const parsed = parsedRecords.get(text);
+  if (parsed !== undefined) return parsed;
+  try {
+    return remember(parsedRecords, text, JSON.parse(text) as Json);
+  } catch {
+    return {};
+  }
+}
+
+const sharedTexts = new Map<string, string>();
+
+/**
+ * An informer transform: the record annotation of a cached object is replaced by the one equal text already
+ * held, so a cache of many children of the same shape keeps one copy of it.
+ */
+export function shareLastApplied(obj: KubeObject): void {
+  const annotations = obj?.metadata?.annotations;
+  const text = annotations?.[LAST_APPLIED_ANNOTATION];
+  if (typeof text !== "string") return;
+  annotations![LAST_APPLIED_ANNOTATION] = sharedTexts.get(text) ?? remember(sharedTexts, text, text);
 }
 
 /** The merge patch that brings `live` to `desired`, or undefined when nothing needs to change. Pure. */

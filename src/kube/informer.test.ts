@@ -321,6 +321,21 @@ describe("Informer", () => {
     inf.addIndex("name", (o) => [o.metadata.name]);
     expect(inf.byIndex("name", "k3")).toHaveLength(1);
     expect(() => inf.byIndex("nope", "x")).toThrow(/no index/);
+    // Several values per object (a repeated one counts once); a value shared by two, then one, then two again.
+    inf.addIndex("tags", (o) => (o.data?.tags ? o.data.tags.split(",") : []));
+    await admin.mergePatch(CONFIGMAPS, "k1", { data: { tags: "a,b,a" } }, { namespace: f.ns });
+    await admin.mergePatch(CONFIGMAPS, "k3", { data: { tags: "b" } }, { namespace: f.ns });
+    const names = (v: string) => inf.byIndex("tags", v).map((o) => o.metadata.name).sort();
+    await eventually(() => names("b").length === 2, "both tagged b");
+    expect([names("a"), names("b"), inf.countByIndex("tags", "a")]).toEqual([["k1"], ["k1", "k3"], 1]);
+    await admin.mergePatch(CONFIGMAPS, "k1", { data: { tags: "c" } }, { namespace: f.ns });
+    await eventually(() => names("c").length === 1, "k1 retagged");
+    expect([names("a"), names("b"), inf.countByIndex("tags", "b")]).toEqual([[], ["k3"], 1]);
+    await admin.mergePatch(CONFIGMAPS, "k1", { data: { tags: "b,c" } }, { namespace: f.ns });
+    await eventually(() => names("b").length === 2, "k1 tagged b again");
+    await admin.delete(CONFIGMAPS, "k3", { namespace: f.ns });
+    await eventually(() => names("b").length === 1, "k3 gone");
+    expect([names("b"), names("c"), inf.countByIndex("tags", "b")]).toEqual([["k1"], ["k1"], 1]);
   });
 
   test("periodic resync emits update(obj, obj) for every cached object", async () => {

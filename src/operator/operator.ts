@@ -16,6 +16,7 @@ import { controllerUids } from "../kube/children.ts";
 import { fencedClient, FencedError } from "../kube/client.ts";
 import { EventRecorder } from "../kube/events.ts";
 import { startOperatorHttp, type OperatorHttp } from "../kube/http.ts";
+import { shareLastApplied } from "../kube/apply.ts";
 import { Informer, stripUnread, stripUnreadAndSpec, type InformerOptions } from "../kube/informer.ts";
 import { LeaderElector } from "../kube/leader-election.ts";
 import { silentLogger, type Logger } from "../kube/logger.ts";
@@ -118,6 +119,11 @@ export function generatePassword(): string {
   return randomBytes(24).toString("base64url");
 }
 
+function stripUnreadSharingRecords(obj: KubeObject): void {
+  stripUnread(obj);
+  shareLastApplied(obj);
+}
+
 export function startOperator(opts: OperatorOptions): RunningOperator {
   const log = opts.logger ?? silentLogger;
   // One clock for conditions, Events and the lifecycle (a test's injected clock drives all of them).
@@ -133,8 +139,8 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
           keep: extra.keep,
           resyncPeriodMs: extra.resync ? resyncPeriodMs : 0,
           // Nothing here reads managedFields (without them the caches of 1,000 Kodes are ~30 % smaller) nor
-          // kubectl's copy of the last applied object.
-          transform: extra.transform ?? stripUnread,
+          // kubectl's copy of the last applied object; our own record of it is one shared text per shape.
+          transform: extra.transform ?? stripUnreadSharingRecords,
           logger: log.child({ informer: ref.plural }),
         }),
       ref.namespaced ? opts.namespaces : undefined,
