@@ -15,8 +15,10 @@ const isObject = (v: Json): v is Record<string, Json> => typeof v === "object" &
 export function project(live: Json, a: Json, b: Json): Json {
   if (isObject(live) && (isObject(a) || isObject(b))) {
     const out: Record<string, Json> = {};
-    const keys = new Set([...Object.keys(isObject(a) ? a : {}), ...Object.keys(isObject(b) ? b : {})]);
-    for (const k of keys) if (k in live) out[k] = project(live[k], isObject(a) ? a[k] : undefined, isObject(b) ? b[k] : undefined);
+    const ao = isObject(a) ? a : undefined;
+    const bo = isObject(b) ? b : undefined;
+    if (ao) for (const k in ao) if (k in live) out[k] = project(live[k], ao[k], bo?.[k]);
+    if (bo) for (const k in bo) if (!(ao && k in ao) && k in live) out[k] = project(live[k], undefined, bo[k]);
     return out;
   }
   if (Array.isArray(live) && Array.isArray(a) && a.length === live.length)

@@ -8,9 +8,15 @@ export function jsonEqual(a: Json, b: Json): boolean {
   if (a === b) return true;
   if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => jsonEqual(x, b[i]));
   if (isObject(a) && isObject(b)) {
-    const ka = Object.keys(a).filter((k) => a[k] !== undefined);
-    const kb = Object.keys(b).filter((k) => b[k] !== undefined);
-    return ka.length === kb.length && ka.every((k) => b[k] !== undefined && jsonEqual(a[k], b[k]));
+    // Runs on every child and status of every reconcile: counts instead of building key lists.
+    let defined = 0;
+    for (const k in a) {
+      if (a[k] === undefined) continue;
+      if (b[k] === undefined || !jsonEqual(a[k], b[k])) return false;
+      defined++;
+    }
+    for (const k in b) if (b[k] !== undefined) defined--;
+    return defined === 0;
   }
   return false;
 }
@@ -23,7 +29,7 @@ export function mergePatchBetween(from: Record<string, Json>, to: Record<string,
     if (value === undefined) continue;
     const old = from[k];
     if (old !== undefined && jsonEqual(old, value)) continue;
-    patch[k] = isObject(old) && isObject(value) ? mergePatchBetween(old, value) : structuredClone(value);
+    patch[k] = isObject(old) && isObject(value) ? mergePatchBetween(old, value) : typeof value === "object" ? structuredClone(value) : value;
   }
   return patch;
 }

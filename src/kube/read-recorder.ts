@@ -14,11 +14,9 @@ export interface Read {
 }
 
 const rvOf = (o: Versioned | undefined) => (o ? (o.metadata.resourceVersion ?? "?") : "-");
-const listSeen = (items: Versioned[]) =>
-  items
-    .map((o) => `${o.metadata.name}@${rvOf(o)}`)
-    .sort()
-    .join(",");
+const seenOne = (o: Versioned) => `${o.metadata.name}@${rvOf(o)}`;
+// Most lists a reconcile reads hold no object or one (a Kode's children of one kind).
+const listSeen = (items: Versioned[]) => (items.length === 0 ? "" : items.length === 1 ? seenOne(items[0]) : items.map(seenOne).sort().join(","));
 
 /** What a get saw: the cache's own notion of version when it has one, else the resourceVersion. */
 const versionSeen = (cache: AnyCache, o: Versioned | undefined) => (o && cache.versionOf ? cache.versionOf(o) : rvOf(o));
