@@ -29,7 +29,8 @@
 //        --latency-wait statefulset|running (statefulset: the next latency sample 10 ms after the StatefulSet appears,
 //        while the last Kode's status writes and pod start still run; running: once the last Kode is Running)
 //        --memory-limit Q (manifest: the limit in manifests/manager/manager.yaml, 384Mi; "none": the node's RAM) the
-//        operator's BUN_JSC_forceRAMSize, as the Deployment sets it from limits.memory
+//        operator's BUN_JSC_forceRAMSize, as the Deployment sets it from limits.memory; the Deployment's other
+//        BUN_JSC_* values (its heap growth) are set as they are there (--operator-env overrides them)
 //        --build-flags="--compile-exec-argv=--smol" (added to the build of the binary; not with a current dist/kode)
 // The server and the operator run as the compiled binary (dist/kode when it is newer than src/, else one built
 // from src/ into a temporary directory with `npm run build`'s flags), or with --source as `bun src/main.ts`.
@@ -94,6 +95,7 @@ const QPS = int("qps");
 const KUBELET_DELAY = int("kubelet-delay", 0);
 const LATENCY_SAMPLES = int("latency-samples", 0);
 const MEMORY_LIMIT_BYTES = memoryLimitBytes(flags["memory-limit"]!);
+const MANIFEST_JSC_ENV = manifestJscEnv();
 const LATENCY_WAIT = flags["latency-wait"] === "running" ? "running" : "statefulset";
 
 async function until(check: () => boolean): Promise<void> {
@@ -106,6 +108,14 @@ function slowest(samples: number[], pickups: number[]): [number, number, number]
     .map((v, i) => [i, round(v, 1), round(pickups[i], 1)] as [number, number, number])
     .sort((a, b) => b[1] - a[1])
     .slice(0, 5);
+}
+
+/** The BUN_JSC_* variables the manifest's Deployment sets to a plain value. */
+function manifestJscEnv(): Record<string, string> {
+  const docs = readFileSync(join(ROOT, "manifests/manager/manager.yaml"), "utf8").split(/^---$/m).map((d) => Bun.YAML.parse(d) as KubeObject & { spec?: any });
+  const deployment = docs.find((d) => d?.kind === "Deployment");
+  const env: { name: string; value?: string }[] = deployment?.spec?.template?.spec?.containers?.[0]?.env ?? [];
+  return Object.fromEntries(env.filter((e) => e.name.startsWith("BUN_JSC_") && e.value !== undefined).map((e) => [e.name, e.value!]));
 }
 
 /** The operator's memory limit in bytes: from the manifest's Deployment, a quantity (256Mi), or none (undefined). */
@@ -234,7 +244,9 @@ async function startOperator(dir: string, kubeconfig: string): Promise<Proc & { 
     "--activity-interval", "0",
   ];
   const env = {
-    // As deployed: manifests/manager/manager.yaml gives the process its memory limit as JavaScriptCore's RAM size.
+    // As deployed: manifests/manager/manager.yaml gives the process its memory limit as JavaScriptCore's RAM size,
+    // and its other JavaScriptCore options as they are.
+    ...MANIFEST_JSC_ENV,
     ...(MEMORY_LIMIT_BYTES && { BUN_JSC_forceRAMSize: String(MEMORY_LIMIT_BYTES) }),
     ...Object.fromEntries(flags["operator-env"].split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)])),
   };
@@ -563,7 +575,7 @@ async function operatorPhases(dir: string) {
       if (hwm > (peakSteps.at(-1)?.hwm ?? 0) + 2) peakSteps.push({ s: round((performance.now() - t0) / 1000, 1), hwm, phase });
     }, 200);
     const cpuStart = cpuSeconds(opPid);
-    log(`operator ready (${operator.mode}, RSS ${rssStartMB.toFixed(1)} MB); creating ${KODE_COUNT} Kodes`);
+    log(`operator ready (${operator.mode}, RSS ${rssStartMB.toFixed(1)} MB, ${JSON.stringify(MANIFEST_JSC_ENV)}); creating ${KODE_COUNT} Kodes`);
 
     // ---- converge
     const writesBefore = await operatorWrites(server.url);
@@ -744,7 +756,7 @@ async function main() {
     const details = {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAverage1mAtStart: round(load0), loadAverage1mAtEnd: round(loadavg()[0]) },
-      settings: { unrelated: UNRELATED, namespaces: NS_COUNT, concurrency: CONCURRENCY, createConcurrency: CREATE_CONCURRENCY, qps: QPS, kubeletDelayMs: KUBELET_DELAY, resync: RESYNC, storage: STORAGE, latencySamples: LATENCY_SAMPLES, latencyWait: LATENCY_WAIT, operatorMemoryLimitBytes: MEMORY_LIMIT_BYTES ?? null },
+      settings: { unrelated: UNRELATED, namespaces: NS_COUNT, concurrency: CONCURRENCY, createConcurrency: CREATE_CONCURRENCY, qps: QPS, kubeletDelayMs: KUBELET_DELAY, resync: RESYNC, storage: STORAGE, latencySamples: LATENCY_SAMPLES, latencyWait: LATENCY_WAIT, operatorMemoryLimitBytes: MEMORY_LIMIT_BYTES ?? null, operatorJscEnv: MANIFEST_JSC_ENV },
       operator: op.operatorMode,
       floor: { runsS: [round(floor1.floorS, 3), round(floor2.floorS, 3)], cpuS: floor.cpuS },
       converge: {
