@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { applyObject, computePatch, LAST_APPLIED_ANNOTATION, project, shareLastApplied, withLastApplied } from "./apply.ts";
+import { mergePatchBetween } from "./merge-patch.ts";
 import type { KubeClient, KubeObject } from "./types.ts";
 
 const desired = (extra: Record<string, unknown> = {}, labels: Record<string, string> = { app: "ide" }): KubeObject => ({
@@ -106,6 +107,73 @@ describe("applyObject request pattern", () => {
     const { client, calls } = fakeClient(served(desired()));
     await expect(applyObject(client, ref, desired(), { fieldManager: "t", live: undefined, createOnly: true })).rejects.toMatchObject({ code: 409 });
     expect(calls).toEqual(["create"]);
+  });
+});
+
+describe("computePatch against its definition", () => {
+  // The definition: the live object seen through the keys we want and the keys the record holds (project), then
+  // the merge patch from that view to what we want. computePatch walks the three at once; random objects over a
+  // few shared keys must give the same patch.
+  const definition = (live: KubeObject, desired: KubeObject) => {
+    const target = withLastApplied(desired) as any;
+    const { name: _n, namespace: _ns, ...meta } = target.metadata;
+    const wanted = { ...target, metadata: meta };
+    const text = live.metadata.annotations?.[LAST_APPLIED_ANNOTATION];
+    const view = project(live, wanted, text ? JSON.parse(text) : {}) as any;
+    if (view.metadata && typeof view.metadata === "object") {
+      delete view.metadata.name;
+      delete view.metadata.namespace;
+    }
+    const patch = mergePatchBetween(view, wanted);
+    return Object.keys(patch).length ? patch : undefined;
+  };
+  let seed = 7;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const pick = <T,>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  const value = (depth: number): unknown => {
+    const r = rand();
+    if (depth > 2 || r < 0.35) return pick([1, 2, "a", "b", true, null]);
+    if (r < 0.55) return Array.from({ length: Math.floor(rand() * 3) }, () => value(depth + 1));
+    const o: Record<string, unknown> = {};
+    for (const k of ["a", "b", "c", "d"]) if (rand() < 0.5) o[k] = value(depth + 1);
+    return o;
+  };
+  const mutate = (v: unknown): unknown => {
+    if (rand() < 0.2) return value(1);
+    if (Array.isArray(v)) return rand() < 0.2 ? [...v, value(2)] : v.map(mutate);
+    if (v && typeof v === "object") {
+      const o: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) if (rand() < 0.85) o[k] = mutate(x);
+      if (rand() < 0.3) o[pick(["a", "b", "c", "d", "e"])] = value(2);
+      return o;
+    }
+    return v;
+  };
+  const object = (spec: unknown, labels: unknown): KubeObject => ({ apiVersion: "v1", kind: "Thing", metadata: { name: "t", namespace: "ns", labels: labels as never }, spec } as KubeObject);
+
+  test("2,000 random (applied, live, desired) triples: the same patch as the definition", () => {
+    let patched = 0;
+    for (let i = 0; i < 2000; i++) {
+      const applied = withLastApplied(object(value(0), rand() < 0.5 ? { app: "x" } : { app: "x", tier: "y" }));
+      const live = structuredClone(applied) as any;
+      live.spec = mutate(live.spec);
+      if (rand() < 0.3) live.status = value(1);
+      live.metadata = { ...applied.metadata, ...(rand() < 0.3 && { labels: { app: "x", theirs: "z" } }), uid: "u", resourceVersion: "1" };
+      if (rand() < 0.2) delete live.metadata.annotations;
+      const desired = rand() < 0.3 ? object(structuredClone((applied as any).spec), { app: "x" }) : object(mutate((applied as any).spec), { app: "x" });
+      const expected = definition(live, desired);
+      expect(computePatch(live, desired)).toEqual(expected);
+      if (expected) patched++;
+    }
+    // Both outcomes occur often enough to mean something.
+    expect(patched).toBeGreaterThan(400);
+    expect(patched).toBeLessThan(1900);
+  });
+
+  test("a key we name with no value is not ours: a live value someone else set there stays", () => {
+    const live = served(withLastApplied(desired())) as any;
+    live.spec.sessionAffinity = "ClientIP";
+    expect(computePatch(live, desired({ sessionAffinity: undefined }))).toBeUndefined();
   });
 });
 

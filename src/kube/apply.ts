@@ -3,7 +3,7 @@
 // time, recorded in an annotation), so fields we stopped wanting are removed, drift in our fields is
 // repaired, fields set by others (and server defaults) are left alone, and nothing is written when the
 // object already matches.
-import { mergePatchBetween } from "./merge-patch.ts";
+import { jsonEqual } from "./merge-patch.ts";
 import type { KubeClient, KubeObject, ResourceRef } from "./types.ts";
 
 export const LAST_APPLIED_ANNOTATION = "kode.jacero.io/last-applied";
@@ -102,18 +102,59 @@ export function shareLastApplied(obj: KubeObject): void {
   annotations![LAST_APPLIED_ANNOTATION] = sharedTexts.get(text) ?? remember(sharedTexts, text, text);
 }
 
+/**
+ * Whether `live`, seen through the keys `want` and `rec` mention, equals `want`: what
+ * jsonEqual(project(live, want, rec), want) says, without building the projection.
+ */
+function viewEquals(live: Json, want: Json, rec: Json): boolean {
+  if (isObject(live) && (isObject(want) || isObject(rec))) {
+    if (!isObject(want)) return false;
+    for (const k in want) {
+      if (want[k] === undefined) continue;
+      if (!(k in live) || !viewEquals(live[k], want[k], isObject(rec) ? rec[k] : undefined)) return false;
+    }
+    if (isObject(rec)) for (const k in rec) if (want[k] === undefined && k in live) return false;
+    return true;
+  }
+  if (Array.isArray(live) && Array.isArray(want) && want.length === live.length) {
+    const recItems = Array.isArray(rec) && rec.length === live.length ? rec : undefined;
+    for (let i = 0; i < live.length; i++) if (!viewEquals(live[i], want[i], recItems?.[i])) return false;
+    return true;
+  }
+  return jsonEqual(live, want);
+}
+
+/**
+ * The merge patch from `live` seen through the keys `want` and `rec` mention to `want`: what
+ * mergePatchBetween(project(live, want, rec), want) gives, without building the projection (it runs for every
+ * child of every reconcile that does not skip).
+ */
+function patchFrom(live: Record<string, Json>, want: Record<string, Json>, rec: Json): Record<string, Json> {
+  const patch: Record<string, Json> = {};
+  const recObj = isObject(rec) ? rec : undefined;
+  if (recObj) for (const k in recObj) if (want[k] === undefined && k in live && live[k] !== undefined) patch[k] = null;
+  for (const k in want) {
+    const value = want[k];
+    if (value === undefined) continue;
+    const old = k in live ? live[k] : undefined;
+    if (old !== undefined && viewEquals(old, value, recObj?.[k])) continue;
+    patch[k] = isObject(old) && isObject(value) ? patchFrom(old, value, recObj?.[k]) : typeof value === "object" && value !== null ? structuredClone(value) : value;
+  }
+  return patch;
+}
+
 /** The merge patch that brings `live` to `desired`, or undefined when nothing needs to change. Pure. */
 export function computePatch(live: KubeObject, desired: KubeObject): Record<string, Json> | undefined {
   const target = withLastApplied(desired);
   // Identity and server-owned metadata are never patched.
   const { name: _n, namespace: _ns, ...targetMeta } = target.metadata;
   const wanted = { ...target, metadata: targetMeta };
-  const view = project(live, wanted, lastApplied(live)) as Record<string, Json>;
-  if (isObject(view.metadata)) {
-    delete view.metadata.name;
-    delete view.metadata.namespace;
+  let record = lastApplied(live);
+  if (isObject(record) && isObject(record.metadata) && ("name" in record.metadata || "namespace" in record.metadata)) {
+    const { name: _rn, namespace: _rns, ...recordMeta } = record.metadata;
+    record = { ...record, metadata: recordMeta };
   }
-  const patch = mergePatchBetween(view, wanted);
+  const patch = patchFrom(live as unknown as Record<string, Json>, wanted, record);
   return Object.keys(patch).length ? patch : undefined;
 }
 
