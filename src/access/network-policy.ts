@@ -3,6 +3,7 @@
 // the ingress controller's or the gateway's pods. Every peer's pod selector also requires the absence of the Kode
 // label, so no other Kode ever matches, whatever the template's selectors say.
 import type { LabelSelector, NetworkPeer } from "../api/types.ts";
+import { cloneJson } from "../kube/json-clone.ts";
 
 export const KODE_LABEL = "kode.jacero.io/name";
 
@@ -18,7 +19,7 @@ export interface KodePolicyInput {
 
 const notAKode = (s: LabelSelector | undefined): LabelSelector => ({
   ...(s?.matchLabels && { matchLabels: { ...s.matchLabels } }),
-  matchExpressions: [...(s?.matchExpressions ?? []).map((e) => structuredClone(e)), { key: KODE_LABEL, operator: "DoesNotExist" }],
+  matchExpressions: [...(s?.matchExpressions ?? []).map((e) => cloneJson(e)), { key: KODE_LABEL, operator: "DoesNotExist" }],
 });
 
 export function renderKodeNetworkPolicy(input: KodePolicyInput) {
@@ -33,7 +34,7 @@ export function renderKodeNetworkPolicy(input: KodePolicyInput) {
         {
           ports: [input.port, ...(input.extraPorts ?? [])].map((port) => ({ protocol: "TCP" as const, port })),
           from: input.ingressFrom.map((p) => ({
-            ...(p.namespaceSelector && { namespaceSelector: structuredClone(p.namespaceSelector) }),
+            ...(p.namespaceSelector && { namespaceSelector: cloneJson(p.namespaceSelector) }),
             podSelector: notAKode(p.podSelector),
           })),
         },

@@ -3,7 +3,7 @@
 // managedFields. Objects here are in storage shape.
 import { applyDefaults, pruneUnknownFields, validateAgainstSchema, validateCelRules } from "./crd/schema.ts";
 import { ApiError, badRequest, cause, conflict, invalid, invalidValue, notFound } from "./errors.ts";
-import { cloneJson } from "./json-clone.ts";
+import { cloneJson } from "../kube/json-clone.ts";
 import { listTypeOf } from "./list-types.ts";
 import { dropUnknownBuiltinFields } from "./protobuf/unknown-fields.ts";
 import { storageKey } from "./registry.ts";

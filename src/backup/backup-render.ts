@@ -8,6 +8,7 @@ import { MANAGED_BY, selectorLabels } from "../kode/render.ts";
 import type { BackupPlan } from "./backup-plan.ts";
 import { BACKUP_OF_LABEL, BACKUP_OF_UID_LABEL, DATA_JOB_LABEL, DATA_JOB_OF_LABEL, DATA_JOB_TRIGGER_ANNOTATION, PASSWORD_KEY, type DataJobKind } from "./config.ts";
 import { BACKUP_SCRIPT, VERIFY_SCRIPT } from "./scripts.ts";
+import { cloneJson } from "../kube/json-clone.ts";
 
 export const DATA_MOUNT = "/data";
 const CA_MOUNT = "/etc/kode-backup-ca";
@@ -103,8 +104,8 @@ export function renderDataPod(input: JobInput) {
       securityContext: { runAsUser: plan.uid, runAsGroup: plan.gid, runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
       ...(affinity && { affinity }),
       ...(plan.pod.nodeSelector && Object.keys(plan.pod.nodeSelector).length && { nodeSelector: { ...plan.pod.nodeSelector } }),
-      ...(plan.pod.tolerations?.length && { tolerations: structuredClone(plan.pod.tolerations) }),
-      ...(plan.pod.imagePullSecrets?.length && { imagePullSecrets: structuredClone(plan.pod.imagePullSecrets) }),
+      ...(plan.pod.tolerations?.length && { tolerations: cloneJson(plan.pod.tolerations) }),
+      ...(plan.pod.imagePullSecrets?.length && { imagePullSecrets: cloneJson(plan.pod.imagePullSecrets) }),
       containers: [
         {
           name: kind,

@@ -22,6 +22,7 @@ import {
   hostPort,
   isRawRouter,
 } from "./validate.ts";
+import { cloneJson } from "../kube/json-clone.ts";
 
 export const AUTH_DIR = "/etc/envoy/auth";
 export const HTPASSWD_KEY = "htpasswd";
@@ -126,7 +127,7 @@ export function buildBootstrap(input: BootstrapInput): BuiltBootstrap {
     healthCheckFilter(PUBLIC_HEALTH_PATH),
     stripIdentityFilter(),
     ...parts.flatMap((p) => p.filters),
-    ...(spec.httpFilters ?? []).filter((f) => !isRawRouter(f)).map((f) => structuredClone(f) as J),
+    ...(spec.httpFilters ?? []).filter((f) => !isRawRouter(f)).map((f) => cloneJson(f) as J),
     routerFilter(),
   ];
   const tools = input.toolPorts ?? [];
@@ -136,7 +137,7 @@ export function buildBootstrap(input: BootstrapInput): BuiltBootstrap {
     probeCluster(idePort),
     staticCluster("kode_admin", "127.0.0.1", ENVOY_ADMIN_PORT),
     ...parts.flatMap((p) => p.clusters),
-    ...(spec.clusters ?? []).map((c) => structuredClone(c)),
+    ...(spec.clusters ?? []).map((c) => cloneJson(c)),
   ];
   const routeHeadersToRemove = parts.flatMap((p) => p.routeHeadersToRemove ?? []);
 

@@ -19,6 +19,7 @@ import { ideTypeSpec, type ProbeCheck } from "../kode/ide/index.ts";
 import { toolPortName, toolPortsOf } from "../kode/ide/spec.ts";
 import { AUTH_DIR, HEALTH_IDE_READY_PATH, HEALTH_READY_PATH, HTPASSWD_KEY, buildBootstrap } from "./bootstrap.ts";
 import { ENVOY_ADMIN_PORT, ENVOY_HEALTH_PORT, ENVOY_PUBLIC_PORT, envoyToolPort, validateEnvoyConfig, type Problem } from "./validate.ts";
+import { cloneJson } from "../kube/json-clone.ts";
 
 export { ENVOY_ADMIN_PORT, ENVOY_HEALTH_PORT, ENVOY_PUBLIC_PORT, envoyToolPort };
 // The bootstrap's names, re-exported so importers of render.ts (and index.ts) keep finding them here.
@@ -307,7 +308,7 @@ function envoyContainer(spec: EnvoyProxyConfigSpec, volumeMounts: VolumeMount[],
     startupProbe: healthProbe({ periodSeconds: 1, timeoutSeconds: 2, failureThreshold: 60 }),
     readinessProbe: healthProbe({ periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 }),
     livenessProbe: healthProbe({ periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 6 }),
-    resources: structuredClone(spec.resources && (spec.resources.limits || spec.resources.requests) ? spec.resources : DEFAULT_ENVOY_RESOURCES),
+    resources: cloneJson(spec.resources && (spec.resources.limits || spec.resources.requests) ? spec.resources : DEFAULT_ENVOY_RESOURCES),
     securityContext: {
       runAsNonRoot: true,
       runAsUser: ENVOY_UID,

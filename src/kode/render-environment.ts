@@ -19,6 +19,7 @@ import type { IdeEnvContext } from "./ide/index.ts";
 import { toolContainerPorts, toolPortsOf, toolServicePorts } from "./ide/spec.ts";
 import { ENVOY_ADMIN_PORT, ENVOY_HEALTH_PORT, ENVOY_PUBLIC_PORT, envoyToolPort } from "../envoy/validate.ts";
 import type { KodeSettings } from "./settings.ts";
+import { cloneJson } from "../kube/json-clone.ts";
 
 export const SCRATCH_VOLUME = "kode-scratch";
 export const SCRATCH_MOUNT = "/kode-scratch";
@@ -193,8 +194,8 @@ export function pluginContainer(p: InitPlugin, s: KodeSettings, homeVolumeName: 
   const env: EnvVar[] = [{ name: "HOME", value: s.home }, { name: "KODE_SCRATCH", value: SCRATCH_MOUNT }, { name: "KODE_WORKSPACE", value: s.workspacePath }];
   for (const e of p.env ?? []) {
     const i = env.findIndex((x) => x.name === e.name);
-    if (i >= 0) env[i] = structuredClone(e);
-    else env.push(structuredClone(e));
+    if (i >= 0) env[i] = cloneJson(e);
+    else env.push(cloneJson(e));
   }
   return {
     name: p.name,
@@ -202,22 +203,22 @@ export function pluginContainer(p: InitPlugin, s: KodeSettings, homeVolumeName: 
     ...(p.command?.length && { command: [...p.command] }),
     ...(p.args?.length && { args: [...p.args] }),
     env,
-    ...(p.envFrom?.length && { envFrom: structuredClone(p.envFrom) }),
+    ...(p.envFrom?.length && { envFrom: cloneJson(p.envFrom) }),
     volumeMounts: mounts,
-    ...(p.resources && (p.resources.limits || p.resources.requests) && { resources: structuredClone(p.resources) }),
-    securityContext: { ...restrictedSecurityContext(s.puid, s.pgid), ...structuredClone(p.securityContext ?? {}) },
+    ...(p.resources && (p.resources.limits || p.resources.requests) && { resources: cloneJson(p.resources) }),
+    securityContext: { ...restrictedSecurityContext(s.puid, s.pgid), ...cloneJson(p.securityContext ?? {}) },
   };
 }
 
 /** The pod-level options of the template, merged over the defaults. */
 export function podOptions(t: KodeTemplateSpec, pgid: number) {
   return {
-    securityContext: { fsGroup: pgid, fsGroupChangePolicy: "OnRootMismatch", seccompProfile: { type: "RuntimeDefault" }, ...structuredClone(t.podSecurityContext ?? {}) },
+    securityContext: { fsGroup: pgid, fsGroupChangePolicy: "OnRootMismatch", seccompProfile: { type: "RuntimeDefault" }, ...cloneJson(t.podSecurityContext ?? {}) },
     automountServiceAccountToken: t.automountServiceAccountToken ?? false,
     ...(t.serviceAccountName && { serviceAccountName: t.serviceAccountName }),
     ...(t.runtimeClassName && { runtimeClassName: t.runtimeClassName }),
     ...(t.priorityClassName && { priorityClassName: t.priorityClassName }),
-    ...(t.affinity && Object.keys(t.affinity).length && { affinity: structuredClone(t.affinity) }),
+    ...(t.affinity && Object.keys(t.affinity).length && { affinity: cloneJson(t.affinity) }),
   };
 }
 

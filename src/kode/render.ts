@@ -33,6 +33,7 @@ import { DEFAULT_ACCESS_MODES, DEFAULT_USER, resolveSettings } from "./settings.
 import { podOptions, renderEnvironment, type InitContainerSpec, type ResolvedDevcontainer } from "./render-environment.ts";
 import { renderRestoreInitContainer, RESTORE_REQUEST_ANNOTATION, restoreRequestId, type KodeRestore, type RestoreSource, type TemplateBackup } from "../backup/restore-render.ts";
 import { JOBS, renderRestoreJob } from "../backup/restore-job.ts";
+import { cloneJson } from "../kube/json-clone.ts";
 
 export const MANAGED_BY = "kode-operator";
 export const LABEL_KODE_NAME = "kode.jacero.io/name";
@@ -359,15 +360,15 @@ export function renderKode(input: RenderInput): RenderResult {
     ...(t.command?.length ? { command: [...t.command] } : environment.command && { command: environment.command }),
     ...(t.args?.length ? { args: [...t.args] } : environment.args && { args: environment.args }),
     env,
-    ...(t.envFrom?.length && { envFrom: structuredClone(t.envFrom) }),
+    ...(t.envFrom?.length && { envFrom: cloneJson(t.envFrom) }),
     ports: [{ name: HTTP_PORT_NAME, containerPort: s.port, protocol: "TCP" }, ...environment.extraContainerPorts],
     // linuxserver images run their first-boot init (chown of home, extension installs) before the IDE listens;
     // the startup probe gives that up to 10 minutes without making liveness lenient afterwards.
     startupProbe: probe(underPrefix(ide, ide?.readiness, ctx.basePath ?? "/"), { periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 120 }),
     readinessProbe: probe(underPrefix(ide, ide?.readiness, ctx.basePath ?? "/"), { periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 }),
     livenessProbe: probe(underPrefix(ide, ide?.liveness, ctx.basePath ?? "/"), { periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 }),
-    ...(t.resources && (t.resources.limits || t.resources.requests) && { resources: structuredClone(t.resources) }),
-    ...((environment.securityContext || t.securityContext) && { securityContext: { ...(environment.securityContext ?? {}), ...structuredClone(t.securityContext ?? {}) } }),
+    ...(t.resources && (t.resources.limits || t.resources.requests) && { resources: cloneJson(t.resources) }),
+    ...((environment.securityContext || t.securityContext) && { securityContext: { ...(environment.securityContext ?? {}), ...cloneJson(t.securityContext ?? {}) } }),
     volumeMounts: [{ name: HOME_VOLUME, mountPath: s.home }, ...extra.map((v) => ({ name: v.volume.name, mountPath: v.mountPath })), ...environment.extraVolumeMounts],
   };
 
@@ -378,7 +379,7 @@ export function renderKode(input: RenderInput): RenderResult {
   const podSpec: PodSpec = {
     ...(initContainers.length && { initContainers }),
     containers: [container],
-    volumes: [homeVolume, ...extra.map((v) => structuredClone(v.volume) as Volume), ...(environment.volumes as Volume[]), ...((restore?.volumes ?? []) as Volume[])],
+    volumes: [homeVolume, ...extra.map((v) => cloneJson(v.volume) as Volume), ...(environment.volumes as Volume[]), ...((restore?.volumes ?? []) as Volume[])],
     securityContext: pod.securityContext,
     enableServiceLinks: false,
     automountServiceAccountToken: pod.automountServiceAccountToken,
@@ -386,9 +387,9 @@ export function renderKode(input: RenderInput): RenderResult {
     ...(pod.runtimeClassName && { runtimeClassName: pod.runtimeClassName }),
     ...(pod.priorityClassName && { priorityClassName: pod.priorityClassName }),
     ...(pod.affinity && { affinity: pod.affinity }),
-    ...(t.imagePullSecrets?.length && { imagePullSecrets: structuredClone(t.imagePullSecrets) }),
+    ...(t.imagePullSecrets?.length && { imagePullSecrets: cloneJson(t.imagePullSecrets) }),
     ...(t.nodeSelector && Object.keys(t.nodeSelector).length && { nodeSelector: { ...t.nodeSelector } }),
-    ...(t.tolerations?.length && { tolerations: structuredClone(t.tolerations) }),
+    ...(t.tolerations?.length && { tolerations: cloneJson(t.tolerations) }),
   };
 
   const statefulSet: StatefulSet = {
@@ -596,6 +597,6 @@ function dedupeLastWins(env: EnvVar[]): EnvVar[] {
   return out;
 }
 
-const cloneEnv = (e: EnvVar): EnvVar => structuredClone(e);
+const cloneEnv = (e: EnvVar): EnvVar => cloneJson(e);
 
 const base64 = (s: string): string => Buffer.from(s, "utf8").toString("base64");

@@ -5,6 +5,7 @@
 // object already matches.
 import { jsonEqual } from "./merge-patch.ts";
 import type { KubeClient, KubeObject, ResourceRef } from "./types.ts";
+import { cloneJson } from "./json-clone.ts";
 
 export const LAST_APPLIED_ANNOTATION = "kode.jacero.io/last-applied";
 
@@ -138,7 +139,7 @@ function patchFrom(live: Record<string, Json>, want: Record<string, Json>, rec: 
     if (value === undefined) continue;
     const old = k in live ? live[k] : undefined;
     if (old !== undefined && viewEquals(old, value, recObj?.[k])) continue;
-    patch[k] = isObject(old) && isObject(value) ? patchFrom(old, value, recObj?.[k]) : typeof value === "object" && value !== null ? structuredClone(value) : value;
+    patch[k] = isObject(old) && isObject(value) ? patchFrom(old, value, recObj?.[k]) : typeof value === "object" && value !== null ? cloneJson(value) : value;
   }
   return patch;
 }

@@ -1,5 +1,7 @@
 // JSON merge patch (RFC 7386) on the client side: the patch that turns one document into another, and the
 // semantic equality it rests on (key order never matters).
+import { cloneJson } from "./json-clone.ts";
+
 type Json = unknown;
 const isObject = (v: Json): v is Record<string, Json> => typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -29,7 +31,7 @@ export function mergePatchBetween(from: Record<string, Json>, to: Record<string,
     if (value === undefined) continue;
     const old = from[k];
     if (old !== undefined && jsonEqual(old, value)) continue;
-    patch[k] = isObject(old) && isObject(value) ? mergePatchBetween(old, value) : typeof value === "object" ? structuredClone(value) : value;
+    patch[k] = isObject(old) && isObject(value) ? mergePatchBetween(old, value) : typeof value === "object" ? cloneJson(value) : value;
   }
   return patch;
 }

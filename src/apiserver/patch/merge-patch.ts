@@ -42,7 +42,7 @@ export function setMember(object: JsonObject, key: string, value: unknown): void
   }
 }
 
-import { cloneJson } from "../json-clone.ts";
+import { cloneJson } from "../../kube/json-clone.ts";
 
 export { cloneJson };
 

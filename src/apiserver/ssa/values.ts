@@ -12,7 +12,7 @@ export function isEmptyObject(v: JsonObject): boolean {
   return true;
 }
 
-export { cloneJson } from "../json-clone.ts";
+export { cloneJson } from "../../kube/json-clone.ts";
 
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;

@@ -1,5 +1,5 @@
-// Deep copies of plain JSON data (what the store holds). structuredClone costs ~25 µs for a small
-// ConfigMap under Bun; this walk ~1 µs.
+// Deep copies of plain JSON data (API objects, what the store holds and what renders copy from a spec).
+// structuredClone costs ~25 µs for a small ConfigMap under Bun; this walk ~1 µs.
 
 /** A deep copy of plain JSON data; a "__proto__" member stays a data member. */
 export function cloneJson<T>(v: T): T {
