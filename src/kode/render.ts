@@ -349,7 +349,7 @@ export function renderKode(input: RenderInput): RenderResult {
   const overridden = new Set(templateEnv.map((e) => e.name));
   for (const e of contract)
     if (overridden.has(e.name)) warnings.push(`template env ${e.name} replaces the ${s.type} contract value`);
-  const env = [...contract.filter((e) => !overridden.has(e.name)), ...dedupeLastWins(templateEnv)].map(cloneEnv);
+  const env = [...contract.filter((e) => !overridden.has(e.name)), ...dedupeLastWins(templateEnv)].map((e) => cloneJson(e));
 
   const extra = ide?.extraVolumes ?? [];
   const t = template.spec;
@@ -597,6 +597,5 @@ function dedupeLastWins(env: EnvVar[]): EnvVar[] {
   return out;
 }
 
-const cloneEnv = (e: EnvVar): EnvVar => cloneJson(e);
 
 const base64 = (s: string): string => Buffer.from(s, "utf8").toString("base64");

@@ -1,7 +1,27 @@
 import { describe, expect, test } from "bun:test";
-import { applyObject, computePatch, LAST_APPLIED_ANNOTATION, project, shareLastApplied, withLastApplied } from "./apply.ts";
+import { applyObject, computePatch, LAST_APPLIED_ANNOTATION, shareLastApplied, withLastApplied } from "./apply.ts";
 import { mergePatchBetween } from "./merge-patch.ts";
 import type { KubeClient, KubeObject } from "./types.ts";
+
+type Json = unknown;
+const isObject = (v: Json): v is Record<string, Json> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+// The definition computePatch is checked against: the live value restricted to the keys `a` (what we want) or
+// `b` (the record) mention, arrays of equal length item by item; the patch is the merge patch from that view.
+function project(live: Json, a: Json, b: Json): Json {
+  if (isObject(live) && (isObject(a) || isObject(b))) {
+    const out: Record<string, Json> = {};
+    const ao = isObject(a) ? a : undefined;
+    const bo = isObject(b) ? b : undefined;
+    if (ao) for (const k in ao) if (k in live) out[k] = project(live[k], ao[k], bo?.[k]);
+    if (bo) for (const k in bo) if (!(ao && k in ao) && k in live) out[k] = project(live[k], undefined, bo[k]);
+    return out;
+  }
+  if (Array.isArray(live) && Array.isArray(a) && a.length === live.length)
+    return live.map((item, i) => project(item, a[i], Array.isArray(b) && b.length === live.length ? b[i] : undefined));
+  return live;
+}
+
 
 const desired = (extra: Record<string, unknown> = {}, labels: Record<string, string> = { app: "ide" }): KubeObject => ({
   apiVersion: "v1",

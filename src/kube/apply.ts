@@ -12,21 +12,6 @@ export const LAST_APPLIED_ANNOTATION = "kode.jacero.io/last-applied";
 type Json = unknown;
 const isObject = (v: Json): v is Record<string, Json> => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** The live value restricted to the keys `a` or `b` mention; arrays of equal length element by element. */
-export function project(live: Json, a: Json, b: Json): Json {
-  if (isObject(live) && (isObject(a) || isObject(b))) {
-    const out: Record<string, Json> = {};
-    const ao = isObject(a) ? a : undefined;
-    const bo = isObject(b) ? b : undefined;
-    if (ao) for (const k in ao) if (k in live) out[k] = project(live[k], ao[k], bo?.[k]);
-    if (bo) for (const k in bo) if (!(ao && k in ao) && k in live) out[k] = project(live[k], undefined, bo[k]);
-    return out;
-  }
-  if (Array.isArray(live) && Array.isArray(a) && a.length === live.length)
-    return live.map((item, i) => project(item, a[i], Array.isArray(b) && b.length === live.length ? b[i] : undefined));
-  return live;
-}
-
 function withoutAnnotation(obj: KubeObject): KubeObject {
   const annotations = { ...obj.metadata.annotations };
   delete annotations[LAST_APPLIED_ANNOTATION];
@@ -42,7 +27,7 @@ function withoutAnnotation(obj: KubeObject): KubeObject {
  * and watches, `kubectl describe`, tools that redact data, so a Secret's values must never land there). Shapes
  * repeat from Kode to Kode, so the same text is shared (shareLastApplied) and parsed once.
  */
-export function recordOf(value: Json): string {
+function recordOf(value: Json): string {
   if (Array.isArray(value)) {
     let out = "[";
     for (let i = 0; i < value.length; i++) out += (i ? "," : "") + recordOf(value[i] ?? null);
@@ -104,8 +89,8 @@ export function shareLastApplied(obj: KubeObject): void {
 }
 
 /**
- * Whether `live`, seen through the keys `want` and `rec` mention, equals `want`: what
- * jsonEqual(project(live, want, rec), want) says, without building the projection.
+ * Whether `live`, seen only through the keys `want` and `rec` mention (lists of `want`'s length item by item),
+ * equals `want`. apply.test.ts checks this walk against building that view and comparing.
  */
 function viewEquals(live: Json, want: Json, rec: Json): boolean {
   if (isObject(live) && (isObject(want) || isObject(rec))) {
@@ -126,9 +111,8 @@ function viewEquals(live: Json, want: Json, rec: Json): boolean {
 }
 
 /**
- * The merge patch from `live` seen through the keys `want` and `rec` mention to `want`: what
- * mergePatchBetween(project(live, want, rec), want) gives, without building the projection (it runs for every
- * child of every reconcile that does not skip).
+ * The merge patch from `live`, seen the same way, to `want`, without building that view first (it runs for
+ * every child of every reconcile that does not skip).
  */
 function patchFrom(live: Record<string, Json>, want: Record<string, Json>, rec: Json): Record<string, Json> {
   const patch: Record<string, Json> = {};
@@ -139,7 +123,7 @@ function patchFrom(live: Record<string, Json>, want: Record<string, Json>, rec: 
     if (value === undefined) continue;
     const old = k in live ? live[k] : undefined;
     if (old !== undefined && viewEquals(old, value, recObj?.[k])) continue;
-    patch[k] = isObject(old) && isObject(value) ? patchFrom(old, value, recObj?.[k]) : typeof value === "object" && value !== null ? cloneJson(value) : value;
+    patch[k] = isObject(old) && isObject(value) ? patchFrom(old, value, recObj?.[k]) : cloneJson(value);
   }
   return patch;
 }

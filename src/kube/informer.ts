@@ -124,7 +124,7 @@ export class Backoff {
 /**
  * Most index values name one object (a Kode's own Secret, a child's controller), and most objects are filed
  * under one value: a single entry is kept as the string itself, a Set or a list only when there are more
- * (with 1,000 Kodes that saves some 9,000 Sets).
+ * (with 1,000 Kodes that saves some 8,000 Sets).
  */
 type Keys = string | Set<string>;
 type Values = string | string[];

@@ -31,7 +31,7 @@ export function mergePatchBetween(from: Record<string, Json>, to: Record<string,
     if (value === undefined) continue;
     const old = from[k];
     if (old !== undefined && jsonEqual(old, value)) continue;
-    patch[k] = isObject(old) && isObject(value) ? mergePatchBetween(old, value) : typeof value === "object" ? cloneJson(value) : value;
+    patch[k] = isObject(old) && isObject(value) ? mergePatchBetween(old, value) : cloneJson(value);
   }
   return patch;
 }
