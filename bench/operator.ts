@@ -28,6 +28,8 @@
 //        --operator-env="BUN_JSC_x=1 Y=2" (added to the operator's environment only)
 //        --latency-wait statefulset|running (statefulset: the next latency sample 10 ms after the StatefulSet appears,
 //        while the last Kode's status writes and pod start still run; running: once the last Kode is Running)
+//        --latency-pause MS (10: the pause before the next latency sample, after the wait; with running and a pause
+//        longer than --kubelet-delay the previous Kode's follow-up work (its Event, the confirming pass) is done too)
 //        --memory-limit Q (manifest: the limit in manifests/manager/manager.yaml, 384Mi; "none": the node's RAM) the
 //        operator's BUN_JSC_forceRAMSize, as the Deployment sets it from limits.memory; the Deployment's other
 //        BUN_JSC_* values (its heap growth) are set as they are there (--operator-env overrides them)
@@ -73,6 +75,7 @@ const { values: flags } = parseArgs({
     "operator-env": { type: "string", default: "" },
     "memory-limit": { type: "string", default: "manifest" },
     "latency-wait": { type: "string", default: "statefulset" },
+    "latency-pause": { type: "string", default: "10" },
     "no-save": { type: "boolean", default: false },
     unrelated: { type: "string", default: "0" },
     "no-floor": { type: "boolean", default: false },
@@ -97,6 +100,7 @@ const LATENCY_SAMPLES = int("latency-samples", 0);
 const MEMORY_LIMIT_BYTES = memoryLimitBytes(flags["memory-limit"]!);
 const MANIFEST_JSC_ENV = manifestJscEnv();
 const LATENCY_WAIT = flags["latency-wait"] === "running" ? "running" : "statefulset";
+const LATENCY_PAUSE_MS = int("latency-pause", 0);
 
 async function until(check: () => boolean): Promise<void> {
   while (!check()) await Bun.sleep(2);
@@ -659,9 +663,9 @@ async function operatorPhases(dir: string) {
       const finalized = watcher!.finalizedAt.get(`${k.metadata.namespace}/${k.metadata.name}`);
       if (finalized !== undefined) pickups.push(finalized - t);
       pickupsByIndex.push(finalized === undefined ? NaN : finalized - t);
-      // --latency-wait running: the next sample starts once this Kode is Running (its follow-up writes done).
+      // --latency-wait running: the next sample starts once this Kode is Running (its Event and confirming pass may still run).
       if (LATENCY_WAIT === "running") await withTimeout(until(() => watcher!.running.has(`${k.metadata.namespace}/${k.metadata.name}`)), 10_000, `${k.metadata.name} Running`);
-      await Bun.sleep(10);
+      await Bun.sleep(LATENCY_PAUSE_MS);
     }
     const latencyS = (performance.now() - latencyT0) / 1000;
     const sorted = [...samples].sort((a, b) => a - b);
@@ -756,7 +760,7 @@ async function main() {
     const details = {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAverage1mAtStart: round(load0), loadAverage1mAtEnd: round(loadavg()[0]) },
-      settings: { unrelated: UNRELATED, namespaces: NS_COUNT, concurrency: CONCURRENCY, createConcurrency: CREATE_CONCURRENCY, qps: QPS, kubeletDelayMs: KUBELET_DELAY, resync: RESYNC, storage: STORAGE, latencySamples: LATENCY_SAMPLES, latencyWait: LATENCY_WAIT, operatorMemoryLimitBytes: MEMORY_LIMIT_BYTES ?? null, operatorJscEnv: MANIFEST_JSC_ENV },
+      settings: { unrelated: UNRELATED, namespaces: NS_COUNT, concurrency: CONCURRENCY, createConcurrency: CREATE_CONCURRENCY, qps: QPS, kubeletDelayMs: KUBELET_DELAY, resync: RESYNC, storage: STORAGE, latencySamples: LATENCY_SAMPLES, latencyWait: LATENCY_WAIT, latencyPauseMs: LATENCY_PAUSE_MS, operatorMemoryLimitBytes: MEMORY_LIMIT_BYTES ?? null, operatorJscEnv: MANIFEST_JSC_ENV },
       operator: op.operatorMode,
       floor: { runsS: [round(floor1.floorS, 3), round(floor2.floorS, 3)], cpuS: floor.cpuS },
       converge: {
