@@ -26,7 +26,7 @@
 //        --operator-bun-flags="--cpu-prof-md --cpu-prof-dir=/tmp/prof" (implies source mode)  --no-save
 //        --server-bun-flags="..." (the same for the operator phase's API server)
 //        --operator-env="BUN_JSC_x=1 Y=2" (added to the operator's environment only)
-//        --latency-wait statefulset|running (statefulset: the next latency sample 10 ms after the StatefulSet appears,
+//        --latency-wait statefulset|running (statefulset: the next latency sample --latency-pause ms after the StatefulSet appears,
 //        while the last Kode's status writes and pod start still run; running: once the last Kode is Running)
 //        --latency-pause MS (10: the pause before the next latency sample, after the wait; with running and a pause
 //        longer than --kubelet-delay the previous Kode's follow-up work (its Event, the confirming pass) is done too)
