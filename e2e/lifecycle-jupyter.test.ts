@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ENVOY_PROXY_CONFIGS, KODE_TEMPLATES, KODES } from "../src/api/resources.ts";
 import { EVENTS, PODS, PVCS } from "../src/kube/resources.ts";
+import { runCell } from "../src/lifecycle/testdata/jupyter-kernel.ts";
 import { startSandbox, type Sandbox } from "../src/operator/sandbox.ts";
 import { eventually } from "./operator-harness.ts";
 
@@ -78,30 +79,6 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A kernel with its channel open (as JupyterLab keeps it), running `code`. */
-async function runInKernel(code: string) {
-  const kernel = (await (await fetch(`${base}/api/kernels`, { method: "POST", body: JSON.stringify({ name: "python3" }) })).json()) as { id: string };
-  const ws = new WebSocket(`${base.replace("http", "ws")}/api/kernels/${kernel.id}/channels`);
-  await new Promise((resolve, reject) => {
-    ws.onopen = resolve;
-    ws.onerror = reject;
-  });
-  const session = crypto.randomUUID();
-  const send = (msg_type: string, content: object) =>
-    ws.send(JSON.stringify({ header: { msg_id: crypto.randomUUID(), username: "test", session, msg_type, version: "5.3", date: new Date().toISOString() }, parent_header: {}, metadata: {}, channel: "shell", buffers: [], content }));
-  // A request sent while the kernel is still starting can be dropped, so it is repeated until the kernel answers.
-  let asked = 0;
-  await until("the kernel to be idle", async () => {
-    if (Date.now() - asked > 2000) {
-      send("kernel_info_request", {});
-      asked = Date.now();
-    }
-    return ((await (await fetch(`${base}/api/kernels?no_track_activity=1`)).json()) as { execution_state: string }[])[0]?.execution_state === "idle";
-  }, 60_000);
-  send("execute_request", { code, silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true });
-  return { ws, id: kernel.id };
-}
-
 describe.skipIf(!PYTHON)("a real Jupyter behind the sidecar, idleTimeout 1m, on the wall clock", () => {
   test("a busy kernel keeps it Active; idle past 1m it is warned and paused; resumed at the same URL", async () => {
     const started = Date.now();
@@ -111,7 +88,7 @@ describe.skipIf(!PYTHON)("a real Jupyter behind the sidecar, idleTimeout 1m, on 
     sandbox.server.hooks.registerPodProxy("default", "nb-0", `http://127.0.0.1:${sidecar!.port}`, 19003);
 
     // A cell sleeping 40 s: no message for most of it, only the kernel's busy state says it works.
-    const { ws, id } = await runInKernel("import time; time.sleep(40)");
+    const cell = await runCell(base, "import time; time.sleep(40)");
     const busy = await until("active: kernel busy", async () => ((await activity())?.reason === "active: kernel busy" ? activity() : undefined), 70_000);
     expect(busy).toMatchObject({ verdict: "Active", signal: "envoy+jupyter" });
     expect(busy.pauseAt).toBeUndefined();
@@ -136,8 +113,7 @@ describe.skipIf(!PYTHON)("a real Jupyter behind the sidecar, idleTimeout 1m, on 
     expect(sandbox.server.hooks.count({ userAgent: "kode-operator/", resource: "pods/proxy", code: 200 })).toBeGreaterThan(0);
     expect(sandbox.server.hooks.requests({ userAgent: "kode-operator/", code: 403 })).toEqual([]);
 
-    ws.close();
-    await fetch(`${base}/api/kernels/${id}`, { method: "DELETE" });
+    await cell.close();
     await sandbox.client.mergePatch(KODES, "nb", { spec: { paused: false } }, { namespace: "default" });
     const back = await until("Running again", async () => ((await kode())?.status?.phase === "Running" ? kode() : undefined));
     expect(back.status.internalURL).toBe(url);

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseJupyterStatus } from "./signals.ts";
+import { runCell } from "./testdata/jupyter-kernel.ts";
 import { evaluate } from "./verdict.ts";
 
 const PYTHON = ["/usr/bin/python3", "python3"].find((p) => Bun.spawnSync([p, "-c", "import jupyter_server, ipykernel"]).exitCode === 0);
@@ -69,32 +70,9 @@ describe.skipIf(!PYTHON)("activity of a real Jupyter server", () => {
   });
 
   test("a kernel running time.sleep is busy and keeps the Kode active; idle again after", async () => {
-    const kernel = (await (await api("/api/kernels", { method: "POST", body: JSON.stringify({ name: "python3" }) })).json()) as { id: string };
-    const ws = new WebSocket(`${base.replace("http", "ws")}/api/kernels/${kernel.id}/channels?token=${TOKEN}`);
-    await new Promise((resolve, reject) => {
-      ws.onopen = resolve;
-      ws.onerror = reject;
-    });
-    const session = crypto.randomUUID();
-    const send = (msg_type: string, content: object) =>
-      ws.send(JSON.stringify({ header: { msg_id: crypto.randomUUID(), username: "test", session, msg_type, version: "5.3", date: new Date().toISOString() },
-        parent_header: {}, metadata: {}, channel: "shell", buffers: [], content }));
-    // As JupyterLab does on connect: kernel_info moves the server's view of the kernel from "starting" to "idle".
-    // A request sent while the kernel is still starting can be dropped, so it is repeated until the kernel answers.
-    let ready = false;
-    for (let end = Date.now() + 60_000, asked = 0; Date.now() < end && !ready; ) {
-      if (Date.now() - asked > 2000) {
-        send("kernel_info_request", {});
-        asked = Date.now();
-      }
-      const ks = (await (await api("/api/kernels?no_track_activity=1")).json()) as { execution_state: string }[];
-      ready = ks[0]?.execution_state === "idle";
-      if (!ready) await Bun.sleep(100);
-    }
-    expect(ready).toBe(true);
-    send("execute_request", { code: "import time; time.sleep(8)", silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true });
+    const cell = await runCell(base, "import time; time.sleep(8)", { token: TOKEN });
     let busy: Awaited<ReturnType<typeof reading>> | undefined;
-    // Wait for busy as long as it may take the loaded machine to start the cell; once busy it stays so for 8 s.
+    // The kernel has started the cell; the server's view follows from the same stream, and stays busy for 8 s.
     for (const end = Date.now() + 30_000; Date.now() < end && !busy; ) {
       const r = await reading();
       if (r.ok && r.sample.kind === "jupyter" && r.sample.busyKernels === 1) busy = r;
@@ -117,7 +95,7 @@ describe.skipIf(!PYTHON)("activity of a real Jupyter server", () => {
       if (r.ok && r.sample.kind === "jupyter" && r.sample.busyKernels === 0) idle = r;
       else await Bun.sleep(100);
     }
-    ws.close();
+    await cell.close();
     expect(idle).toBeDefined();
     const later = evaluate({
       now, runningSince: now - 4 * 3_600_000, policy: { idleTimeoutMs: 1_800_000, warnBeforeMs: 300_000 }, readings: [idle!],

@@ -14,6 +14,7 @@ import { loadClientConfig } from "../kube/kubeconfig.ts";
 import { activityStatusChanged, activityStatusFields, type ActivityStatusFields } from "./activity-status.ts";
 import { ActivityPoller, clientGetter, type Clock, type PollResult } from "./poller.ts";
 import type { ActivityTarget } from "./targets.ts";
+import { runCell } from "./testdata/jupyter-kernel.ts";
 import { evaluate, type Action, type Evaluation, type Policy } from "./verdict.ts";
 
 const MIN = 60_000;
@@ -257,23 +258,11 @@ describe.skipIf(!PYTHON)("a real Jupyter server through the pod proxy", () => {
   }, 30_000);
 
   test("a kernel running time.sleep keeps it Active (kernel busy); connections are counted", async () => {
-    const kernel = (await (await direct("/api/kernels", { method: "POST", body: JSON.stringify({ name: "python3" }) })).json()) as { id: string };
-    const ws = new WebSocket(`${base.replace("http", "ws")}/api/kernels/${kernel.id}/channels`);
-    await new Promise((resolve, reject) => {
-      ws.onopen = resolve;
-      ws.onerror = reject;
-    });
-    const session = crypto.randomUUID();
-    const send = (msg_type: string, content: object) =>
-      ws.send(JSON.stringify({ header: { msg_id: crypto.randomUUID(), username: "test", session, msg_type, version: "5.3", date: new Date().toISOString() },
-        parent_header: {}, metadata: {}, channel: "shell", buffers: [], content }));
-    send("kernel_info_request", {});
+    const cell = await runCell(base, "import time; time.sleep(10)");
     const state = async () => ((await (await direct("/api/kernels?no_track_activity=1")).json()) as { execution_state: string }[])[0]?.execution_state;
+    // The kernel said on iopub it runs the cell; the server's own view follows from the same stream.
     let deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && (await state()) !== "idle") await Bun.sleep(100);
-    send("execute_request", { code: "import time; time.sleep(20)", silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true });
-    deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && (await state()) !== "busy") await Bun.sleep(100);
+    while (Date.now() < deadline && (await state()) !== "busy") await Bun.sleep(50);
 
     // Hours later on the operator's clock: only the busy kernel can keep it active.
     const start = Date.now();
@@ -285,15 +274,15 @@ describe.skipIf(!PYTHON)("a real Jupyter server through the pod proxy", () => {
     expect(busy.activity.reason).toBe("active: kernel busy");
     expect(busy.action).toEqual({ kind: "none" });
 
+    await cell.finished;
     deadline = Date.now() + 30_000;
     while (Date.now() < deadline && (await state()) !== "idle") await Bun.sleep(200);
     const after = await h.round(60 * MIN);
     expect(after.activity.verdict).toBe("Idle");
     // The open websocket is the one connection Jupyter reports.
     expect(after.activity.reason).toBe("idle: no notebook activity, kernels idle, 1 connection");
-    ws.close();
-    await direct(`/api/kernels/${kernel.id}`, { method: "DELETE" });
-  }, 90_000);
+    await cell.close();
+  }, 120_000);
 });
 
 // The pod-proxy hook by port (POST /__kode/hooks/pod-proxy {namespace, pod, port, target}): one pod, two ports,
