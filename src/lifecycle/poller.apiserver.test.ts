@@ -263,6 +263,7 @@ describe.skipIf(!PYTHON)("a real Jupyter server through the pod proxy", () => {
     // The kernel said on iopub it runs the cell; the server's own view follows from the same stream.
     let deadline = Date.now() + 30_000;
     while (Date.now() < deadline && (await state()) !== "busy") await Bun.sleep(50);
+    expect(await state()).toBe("busy");
 
     // Hours later on the operator's clock: only the busy kernel can keep it active.
     const start = Date.now();
@@ -270,8 +271,7 @@ describe.skipIf(!PYTHON)("a real Jupyter server through the pod proxy", () => {
     const h = harness(clock, { idleTimeoutMs: 30 * MIN, warnBeforeMs: 5 * MIN }, start);
     h.poller.upsert(target);
     const busy = await h.round();
-    expect(busy.activity.verdict).toBe("Active");
-    expect(busy.activity.reason).toBe("active: kernel busy");
+    expect(busy.activity).toMatchObject({ verdict: "Active", reason: "active: kernel busy" });
     expect(busy.action).toEqual({ kind: "none" });
 
     await cell.finished;
