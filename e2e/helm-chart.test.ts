@@ -121,6 +121,18 @@ for (const major of majors) {
       const binding = out.find((o) => o.kind === "ClusterRoleBinding")!;
       expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: "dev-controller-manager", namespace: "ops" }]);
     });
+
+    test("values: the heap growth factor (memory against CPU and latency) reaches the container's environment", async () => {
+      const envOf = async (set: string[]) => {
+        const out = parseAll(await run([helm, "template", "dev", CHART, ...set]));
+        const env = out.find((o) => o.kind === "Deployment")!.spec.template.spec.containers[0].env as { name: string; value?: string }[];
+        return env.find((e) => e.name === "BUN_JSC_smallHeapGrowthFactor")?.value;
+      };
+      expect(await envOf([])).toBe("1.35");
+      // --set parses 3 as a number; the environment needs the string.
+      expect(await envOf(["--set", "heapGrowthFactor=3"])).toBe("3");
+      expect(await envOf(["--set-string", "heapGrowthFactor=1.6"])).toBe("1.6");
+    });
   });
 }
 
