@@ -3,6 +3,8 @@
 // busy with that very cell, so a test never mistakes the brief busy of a kernel_info for the cell, nor a request
 // dropped while the kernel was starting for a running one.
 
+const QUIET_MS = 1000;
+
 type Message = { header?: { msg_type?: string }; parent_header?: { msg_id?: string }; content?: { execution_state?: string } };
 
 export type RunningCell = {
@@ -13,6 +15,17 @@ export type RunningCell = {
   /** Closes the channels and shuts the kernel down. */
   close(): Promise<void>;
 };
+
+/** Whether `p` settles within `ms` (the timer is cleared either way). */
+async function within(p: Promise<void>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([p.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export async function runCell(base: string, code: string, opts: { token?: string; timeoutMs?: number } = {}): Promise<RunningCell> {
   const timeoutMs = opts.timeoutMs ?? 60_000;
@@ -27,7 +40,9 @@ export async function runCell(base: string, code: string, opts: { token?: string
   });
 
   const waiters: { match: (m: Message) => boolean; resolve: () => void }[] = [];
+  let lastMessageAt = Date.now();
   ws.onmessage = (ev) => {
+    lastMessageAt = Date.now();
     const m = JSON.parse(String(ev.data)) as Message;
     for (const w of [...waiters]) if (w.match(m)) {
       waiters.splice(waiters.indexOf(w), 1);
@@ -51,11 +66,18 @@ export async function runCell(base: string, code: string, opts: { token?: string
   for (let answered = false; !answered; ) {
     if (Date.now() > deadline) throw new Error(`the kernel did not answer kernel_info within ${timeoutMs} ms`);
     const asked = send("kernel_info_request", {});
-    answered = await Promise.race([when(repliedTo(asked, "kernel_info_reply")).then(() => true), Bun.sleep(2000).then(() => false)]);
+    answered = await within(when(repliedTo(asked, "kernel_info_reply")), 2000);
+  }
+  // The server nudges a new connection with kernel_info requests on shell and control until it hears from the
+  // kernel. A control request answered while the cell runs reports "idle" to the server's activity monitor
+  // (jupyter_server 1.x), so the server would show the running cell as idle: wait until the kernel is quiet.
+  while (Date.now() - lastMessageAt < QUIET_MS) {
+    if (Date.now() > deadline) throw new Error(`the kernel did not go quiet within ${timeoutMs} ms`);
+    await Bun.sleep(100);
   }
   const cell = send("execute_request", { code, silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true });
   const finished = when(status(cell, "idle"));
-  const started = await Promise.race([when(status(cell, "busy")).then(() => true), Bun.sleep(Math.max(0, deadline - Date.now())).then(() => false)]);
+  const started = await within(when(status(cell, "busy")), Math.max(0, deadline - Date.now()));
   if (!started) throw new Error(`the kernel did not start the cell within ${timeoutMs} ms`);
   return {
     id, ws, finished,
