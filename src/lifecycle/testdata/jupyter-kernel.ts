@@ -1,15 +1,13 @@
 // Drives a kernel of a real Jupyter server the way JupyterLab does: start it, open its channels websocket, ask
 // kernel_info until the kernel answers, then run a cell. It returns once the kernel has said (on iopub) that it is
 // busy with that very cell, so a test never mistakes the brief busy of a kernel_info for the cell, nor a request
-// dropped while the kernel was starting for a running one.
+// dropped while the kernel was starting for a running one. The channels stay open (one connection) until close().
 
 const QUIET_MS = 1000;
 
 type Message = { header?: { msg_type?: string }; parent_header?: { msg_id?: string }; content?: { execution_state?: string } };
 
 export type RunningCell = {
-  id: string;
-  ws: WebSocket;
   /** Resolves when the kernel reports idle after the cell. */
   finished: Promise<void>;
   /** Closes the channels and shuts the kernel down. */
@@ -80,7 +78,7 @@ export async function runCell(base: string, code: string, opts: { token?: string
   const started = await within(when(status(cell, "busy")), Math.max(0, deadline - Date.now()));
   if (!started) throw new Error(`the kernel did not start the cell within ${timeoutMs} ms`);
   return {
-    id, ws, finished,
+    finished,
     close: async () => {
       ws.close();
       await fetch(`${base}/api/kernels/${id}`, { method: "DELETE", headers }).catch(() => {});
