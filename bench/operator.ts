@@ -6,6 +6,9 @@
 //                    operator must make for N Kodes — create the Kode, patch the finalizer in, create the Secret,
 //                    PVC, Service and StatefulSet, one status patch — with the operator's concurrency, against a
 //                    fresh server; run before and after the operator phases, the faster run counts
+//   floor_operator_writes_s  the same script making the operator's own 9 writes per Kode (the floor's, a Provisioning
+//                    status patch and the two Events), no watches: what the API server alone needs for those writes;
+//                    ratio_operator_writes = converge_s / it, what the operator costs beyond the writes it must make
 //   converge_s       operator running; first Kode create until every Kode is Running (its StatefulSet exists and
 //                    is ready, so its other children exist too) — the children are counted afterwards
 //   writes_per_kode  the operator's writes (server counters, User-Agent kode-operator) / N; events included. Its
@@ -49,7 +52,7 @@ import { childNames, renderKode, serviceUrl } from "../src/kode/render.ts";
 import { deriveStatus } from "../src/kode/status.ts";
 import { createClient, type Client } from "../src/kube/client.ts";
 import { loadClientConfig } from "../src/kube/kubeconfig.ts";
-import { CONFIGMAPS, NAMESPACES, PVCS, SECRETS, SERVICES, STATEFULSETS } from "../src/kube/resources.ts";
+import { CONFIGMAPS, EVENTS, NAMESPACES, PVCS, SECRETS, SERVICES, STATEFULSETS } from "../src/kube/resources.ts";
 import type { KubeObject, ResourceRef } from "../src/kube/types.ts";
 import { waitForListening } from "../src/apiserver/wait-for-url.ts";
 import { distIsCurrent } from "./dist.ts";
@@ -382,8 +385,12 @@ function metricSum(text: string, name: string, match = ""): number {
 
 // ---------------------------------------------------------------- phases
 
-/** The floor: the operator's minimal writes, made by a plain script, as fast as possible. */
-async function floorPhase(dir: string) {
+/**
+ * The floor: the operator's minimal writes, made by a plain script, as fast as possible. With `operatorWrites`
+ * the script makes the operator's own write set instead (9 per Kode: the Provisioning and Running status patches
+ * and their two Events as well), still without watches: what the API server alone needs for those writes.
+ */
+async function floorPhase(dir: string, operatorWrites = false) {
   const server = await startServer(dir, "floor");
   try {
     const client = await clientFor(server.kubeconfig, "kode-bench-floor");
@@ -408,19 +415,26 @@ async function floorPhase(dir: string) {
       if (r.pvc) await client.create(PVCS, r.pvc as unknown as KubeObject);
       await client.create(SERVICES, r.service as unknown as KubeObject);
       await client.create(STATEFULSETS, r.statefulSet as unknown as KubeObject);
-      const status = deriveStatus({
-        kode: patched,
-        generation: 1,
-        problems: [],
-        deleting: false,
-        now: now(),
-        template: { kind: "KodeTemplate", name: TEMPLATE, namespace: ns },
-        type: "code-server",
-        statefulSet: { metadata: { name, generation: 1 }, spec: { replicas: 1 }, status: { replicas: 1, readyReplicas: 1, observedGeneration: 1 } },
-        serviceUrl: serviceUrl(name, ns),
-        credentialsSecret: childNames(name).secret,
-      });
-      await client.mergePatch(KODES, name, { status }, { namespace: ns, subresource: "status" });
+      const statusOf = (kode: Kode, readyReplicas: number) =>
+        deriveStatus({
+          kode,
+          generation: 1,
+          problems: [],
+          deleting: false,
+          now: now(),
+          template: { kind: "KodeTemplate", name: TEMPLATE, namespace: ns },
+          type: "code-server",
+          statefulSet: { metadata: { name, generation: 1 }, spec: { replicas: 1 }, status: { replicas: 1, readyReplicas, observedGeneration: 1 } },
+          serviceUrl: serviceUrl(name, ns),
+          credentialsSecret: childNames(name).secret,
+        });
+      let current = patched;
+      if (operatorWrites) {
+        current = (await client.mergePatch(KODES, name, { status: statusOf(current, 0) }, { namespace: ns, subresource: "status" })) as unknown as Kode;
+        await client.create(EVENTS, eventFor(current, "Provisioning", `StatefulSet ${name} has 0/1 pods ready`));
+      }
+      await client.mergePatch(KODES, name, { status: statusOf(current, 1) }, { namespace: ns, subresource: "status" });
+      if (operatorWrites) await client.create(EVENTS, eventFor(current, "Running", `code-server is running at ${serviceUrl(name, ns)}`));
     });
     const floorS = (performance.now() - t0) / 1000;
     const bc = process.cpuUsage(benchCpu0);
@@ -429,6 +443,26 @@ async function floorPhase(dir: string) {
   } finally {
     await server.stop();
   }
+}
+
+/** A core/v1 Event about a Kode, shaped like the operator's. */
+function eventFor(kode: Kode, reason: string, message: string): KubeObject {
+  const t = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  const m = kode.metadata;
+  return {
+    apiVersion: "v1",
+    kind: "Event",
+    metadata: { name: `${m.name}.${crypto.randomUUID().slice(0, 13)}`, namespace: m.namespace },
+    involvedObject: { apiVersion: "kode.jacero.io/v1alpha1", kind: "Kode", namespace: m.namespace, name: m.name, uid: m.uid, resourceVersion: m.resourceVersion },
+    type: "Normal",
+    reason,
+    message,
+    count: 1,
+    firstTimestamp: t,
+    lastTimestamp: t,
+    source: { component: "kode-operator" },
+    reportingComponent: "kode-operator",
+  } as unknown as KubeObject;
 }
 
 /** Watches Kodes (all namespaces) and resolves when `want` of them are Running. */
@@ -733,14 +767,21 @@ async function main() {
     const noFloor = { floorS: NaN, cpuS: { server: NaN, script: NaN } };
     const floor1 = flags["no-floor"] ? noFloor : await floorPhase(dir);
     log(`floor_s ${floor1.floorS.toFixed(2)} (CPU s: server ${floor1.cpuS.server}, script ${floor1.cpuS.script})`);
+    const floorOp1 = flags["no-floor"] ? noFloor : await floorPhase(dir, true);
+    log(`floor with the operator's writes ${floorOp1.floorS.toFixed(2)} s (CPU s: server ${floorOp1.cpuS.server}, script ${floorOp1.cpuS.script})`);
     const op = await operatorPhases(dir);
     const floor2 = flags["no-floor"] ? noFloor : await floorPhase(dir);
     log(`floor_s (second run) ${floor2.floorS.toFixed(2)} (CPU s: server ${floor2.cpuS.server}, script ${floor2.cpuS.script})`);
+    const floorOp2 = flags["no-floor"] ? noFloor : await floorPhase(dir, true);
+    log(`floor with the operator's writes (second run) ${floorOp2.floorS.toFixed(2)} s (CPU s: server ${floorOp2.cpuS.server}, script ${floorOp2.cpuS.script})`);
     const floor = floor1.floorS <= floor2.floorS ? floor1 : floor2;
+    const floorOp = floorOp1.floorS <= floorOp2.floorS ? floorOp1 : floorOp2;
     const line = {
       converge_s: round(op.convergeS),
       floor_s: round(floor.floorS),
       ratio: round(op.convergeS / floor.floorS),
+      floor_operator_writes_s: round(floorOp.floorS),
+      ratio_operator_writes: round(op.convergeS / floorOp.floorS),
       writes_per_kode: round(op.writesPerKode),
       steady_writes: op.steadyWrites,
       operator_rss_mb: round(op.rssPeakMB, 1),
@@ -763,6 +804,7 @@ async function main() {
       settings: { unrelated: UNRELATED, namespaces: NS_COUNT, concurrency: CONCURRENCY, createConcurrency: CREATE_CONCURRENCY, qps: QPS, kubeletDelayMs: KUBELET_DELAY, resync: RESYNC, storage: STORAGE, latencySamples: LATENCY_SAMPLES, latencyWait: LATENCY_WAIT, latencyPauseMs: LATENCY_PAUSE_MS, operatorMemoryLimitBytes: MEMORY_LIMIT_BYTES ?? null, operatorJscEnv: MANIFEST_JSC_ENV },
       operator: op.operatorMode,
       floor: { runsS: [round(floor1.floorS, 3), round(floor2.floorS, 3)], cpuS: floor.cpuS },
+      floorOperatorWrites: { runsS: [round(floorOp1.floorS, 3), round(floorOp2.floorS, 3)], cpuS: floorOp.cpuS },
       converge: {
         convergeS: round(op.convergeS, 3),
         kodeCreatesDoneS: round(op.createdS, 3),
