@@ -72,6 +72,7 @@ const { values: flags } = parseArgs({
     resync: { type: "string", default: "5s" },
     "latency-samples": { type: "string", default: "100" },
     "no-storage": { type: "boolean", default: false },
+    access: { type: "boolean", default: false },
     source: { type: "boolean", default: false },
     "operator-bun-flags": { type: "string", default: "" },
     "server-bun-flags": { type: "string", default: "" },
@@ -141,6 +142,8 @@ function memoryLimitBytes(flag: string): number | undefined {
 const RESYNC = flags.resync!;
 const RESYNC_MS = parseDurationMs(RESYNC);
 const STORAGE = !flags["no-storage"];
+/** --access: the templates give each Kode an Ingress at its own host (route claims are checked across all Kodes). */
+const ACCESS = flags.access === true ? { host: "{kode}-{namespace}.dev.example.com" } : undefined;
 const UNRELATED = int("unrelated", 0);
 /** Everything stops after this; convergence may take up to half of it. */
 const DEADLINE_MS = int("deadline", 60) * 1000;
@@ -322,6 +325,7 @@ async function install(client: Client) {
         defaultHome: "/config",
         defaultWorkspace: "workspace",
         ...(STORAGE && { storage }),
+        ...(ACCESS && { access: ACCESS }),
       },
     });
   }

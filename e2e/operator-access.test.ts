@@ -85,6 +85,29 @@ describe("routes from a browser", () => {
     await eventually("the HTTPRoute of the second Kode", () => kubectlGet("httproute", "second"));
   });
 
+  it("a contested host is freed when the holder's user changes, and a template change that tells them apart routes both", async () => {
+    const kodeTemplates = { group: "kode.jacero.io", version: "v1alpha1", plural: "kodetemplates", kind: "KodeTemplate", namespaced: true };
+    await createTemplate(env.client, "by-user", ns, { ...CS, access: { host: "{user}.dev.example.com" } });
+    await createKode(env.client, "holder", ns, { templateRef: { name: "by-user" }, user: "dana" });
+    expect((await waitRunning(env.client, ns, "holder")).status.url).toBe("http://dana.dev.example.com/");
+    await Bun.sleep(1100);
+    await createKode(env.client, "contender", ns, { templateRef: { name: "by-user" }, user: "dana" });
+    await waitFailed(env.client, ns, "contender", "RouteConflict");
+    // The holder moves to another user's host: the contender gets dana's.
+    await env.client.mergePatch(KODES, "holder", { spec: { user: "erin" } }, { namespace: ns });
+    await waitKode(env.client, ns, "holder", "at erin's host", (k) => k.status?.phase === "Running" && k.status?.url === "http://erin.dev.example.com/");
+    expect((await waitRunning(env.client, ns, "contender", 60_000)).status.url).toBe("http://dana.dev.example.com/");
+    // Both on one host again, then the template gives each Kode its own host.
+    await Bun.sleep(1100);
+    await createKode(env.client, "third", ns, { templateRef: { name: "by-user" }, user: "dana" });
+    expect(condition(await waitFailed(env.client, ns, "third", "RouteConflict"), "Ready")!.message).toContain("already the route of Kode web/contender");
+    await env.client.mergePatch(kodeTemplates, "by-user", { spec: { access: { host: "{kode}-{user}.dev.example.com" } } }, { namespace: ns });
+    const third = await waitKode(env.client, ns, "third", "Running at its own host", (k) => k.status?.phase === "Running" && k.status?.url === "http://third-dana.dev.example.com/");
+    expect(third.status.url).toBe("http://third-dana.dev.example.com/");
+    await waitKode(env.client, ns, "contender", "at its own host", (k) => k.status?.url === "http://contender-dana.dev.example.com/");
+    await eventually("the Ingress of the third Kode", () => kubectlGet("ingress", "third"));
+  });
+
   it("a pattern producing an invalid host: InvalidRoute, a Warning Event, no route, the operator alive", async () => {
     await createKode(env.client, "oops", ns, { templateRef: { name: "bad-host" }, user: "carol" });
     const kode = await waitFailed(env.client, ns, "oops", "InvalidRoute");

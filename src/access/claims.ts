@@ -1,7 +1,9 @@
-// Which Kodes would get a given host and path: a cache-shaped view (get by route key) over the Kodes of templates
-// with an access section, so that a Kode reconcile reads it through its ReadRecorder like any other cache. The
-// answer's resourceVersion lists every claimant with its own resourceVersion: a change of any other claimant (a new
-// one, a deleted one, a changed user or template) changes the answer, and a settled Kode is looked at again.
+// Which Kodes would get a given host and path: a cache-shaped view (get by route key) that a Kode reconcile reads
+// through its ReadRecorder like any other cache. It is kept up to date one Kode at a time (the operator reports
+// each Kode's change, and each Kode of a template whose access changed), so a Kode event costs one route
+// expansion, not one per Kode in the cluster. The answer's version names every claimant by identity (namespace,
+// name, uid): a new claimant, a deleted or re-created one changes it and a settled Kode is looked at again; a
+// claimant's status write does not.
 import type { AccessSpec, Kode } from "../api/types.ts";
 import type { Cache } from "../kube/cache.ts";
 import { resolveRoute, routeKey, routeOwner } from "./routes.ts";
@@ -21,46 +23,63 @@ export interface RouteClaims {
 /** The user a route pattern's {user} stands for: spec.user, else the image's default user. */
 export const routeUser = (kode: Kode, defaultUser: string) => kode.spec?.user ?? defaultUser;
 
-export interface ClaimSources {
-  /** Every Kode whose template has an access section, with that section. */
-  kodesWithAccess(): { kode: Kode; access: AccessSpec }[];
-  defaultUser: string;
+export interface RouteClaimsIndex extends Cache<RouteClaims> {
+  /** A Kode as it is now, with its template's access section (undefined: its template has none, or is gone). */
+  set(kode: Kode, access: AccessSpec | undefined): void;
+  /** A Kode that is gone. */
+  remove(namespace: string | undefined, name: string): void;
 }
 
-/**
- * The claims cache. Answers are computed once per `invalidate()` (the operator calls it on every Kode or template
- * event), so a burst of N Kodes costs N route expansions per change, not N per reconcile.
- */
-export function routeClaimsCache(sources: ClaimSources): Cache<RouteClaims> & { invalidate(): void } {
-  let byKey: Map<string, RouteClaims> | undefined;
-  const build = () => {
-    const claims = new Map<string, { claim: RouteClaim; rv: string }[]>();
-    for (const { kode, access } of sources.kodesWithAccess()) {
-      const ns = kode.metadata.namespace ?? "";
-      const r = resolveRoute(access, { kode: kode.metadata.name, namespace: ns, user: routeUser(kode, sources.defaultUser), serviceName: kode.metadata.name, servicePort: 80 });
-      if (!r.ok) continue;
-      const key = routeKey(r.route);
-      const list = claims.get(key) ?? [];
-      list.push({
-        claim: { namespace: ns, name: kode.metadata.name, uid: kode.metadata.uid ?? "", created: kode.metadata.creationTimestamp ?? "" },
-        rv: kode.metadata.resourceVersion ?? "?",
-      });
-      claims.set(key, list);
-    }
-    const out = new Map<string, RouteClaims>();
-    for (const [key, list] of claims) {
-      const version = list
-        .map((c) => `${c.claim.namespace}/${c.claim.name}@${c.rv}`)
-        .sort()
-        .join(",");
-      out.set(key, { metadata: { name: key, resourceVersion: version }, claims: list.map((c) => c.claim) });
-    }
-    return out;
+export function routeClaimsIndex(defaultUser: string): RouteClaimsIndex {
+  /** Kode key → the route it claims. */
+  const routeOf = new Map<string, string>();
+  /** Route key → Kode key → claim. */
+  const claimants = new Map<string, Map<string, RouteClaim>>();
+  /** Answers computed since the route's claimants last changed. */
+  const answers = new Map<string, RouteClaims>();
+  const drop = (kodeKey: string) => {
+    const route = routeOf.get(kodeKey);
+    if (route === undefined) return;
+    routeOf.delete(kodeKey);
+    const of = claimants.get(route)!;
+    of.delete(kodeKey);
+    if (!of.size) claimants.delete(route);
+    answers.delete(route);
   };
   return {
-    get: (_ns, key) => (byKey ??= build()).get(key),
-    invalidate: () => {
-      byKey = undefined;
+    set(kode, access) {
+      const ns = kode.metadata.namespace ?? "";
+      const name = kode.metadata.name;
+      const kodeKey = `${ns}/${name}`;
+      const r = access && resolveRoute(access, { kode: name, namespace: ns, user: routeUser(kode, defaultUser), serviceName: name, servicePort: 80 });
+      if (!r || !r.ok) return drop(kodeKey);
+      const route = routeKey(r.route);
+      const claim: RouteClaim = { namespace: ns, name, uid: kode.metadata.uid ?? "", created: kode.metadata.creationTimestamp ?? "" };
+      const held = routeOf.get(kodeKey) === route ? claimants.get(route)!.get(kodeKey) : undefined;
+      if (held && held.uid === claim.uid && held.created === claim.created) return;
+      drop(kodeKey);
+      routeOf.set(kodeKey, route);
+      let of = claimants.get(route);
+      if (!of) claimants.set(route, (of = new Map()));
+      of.set(kodeKey, claim);
+      answers.delete(route);
+    },
+    remove(namespace, name) {
+      drop(`${namespace ?? ""}/${name}`);
+    },
+    get(_namespace, route) {
+      const known = answers.get(route);
+      if (known) return known;
+      const of = claimants.get(route);
+      if (!of) return undefined;
+      const claims = [...of.values()];
+      const version = claims
+        .map((c) => `${c.namespace}/${c.name}@${c.uid}`)
+        .sort()
+        .join(",");
+      const answer = { metadata: { name: route, resourceVersion: version }, claims };
+      answers.set(route, answer);
+      return answer;
     },
   };
 }

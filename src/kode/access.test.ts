@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { routeClaimsCache } from "../access/claims.ts";
+import { routeClaimsIndex } from "../access/claims.ts";
 import type { AccessSpec, Kode, KodeTemplateSpec } from "../api/types.ts";
 import { validateRender } from "../envoy/testing.ts";
 import { renderEnvoy } from "../envoy/render.ts";
@@ -183,7 +183,9 @@ describe("route conflicts", () => {
   const spec = tpl("code-server", access, {});
   const older = kode("first", "2026-01-01T00:00:00Z");
   const later = kode("second", "2026-01-02T00:00:00Z");
-  const claims = routeClaimsCache({ defaultUser: "abc", kodesWithAccess: () => [older, later].map((kode) => ({ kode, access })) });
+  const claims = routeClaimsIndex("abc");
+  claims.set(older, access);
+  claims.set(later, access);
 
   test("the later Kode gets RouteConflict naming the older one, and renders no route", () => {
     expect(must(resolveKodeAccess(older, spec, { envoy: true, claims, available: all })).conflict).toBeUndefined();
@@ -197,15 +199,41 @@ describe("route conflicts", () => {
     expect(r.children.map((c) => c.resource.kind)).toContain("StatefulSet");
   });
 
-  test("the claims' version changes when another claimant changes, so a settled Kode is looked at again", () => {
-    let rv = "1";
-    const c = routeClaimsCache({ defaultUser: "abc", kodesWithAccess: () => [{ kode: { ...older, metadata: { ...older.metadata, resourceVersion: rv } }, access }, { kode: later, access }] });
-    expect(c.get(undefined, "dev.example.com/shared/")?.metadata.resourceVersion).toBe("dev/first@1,dev/second@1");
-    rv = "7";
-    expect(c.get(undefined, "dev.example.com/shared/")?.metadata.resourceVersion).toBe("dev/first@1,dev/second@1");
-    c.invalidate();
-    expect(c.get(undefined, "dev.example.com/shared/")?.metadata.resourceVersion).toBe("dev/first@7,dev/second@1");
+  test("the claims' version changes when a claimant comes, goes or is re-created, not when one is written", () => {
+    const c = routeClaimsIndex("abc");
+    const route = "dev.example.com/shared/";
+    c.set(older, access);
+    expect(c.get(undefined, route)?.metadata.resourceVersion).toBe("dev/first@uid-first");
+    c.set(later, access);
+    expect(c.get(undefined, route)?.metadata.resourceVersion).toBe("dev/first@uid-first,dev/second@uid-second");
+    // A status write: a new resourceVersion, the same claim.
+    c.set({ ...older, metadata: { ...older.metadata, resourceVersion: "7" } }, access);
+    expect(c.get(undefined, route)?.metadata.resourceVersion).toBe("dev/first@uid-first,dev/second@uid-second");
+    // Deleted and created again under the same name: a new uid, a later creation.
+    c.remove("dev", "first");
+    expect(c.get(undefined, route)?.metadata.resourceVersion).toBe("dev/second@uid-second");
+    c.set({ ...older, metadata: { ...older.metadata, uid: "uid-first-again", creationTimestamp: "2026-01-03T00:00:00Z" } }, access);
+    expect(c.get(undefined, route)?.metadata.resourceVersion).toBe("dev/first@uid-first-again,dev/second@uid-second");
+    expect(c.get(undefined, route)?.claims.map((x) => x.created).sort()).toEqual(["2026-01-02T00:00:00Z", "2026-01-03T00:00:00Z"]);
     expect(c.get(undefined, "other.example.com/")).toBeUndefined();
+  });
+
+  test("a Kode whose route changes (another user, a template without access) leaves its old claim", () => {
+    const c = routeClaimsIndex("abc");
+    const perUser: AccessSpec = { host: "{user}.example.com" };
+    c.set(kode("a", "2026-01-01T00:00:00Z", "alice"), perUser);
+    c.set(kode("b", "2026-01-02T00:00:00Z", "bob"), perUser);
+    expect(c.get(undefined, "alice.example.com/")?.metadata.resourceVersion).toBe("dev/a@uid-a");
+    // b's user becomes alice: b now contests alice's host and has left bob's.
+    c.set(kode("b", "2026-01-02T00:00:00Z", "alice"), perUser);
+    expect(c.get(undefined, "alice.example.com/")?.metadata.resourceVersion).toBe("dev/a@uid-a,dev/b@uid-b");
+    expect(c.get(undefined, "bob.example.com/")).toBeUndefined();
+    const b = must(resolveKodeAccess(kode("b", "2026-01-02T00:00:00Z", "alice"), tpl("code-server", perUser), { envoy: false, claims: c, available: all }));
+    expect(b.conflict?.message).toContain("already the route of Kode dev/a");
+    // a's template loses its access section: the host is b's alone.
+    c.set(kode("a", "2026-01-01T00:00:00Z", "alice"), undefined);
+    expect(c.get(undefined, "alice.example.com/")?.metadata.resourceVersion).toBe("dev/b@uid-b");
+    expect(must(resolveKodeAccess(kode("b", "2026-01-02T00:00:00Z", "alice"), tpl("code-server", perUser), { envoy: false, claims: c, available: all })).conflict).toBeUndefined();
   });
 });
 

@@ -26,7 +26,7 @@ import { CONFIGMAPS, NAMESPACES, NETWORK_POLICIES, PODS, PVCS, SECRETS, SERVICES
 import type { KubeClient, KubeObject, ResourceRef } from "../kube/types.ts";
 import { reconcileTemplate, templateKey } from "../template/reconcile.ts";
 import { MultiNamespaceInformer } from "./multi-informer.ts";
-import { routeClaimsCache } from "../access/claims.ts";
+import { routeClaimsIndex } from "../access/claims.ts";
 import { HTTPROUTES, INGRESSES } from "../access/routes.ts";
 import type { AccessSpec } from "../api/types.ts";
 import { DEFAULT_USER } from "../kode/settings.ts";
@@ -187,20 +187,10 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   kodes.addIndex("template", (k) => [templateKeyOf(asKode(k))]);
   // Kodes refused a route: any Kode or template change may free it, so they are looked at again then.
   kodes.addIndex("routeConflict", (k) => (asKode(k).status?.conditions?.some((c) => c.type === "Ready" && c.reason === "RouteConflict") ? ["yes"] : []));
-  const routeClaims = routeClaimsCache({
-    defaultUser: DEFAULT_USER,
-    kodesWithAccess: () => {
-      const out: { kode: Kode; access: AccessSpec }[] = [];
-      for (const inf of [templates, clusterTemplates])
-        for (const t of inf.list()) {
-          const access = asTemplate(t).spec?.access;
-          if (access) for (const k of kodes.byIndex("template", templateKey(asTemplate(t)))) out.push({ kode: asKode(k), access });
-        }
-      return out;
-    },
-  });
+  // Which Kodes claim which host and path, kept one Kode at a time from the Kode and template events below.
+  const routeClaims = routeClaimsIndex(DEFAULT_USER);
+  const accessOf = (k: KubeObject) => (byKindKey(templateKeyOf(asKode(k))) as KodeTemplate | undefined)?.spec?.access;
   const requeueRouteConflicts = () => {
-    routeClaims.invalidate();
     for (const k of kodes.byIndex("routeConflict", "yes")) kodeQueue.add(keyOf(k));
   };
   for (const t of [templates, clusterTemplates]) t.addIndex("envoy", (o) => [envoyConfigKeyOf(asTemplate(o)) ?? ""].filter(Boolean));
@@ -336,6 +326,8 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
       templateQueue.addLow(templateKeyOf(asKode(k)));
       return;
     }
+    if (deleted) routeClaims.remove(k.metadata.namespace, k.metadata.name);
+    else routeClaims.set(asKode(k), accessOf(k));
     requeueRouteConflicts();
     for (const d of kodes.byIndex("restoreFrom", keyOf(k))) {
       const [password] = restoreSecretNames(asKode(d), kodes as never);
@@ -362,7 +354,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     void Promise.all([...missing.map((n) => secrets.recheck(ns, n)), ...missingConfigMaps.map((n) => configMaps.recheck(ns, n))]).then(() => kodeQueue.add(keyOf(k)));
   };
   kodes.on("add", (k) => onKode(k)).on("update", (k, old) => onKode(k, old)).on("delete", (k) => onKode(k, undefined, true));
-  const onTemplate = (t: KubeObject, old?: KubeObject) => {
+  const onTemplate = (t: KubeObject, old?: KubeObject, deleted = false) => {
     const key = templateKey(asTemplate(t));
     if (old === t) return templateQueue.addLow(key);
     templateQueue.add(key);
@@ -370,10 +362,13 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     // A status-only update (our own kodes count) or a resync changes nothing a Kode renders from: re-queueing
     // every Kode of the template on each of those made a burst of creates cost ~4x the reconciles.
     if (old && !templateSpecChanged(t, old)) return;
-    for (const k of kodes.byIndex("template", key)) enqueueKode(k);
+    for (const k of kodes.byIndex("template", key)) {
+      routeClaims.set(asKode(k), deleted ? undefined : asTemplate(t).spec?.access);
+      enqueueKode(k);
+    }
   };
   for (const inf of [templates, clusterTemplates])
-    inf.on("add", (t) => onTemplate(t)).on("update", (t, old) => onTemplate(t, old)).on("delete", (t) => onTemplate(t));
+    inf.on("add", (t) => onTemplate(t)).on("update", (t, old) => onTemplate(t, old)).on("delete", (t) => onTemplate(t, undefined, true));
   /** Kodes whose template names this Envoy config ("<Kind>/<namespace>/<name>"), optionally only in one namespace. */
   const kodesOfEnvoyConfig = (configKey: string, namespace?: string) => {
     const found: KubeObject[] = [];
