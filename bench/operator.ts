@@ -25,7 +25,7 @@
 // Flags: --kodes N (1000)  --namespaces N (10)  --unrelated N (0)  --no-floor (operator phases only)  --deadline S (280)  --concurrency C (16: operator workers = floor workers)
 //        --keep-logs (the processes' logs stay in the temporary directory, named at the end)
 //        --create-concurrency N (32: Kode creates in flight)  --qps N (100000: operator client rate limit)
-//        --kubelet-delay MS (50)  --resync DUR (5s)  --latency-samples N (100)  --no-storage  --source
+//        --kubelet-delay MS (50)  --resync DUR (5s)  --latency-samples N (100)  --no-storage  --access (each Kode gets an Ingress)  --source
 //        --operator-bun-flags="--cpu-prof-md --cpu-prof-dir=/tmp/prof" (implies source mode)  --no-save
 //        --server-bun-flags="..." (the same for the operator phase's API server)
 //        --operator-env="BUN_JSC_x=1 Y=2" (added to the operator's environment only)

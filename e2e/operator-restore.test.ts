@@ -302,6 +302,10 @@ describe("VolumeSnapshots", () => {
     expect(condition(failed, "Ready")!.message).toBe(`spec.storage.fromSnapshot: there is no VolumeSnapshot ${NS}/nope; name an existing one (kubectl get volumesnapshots -n ${NS}) or remove the field`);
     await waitEvent(env.client, NS, "v3", "Warning", "VolumeSnapshotNotFound");
     expect(await env.client.get(PVCS, "v3-home", NS)).toBeUndefined();
+    // The snapshot appears: v3 is looked at again then (the resync is 10 minutes away) and its volume comes from it.
+    await env.client.create(VOLUME_SNAPSHOTS, { apiVersion: "snapshot.storage.k8s.io/v1", kind: "VolumeSnapshot", metadata: { name: "nope", namespace: NS }, spec: { source: { persistentVolumeClaimName: "v1-home" } } } as KubeObject);
+    const late = await eventually("v3-home", () => env.client.get<Obj>(PVCS, "v3-home", NS), 15_000);
+    expect(late.spec.dataSource).toEqual({ apiGroup: "snapshot.storage.k8s.io", kind: "VolumeSnapshot", name: "nope" });
 
     // The PVC of v1 exists: fromSnapshot is ignored with a reason, the PVC keeps its (absent) dataSource.
     await env.client.mergePatch(KODES, "v1", { spec: { storage: { fromSnapshot: "mine" } } }, { namespace: NS });

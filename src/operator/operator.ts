@@ -287,6 +287,10 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     const from = restoreOf(asKode(k))?.from?.kode;
     return from ? [`${k.metadata.namespace}/${from}`] : [];
   });
+  kodes.addIndex("fromSnapshot", (k) => {
+    const snapshot = (asKode(k).spec?.storage as { fromSnapshot?: string } | undefined)?.fromSnapshot;
+    return snapshot ? [`${k.metadata.namespace}/${snapshot}`] : [];
+  });
   kodes.addIndex("configmap", (k) => (asKode(k).spec?.devcontainer?.configMapRef ? [`${k.metadata.namespace}/${asKode(k).spec.devcontainer!.configMapRef!.name}`] : []));
 
   // Metrics.
@@ -575,7 +579,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     inf.on("add", onChild).on("update", onChild).on("delete", onChild);
     // A user's snapshot named by spec.storage.fromSnapshot: the Kodes of that namespace waiting for it.
     inf.on("add", (o) => {
-      for (const k of kodes.list()) if (k.metadata.namespace === o.metadata.namespace && (asKode(k).spec?.storage as { fromSnapshot?: string } | undefined)?.fromSnapshot === o.metadata.name) kodeQueue.add(keyOf(k));
+      for (const k of kodes.byIndex("fromSnapshot", `${o.metadata.namespace}/${o.metadata.name}`)) kodeQueue.add(keyOf(k));
     });
     kodeDeps.volumeSnapshots = asChildCache(inf);
     all.push(inf as never);
