@@ -25,7 +25,7 @@
 // Flags: --kodes N (1000)  --namespaces N (10)  --unrelated N (0)  --no-floor (operator phases only)  --deadline S (280)  --concurrency C (16: operator workers = floor workers)
 //        --keep-logs (the processes' logs stay in the temporary directory, named at the end)
 //        --create-concurrency N (32: Kode creates in flight)  --qps N (100000: operator client rate limit)
-//        --kubelet-delay MS (50)  --resync DUR (5s)  --latency-samples N (100)  --no-storage  --access (each Kode gets an Ingress)  --source
+//        --kubelet-delay MS (50)  --resync DUR (5s)  --latency-samples N (100)  --no-storage  --access (each Kode gets an Ingress)  --envoy (and a basic-auth sidecar)  --source
 //        --operator-bun-flags="--cpu-prof-md --cpu-prof-dir=/tmp/prof" (implies source mode)  --no-save
 //        --server-bun-flags="..." (the same for the operator phase's API server)
 //        --operator-env="BUN_JSC_x=1 Y=2" (added to the operator's environment only)
@@ -45,7 +45,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { buildCrds } from "../src/api/crds.ts";
-import { KODE_TEMPLATES, KODES } from "../src/api/resources.ts";
+import { ENVOY_PROXY_CONFIGS, KODE_TEMPLATES, KODES } from "../src/api/resources.ts";
 import type { Kode } from "../src/api/types.ts";
 import { KODE_FINALIZER } from "../src/kode/reconcile.ts";
 import { childNames, renderKode, serviceUrl } from "../src/kode/render.ts";
@@ -73,6 +73,7 @@ const { values: flags } = parseArgs({
     "latency-samples": { type: "string", default: "100" },
     "no-storage": { type: "boolean", default: false },
     access: { type: "boolean", default: false },
+    envoy: { type: "boolean", default: false },
     source: { type: "boolean", default: false },
     "operator-bun-flags": { type: "string", default: "" },
     "server-bun-flags": { type: "string", default: "" },
@@ -143,6 +144,8 @@ const RESYNC = flags.resync!;
 const RESYNC_MS = parseDurationMs(RESYNC);
 const STORAGE = !flags["no-storage"];
 /** --access: the templates give each Kode an Ingress at its own host (route claims are checked across all Kodes). */
+/** --envoy: the templates put an Envoy sidecar with basic auth in front of each IDE (an EnvoyProxyConfig per namespace). */
+const ENVOY = flags.envoy === true;
 const ACCESS = flags.access === true ? { host: "{kode}-{namespace}.dev.example.com" } : undefined;
 const UNRELATED = int("unrelated", 0);
 /** Everything stops after this; convergence may take up to half of it. */
@@ -315,6 +318,7 @@ async function install(client: Client) {
   for (const crd of buildCrds()) await client.create(CRD_REF, crd as unknown as KubeObject);
   for (let i = 0; i < NS_COUNT; i++) {
     await client.create(NAMESPACES, { apiVersion: "v1", kind: "Namespace", metadata: { name: nsName(i) } });
+    if (ENVOY) await client.create(ENVOY_PROXY_CONFIGS, { apiVersion: "kode.jacero.io/v1alpha1", kind: "EnvoyProxyConfig", metadata: { name: "basic", namespace: nsName(i) }, spec: { authType: "basic" } });
     await client.create(KODE_TEMPLATES, {
       apiVersion: "kode.jacero.io/v1alpha1",
       kind: "KodeTemplate",
@@ -326,6 +330,7 @@ async function install(client: Client) {
         defaultWorkspace: "workspace",
         ...(STORAGE && { storage }),
         ...(ACCESS && { access: ACCESS }),
+        ...(ENVOY && { envoyProxyRef: { kind: "EnvoyProxyConfig", name: "basic" } }),
       },
     });
   }
