@@ -144,9 +144,9 @@ const RESYNC = flags.resync!;
 const RESYNC_MS = parseDurationMs(RESYNC);
 const STORAGE = !flags["no-storage"];
 /** --access: the templates give each Kode an Ingress at its own host (route claims are checked across all Kodes). */
+const ACCESS = flags.access === true ? { host: "{kode}-{namespace}.dev.example.com" } : undefined;
 /** --envoy: the templates put an Envoy sidecar with basic auth in front of each IDE (an EnvoyProxyConfig per namespace). */
 const ENVOY = flags.envoy === true;
-const ACCESS = flags.access === true ? { host: "{kode}-{namespace}.dev.example.com" } : undefined;
 const UNRELATED = int("unrelated", 0);
 /** Everything stops after this; convergence may take up to half of it. */
 const DEADLINE_MS = int("deadline", 60) * 1000;

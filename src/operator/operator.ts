@@ -28,7 +28,6 @@ import { reconcileTemplate, templateKey } from "../template/reconcile.ts";
 import { MultiNamespaceInformer } from "./multi-informer.ts";
 import { routeClaimsIndex } from "../access/claims.ts";
 import { HTTPROUTES, INGRESSES } from "../access/routes.ts";
-import type { AccessSpec } from "../api/types.ts";
 import { DEFAULT_USER } from "../kode/settings.ts";
 import { OWNER_LABEL } from "../kode/access.ts";
 import { CRONJOBS, DATA_JOB_OF_LABEL, JOBS, passwordSecretName, BACKUP_OF_UID_LABEL } from "../backup/config.ts";
